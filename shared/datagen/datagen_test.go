@@ -1,0 +1,171 @@
+package datagen
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func generate(t testing.TB, cfg Config) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(context.Background(), &buf, cfg); err != nil {
+		t.Fatalf("Write(%+v): %v", cfg, err)
+	}
+	return buf.String()
+}
+
+func records(t testing.TB, s string) [][]string {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(s)).ReadAll()
+	if err != nil {
+		t.Fatalf("generated CSV does not parse: %v", err)
+	}
+	return recs
+}
+
+func TestWriteShapeAndValues(t *testing.T) {
+	cfg := Config{Products: 12, Days: 400, Seed: 7, Start: time.Date(2023, 3, 1, 15, 0, 0, 0, time.UTC)}
+	recs := records(t, generate(t, cfg))
+	if got := strings.Join(recs[0], ","); got != Header {
+		t.Fatalf("header = %q, want %q", got, Header)
+	}
+	rows := recs[1:]
+	if len(rows) != cfg.Rows() || len(rows) != 12*400 {
+		t.Fatalf("rows = %d, want %d", len(rows), 12*400)
+	}
+	if rows[0][0] != "2023-03-01" || rows[len(rows)-1][0] != "2024-04-03" {
+		t.Errorf("date range %s … %s", rows[0][0], rows[len(rows)-1][0])
+	}
+	cats, regs := Categories(), Regions()
+	for i, r := range rows {
+		if i > 0 {
+			prev := rows[i-1]
+			if prev[0] > r[0] || (prev[0] == r[0] && prev[1] >= r[1]) {
+				t.Fatalf("row %d (%s,%s) not after (%s,%s)", i, r[0], r[1], prev[0], prev[1])
+			}
+		}
+		if _, err := time.Parse(time.DateOnly, r[0]); err != nil {
+			t.Fatalf("row %d: bad date %q", i, r[0])
+		}
+		sales, err := strconv.ParseFloat(r[2], 64)
+		if err != nil || sales < 0 || sales != math.Trunc(sales) {
+			t.Fatalf("row %d: bad sales %q", i, r[2])
+		}
+		if !slices.Contains(cats, r[3]) || !slices.Contains(regs, r[4]) {
+			t.Fatalf("row %d: unknown category/region %q/%q", i, r[3], r[4])
+		}
+		price, err1 := strconv.ParseFloat(r[5], 64)
+		disc, err2 := strconv.Atoi(r[6])
+		rating, err3 := strconv.ParseFloat(r[7], 64)
+		if err1 != nil || err2 != nil || err3 != nil || price <= 0 || disc < 0 || disc > 25 || disc%5 != 0 || rating < 1 || rating > 5 {
+			t.Fatalf("row %d: implausible price/discount/rating %v", i, r[5:])
+		}
+	}
+}
+
+func TestSeasonalityAndTrendAreVisible(t *testing.T) {
+	// Weekly pattern: summed over many products, Saturdays sell more than Wednesdays.
+	rows := records(t, generate(t, Config{Products: 50, Days: 7 * 20, Seed: 3}))[1:]
+	byDay := map[time.Weekday]float64{}
+	for _, r := range rows {
+		d, _ := time.Parse(time.DateOnly, r[0])
+		s, _ := strconv.ParseFloat(r[2], 64)
+		byDay[d.Weekday()] += s
+	}
+	if byDay[time.Saturday] <= byDay[time.Wednesday] {
+		t.Errorf("no weekly pattern: saturday %v, wednesday %v", byDay[time.Saturday], byDay[time.Wednesday])
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	cfg := Config{Products: 5, Days: 30, Seed: 42}
+	if generate(t, cfg) != generate(t, cfg) {
+		t.Fatal("same config gave different output")
+	}
+	other := cfg
+	other.Seed = 43
+	if generate(t, cfg) == generate(t, other) {
+		t.Fatal("different seeds gave the same output")
+	}
+}
+
+func TestPiecesContinueTheSameDataset(t *testing.T) {
+	base := Config{Products: 6, Days: 20, Seed: 9}
+	whole := generate(t, Config{Products: 6, Days: 25, Seed: 9})
+	next := NextDays(base, 6*5)
+	if next.Days != 5 || !next.Start.Equal(base.End()) {
+		t.Fatalf("NextDays = %+v", next)
+	}
+	joined := generate(t, base) + strings.TrimPrefix(generate(t, next), Header+"\n")
+	if joined != whole {
+		t.Fatal("dataset + NextDays differs from the longer dataset")
+	}
+
+	wide := records(t, generate(t, Config{Products: 9, Days: 20, Seed: 9}))[1:]
+	extra := records(t, generate(t, NewProducts(base, 3)))[1:]
+	var want [][]string
+	for _, r := range wide {
+		if r[1] >= "P0007" {
+			want = append(want, r)
+		}
+	}
+	if !slices.EqualFunc(extra, want, slices.Equal) {
+		t.Fatal("NewProducts rows differ from the same products in a wider dataset")
+	}
+}
+
+func TestMaxRows(t *testing.T) {
+	up := NextDays(Config{Products: 4, Days: 10, Seed: 1}, 10)
+	rows := records(t, generate(t, up))[1:]
+	if len(rows) != 10 || up.Rows() != 10 {
+		t.Fatalf("rows = %d (Rows() %d), want 10", len(rows), up.Rows())
+	}
+	if rows[0][0] != "2022-01-11" || rows[9][0] != "2022-01-13" {
+		t.Errorf("dates %s … %s", rows[0][0], rows[9][0])
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, cfg := range []Config{
+		{Products: -1, Days: 1},
+		{Products: 1, Days: -1},
+		{Products: 2, Days: 1, FirstProduct: MaxProductNumber},
+	} {
+		if err := Write(context.Background(), io.Discard, cfg); err == nil {
+			t.Errorf("Write(%+v) accepted", cfg)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Write(ctx, io.Discard, Config{Products: 1, Days: 1}); err == nil {
+		t.Error("Write with a cancelled context succeeded")
+	}
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// BenchmarkWrite generates 1,000 products × 1,000 days (1,000,000 rows).
+func BenchmarkWrite(b *testing.B) {
+	cfg := Config{Products: 1000, Days: 1000, Seed: 1}
+	var cw countingWriter
+	if err := Write(context.Background(), &cw, cfg); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(cw.n)
+	for b.Loop() {
+		if err := Write(context.Background(), io.Discard, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cfg.Rows())*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
