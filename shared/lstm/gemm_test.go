@@ -1,0 +1,122 @@
+package lstm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// naiveGemm is the textbook triple loop C += A·B, the reference for gemm.
+func naiveGemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	for i := range m {
+		for j := range n {
+			var s float64
+			for p := range k {
+				s += a[i*lda+p] * b[p*ldb+j]
+			}
+			c[i*ldc+j] += s
+		}
+	}
+}
+
+func randSlice(rng *rand.Rand, n int) []float64 {
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = rng.NormFloat64()
+	}
+	return s
+}
+
+func TestGemmMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	shapes := [][3]int{{1, 1, 1}, {4, 8, 1}, {3, 7, 5}, {4, 8, 17}, {32, 200, 50}, {50, 200, 288}, {320, 200, 50}, {32, 50, 200}, {9, 13, 0}, {6, 19, 11}}
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		// Strides wider than the matrices check that padding is left alone.
+		lda, ldb, ldc := k+3, n+5, n+2
+		a := randSlice(rng, max(1, m*lda))
+		b := randSlice(rng, max(1, k*ldb))
+		c0 := randSlice(rng, m*ldc)
+		want := append([]float64(nil), c0...)
+		naiveGemm(m, n, k, a, lda, b, ldb, want, ldc)
+		got := append([]float64(nil), c0...)
+		gemm(m, n, k, a, lda, b, ldb, got, ldc)
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
+				t.Fatalf("gemm %dx%dx%d: c[%d] = %v, want %v", m, n, k, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestKernelsAgree checks the block kernels the CPU dispatches to and their
+// portable versions against the naive product, for every edge shape.
+func TestKernelsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	type kernel func(rows, cols, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int)
+	kernels := map[string]kernel{
+		"edge":    kernelEdge,
+		"edge-go": gemmEdgeGo,
+		"full": func(_, _, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+			kernel4x8(k, a, lda, b, ldb, c, ldc)
+		},
+		"full-go": func(_, _, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+			kernel4x8Go(k, a, lda, b, ldb, c, ldc)
+		},
+	}
+	for name, kern := range kernels {
+		for _, k := range []int{0, 1, 2, 7, 50, 301} {
+			for rows := 1; rows <= 4; rows++ {
+				for cols := 1; cols <= 8; cols++ {
+					if name[:4] == "full" && (rows != 4 || cols != 8) {
+						continue
+					}
+					lda, ldb, ldc := k+1, 11, 9
+					a := randSlice(rng, 4*lda)
+					b := randSlice(rng, max(1, k)*ldb)
+					c := randSlice(rng, 4*ldc)
+					want := append([]float64(nil), c...)
+					naiveGemm(rows, cols, k, a, lda, b, ldb, want, ldc)
+					got := append([]float64(nil), c...)
+					kern(rows, cols, k, a, lda, b, ldb, got, ldc)
+					for i := range want {
+						if math.Abs(got[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
+							t.Fatalf("%s %dx%d k=%d: c[%d] = %v, want %v", name, rows, cols, k, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkGemm compares gemm with gonum's blas64.Gemm and the naive loop on
+// the shapes one training batch of the prototype's network multiplies.
+func BenchmarkGemm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, s := range [][3]int{{32, 200, 50}, {32, 50, 200}, {50, 200, 288}, {320, 200, 50}} {
+		m, n, k := s[0], s[1], s[2]
+		a, bm, c := randSlice(rng, m*k), randSlice(rng, k*n), randSlice(rng, m*n)
+		flops := float64(2 * m * n * k)
+		run := func(name string, f func()) {
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, m, n, k), func(b *testing.B) {
+				for b.Loop() {
+					f()
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		run("lstm", func() { gemm(m, n, k, a, k, bm, n, c, n) })
+		run("gonum", func() {
+			blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
+				blas64.General{Rows: m, Cols: k, Stride: k, Data: a},
+				blas64.General{Rows: k, Cols: n, Stride: n, Data: bm}, 1,
+				blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
+		})
+		run("naive", func() { naiveGemm(m, n, k, a, k, bm, n, c, n) })
+	}
+}
