@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Mode chooses how the LSTM is trained.
+type Mode string
+
+// The training modes: fine-tune from the checkpoint (the default), or retrain in full.
+const (
+	ModeFineTune Mode = "finetune"
+	ModeFull     Mode = "full"
+)
+
+// TaskInput is the execution input of the training state machine, and what its refit and
+// fine-tune tasks receive.
+type TaskInput struct {
+	Bucket      string `json:"bucket"`
+	DatasetKey  string `json:"dataset_key"`
+	DatasetETag string `json:"dataset_etag"`
+	JobID       string `json:"job_id"`
+	// NewFrom and NewTo (YYYY-MM-DD) are the dates the merged upload brought.
+	NewFrom string `json:"new_from,omitempty"`
+	NewTo   string `json:"new_to,omitempty"`
+	Mode    Mode   `json:"mode,omitempty"`
+}
+
+// Validate names the first missing or malformed field.
+func (in TaskInput) Validate() error {
+	switch {
+	case in.Bucket == "":
+		return errors.New("task input: bucket is required")
+	case in.DatasetKey == "":
+		return errors.New("task input: dataset_key is required")
+	case in.DatasetETag == "":
+		return errors.New("task input: dataset_etag is required")
+	case in.JobID == "":
+		return errors.New("task input: job_id is required")
+	case in.Mode != "" && in.Mode != ModeFineTune && in.Mode != ModeFull:
+		return fmt.Errorf("task input: mode %q is not %q or %q", in.Mode, ModeFineTune, ModeFull)
+	}
+	for name, value := range map[string]string{"new_from": in.NewFrom, "new_to": in.NewTo} {
+		if value == "" {
+			continue
+		}
+		if _, err := time.Parse(time.DateOnly, value); err != nil {
+			return fmt.Errorf("task input: %s %q is not a YYYY-MM-DD date", name, value)
+		}
+	}
+	return nil
+}
+
+// RefitOutput is what the refit task returns.
+type RefitOutput struct {
+	TrendKey  string   `json:"trend_key"`
+	TrendETag string   `json:"trend_etag"`
+	Series    int      `json:"series"`
+	Failed    []string `json:"failed"`
+	FitMS     int64    `json:"fit_ms"`
+}
+
+// FineTuneOutput is what the fine-tune task returns.
+type FineTuneOutput struct {
+	CheckpointKey  string  `json:"checkpoint_key"`
+	CheckpointETag string  `json:"checkpoint_etag"`
+	VersionID      string  `json:"version_id"`
+	Mode           Mode    `json:"mode"`
+	Epochs         int     `json:"epochs"`
+	Loss           float64 `json:"loss"`
+	ValLoss        float64 `json:"val_loss"`
+	Windows        int     `json:"windows"`
+}
+
+// TrainResults are the outputs of the parallel training branches.
+type TrainResults struct {
+	Refit    RefitOutput    `json:"refit"`
+	FineTune FineTuneOutput `json:"finetune"`
+}
+
+// TaskError is an error caught by the state machine, in Step Functions' shape.
+type TaskError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// PublishInput is what the publish task receives: the job, and either the training results or
+// the error that stopped training (failure mode).
+type PublishInput struct {
+	TaskInput
+	Results *TrainResults `json:"results,omitempty"`
+	Error   *TaskError    `json:"error,omitempty"`
+}
+
+// PublishOutput is what the publish task returns.
+type PublishOutput struct {
+	JobID        string `json:"job_id"`
+	Status       Status `json:"status"`
+	Version      string `json:"version,omitempty"`
+	ManifestETag string `json:"manifest_etag,omitempty"`
+}
+
+// DatasetChanged reports that the dataset is no longer the version a task was given; the state
+// machine retries on it by this type's name, which is the Lambda error type.
+type DatasetChanged struct {
+	Key, Want, Got string
+}
+
+func (e *DatasetChanged) Error() string {
+	return fmt.Sprintf("dataset %s changed: task was given ETag %s, the bucket now has %s", e.Key, e.Want, e.Got)
+}

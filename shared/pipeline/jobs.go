@@ -1,0 +1,184 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// Status is where a job stands.
+type Status string
+
+// A job is merging, then rejected (the upload was refused), unchanged (nothing new: no
+// training), or training, and finally succeeded or failed. A stage has the same statuses.
+const (
+	StatusRunning   Status = "running"
+	StatusRejected  Status = "rejected"
+	StatusUnchanged Status = "unchanged"
+	StatusTraining  Status = "training"
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+)
+
+// Job is the status record of one upload's way through the pipeline, kept at jobs/<id>.json.
+type Job struct {
+	ID        string    `json:"id"`
+	Status    Status    `json:"status"`
+	Stage     string    `json:"stage"`
+	Upload    Upload    `json:"upload"`
+	Execution string    `json:"execution,omitempty"`
+	Merge     *Merge    `json:"merge,omitempty"`
+	Refit     *Refit    `json:"refit,omitempty"`
+	FineTune  *FineTune `json:"finetune,omitempty"`
+	Publish   *Publish  `json:"publish,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+}
+
+// Upload is the file that started a job and where it was moved.
+type Upload struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	ETag   string `json:"etag,omitempty"`
+	Size   int64  `json:"size"`
+	// MovedTo is processed/… for an accepted upload, rejected/… for a refused one.
+	MovedTo string `json:"moved_to,omitempty"`
+	// Report is the key of the refusal report.
+	Report string `json:"report,omitempty"`
+}
+
+// Merge is what the merge step did.
+type Merge struct {
+	RowsBefore  int      `json:"rows_before"`
+	RowsAfter   int      `json:"rows_after"`
+	UploadRows  int      `json:"upload_rows"`
+	Inserted    int      `json:"inserted"`
+	Replaced    int      `json:"replaced"`
+	NewColumns  []string `json:"new_columns"`
+	FirstDate   string   `json:"first_date,omitempty"`
+	LastDate    string   `json:"last_date,omitempty"`
+	DatasetETag string   `json:"dataset_etag,omitempty"`
+	Attempts    int      `json:"attempts"`
+	DurationMS  int64    `json:"duration_ms"`
+}
+
+// Refit is the refit stage's status.
+type Refit struct {
+	Status   Status   `json:"status"`
+	Series   int      `json:"series,omitempty"`
+	Failed   []string `json:"failed,omitempty"`
+	FitMS    int64    `json:"fit_ms,omitempty"`
+	TrendKey string   `json:"trend_key,omitempty"`
+}
+
+// FineTune is the fine-tune stage's status and progress.
+type FineTune struct {
+	Status  Status  `json:"status"`
+	Mode    Mode    `json:"mode,omitempty"`
+	Epoch   int     `json:"epoch"`
+	Epochs  int     `json:"epochs"`
+	Loss    float64 `json:"loss,omitempty"`
+	ValLoss float64 `json:"val_loss,omitempty"`
+	Windows int     `json:"windows,omitempty"`
+	// Message is the last progress line, e.g. "LSTM epoch 3/10 - loss=0.0123".
+	Message string `json:"message,omitempty"`
+}
+
+// Publish is the publish stage's status.
+type Publish struct {
+	Status       Status `json:"status"`
+	Version      string `json:"version,omitempty"`
+	ManifestETag string `json:"manifest_etag,omitempty"`
+}
+
+// ErrJobNotFound reports that no record exists for a job id.
+var ErrJobNotFound = errors.New("job not found")
+
+// Jobs reads and updates job records. Several steps update one record at once (refit and
+// fine-tune run in parallel), so every update is a conditional read-modify-write, retried.
+type Jobs struct {
+	store store.Store
+	now   func() time.Time
+}
+
+// NewJobs keeps job records in s.
+func NewJobs(s store.Store) *Jobs { return &Jobs{store: s, now: time.Now} }
+
+// Get reads a job record.
+func (j *Jobs) Get(ctx context.Context, id string) (*Job, error) {
+	job, _, err := j.read(ctx, id)
+	return job, err
+}
+
+func (j *Jobs) read(ctx context.Context, id string) (*Job, string, error) {
+	data, obj, err := store.ReadAll(ctx, j.store, JobKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", fmt.Errorf("job %s: %w", id, ErrJobNotFound)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read job %s: %w", id, err)
+	}
+	var job Job
+	if err := json.Unmarshal(data, &job); err != nil {
+		return nil, "", fmt.Errorf("decode job %s: %w", id, err)
+	}
+	return &job, obj.ETag, nil
+}
+
+// maxUpdateAttempts bounds the retries of a job update that keeps losing races.
+const maxUpdateAttempts = 20
+
+// Update applies change to the job's record (a new record if there is none) and writes it back
+// only if nobody wrote it in between; otherwise it rereads and applies change again.
+func (j *Jobs) Update(ctx context.Context, id string, change func(*Job) error) (*Job, error) {
+	for attempt := 1; ; attempt++ {
+		job, etag, err := j.read(ctx, id)
+		if errors.Is(err, ErrJobNotFound) {
+			job, etag, err = &Job{ID: id, Created: j.now().UTC()}, "", nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := change(job); err != nil {
+			return nil, err
+		}
+		job.Updated = j.now().UTC()
+		data, err := json.MarshalIndent(job, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("encode job %s: %w", id, err)
+		}
+		opts := store.ConditionFor(etag)
+		opts.ContentType = "application/json"
+		_, err = j.store.Put(ctx, JobKey(id), bytes.NewReader(data), opts)
+		if err == nil {
+			return job, nil
+		}
+		if !errors.Is(err, store.ErrPreconditionFailed) || attempt == maxUpdateAttempts {
+			return nil, fmt.Errorf("write job %s: %w", id, err)
+		}
+		if err := Backoff(ctx, attempt); err != nil {
+			return nil, fmt.Errorf("write job %s: %w", id, err)
+		}
+	}
+}
+
+// Backoff waits before retry number attempt (1, 2, …) of an operation that lost a race:
+// exponential from 10 ms, capped at 1 s, with full jitter so racing writers spread out.
+func Backoff(ctx context.Context, attempt int) error {
+	limit := min(10*time.Millisecond<<min(attempt-1, 10), time.Second)
+	timer := time.NewTimer(rand.N(limit) + time.Millisecond)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}

@@ -1,0 +1,77 @@
+// Package pipeline holds what the steps of the training pipeline share: the bucket layout, the
+// JSON contracts between the state machine's tasks, job records, and the starter that hands a
+// merged upload to the state machine.
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path"
+	"strings"
+	"time"
+)
+
+// The bucket layout: one bucket, these prefixes and keys.
+const (
+	UploadsPrefix   = "uploads/"
+	DatasetKey      = "data/large_dataset.csv"
+	ProcessedPrefix = "processed/"
+	RejectedPrefix  = "rejected/"
+	TrendPrefix     = "models/trend/"
+	CheckpointKey   = "models/lstm/checkpoint.bin"
+	ManifestKey     = "models/manifest.json"
+	JobsPrefix      = "jobs/"
+)
+
+// ProcessedKey is where an accepted upload is kept: processed/YYYY-MM-DD/<name>.
+func ProcessedKey(name string, day time.Time) string {
+	return ProcessedPrefix + day.UTC().Format(time.DateOnly) + "/" + name
+}
+
+// RejectedKey is where a refused upload is kept; RejectedReportKey holds its reasons.
+func RejectedKey(name string) string { return RejectedPrefix + name }
+
+// RejectedReportKey is the machine-readable report of why an upload was refused.
+func RejectedReportKey(name string) string { return RejectedPrefix + name + ".error.json" }
+
+// TrendKey is the trend models of one model version.
+func TrendKey(version string) string { return TrendPrefix + version + ".json" }
+
+// JobKey is the status record of one job.
+func JobKey(id string) string { return JobsPrefix + id + ".json" }
+
+// UploadName is the name of an upload relative to the drop folder ("a/b.csv" for
+// "uploads/a/b.csv"); ok is false for keys the merge step does not take (outside uploads/ or
+// not ending in .csv, case-insensitively).
+func UploadName(key string) (name string, ok bool) {
+	name, ok = strings.CutPrefix(key, UploadsPrefix)
+	if !ok || name == "" || !strings.EqualFold(path.Ext(name), ".csv") {
+		return "", false
+	}
+	return name, true
+}
+
+// JobID names the job that one upload starts; the same S3 event always gives the same name, so a
+// duplicate delivery finds its job (and its Step Functions execution, which has this name)
+// instead of starting another. It is a valid execution name: at most 80 characters of
+// [0-9A-Za-z_-].
+func JobID(bucket, key, etag, sequencer string) string {
+	sum := sha256.Sum256([]byte(bucket + "\x00" + key + "\x00" + strings.Trim(etag, `"`) + "\x00" + sequencer))
+	stem := strings.TrimSuffix(path.Base(key), path.Ext(key))
+	var b strings.Builder
+	for _, r := range stem {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 48 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		b.WriteString("upload")
+	}
+	return b.String() + "-" + hex.EncodeToString(sum[:])[:16]
+}

@@ -1,0 +1,329 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// MinPartSize is the smallest part S3 accepts in a multipart upload (all parts but the last).
+const MinPartSize = 5 << 20
+
+// S3 is a Store over one S3 bucket. Bodies of any length are streamed: a body that fits in one
+// part is sent with PutObject, a longer one as a multipart upload whose memory use is bounded by
+// PartSize × (Concurrency + 1), whatever the object's size.
+type S3 struct {
+	client *s3.Client
+	bucket string
+	// PartSize is the size of each multipart part (at least MinPartSize).
+	PartSize int
+	// Concurrency is how many parts are uploaded at once.
+	Concurrency int
+}
+
+// NewS3 returns a Store for bucket, streaming large writes in 8 MiB parts, two at a time.
+func NewS3(client *s3.Client, bucket string) *S3 {
+	return &S3{client: client, bucket: bucket, PartSize: 8 << 20, Concurrency: 2}
+}
+
+// Bucket names the bucket.
+func (s *S3) Bucket() string { return s.bucket }
+
+func (s *S3) location(key string) string { return "s3://" + s.bucket + "/" + key }
+
+// Get opens the object; ErrNotFound and ErrPreconditionFailed are reported as such.
+func (s *S3) Get(ctx context.Context, key string, opts GetOptions) (io.ReadCloser, Object, error) {
+	in := &s3.GetObjectInput{Bucket: &s.bucket, Key: &key}
+	if opts.IfMatch != "" {
+		in.IfMatch = aws.String(opts.IfMatch)
+	}
+	if opts.VersionID != "" {
+		in.VersionId = aws.String(opts.VersionID)
+	}
+	out, err := s.client.GetObject(ctx, in)
+	if err != nil {
+		return nil, Object{}, fmt.Errorf("get %s: %w", s.location(key), classify(err))
+	}
+	obj := Object{
+		Key:          key,
+		ETag:         aws.ToString(out.ETag),
+		Size:         aws.ToInt64(out.ContentLength),
+		VersionID:    aws.ToString(out.VersionId),
+		LastModified: aws.ToTime(out.LastModified),
+		ContentType:  aws.ToString(out.ContentType),
+	}
+	return out.Body, obj, nil
+}
+
+// Head describes the object without reading it.
+func (s *S3) Head(ctx context.Context, key string) (Object, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		return Object{}, fmt.Errorf("head %s: %w", s.location(key), classify(err))
+	}
+	return Object{
+		Key:          key,
+		ETag:         aws.ToString(out.ETag),
+		Size:         aws.ToInt64(out.ContentLength),
+		VersionID:    aws.ToString(out.VersionId),
+		LastModified: aws.ToTime(out.LastModified),
+		ContentType:  aws.ToString(out.ContentType),
+	}, nil
+}
+
+// Put streams body to key. The conditions apply to the whole write: for a multipart upload they
+// are checked when the upload completes, so a conflicting writer in between makes it fail.
+func (s *S3) Put(ctx context.Context, key string, body io.Reader, opts PutOptions) (Object, error) {
+	contentType := opts.ContentType
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	first := make([]byte, s.partSize())
+	n, err := io.ReadFull(body, first)
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return s.putSingle(ctx, key, first[:n], contentType, opts)
+	case err != nil:
+		return Object{}, fmt.Errorf("put %s: read body: %w", s.location(key), err)
+	}
+	return s.putMultipart(ctx, key, first, body, contentType, opts)
+}
+
+func (s *S3) partSize() int { return max(s.PartSize, MinPartSize) }
+
+func (s *S3) putSingle(ctx context.Context, key string, data []byte, contentType string, opts PutOptions) (Object, error) {
+	in := &s3.PutObjectInput{
+		Bucket:        &s.bucket,
+		Key:           &key,
+		Body:          bytes.NewReader(data),
+		ContentLength: aws.Int64(int64(len(data))),
+		ContentType:   &contentType,
+	}
+	if opts.IfMatch != "" {
+		in.IfMatch = aws.String(opts.IfMatch)
+	}
+	if opts.IfNoneMatch != "" {
+		in.IfNoneMatch = aws.String(opts.IfNoneMatch)
+	}
+	out, err := s.client.PutObject(ctx, in)
+	if err != nil {
+		return Object{}, fmt.Errorf("put %s: %w", s.location(key), classify(err))
+	}
+	return Object{
+		Key:         key,
+		ETag:        aws.ToString(out.ETag),
+		Size:        int64(len(data)),
+		VersionID:   aws.ToString(out.VersionId),
+		ContentType: contentType,
+	}, nil
+}
+
+func (s *S3) putMultipart(ctx context.Context, key string, first []byte, rest io.Reader, contentType string, opts PutOptions) (Object, error) {
+	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: &s.bucket, Key: &key, ContentType: &contentType,
+	})
+	if err != nil {
+		return Object{}, fmt.Errorf("put %s: create multipart upload: %w", s.location(key), classify(err))
+	}
+	uploadID := created.UploadId
+	parts, size, err := s.uploadParts(ctx, key, uploadID, first, rest)
+	if err == nil {
+		var obj Object
+		obj, err = s.completeMultipart(ctx, key, uploadID, parts, opts)
+		if err == nil {
+			obj.Size, obj.ContentType = size, contentType
+			return obj, nil
+		}
+	}
+	// The upload is abandoned: abort it so its parts are not kept (and billed). The caller's
+	// context may be what failed, so the abort gets its own.
+	_, abortErr := s.client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{
+		Bucket: &s.bucket, Key: &key, UploadId: uploadID,
+	})
+	if abortErr != nil {
+		err = errors.Join(err, fmt.Errorf("abort multipart upload: %w", abortErr))
+	}
+	return Object{}, fmt.Errorf("put %s: %w", s.location(key), err)
+}
+
+// uploadParts sends first and then the rest of the body, part by part, at most Concurrency parts
+// in flight.
+func (s *S3) uploadParts(ctx context.Context, key string, uploadID *string, first []byte, rest io.Reader) ([]types.CompletedPart, int64, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// first is one buffer; Concurrency more let that many parts upload while the next is read.
+	buffers := make(chan []byte, max(s.Concurrency, 1)+1)
+	for range cap(buffers) - 1 {
+		buffers <- make([]byte, s.partSize())
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		parts []types.CompletedPart
+		size  int64
+	)
+	upload := func(number int32, data []byte) {
+		defer wg.Done()
+		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: &s.bucket, Key: &key, UploadId: uploadID, PartNumber: aws.Int32(number),
+			Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
+		})
+		if err != nil {
+			cancel(fmt.Errorf("upload part %d: %w", number, classify(err)))
+		} else {
+			mu.Lock()
+			parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(number)})
+			mu.Unlock()
+		}
+		buffers <- data[:cap(data)]
+	}
+	data := first
+	for number := int32(1); ; number++ {
+		size += int64(len(data))
+		wg.Add(1)
+		go upload(number, data)
+		var buf []byte
+		select {
+		case buf = <-buffers:
+		case <-ctx.Done():
+			wg.Wait()
+			return nil, 0, context.Cause(ctx)
+		}
+		n, err := io.ReadFull(rest, buf)
+		if n == 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
+			break
+		}
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			cancel(fmt.Errorf("read body: %w", err))
+			break
+		}
+		data = buf[:n]
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, 0, err
+	}
+	slices.SortFunc(parts, func(a, b types.CompletedPart) int { return cmp.Compare(*a.PartNumber, *b.PartNumber) })
+	return parts, size, nil
+}
+
+func (s *S3) completeMultipart(ctx context.Context, key string, uploadID *string, parts []types.CompletedPart, opts PutOptions) (Object, error) {
+	in := &s3.CompleteMultipartUploadInput{
+		Bucket: &s.bucket, Key: &key, UploadId: uploadID,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	}
+	if opts.IfMatch != "" {
+		in.IfMatch = aws.String(opts.IfMatch)
+	}
+	if opts.IfNoneMatch != "" {
+		in.IfNoneMatch = aws.String(opts.IfNoneMatch)
+	}
+	out, err := s.client.CompleteMultipartUpload(ctx, in)
+	if err != nil {
+		return Object{}, fmt.Errorf("complete multipart upload: %w", classify(err))
+	}
+	// The ETag that later reads report is the one conditions must name; some S3 implementations
+	// report a different one on completion, so ask.
+	obj, err := s.Head(ctx, key)
+	if err != nil {
+		return Object{}, err
+	}
+	if obj.VersionID == "" {
+		obj.VersionID = aws.ToString(out.VersionId)
+	}
+	return obj, nil
+}
+
+// Copy copies srcKey to dstKey within the bucket.
+func (s *S3) Copy(ctx context.Context, srcKey, dstKey string) (Object, error) {
+	out, err := s.client.CopyObject(ctx, &s3.CopyObjectInput{
+		Bucket:     &s.bucket,
+		Key:        &dstKey,
+		CopySource: aws.String(escapePath(s.bucket + "/" + srcKey)),
+	})
+	if err != nil {
+		return Object{}, fmt.Errorf("copy %s to %s: %w", s.location(srcKey), dstKey, classify(err))
+	}
+	obj := Object{Key: dstKey, VersionID: aws.ToString(out.VersionId)}
+	if out.CopyObjectResult != nil {
+		obj.ETag = aws.ToString(out.CopyObjectResult.ETag)
+		obj.LastModified = aws.ToTime(out.CopyObjectResult.LastModified)
+	}
+	return obj, nil
+}
+
+// escapePath URL-encodes each segment of a bucket/key path, as CopySource requires.
+func escapePath(path string) string {
+	segments := strings.Split(path, "/")
+	for i, segment := range segments {
+		segments[i] = url.PathEscape(segment)
+	}
+	return strings.Join(segments, "/")
+}
+
+// Delete removes the object.
+func (s *S3) Delete(ctx context.Context, key string) error {
+	if _, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key}); err != nil {
+		return fmt.Errorf("delete %s: %w", s.location(key), classify(err))
+	}
+	return nil
+}
+
+// List returns every object under prefix, following continuation tokens.
+func (s *S3) List(ctx context.Context, prefix string) ([]Object, error) {
+	var out []Object
+	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &prefix})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", s.location(prefix), classify(err))
+		}
+		for _, item := range page.Contents {
+			out = append(out, Object{
+				Key:          aws.ToString(item.Key),
+				ETag:         aws.ToString(item.ETag),
+				Size:         aws.ToInt64(item.Size),
+				LastModified: aws.ToTime(item.LastModified),
+			})
+		}
+	}
+	return out, nil
+}
+
+// classify maps S3's not-found and precondition answers onto this package's sentinels, keeping
+// the original error in the chain.
+func classify(err error) error {
+	var status *smithyhttp.ResponseError
+	if errors.As(err, &status) {
+		switch status.HTTPStatusCode() {
+		case http.StatusNotFound:
+			return errors.Join(ErrNotFound, err)
+		case http.StatusPreconditionFailed:
+			return errors.Join(ErrPreconditionFailed, err)
+		}
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "NoSuchKey", "NotFound", "NoSuchVersion":
+			return errors.Join(ErrNotFound, err)
+		case "PreconditionFailed", "ConditionalRequestConflict":
+			return errors.Join(ErrPreconditionFailed, err)
+		}
+	}
+	return err
+}

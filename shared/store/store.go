@@ -1,0 +1,102 @@
+// Package store is stockcast's view of an object store: one bucket, streamed reads with their
+// ETag, and conditional writes (If-Match / If-None-Match) so that every write that can race is
+// safe. S3 implements it for AWS, LocalStack and the local stack; Memory implements it for unit
+// tests of logic.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// ErrNotFound reports that the key (or the requested version of it) does not exist.
+var ErrNotFound = errors.New("object not found")
+
+// ErrPreconditionFailed reports that an If-Match or If-None-Match condition did not hold:
+// somebody else wrote the object since it was read.
+var ErrPreconditionFailed = errors.New("precondition failed")
+
+// Object describes one stored object.
+type Object struct {
+	Key          string    `json:"key"`
+	ETag         string    `json:"etag"`
+	Size         int64     `json:"size"`
+	VersionID    string    `json:"version_id,omitempty"`
+	LastModified time.Time `json:"last_modified"`
+	ContentType  string    `json:"content_type,omitempty"`
+}
+
+// GetOptions narrows a read.
+type GetOptions struct {
+	// IfMatch makes the read fail with ErrPreconditionFailed unless the object's ETag is this one.
+	IfMatch string
+	// VersionID reads an older version of the object (versioned buckets only).
+	VersionID string
+}
+
+// PutOptions makes a write conditional and describes its content.
+type PutOptions struct {
+	// IfMatch makes the write fail with ErrPreconditionFailed unless the current ETag is this one.
+	IfMatch string
+	// IfNoneMatch set to "*" makes the write fail with ErrPreconditionFailed if the key exists.
+	IfNoneMatch string
+	// ContentType of the object; empty means application/octet-stream.
+	ContentType string
+}
+
+// ConditionFor returns the PutOptions that make a write succeed only if the object is still the
+// one that was read: If-Match on its ETag, or If-None-Match "*" when it did not exist (etag "").
+func ConditionFor(etag string) PutOptions {
+	if etag == "" {
+		return PutOptions{IfNoneMatch: "*"}
+	}
+	return PutOptions{IfMatch: etag}
+}
+
+// Store is one bucket of an object store.
+type Store interface {
+	// Bucket names the bucket this store reads and writes.
+	Bucket() string
+	// Get opens the object for streaming; the caller closes the reader.
+	Get(ctx context.Context, key string, opts GetOptions) (io.ReadCloser, Object, error)
+	// Head describes the object without reading it.
+	Head(ctx context.Context, key string) (Object, error)
+	// Put writes the object from a stream of any length.
+	Put(ctx context.Context, key string, body io.Reader, opts PutOptions) (Object, error)
+	// Copy copies an object within the bucket.
+	Copy(ctx context.Context, srcKey, dstKey string) (Object, error)
+	// Delete removes the object; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// List returns every object whose key starts with prefix, in key order.
+	List(ctx context.Context, prefix string) ([]Object, error)
+}
+
+// SameETag reports whether two ETags name the same content, ignoring the quotes that some
+// servers add and others do not.
+func SameETag(a, b string) bool {
+	return a != "" && NormalizeETag(a) == NormalizeETag(b)
+}
+
+// NormalizeETag returns the ETag in its canonical quoted form.
+func NormalizeETag(etag string) string {
+	etag = strings.TrimPrefix(etag, "W/")
+	return `"` + strings.Trim(etag, `"`) + `"`
+}
+
+// ReadAll reads a whole (small) object: manifests, job records, trend models.
+func ReadAll(ctx context.Context, s Store, key string) ([]byte, Object, error) {
+	body, obj, err := s.Get(ctx, key, GetOptions{})
+	if err != nil {
+		return nil, Object{}, err
+	}
+	defer body.Close()
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, Object{}, fmt.Errorf("read s3://%s/%s: %w", s.Bucket(), key, err)
+	}
+	return data, obj, nil
+}

@@ -1,0 +1,220 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stockcast/stockcast/shared/fakes3"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// conformance runs the same behaviour checks against every Store implementation.
+func conformance(t *testing.T, newStore func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	read := func(t *testing.T, s store.Store, key string) string {
+		t.Helper()
+		data, _, err := store.ReadAll(ctx, s, key)
+		if err != nil {
+			t.Fatalf("read %s: %v", key, err)
+		}
+		return string(data)
+	}
+
+	t.Run("missing keys", func(t *testing.T) {
+		s := newStore(t)
+		if _, _, err := s.Get(ctx, "nope", store.GetOptions{}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Get missing: %v, want ErrNotFound", err)
+		}
+		if _, err := s.Head(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Head missing: %v, want ErrNotFound", err)
+		}
+		if err := s.Delete(ctx, "nope"); err != nil {
+			t.Errorf("Delete missing: %v", err)
+		}
+	})
+
+	t.Run("conditional writes", func(t *testing.T) {
+		s := newStore(t)
+		first, err := s.Put(ctx, "k", strings.NewReader("one"), store.ConditionFor(""))
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		if _, err := s.Put(ctx, "k", strings.NewReader("two"), store.ConditionFor("")); !errors.Is(err, store.ErrPreconditionFailed) {
+			t.Fatalf("second create: %v, want ErrPreconditionFailed", err)
+		}
+		head, err := s.Head(ctx, "k")
+		if err != nil || !store.SameETag(head.ETag, first.ETag) || head.Size != 3 {
+			t.Fatalf("head = %+v, %v; want ETag %s size 3", head, err, first.ETag)
+		}
+		second, err := s.Put(ctx, "k", strings.NewReader("two"), store.ConditionFor(first.ETag))
+		if err != nil {
+			t.Fatalf("update with current ETag: %v", err)
+		}
+		if _, err := s.Put(ctx, "k", strings.NewReader("three"), store.ConditionFor(first.ETag)); !errors.Is(err, store.ErrPreconditionFailed) {
+			t.Fatalf("update with stale ETag: %v, want ErrPreconditionFailed", err)
+		}
+		if _, err := s.Put(ctx, "absent", strings.NewReader("x"), store.PutOptions{IfMatch: second.ETag}); !errors.Is(err, store.ErrPreconditionFailed) {
+			t.Fatalf("If-Match on a missing key: %v, want ErrPreconditionFailed", err)
+		}
+		if got := read(t, s, "k"); got != "two" {
+			t.Fatalf("content = %q, want two", got)
+		}
+		if _, _, err := s.Get(ctx, "k", store.GetOptions{IfMatch: first.ETag}); !errors.Is(err, store.ErrPreconditionFailed) {
+			t.Errorf("Get If-Match stale: %v, want ErrPreconditionFailed", err)
+		}
+		body, obj, err := s.Get(ctx, "k", store.GetOptions{IfMatch: second.ETag})
+		if err != nil {
+			t.Fatalf("Get If-Match current: %v", err)
+		}
+		body.Close()
+		if !store.SameETag(obj.ETag, second.ETag) {
+			t.Errorf("Get ETag = %s, want %s", obj.ETag, second.ETag)
+		}
+	})
+
+	t.Run("racing writers: exactly one wins", func(t *testing.T) {
+		s := newStore(t)
+		base, err := s.Put(ctx, "race", strings.NewReader("base"), store.PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		results := make(chan error, 8)
+		for i := range 8 {
+			wg.Go(func() {
+				_, err := s.Put(ctx, "race", strings.NewReader(strings.Repeat("x", i+1)), store.ConditionFor(base.ETag))
+				results <- err
+			})
+		}
+		wg.Wait()
+		close(results)
+		wins := 0
+		for err := range results {
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, store.ErrPreconditionFailed):
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Errorf("%d writers won, want exactly 1", wins)
+		}
+	})
+
+	t.Run("copy delete list and odd keys", func(t *testing.T) {
+		s := newStore(t)
+		for _, key := range []string{"uploads/a b.csv", "uploads/c+d.csv", "uploads/é.csv", "other/x"} {
+			if _, err := s.Put(ctx, key, strings.NewReader(key), store.PutOptions{ContentType: "text/csv"}); err != nil {
+				t.Fatalf("put %q: %v", key, err)
+			}
+		}
+		if _, err := s.Copy(ctx, "uploads/a b.csv", "processed/2026-01-01/a b.csv"); err != nil {
+			t.Fatalf("copy: %v", err)
+		}
+		if got := read(t, s, "processed/2026-01-01/a b.csv"); got != "uploads/a b.csv" {
+			t.Errorf("copied content = %q", got)
+		}
+		if err := s.Delete(ctx, "uploads/a b.csv"); err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+		list, err := s.List(ctx, "uploads/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, o := range list {
+			keys = append(keys, o.Key)
+		}
+		if want := "uploads/c+d.csv,uploads/é.csv"; strings.Join(keys, ",") != want {
+			t.Errorf("list = %v, want %s", keys, want)
+		}
+	})
+}
+
+func TestMemory(t *testing.T) {
+	conformance(t, func(*testing.T) store.Store { return store.NewMemory("bucket") })
+}
+
+// newS3 serves a fresh bucket from the S3 protocol server over HTTP and returns the real S3
+// adapter for it.
+func newS3(t *testing.T) (*store.S3, *fakes3.Server) {
+	t.Helper()
+	server, err := fakes3.New(fakes3.Options{Buckets: []string{"bucket"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	http := httptest.NewServer(server)
+	t.Cleanup(http.Close)
+	client := platform.NewS3Client(platform.LocalAWSConfig(http.URL))
+	return store.NewS3(client, "bucket"), server
+}
+
+func TestS3(t *testing.T) {
+	conformance(t, func(t *testing.T) store.Store { s, _ := newS3(t); return s })
+}
+
+func TestS3MultipartIsStreamedAndConditional(t *testing.T) {
+	ctx := context.Background()
+	s, server := newS3(t)
+	s.PartSize = store.MinPartSize
+	payload := bytes.Repeat([]byte("0123456789abcdef"), (store.MinPartSize*5/2)/16) // 2.5 parts
+
+	created, err := s.Put(ctx, "big", bytes.NewReader(payload), store.ConditionFor(""))
+	if err != nil {
+		t.Fatalf("multipart create: %v", err)
+	}
+	if got := server.Requests("UploadPart"); got != 3 {
+		t.Errorf("UploadPart requests = %d, want 3", got)
+	}
+	if created.Size != int64(len(payload)) {
+		t.Errorf("size = %d, want %d", created.Size, len(payload))
+	}
+	if _, err := s.Put(ctx, "big", bytes.NewReader(payload), store.ConditionFor("")); !errors.Is(err, store.ErrPreconditionFailed) {
+		t.Fatalf("multipart If-None-Match on existing key: %v, want ErrPreconditionFailed", err)
+	}
+	if got := server.Requests("AbortMultipartUpload"); got != 1 {
+		t.Errorf("AbortMultipartUpload requests = %d, want 1 after the refused completion", got)
+	}
+	if _, err := s.Put(ctx, "big", bytes.NewReader(payload[:len(payload)-1]), store.ConditionFor(created.ETag)); err != nil {
+		t.Fatalf("multipart If-Match on the ETag it reported: %v", err)
+	}
+	if _, err := s.Put(ctx, "big", bytes.NewReader(payload), store.ConditionFor(created.ETag)); !errors.Is(err, store.ErrPreconditionFailed) {
+		t.Fatalf("multipart If-Match on a stale ETag: %v, want ErrPreconditionFailed", err)
+	}
+	body, _, err := s.Get(ctx, "big", store.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer body.Close()
+	got, err := io.ReadAll(body)
+	if err != nil || !bytes.Equal(got, payload[:len(payload)-1]) {
+		t.Fatalf("content after multipart writes differs (len %d, err %v)", len(got), err)
+	}
+}
+
+func TestS3PutFailsCleanlyOnBrokenBody(t *testing.T) {
+	s, server := newS3(t)
+	s.PartSize = store.MinPartSize
+	body := io.MultiReader(bytes.NewReader(make([]byte, store.MinPartSize+10)), errReader{})
+	if _, err := s.Put(context.Background(), "broken", body, store.PutOptions{}); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("Put with a failing body: %v, want the body's error", err)
+	}
+	if _, err := s.Head(context.Background(), "broken"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("object exists after a failed put: %v", err)
+	}
+	if server.Requests("AbortMultipartUpload") != 1 {
+		t.Errorf("the multipart upload was not aborted")
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("boom") }
