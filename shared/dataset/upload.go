@@ -1,0 +1,235 @@
+package dataset
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultMaxProblems is the number of problems a ValidationError lists when
+// Options.MaxProblems is zero.
+const DefaultMaxProblems = 100
+
+// maxValueLen caps the value quoted in a Problem.
+const maxValueLen = 200
+
+// Options tune ParseUpload.
+type Options struct {
+	// MaxProblems caps the problems listed in a ValidationError (the total is
+	// always counted); zero means DefaultMaxProblems.
+	MaxProblems int
+}
+
+// Problem is one reason an upload is refused. Line is the 1-based physical
+// line (0 for the file as a whole); Column is the column name as it appears in
+// the upload, or the required column's name when it is missing.
+type Problem struct {
+	Line   int    `json:"line"`
+	Column string `json:"column"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", p.Line)
+	}
+	if p.Column != "" {
+		fmt.Fprintf(&b, "column %q: ", p.Column)
+	}
+	if p.Value != "" {
+		fmt.Fprintf(&b, "value %q: ", p.Value)
+	}
+	b.WriteString(p.Reason)
+	return b.String()
+}
+
+// ValidationError refuses an upload: the file is not merged at all.
+type ValidationError struct {
+	// Problems lists the problems in file order, at most the configured cap.
+	Problems []Problem `json:"problems"`
+	// Total counts all problems, listed or not.
+	Total int `json:"total"`
+}
+
+func (e *ValidationError) Error() string {
+	if len(e.Problems) == 0 {
+		return "upload refused"
+	}
+	if e.Total == 1 {
+		return "upload refused: " + e.Problems[0].String()
+	}
+	return fmt.Sprintf("upload refused: %d problems, first: %s", e.Total, e.Problems[0])
+}
+
+// Upload is a validated upload, laid out in the dataset's columns after the
+// merge, deduplicated (last row of a key wins) and sorted by key.
+type Upload struct {
+	// Columns are the dataset's columns after merging this upload.
+	Columns []string
+	// NewColumns are the columns this upload adds to the dataset.
+	NewColumns []string
+	// DataRows counts the data rows in the file, duplicates included.
+	DataRows int
+	// Duplicates counts rows dropped because a later row had the same key.
+	Duplicates int
+	// FirstDate and LastDate are the upload's earliest and latest days.
+	FirstDate, LastDate time.Time
+
+	rows []row
+}
+
+// Rows returns the number of distinct (date, product_id) rows.
+func (u *Upload) Rows() int { return len(u.rows) }
+
+// row is one output row: its key and its encoded CSV line.
+type row struct {
+	date, product string
+	line          []byte
+}
+
+func compareRows(a, b row) int { return compareKey(a.date, a.product, b.date, b.product) }
+
+// problemList collects problems up to a cap.
+type problemList struct {
+	max int
+	err ValidationError
+}
+
+func (l *problemList) add(p Problem) {
+	if len(p.Value) > maxValueLen {
+		p.Value = p.Value[:maxValueLen] + "…"
+	}
+	l.err.Total++
+	if len(l.err.Problems) < l.max {
+		l.err.Problems = append(l.err.Problems, p)
+	}
+}
+
+// ParseUpload reads and validates an upload against the existing dataset's
+// columns (nil when there is no dataset yet). A refused file gives a
+// *ValidationError; other errors are read failures.
+func ParseUpload(ctx context.Context, r io.Reader, existingColumns []string, opts Options) (*Upload, error) {
+	problems := &problemList{max: cmp.Or(opts.MaxProblems, DefaultMaxProblems)}
+	if opts.MaxProblems < 0 {
+		problems.max = 0
+	}
+	rr := newRecordReader(r)
+	var syn *syntaxError
+	err := rr.next()
+	switch {
+	case errors.Is(err, io.EOF):
+		problems.add(Problem{Reason: "empty file"})
+		return nil, &problems.err
+	case errors.As(err, &syn):
+		problems.add(Problem{Line: syn.line, Reason: "header: " + syn.err.Error()})
+		return nil, &problems.err
+	case err != nil:
+		return nil, fmt.Errorf("read upload header: %w", err)
+	}
+	header := make([]string, len(rr.fields))
+	for i, f := range rr.fields {
+		header[i] = string(f)
+	}
+	hm, headerProblems := matchHeader(header, existingColumns, rr.start)
+	if len(headerProblems) > 0 {
+		for _, p := range headerProblems {
+			problems.add(p)
+		}
+		return nil, &problems.err
+	}
+
+	up := &Upload{Columns: hm.columns, NewColumns: hm.newColumns}
+	pos := map[string]int{} // upload column index of each required column
+	for i, k := range hm.target {
+		pos[hm.columns[k]] = i
+	}
+	di, pi, si := pos[ColDate], pos[ColProductID], pos[ColSales]
+	out := make([]string, len(hm.columns))
+	var first, last Day
+	for {
+		if up.DataRows%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("parse upload: %w", err)
+			}
+		}
+		err := rr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.As(err, &syn) {
+			up.DataRows++
+			problems.add(Problem{Line: syn.line, Reason: "malformed CSV: " + syn.err.Error()})
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read upload line %d: %w", rr.line, err)
+		}
+		up.DataRows++
+		if len(rr.fields) != len(header) {
+			problems.add(Problem{Line: rr.start, Reason: fmt.Sprintf("expected %d fields, got %d", len(header), len(rr.fields))})
+			continue
+		}
+		bad := problems.err.Total
+		date := bytes.TrimSpace(rr.fields[di])
+		day, reason := parseDate(date)
+		if reason != "" {
+			problems.add(Problem{Line: rr.start, Column: header[di], Value: string(rr.fields[di]), Reason: reason})
+		}
+		product := bytes.TrimSpace(rr.fields[pi])
+		if len(product) == 0 {
+			problems.add(Problem{Line: rr.start, Column: header[pi], Value: string(rr.fields[pi]), Reason: "empty product_id"})
+		}
+		sales, reason := parseSales(bytes.TrimSpace(rr.fields[si]))
+		if reason != "" {
+			problems.add(Problem{Line: rr.start, Column: header[si], Value: string(rr.fields[si]), Reason: reason})
+		}
+		if problems.err.Total > bad {
+			continue
+		}
+		for i, f := range rr.fields {
+			out[hm.target[i]] = string(f)
+		}
+		out[hm.target[di]] = string(date[:10])
+		out[hm.target[pi]] = string(product)
+		out[hm.target[si]] = sales
+		up.rows = append(up.rows, row{date: out[hm.target[di]], product: out[hm.target[pi]], line: appendRecord(nil, out)})
+		if len(up.rows) == 1 || day < first {
+			first = day
+		}
+		if len(up.rows) == 1 || day > last {
+			last = day
+		}
+	}
+	if problems.err.Total > 0 {
+		return nil, &problems.err
+	}
+	if up.DataRows == 0 {
+		problems.add(Problem{Reason: "no data rows"})
+		return nil, &problems.err
+	}
+	up.rows = sortKeepLast(up.rows)
+	up.Duplicates = up.DataRows - len(up.rows)
+	up.FirstDate, up.LastDate = first.Time(), last.Time()
+	return up, nil
+}
+
+// sortKeepLast sorts rows by key, keeping only the last of rows with equal keys.
+func sortKeepLast(rows []row) []row {
+	slices.SortStableFunc(rows, compareRows)
+	out := rows[:0]
+	for i, r := range rows {
+		if i+1 < len(rows) && compareRows(r, rows[i+1]) == 0 {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
