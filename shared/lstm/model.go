@@ -1,0 +1,93 @@
+package lstm
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Model is the network with its optimiser state, the scalers of the series
+// it has seen, and the history of its training runs.
+//
+// Forecast, ForecastBatch, WriteTo and the accessors are safe for concurrent
+// use; Train changes the model and must not run concurrently with any other
+// method.
+type Model struct {
+	cfg      Config
+	params   []float64
+	w        weights
+	opt      adam
+	scalers  map[string]Scaler
+	lastDate time.Time
+	runs     []Run
+	// fresh says why the model was not resumed from a checkpoint; nil when
+	// it was, or when it was made by New.
+	fresh error
+	// pool holds forecasting workspaces.
+	pool sync.Pool
+}
+
+// Streams of the seeded random generator, so that initialisation and each
+// training run draw independent numbers.
+const (
+	initStream  = 0x5eed_1717
+	trainStream = 0x7a1e_0000
+)
+
+// New returns an untrained model: weights initialised as Keras does, from
+// cfg.Seed.
+func New(cfg Config) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("lstm config: %w", err)
+	}
+	m := allocModel(cfg)
+	m.initialise()
+	return m, nil
+}
+
+// allocModel returns a model of cfg's shape with zero weights and no scalers.
+func allocModel(cfg Config) *Model {
+	cfg.Layers = slices.Clone(cfg.Layers)
+	n := paramCount(cfg.Layers)
+	m := &Model{cfg: cfg, params: make([]float64, n), opt: newAdam(n), scalers: map[string]Scaler{}}
+	m.w = bindWeights(cfg.Layers, m.params)
+	m.pool.New = func() any { return newWorkspace(m.cfg, forecastBatch) }
+	return m
+}
+
+// initialise draws fresh weights from the seed and clears the optimiser.
+func (m *Model) initialise() {
+	initWeights(m.w, rand.New(rand.NewPCG(m.cfg.Seed, initStream)))
+	clear(m.opt.m)
+	clear(m.opt.v)
+	m.opt.step = 0
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config {
+	c := m.cfg
+	c.Layers = slices.Clone(c.Layers)
+	return c
+}
+
+// Step is the number of optimiser steps taken over the model's life.
+func (m *Model) Step() int64 { return m.opt.step }
+
+// LastDate is the last day of the data the model was trained on (zero when
+// untrained).
+func (m *Model) LastDate() time.Time { return m.lastDate }
+
+// Runs returns the history of training runs, oldest first.
+func (m *Model) Runs() []Run { return slices.Clone(m.runs) }
+
+// Scaler returns the scaler of a series the model has been trained on.
+func (m *Model) Scaler(id string) (Scaler, bool) {
+	s, ok := m.scalers[id]
+	return s, ok
+}
+
+// SeriesIDs lists the series the model has scalers for, sorted.
+func (m *Model) SeriesIDs() []string { return slices.Sorted(maps.Keys(m.scalers)) }

@@ -1,0 +1,401 @@
+package lstm
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// The network's parameters live in one flat slice, so that Adam, the
+// checkpoint and the gradient all walk the same layout: for every LSTM layer
+// its kernel W (in×4h), recurrent kernel U (h×4h) and bias b (4h), then the
+// dense kernel (h×1) and bias (1). Gates are ordered as in Keras: input,
+// forget, cell, output, each h wide.
+
+// lstmWeights are the views of one LSTM layer's parameters.
+type lstmWeights struct {
+	in, hid int
+	w, u, b []float64
+}
+
+// weights are the views of all the network's parameters (or of a same-shaped
+// gradient or moment).
+type weights struct {
+	layers []lstmWeights
+	dw, db []float64
+}
+
+// paramCount is the number of parameters of a network with the given layers.
+func paramCount(layers []int) int {
+	n, in := 0, 1
+	for _, h := range layers {
+		n += (in + h + 1) * 4 * h
+		in = h
+	}
+	return n + in + 1
+}
+
+// bindWeights slices data (paramCount(layers) long) into weight views.
+func bindWeights(layers []int, data []float64) weights {
+	var w weights
+	off, in := 0, 1
+	take := func(n int) []float64 {
+		s := data[off : off+n : off+n]
+		off += n
+		return s
+	}
+	for _, h := range layers {
+		w.layers = append(w.layers, lstmWeights{in: in, hid: h, w: take(in * 4 * h), u: take(h * 4 * h), b: take(4 * h)})
+		in = h
+	}
+	w.dw = take(in)
+	w.db = take(1)
+	return w
+}
+
+// initWeights fills w as Keras initialises LSTM and Dense layers:
+// Glorot-uniform kernels, orthogonal recurrent kernels, zero biases except a
+// forget-gate bias of one.
+func initWeights(w weights, rng *rand.Rand) {
+	glorot := func(s []float64, fanIn, fanOut int) {
+		limit := math.Sqrt(6 / float64(fanIn+fanOut))
+		for i := range s {
+			s[i] = (2*rng.Float64() - 1) * limit
+		}
+	}
+	for _, l := range w.layers {
+		g := 4 * l.hid
+		glorot(l.w, l.in, g)
+		orthogonal(l.u, l.hid, g, rng)
+		clear(l.b)
+		for j := l.hid; j < 2*l.hid; j++ {
+			l.b[j] = 1
+		}
+	}
+	glorot(w.dw, len(w.dw), 1)
+	w.db[0] = 0
+}
+
+// orthogonal fills the rows×cols matrix s with Keras's Orthogonal
+// initialiser: the Q factor of a Gaussian matrix, signs fixed by R's
+// diagonal, transposed when the matrix is wider than tall.
+func orthogonal(s []float64, rows, cols int, rng *rand.Rand) {
+	tall, short := max(rows, cols), min(rows, cols)
+	a := mat.NewDense(tall, short, nil)
+	for i := range tall {
+		for j := range short {
+			a.Set(i, j, rng.NormFloat64())
+		}
+	}
+	var qr mat.QR
+	qr.Factorize(a)
+	var q, r mat.Dense
+	qr.QTo(&q)
+	qr.RTo(&r)
+	for j := range short {
+		sign := 1.0
+		if r.At(j, j) < 0 {
+			sign = -1
+		}
+		for i := range tall {
+			v := sign * q.At(i, j)
+			if rows < cols {
+				s[j*cols+i] = v
+			} else {
+				s[i*cols+j] = v
+			}
+		}
+	}
+}
+
+// layerTrace is what one LSTM layer keeps of a forward pass for the
+// backward pass. Matrices over time are time-major: step t of a batch of n
+// occupies rows t*n to t*n+n-1.
+type layerTrace struct {
+	in    []float64 // the layer's input, T·n×in (aliases x or the layer below's dropped output)
+	gates []float64 // activated gates i, f, g, o, T·n×4h; overwritten by their gradients
+	cell  []float64 // cell state c, T·n×h
+	act   []float64 // activation of the cell state, T·n×h
+	out   []float64 // hidden state h, T·n×h
+	drop  []float64 // out after dropout, T·n×h (layers that feed another layer)
+	mask  []float64 // dropout multipliers, T·n×h (or n×h for the last layer)
+	dout  []float64 // gradient of the loss w.r.t. out, T·n×h
+	dc    []float64 // gradient w.r.t. the cell state carried backwards, n×h
+	uT    []float64 // U transposed, 4h×h
+	wT    []float64 // W transposed, 4h×in
+	tmp   []float64 // transposes of in and out, max(in,h)×T·n
+}
+
+// workspace holds every buffer a forward and backward pass over up to cap
+// windows needs, so that training allocates nothing per batch.
+type workspace struct {
+	cap     int
+	window  int
+	n       int       // windows in the last forward pass
+	dropped bool      // whether the last forward pass applied dropout
+	x       []float64 // inputs, T·n (time-major)
+	y       []float64 // targets, n
+	layers  []layerTrace
+	head    []float64 // the dense layer's input, n×h
+	pred    []float64 // predictions, n
+}
+
+func newWorkspace(cfg Config, capacity int) *workspace {
+	T := cfg.Window
+	ws := &workspace{cap: capacity, window: T, x: make([]float64, T*capacity), y: make([]float64, capacity), pred: make([]float64, capacity)}
+	in := 1
+	for _, h := range cfg.Layers {
+		rows := T * capacity
+		ws.layers = append(ws.layers, layerTrace{
+			gates: make([]float64, rows*4*h),
+			cell:  make([]float64, rows*h),
+			act:   make([]float64, rows*h),
+			out:   make([]float64, rows*h),
+			drop:  make([]float64, rows*h),
+			mask:  make([]float64, rows*h),
+			dout:  make([]float64, rows*h),
+			dc:    make([]float64, capacity*h),
+			uT:    make([]float64, 4*h*h),
+			wT:    make([]float64, 4*h*in),
+			tmp:   make([]float64, max(in, h)*rows),
+		})
+		in = h
+	}
+	ws.head = make([]float64, capacity*in)
+	return ws
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// forward runs the network over the n windows in ws.x and leaves the
+// predictions in ws.pred. With rng non-nil and dropout > 0 it applies
+// dropout (training); otherwise it is the deterministic inference pass.
+func forward(ws *workspace, w weights, n int, relu bool, dropout float64, rng *rand.Rand) {
+	T := ws.window
+	in, inDim := ws.x[:T*n], 1
+	train := rng != nil && dropout > 0
+	ws.n, ws.dropped = n, train
+	for l, lw := range w.layers {
+		tr := &ws.layers[l]
+		tr.in = in
+		h, g := lw.hid, 4*lw.hid
+		gates := tr.gates[:T*n*g]
+		for r := range T * n {
+			copy(gates[r*g:r*g+g], lw.b)
+		}
+		gemm(T*n, g, inDim, in, inDim, lw.w, g, gates, g)
+		for t := range T {
+			step := gates[t*n*g : (t+1)*n*g]
+			var prev []float64
+			if t > 0 {
+				gemm(n, g, h, tr.out[(t-1)*n*h:], h, lw.u, g, step, g)
+				prev = tr.cell[(t-1)*n*h : t*n*h]
+			}
+			cellForward(step, prev, tr.cell[t*n*h:(t+1)*n*h], tr.act[t*n*h:(t+1)*n*h], tr.out[t*n*h:(t+1)*n*h], h, relu)
+		}
+		if l == len(w.layers)-1 {
+			last := tr.out[(T-1)*n*h : T*n*h]
+			if train {
+				dropoutMask(tr.mask[:n*h], dropout, rng)
+				mulTo(ws.head[:n*h], last, tr.mask[:n*h])
+			} else {
+				copy(ws.head[:n*h], last)
+			}
+			break
+		}
+		in, inDim = tr.out[:T*n*h], h
+		if train {
+			dropoutMask(tr.mask[:T*n*h], dropout, rng)
+			mulTo(tr.drop[:T*n*h], in, tr.mask[:T*n*h])
+			in = tr.drop[:T*n*h]
+		}
+	}
+	h := len(w.dw)
+	for r := range n {
+		s := w.db[0]
+		for j, v := range ws.head[r*h : r*h+h] {
+			s += v * w.dw[j]
+		}
+		ws.pred[r] = s
+	}
+}
+
+// cellForward activates one time step's gate pre-activations in place and
+// computes the cell state, its activation and the hidden state. prev is the
+// previous cell state, nil at the first step.
+func cellForward(z, prev, cell, act, out []float64, h int, relu bool) {
+	g := 4 * h
+	for r := range len(cell) / h {
+		zr := z[r*g : r*g+g]
+		zi, zf, zc, zo := zr[:h], zr[h:2*h], zr[2*h:3*h], zr[3*h:g]
+		cr, ar, or := cell[r*h:r*h+h], act[r*h:r*h+h], out[r*h:r*h+h]
+		var pr []float64
+		if prev != nil {
+			pr = prev[r*h : r*h+h]
+		}
+		for j := range h {
+			i, f, o := sigmoid(zi[j]), sigmoid(zf[j]), sigmoid(zo[j])
+			var c, cv float64
+			if relu {
+				c = max(zc[j], 0)
+			} else {
+				c = math.Tanh(zc[j])
+			}
+			zi[j], zf[j], zc[j], zo[j] = i, f, c, o
+			cv = i * c
+			if pr != nil {
+				cv += f * pr[j]
+			}
+			var a float64
+			if relu {
+				a = max(cv, 0)
+			} else {
+				a = math.Tanh(cv)
+			}
+			cr[j], ar[j], or[j] = cv, a, o*a
+		}
+	}
+}
+
+// backward accumulates into grad the gradient of the mean squared error of
+// the last forward pass against ws.y, and returns that error. It consumes
+// the forward trace: the gates are overwritten by their gradients.
+func backward(ws *workspace, w, grad weights, relu bool) float64 {
+	n, T := ws.n, ws.window
+	last := len(w.layers) - 1
+	top := &ws.layers[last]
+	h := len(w.dw)
+	dtop := top.dout[:T*n*h]
+	clear(dtop[:(T-1)*n*h])
+	var loss float64
+	for r := range n {
+		e := ws.pred[r] - ws.y[r]
+		loss += e * e
+		d := 2 * e / float64(n)
+		grad.db[0] += d
+		head := ws.head[r*h : r*h+h]
+		dr := dtop[(T-1)*n*h+r*h : (T-1)*n*h+r*h+h]
+		for j, v := range head {
+			grad.dw[j] += d * v
+			dr[j] = d * w.dw[j]
+		}
+		if ws.dropped {
+			for j, m := range top.mask[r*h : r*h+h] {
+				dr[j] *= m
+			}
+		}
+	}
+	for l := last; l >= 0; l-- {
+		tr := &ws.layers[l]
+		lw, gw := w.layers[l], grad.layers[l]
+		h, g, in := lw.hid, 4*lw.hid, lw.in
+		transpose(h, g, lw.u, g, tr.uT, h)
+		dc := tr.dc[:n*h]
+		clear(dc)
+		for t := T - 1; t >= 0; t-- {
+			step := tr.gates[t*n*g : (t+1)*n*g]
+			var prev []float64
+			if t > 0 {
+				prev = tr.cell[(t-1)*n*h : t*n*h]
+			}
+			cur := t * n * h
+			cellBackward(step, prev, tr.cell[cur:cur+n*h], tr.act[cur:cur+n*h], tr.dout[cur:cur+n*h], dc, h, relu)
+			if t > 0 {
+				// The hidden state feeds the next step through U.
+				gemm(n, h, g, step, g, tr.uT, h, tr.dout[(t-1)*n*h:], h)
+			}
+		}
+		dz := tr.gates[:T*n*g]
+		if T > 1 {
+			k := (T - 1) * n
+			transpose(k, h, tr.out, h, tr.tmp, k)
+			gemm(h, g, k, tr.tmp, k, dz[n*g:], g, gw.u, g)
+		}
+		transpose(T*n, in, tr.in, in, tr.tmp, T*n)
+		gemm(in, g, T*n, tr.tmp, T*n, dz, g, gw.w, g)
+		for r := range T * n {
+			for j, v := range dz[r*g : r*g+g] {
+				gw.b[j] += v
+			}
+		}
+		if l == 0 {
+			break
+		}
+		below := &ws.layers[l-1]
+		transpose(in, g, lw.w, g, tr.wT, in)
+		dbelow := below.dout[:T*n*in]
+		clear(dbelow)
+		gemm(T*n, in, g, dz, g, tr.wT, in, dbelow, in)
+		if ws.dropped {
+			for i, m := range below.mask[:T*n*in] {
+				dbelow[i] *= m
+			}
+		}
+	}
+	return loss / float64(n)
+}
+
+// cellBackward turns one time step's gradient w.r.t. the hidden state (dout)
+// and the cell state carried from the next step (dc, updated in place to the
+// gradient w.r.t. the previous cell state) into the gradient w.r.t. the gate
+// pre-activations, written over the activated gates.
+func cellBackward(gates, prev, cell, act, dout, dc []float64, h int, relu bool) {
+	g := 4 * h
+	for r := range len(cell) / h {
+		zr := gates[r*g : r*g+g]
+		gi, gf, gc, gout := zr[:h], zr[h:2*h], zr[2*h:3*h], zr[3*h:g]
+		cr, ar, dr, dcr := cell[r*h:r*h+h], act[r*h:r*h+h], dout[r*h:r*h+h], dc[r*h:r*h+h]
+		var pr []float64
+		if prev != nil {
+			pr = prev[r*h : r*h+h]
+		}
+		for j := range h {
+			i, f, c, o := gi[j], gf[j], gc[j], gout[j]
+			a, dh := ar[j], dr[j]
+			var da, dg float64
+			if relu {
+				if cr[j] > 0 {
+					da = 1
+				}
+				if c > 0 {
+					dg = 1
+				}
+			} else {
+				da, dg = 1-a*a, 1-c*c
+			}
+			dcv := dcr[j] + dh*o*da
+			var p float64
+			if pr != nil {
+				p = pr[j]
+			}
+			dcr[j] = dcv * f
+			gi[j] = dcv * c * i * (1 - i)
+			gf[j] = dcv * p * f * (1 - f)
+			gc[j] = dcv * i * dg
+			gout[j] = dh * a * o * (1 - o)
+		}
+	}
+}
+
+// dropoutMask fills m with inverted-dropout multipliers: 0 with probability
+// p, 1/(1-p) otherwise.
+func dropoutMask(m []float64, p float64, rng *rand.Rand) {
+	keep := 1 / (1 - p)
+	for i := range m {
+		if rng.Float64() < p {
+			m[i] = 0
+		} else {
+			m[i] = keep
+		}
+	}
+}
+
+// mulTo sets dst[i] = a[i]·b[i].
+func mulTo(dst, a, b []float64) {
+	b = b[:len(a)]
+	dst = dst[:len(a)]
+	for i, v := range a {
+		dst[i] = v * b[i]
+	}
+}

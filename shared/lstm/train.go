@@ -1,0 +1,536 @@
+package lstm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Mode is how a training run treats the model it starts from.
+type Mode string
+
+// The training modes.
+const (
+	// ModeFineTune continues from the model's weights and optimiser state on
+	// the windows whose target is new, plus a replay sample of older ones.
+	ModeFineTune Mode = "finetune"
+	// ModeFull reinitialises the network and the scalers and trains on all
+	// windows.
+	ModeFull Mode = "full"
+)
+
+// StopReason says why a training run ended.
+type StopReason string
+
+// The reasons a run ends.
+const (
+	StopEpochs    StopReason = "epochs"         // every epoch ran
+	StopEarly     StopReason = "early_stopping" // validation loss stopped improving
+	StopDeadline  StopReason = "deadline"       // the deadline was near
+	StopCanceled  StopReason = "canceled"       // the context was canceled
+	StopNoNewData StopReason = "no_new_data"    // fine-tuning found no new day in the data
+)
+
+// Policy is the training schedule. Zero fields take DefaultPolicy's values.
+type Policy struct {
+	// FullEpochs and FineTuneEpochs are the most epochs of each mode.
+	FullEpochs     int `json:"full_epochs"`
+	FineTuneEpochs int `json:"finetune_epochs"`
+	// FullPatience and FineTunePatience are the epochs without a lower
+	// validation loss after which a run stops early.
+	FullPatience     int `json:"full_patience"`
+	FineTunePatience int `json:"finetune_patience"`
+	// MaxWindows caps the windows of one full-mode epoch; each epoch draws
+	// a new sample when there are more.
+	MaxWindows int `json:"max_windows"`
+	// ReplayRatio is the number of older windows replayed per new window
+	// when fine-tuning, at most MaxReplay; each epoch draws a new sample.
+	ReplayRatio float64 `json:"replay_ratio"`
+	MaxReplay   int     `json:"max_replay"`
+	// ValidationDays is how many of the most recent days of the trained
+	// range are held out for validation and early stopping; it is cut to a
+	// quarter of the range when the range is short.
+	ValidationDays int `json:"validation_days"`
+}
+
+// DefaultPolicy is 50 epochs (patience 5) over at most 100,000 windows when
+// training in full, 10 epochs (patience 3) over the new windows and as many
+// replayed ones (at most 50,000) when fine-tuning, with the last 7 days
+// held out for validation.
+func DefaultPolicy() Policy {
+	return Policy{FullEpochs: 50, FineTuneEpochs: 10, FullPatience: 5, FineTunePatience: 3,
+		MaxWindows: 100_000, ReplayRatio: 1, MaxReplay: 50_000, ValidationDays: 7}
+}
+
+// withDefaults fills p's zero fields from DefaultPolicy.
+func (p Policy) withDefaults() Policy {
+	d := DefaultPolicy()
+	set := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	set(&p.FullEpochs, d.FullEpochs)
+	set(&p.FineTuneEpochs, d.FineTuneEpochs)
+	set(&p.FullPatience, d.FullPatience)
+	set(&p.FineTunePatience, d.FineTunePatience)
+	set(&p.MaxWindows, d.MaxWindows)
+	set(&p.MaxReplay, d.MaxReplay)
+	set(&p.ValidationDays, d.ValidationDays)
+	if p.ReplayRatio == 0 {
+		p.ReplayRatio = d.ReplayRatio
+	}
+	return p
+}
+
+func (p Policy) validate() error {
+	for _, v := range []int{p.FullEpochs, p.FineTuneEpochs, p.FullPatience, p.FineTunePatience, p.MaxWindows, p.MaxReplay, p.ValidationDays} {
+		if v < 0 {
+			return fmt.Errorf("policy %+v: negative count", p)
+		}
+	}
+	if !(p.ReplayRatio >= 0) || math.IsInf(p.ReplayRatio, 0) {
+		return fmt.Errorf("policy: replay ratio %v", p.ReplayRatio)
+	}
+	return nil
+}
+
+// TrainOptions configures one training run.
+type TrainOptions struct {
+	// Mode is ModeFineTune or ModeFull; empty means fine-tune a trained model
+	// and train an untrained one in full. Fine-tuning an untrained model
+	// trains it in full, and the report says why.
+	Mode Mode
+	// Since and Until bound the newly merged days (inclusive) when
+	// fine-tuning. A zero Since is the day after the model's last trained
+	// day; a zero Until is the last day of the data.
+	Since, Until time.Time
+	// Deadline, if not zero, ends training at a batch boundary early enough
+	// to finish before it (as does the context's deadline).
+	Deadline time.Time
+	// Policy is the schedule; zero fields take DefaultPolicy's values.
+	Policy Policy
+	// Progress, if set, is called after every epoch.
+	Progress func(Epoch)
+}
+
+// Epoch is the outcome of one training epoch: mean training loss (with
+// dropout) and validation loss, both mean squared errors in scaled units.
+// ValLoss is zero when there are no validation windows.
+type Epoch struct {
+	Epoch   int     `json:"epoch"`
+	Epochs  int     `json:"epochs"`
+	Loss    float64 `json:"loss"`
+	ValLoss float64 `json:"val_loss"`
+}
+
+// Widening records a series whose scaler was widened to cover new values.
+type Widening struct {
+	ID   string `json:"id"`
+	From Scaler `json:"from"`
+	To   Scaler `json:"to"`
+}
+
+// Report describes a training run.
+type Report struct {
+	Mode Mode `json:"mode"`
+	// Reason says why this mode was used.
+	Reason string `json:"reason"`
+	// Since and Until are the days trained as new (the whole data in full).
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until"`
+	// Epochs is the number of completed epochs and MaxEpochs the schedule's.
+	Epochs    int `json:"epochs"`
+	MaxEpochs int `json:"max_epochs"`
+	// BestEpoch is the epoch whose weights the model keeps: the one with the
+	// lowest validation loss (the last one without validation windows), or 0
+	// when no epoch beat the weights the run started from.
+	BestEpoch int `json:"best_epoch"`
+	// Windows is the number of training windows per epoch, NewWindows and
+	// ReplayWindows its parts, and ValWindows the held-out windows.
+	Windows       int `json:"windows"`
+	NewWindows    int `json:"new_windows"`
+	ReplayWindows int `json:"replay_windows"`
+	ValWindows    int `json:"val_windows"`
+	// Loss and ValLoss are those of BestEpoch; InitialValLoss is the
+	// validation loss of the weights the run started from.
+	Loss           float64    `json:"loss"`
+	ValLoss        float64    `json:"val_loss"`
+	InitialValLoss float64    `json:"initial_val_loss"`
+	Stop           StopReason `json:"stop"`
+	History        []Epoch    `json:"history"`
+	Widened        []Widening `json:"widened,omitempty"`
+	NewSeries      []string   `json:"new_series,omitempty"`
+	// Step is the optimiser's step count after the run.
+	Step int64 `json:"step"`
+}
+
+// Run is the summary of a training run kept in the model's history.
+type Run struct {
+	Mode      Mode       `json:"mode"`
+	Since     time.Time  `json:"since"`
+	Until     time.Time  `json:"until"`
+	Epochs    int        `json:"epochs"`
+	Windows   int        `json:"windows"`
+	Loss      float64    `json:"loss"`
+	ValLoss   float64    `json:"val_loss"`
+	Stop      StopReason `json:"stop"`
+	Step      int64      `json:"step"`
+	Widened   int        `json:"widened"`
+	NewSeries int        `json:"new_series"`
+}
+
+// maxRuns bounds the history kept in a model.
+const maxRuns = 200
+
+// ErrDiverged is returned when the training loss stops being finite; the
+// model keeps the best weights it had.
+var ErrDiverged = errors.New("training diverged")
+
+// windowRef names one window: the series and the index of its target value.
+type windowRef struct{ series, target int32 }
+
+// Train trains the model on the series as opt says and returns a report of
+// the run. On a deadline it stops at a batch boundary, keeps the best
+// weights so far, and returns a nil error so that the caller can save a
+// checkpoint; on cancellation it does the same and returns the context's
+// error.
+func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (Report, error) {
+	if err := checkSeries(series); err != nil {
+		return Report{}, fmt.Errorf("train: %w", err)
+	}
+	pol := opt.Policy.withDefaults()
+	if err := pol.validate(); err != nil {
+		return Report{}, fmt.Errorf("train: %w", err)
+	}
+	first, last, ok := dataSpan(series)
+	if !ok {
+		return Report{}, errors.New("train: the series hold no values")
+	}
+	rep := Report{Mode: ModeFineTune, Reason: "resumed from a trained model"}
+	switch {
+	case opt.Mode == ModeFull:
+		rep.Mode, rep.Reason = ModeFull, "full retrain requested"
+	case opt.Mode != "" && opt.Mode != ModeFineTune:
+		return Report{}, fmt.Errorf("train: unknown mode %q", opt.Mode)
+	case len(m.runs) == 0 && m.fresh != nil:
+		rep.Mode, rep.Reason = ModeFull, "no usable checkpoint: "+m.fresh.Error()
+	case len(m.runs) == 0:
+		rep.Mode, rep.Reason = ModeFull, "untrained model"
+	}
+	if rep.Mode == ModeFull {
+		m.initialise()
+		clear(m.scalers)
+		rep.Since, rep.Until = first, last
+	} else {
+		rep.Since, rep.Until = opt.Since, opt.Until
+		if rep.Since.IsZero() {
+			rep.Since = m.lastDate.AddDate(0, 0, 1)
+		}
+		if rep.Until.IsZero() {
+			rep.Until = last
+		}
+		rep.Since, rep.Until = Day(rep.Since), Day(rep.Until)
+		if rep.Since.After(rep.Until) || rep.Since.After(last) {
+			rep.Stop, rep.Step = StopNoNewData, m.opt.step
+			return rep, nil
+		}
+	}
+	m.fitScalers(series, &rep)
+
+	t := newTrainer(m, series, rep.Since, rep.Until, pol)
+	if len(t.fresh) == 0 {
+		return rep, fmt.Errorf("train: no window of %d days has its target between %s and %s", m.cfg.Window, rep.Since.Format(time.DateOnly), rep.Until.Format(time.DateOnly))
+	}
+	epochs, patience := pol.FullEpochs, pol.FullPatience
+	if rep.Mode == ModeFineTune {
+		epochs, patience = pol.FineTuneEpochs, pol.FineTunePatience
+	}
+	rep.MaxEpochs = epochs
+	rep.NewWindows, rep.ReplayWindows = t.epochSize(rep.Mode)
+	rep.Windows = rep.NewWindows + rep.ReplayWindows
+	rep.ValWindows = len(t.val)
+	err := t.run(ctx, &rep, opt, epochs, patience)
+	m.lastDate = maxTime(m.lastDate, last)
+	rep.Step = m.opt.step
+	m.runs = append(m.runs, Run{Mode: rep.Mode, Since: rep.Since, Until: rep.Until, Epochs: rep.Epochs,
+		Windows: rep.Windows, Loss: rep.Loss, ValLoss: rep.ValLoss, Stop: rep.Stop, Step: rep.Step,
+		Widened: len(rep.Widened), NewSeries: len(rep.NewSeries)})
+	if len(m.runs) > maxRuns {
+		m.runs = m.runs[len(m.runs)-maxRuns:]
+	}
+	m.fresh = nil
+	return rep, err
+}
+
+// dataSpan is the first and last day with a value over all series.
+func dataSpan(series []Series) (first, last time.Time, ok bool) {
+	for _, s := range series {
+		if len(s.Values) == 0 {
+			continue
+		}
+		if !ok || s.Start.Before(first) {
+			first = s.Start
+		}
+		if !ok || s.End().After(last) {
+			last = s.End()
+		}
+		ok = true
+	}
+	return first, last, ok
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// fitScalers gives every new series its own scaler and widens the scalers
+// of known series whose values fall outside their range.
+func (m *Model) fitScalers(series []Series, rep *Report) {
+	for _, s := range series {
+		if len(s.Values) == 0 {
+			continue
+		}
+		old, ok := m.scalers[s.ID]
+		if !ok {
+			m.scalers[s.ID] = fitScaler(s.Values)
+			if rep.Mode == ModeFineTune {
+				rep.NewSeries = append(rep.NewSeries, s.ID)
+			}
+			continue
+		}
+		if wide := old.cover(s.Values); wide != old {
+			m.scalers[s.ID] = wide
+			rep.Widened = append(rep.Widened, Widening{ID: s.ID, From: old, To: wide})
+		}
+	}
+}
+
+// trainer holds one run's data and every buffer its batches need.
+type trainer struct {
+	m      *Model
+	pol    Policy
+	scaled [][]float64
+	fresh  []windowRef // windows whose target is new (all of them in full)
+	old    []windowRef // the replay pool
+	val    []windowRef // held-out windows
+	epoch  []windowRef // this epoch's windows
+	pool   []windowRef // scratch for sampling
+	ws     *workspace
+	grad   []float64
+	gw     weights
+	rng    *rand.Rand
+	best   snapshot
+}
+
+// snapshot is a copy of the trainable state.
+type snapshot struct {
+	params, m, v []float64
+	step         int64
+}
+
+func newSnapshot(n int) snapshot {
+	return snapshot{params: make([]float64, n), m: make([]float64, n), v: make([]float64, n)}
+}
+
+func (s *snapshot) save(m *Model) {
+	copy(s.params, m.params)
+	copy(s.m, m.opt.m)
+	copy(s.v, m.opt.v)
+	s.step = m.opt.step
+}
+
+func (s *snapshot) restore(m *Model) {
+	copy(m.params, s.params)
+	copy(m.opt.m, s.m)
+	copy(m.opt.v, s.v)
+	m.opt.step = s.step
+}
+
+// newTrainer scales the series and sorts their windows into new (target in
+// [since, until] and before the validation days), validation (the last
+// validation days of that range) and old (the rest, the replay pool).
+func newTrainer(m *Model, series []Series, since, until time.Time, pol Policy) *trainer {
+	n := len(m.params)
+	t := &trainer{m: m, pol: pol, ws: newWorkspace(m.cfg, m.cfg.BatchSize), grad: make([]float64, n),
+		rng: rand.New(rand.NewPCG(m.cfg.Seed, trainStream+uint64(m.opt.step))), best: newSnapshot(n)}
+	t.gw = bindWeights(m.cfg.Layers, t.grad)
+	valDays := min(pol.ValidationDays, (days(since, until)+1)/4)
+	valFrom := until.AddDate(0, 0, 1-valDays)
+	W := m.cfg.Window
+	for si, s := range series {
+		sc := m.scalers[s.ID]
+		scaled := make([]float64, len(s.Values))
+		for i, v := range s.Values {
+			scaled[i] = sc.Scale(v)
+		}
+		t.scaled = append(t.scaled, scaled)
+		for i := W; i < len(s.Values); i++ {
+			d := s.Start.AddDate(0, 0, i)
+			ref := windowRef{int32(si), int32(i)}
+			switch {
+			case d.Before(since) || d.After(until):
+				t.old = append(t.old, ref)
+			case valDays > 0 && !d.Before(valFrom):
+				t.val = append(t.val, ref)
+			default:
+				t.fresh = append(t.fresh, ref)
+			}
+		}
+	}
+	t.epoch = make([]windowRef, 0, len(t.fresh)+min(len(t.old), pol.MaxReplay))
+	t.pool = make([]windowRef, max(len(t.fresh), len(t.old)))
+	return t
+}
+
+// epochSize is the number of new and replayed windows of each epoch.
+func (t *trainer) epochSize(mode Mode) (fresh, replay int) {
+	if mode == ModeFull {
+		return min(len(t.fresh), t.pol.MaxWindows), 0
+	}
+	replay = int(math.Round(t.pol.ReplayRatio * float64(len(t.fresh))))
+	return len(t.fresh), min(replay, t.pol.MaxReplay, len(t.old))
+}
+
+// sample appends k windows drawn without replacement from src.
+func (t *trainer) sample(dst, src []windowRef, k int) []windowRef {
+	if k >= len(src) {
+		return append(dst, src...)
+	}
+	p := t.pool[:len(src)]
+	copy(p, src)
+	for i := range k {
+		j := i + t.rng.IntN(len(p)-i)
+		p[i], p[j] = p[j], p[i]
+	}
+	return append(dst, p[:k]...)
+}
+
+// run trains for up to epochs epochs with early stopping, filling rep.
+func (t *trainer) run(ctx context.Context, rep *Report, opt TrainOptions, epochs, patience int) error {
+	m := t.m
+	deadline := opt.Deadline
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
+	var slowestBatch, valTime time.Duration
+	start := time.Now()
+	bestVal := math.Inf(1)
+	if len(t.val) > 0 {
+		bestVal = t.evaluate(t.val)
+		rep.InitialValLoss = bestVal
+	}
+	valTime = time.Since(start)
+	t.best.save(m)
+	wait := 0
+	rep.Stop = StopEpochs
+	nFresh, nReplay := t.epochSize(rep.Mode)
+	for e := 1; e <= epochs; e++ {
+		t.epoch = t.sample(t.epoch[:0], t.fresh, nFresh)
+		t.epoch = t.sample(t.epoch, t.old, nReplay)
+		t.rng.Shuffle(len(t.epoch), func(i, j int) { t.epoch[i], t.epoch[j] = t.epoch[j], t.epoch[i] })
+		var sum float64
+		stopped := false
+		for b := 0; b < len(t.epoch); b += m.cfg.BatchSize {
+			if err := ctx.Err(); err != nil {
+				rep.Stop = StopCanceled
+				if errors.Is(err, context.DeadlineExceeded) {
+					rep.Stop = StopDeadline
+				}
+				stopped = true
+				break
+			}
+			if !deadline.IsZero() && time.Until(deadline) < 2*slowestBatch+valTime {
+				rep.Stop, stopped = StopDeadline, true
+				break
+			}
+			batch := t.epoch[b:min(b+m.cfg.BatchSize, len(t.epoch))]
+			t0 := time.Now()
+			sum += t.step(batch) * float64(len(batch))
+			slowestBatch = max(slowestBatch, time.Since(t0))
+		}
+		if stopped {
+			break
+		}
+		loss := sum / float64(len(t.epoch))
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			t.best.restore(m)
+			return fmt.Errorf("train: epoch %d: loss %v: %w", e, loss, ErrDiverged)
+		}
+		t0 := time.Now()
+		ep := Epoch{Epoch: e, Epochs: epochs, Loss: loss}
+		if len(t.val) > 0 {
+			ep.ValLoss = t.evaluate(t.val)
+		}
+		valTime = time.Since(t0)
+		rep.Epochs = e
+		rep.History = append(rep.History, ep)
+		if opt.Progress != nil {
+			opt.Progress(ep)
+		}
+		if len(t.val) == 0 || ep.ValLoss < bestVal {
+			bestVal, wait = ep.ValLoss, 0
+			rep.BestEpoch, rep.Loss, rep.ValLoss = e, ep.Loss, ep.ValLoss
+			t.best.save(m)
+		} else if wait++; wait >= patience {
+			rep.Stop = StopEarly
+			break
+		}
+	}
+	t.best.restore(m)
+	if rep.BestEpoch == 0 {
+		rep.ValLoss = rep.InitialValLoss
+	}
+	if rep.Stop == StopCanceled {
+		return fmt.Errorf("train: %w", ctx.Err())
+	}
+	return nil
+}
+
+// load fills the workspace's inputs and targets with the windows.
+func (t *trainer) load(batch []windowRef) {
+	ws, W, n := t.ws, t.m.cfg.Window, len(batch)
+	for r, ref := range batch {
+		s := t.scaled[ref.series]
+		x := s[int(ref.target)-W : ref.target]
+		for i, v := range x {
+			ws.x[i*n+r] = v
+		}
+		ws.y[r] = s[ref.target]
+	}
+}
+
+// step takes one gradient step on the batch and returns its loss.
+func (t *trainer) step(batch []windowRef) float64 {
+	m := t.m
+	t.load(batch)
+	relu := m.cfg.Activation == ReLU
+	forward(t.ws, m.w, len(batch), relu, m.cfg.Dropout, t.rng)
+	clear(t.grad)
+	loss := backward(t.ws, m.w, t.gw, relu)
+	m.opt.update(m.cfg, m.params, t.grad)
+	return loss
+}
+
+// evaluate is the mean squared error of the model over the windows, without
+// dropout.
+func (t *trainer) evaluate(windows []windowRef) float64 {
+	m := t.m
+	var sum float64
+	for b := 0; b < len(windows); b += m.cfg.BatchSize {
+		batch := windows[b:min(b+m.cfg.BatchSize, len(windows))]
+		t.load(batch)
+		forward(t.ws, m.w, len(batch), m.cfg.Activation == ReLU, 0, nil)
+		for r := range batch {
+			e := t.ws.pred[r] - t.ws.y[r]
+			sum += e * e
+		}
+	}
+	return sum / float64(len(windows))
+}
