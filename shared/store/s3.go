@@ -266,11 +266,12 @@ func (s *S3) Copy(ctx context.Context, srcKey, dstKey string) (Object, error) {
 	return obj, nil
 }
 
-// escapePath URL-encodes each segment of a bucket/key path, as CopySource requires.
+// escapePath URL-encodes each segment of a bucket/key path, as CopySource requires, '+'
+// included (servers read a bare '+' there as a space).
 func escapePath(path string) string {
 	segments := strings.Split(path, "/")
 	for i, segment := range segments {
-		segments[i] = url.PathEscape(segment)
+		segments[i] = strings.ReplaceAll(url.QueryEscape(segment), "+", "%20")
 	}
 	return strings.Join(segments, "/")
 }

@@ -1,0 +1,450 @@
+// Package handlers is the code behind each Lambda function, one file per function. Handlers take
+// AWS event types and interfaces (store.Store, pipeline.Starter), so functions/<name>/main.go
+// only wires real dependencies into them, and the local stack and the tests run these same
+// handlers in process.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stockcast/stockcast/shared/dataset"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// MergeConfig tunes the merge step.
+type MergeConfig struct {
+	// MaxUploadBytes refuses larger uploads (they are kept under rejected/).
+	MaxUploadBytes int64
+	// MaxAttempts bounds how often a merge is redone after losing a race for the dataset.
+	MaxAttempts int
+	// MaxProblems caps the bad lines listed in a refusal report (the total is always given).
+	MaxProblems int
+}
+
+// DefaultMergeConfig allows 64 MiB uploads, 8 attempts and 100 listed problems.
+func DefaultMergeConfig() MergeConfig {
+	return MergeConfig{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems}
+}
+
+// Merge folds CSV uploads into the dataset: it is the handler of S3 ObjectCreated events on
+// uploads/*.csv.
+type Merge struct {
+	Store   store.Store
+	Jobs    *pipeline.Jobs
+	Starter pipeline.Starter
+	Logger  *slog.Logger
+	Config  MergeConfig
+	Now     func() time.Time
+}
+
+// NewMerge returns the merge handler over s with the default configuration.
+func NewMerge(s store.Store, starter pipeline.Starter, logger *slog.Logger) *Merge {
+	return &Merge{Store: s, Jobs: pipeline.NewJobs(s), Starter: starter, Logger: logger, Config: DefaultMergeConfig(), Now: time.Now}
+}
+
+// Handle processes every record of the event. A record that fails for a reason worth retrying
+// (S3 or Step Functions unavailable, the dataset contended beyond the retry budget) makes the
+// invocation fail, so Lambda retries it; retries are safe because every step is idempotent.
+func (h *Merge) Handle(ctx context.Context, event events.S3Event) error {
+	var errs []error
+	for _, record := range event.Records {
+		if err := h.record(ctx, record); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *Merge) record(ctx context.Context, record events.S3EventRecord) error {
+	key, err := url.QueryUnescape(record.S3.Object.Key)
+	if err != nil {
+		h.Logger.WarnContext(ctx, "skipping an event whose key is not URL-encoded", "key", record.S3.Object.Key, "error", err)
+		return nil
+	}
+	log := h.Logger.With("bucket", record.S3.Bucket.Name, "key", key)
+	if record.S3.Bucket.Name != h.Store.Bucket() {
+		log.WarnContext(ctx, "skipping an event from another bucket", "expected_bucket", h.Store.Bucket())
+		return nil
+	}
+	name, ok := pipeline.UploadName(key)
+	if !ok {
+		log.InfoContext(ctx, "skipping a key outside uploads/*.csv")
+		return nil
+	}
+	u := upload{
+		name:  name,
+		key:   key,
+		etag:  record.S3.Object.ETag,
+		jobID: pipeline.JobID(record.S3.Bucket.Name, key, record.S3.Object.ETag, record.S3.Object.Sequencer),
+		log:   log,
+	}
+	u.log = log.With("job_id", u.jobID)
+	if err := h.merge(ctx, &u); err != nil {
+		u.log.ErrorContext(ctx, "merge failed; the upload stays in uploads/ for a retry", "error", err)
+		return fmt.Errorf("merge %s: %w", key, err)
+	}
+	return nil
+}
+
+// upload is one upload being merged.
+type upload struct {
+	name, key, etag, jobID string
+	log                    *slog.Logger
+	data                   []byte
+	obj                    store.Object
+}
+
+func (h *Merge) merge(ctx context.Context, u *upload) error {
+	ctx, end := platform.Trace(ctx, "merge")
+	started := h.Now()
+	done, err := h.alreadyHandled(ctx, u)
+	if done || err != nil {
+		end(err)
+		return err
+	}
+	if err := h.read(ctx, u); err != nil {
+		if errors.Is(err, errGone) {
+			end(nil)
+			return nil
+		}
+		end(err)
+		return err
+	}
+	if _, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+		job.Status, job.Stage = pipeline.StatusRunning, "merge"
+		job.Upload = pipeline.Upload{Bucket: h.Store.Bucket(), Key: u.key, ETag: u.obj.ETag, Size: u.obj.Size}
+		return nil
+	}); err != nil {
+		end(err)
+		return err
+	}
+	if u.obj.Size > h.Config.MaxUploadBytes {
+		err := h.reject(ctx, u, &dataset.ValidationError{Total: 1, Problems: []dataset.Problem{{
+			Reason: fmt.Sprintf("the upload is %d bytes; the limit is %d bytes (MAX_UPLOAD_BYTES)", u.obj.Size, h.Config.MaxUploadBytes),
+		}}})
+		end(err)
+		return err
+	}
+	result, err := h.mergeWithRetries(ctx, u)
+	var invalid *dataset.ValidationError
+	if errors.As(err, &invalid) {
+		err = h.reject(ctx, u, invalid)
+		end(err)
+		return err
+	}
+	if err != nil {
+		end(err)
+		return err
+	}
+	result.report.DurationMS = h.Now().Sub(started).Milliseconds()
+	err = h.accept(ctx, u, result)
+	end(err)
+	return err
+}
+
+// alreadyHandled recognises a duplicate delivery of an event whose upload was merged or refused
+// already: it only makes sure that training was started.
+func (h *Merge) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
+	job, err := h.Jobs.Get(ctx, u.jobID)
+	if errors.Is(err, pipeline.ErrJobNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case job.Status == pipeline.StatusRunning:
+		return false, nil // an earlier attempt stopped half-way: every step is safe to redo
+	case job.Status == pipeline.StatusRejected, job.Status == pipeline.StatusUnchanged, job.Execution != "":
+		u.log.InfoContext(ctx, "duplicate event: this upload was handled already", "status", job.Status)
+		return true, nil
+	}
+	u.log.InfoContext(ctx, "duplicate event: the upload was merged but training was not started yet")
+	return true, h.start(ctx, u, job.Merge)
+}
+
+var errGone = errors.New("upload gone")
+
+// read loads the upload (at most the size limit of it) into memory.
+func (h *Merge) read(ctx context.Context, u *upload) error {
+	ctx, end := platform.Trace(ctx, "merge.read")
+	body, obj, err := h.Store.Get(ctx, u.key, store.GetOptions{IfMatch: u.etag})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		u.log.InfoContext(ctx, "the upload is gone (moved by an earlier delivery of this event, or deleted)")
+		end(nil)
+		return errGone
+	case errors.Is(err, store.ErrPreconditionFailed):
+		u.log.InfoContext(ctx, "the upload was overwritten by a newer one; that one's own event merges it")
+		end(nil)
+		return errGone
+	case err != nil:
+		end(err)
+		return err
+	}
+	defer body.Close()
+	u.obj = obj
+	u.data, err = io.ReadAll(io.LimitReader(body, h.Config.MaxUploadBytes+1))
+	if err != nil {
+		err = fmt.Errorf("read upload %s: %w", u.key, err)
+	} else if int64(len(u.data)) > u.obj.Size {
+		u.obj.Size = int64(len(u.data))
+	}
+	end(err)
+	return err
+}
+
+type mergeResult struct {
+	report  pipeline.Merge
+	dataset store.Object
+	changed bool
+}
+
+// mergeWithRetries merges the upload into the dataset, writing it back only if nobody else wrote
+// it meanwhile; on a lost race it starts again from the fresh dataset.
+func (h *Merge) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, error) {
+	for attempt := 1; ; attempt++ {
+		result, err := h.mergeOnce(ctx, u)
+		if err == nil {
+			result.report.Attempts = attempt
+			return result, nil
+		}
+		if !errors.Is(err, store.ErrPreconditionFailed) {
+			return mergeResult{}, err
+		}
+		if attempt >= h.Config.MaxAttempts {
+			return mergeResult{}, fmt.Errorf("dataset still contended after %d attempts: %w", attempt, err)
+		}
+		u.log.InfoContext(ctx, "the dataset changed while merging; merging again", "attempt", attempt)
+		if err := pipeline.Backoff(ctx, attempt); err != nil {
+			return mergeResult{}, err
+		}
+	}
+}
+
+func (h *Merge) mergeOnce(ctx context.Context, u *upload) (mergeResult, error) {
+	ctx, end := platform.Trace(ctx, "merge.dataset")
+	body, before, err := h.Store.Get(ctx, pipeline.DatasetKey, store.GetOptions{})
+	if errors.Is(err, store.ErrNotFound) {
+		body, err = io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	if err != nil {
+		end(err)
+		return mergeResult{}, err
+	}
+	defer body.Close()
+	src, err := dataset.Open(body)
+	if err != nil {
+		end(err)
+		return mergeResult{}, err
+	}
+	up, err := dataset.ParseUpload(ctx, bytes.NewReader(u.data), src.Columns(), dataset.Options{MaxProblems: h.Config.MaxProblems})
+	if err != nil {
+		end(err)
+		return mergeResult{}, err
+	}
+	stats, after, err := h.write(ctx, before.ETag, func(w io.Writer) (dataset.Stats, error) {
+		return dataset.Merge(ctx, src, up, w)
+	})
+	if errors.Is(err, dataset.ErrNotCanonical) {
+		u.log.WarnContext(ctx, "the dataset is not sorted by (date, product_id): merging it in memory", "error", err)
+		stats, after, err = h.mergeInMemory(ctx, before.ETag, u)
+	}
+	if err != nil {
+		end(err)
+		return mergeResult{}, err
+	}
+	end(nil)
+	return mergeResult{
+		report: pipeline.Merge{
+			RowsBefore:  stats.RowsBefore,
+			RowsAfter:   stats.RowsAfter,
+			UploadRows:  up.DataRows,
+			Inserted:    stats.Inserted,
+			Replaced:    stats.Replaced,
+			NewColumns:  stats.NewColumns,
+			FirstDate:   stats.FirstDate.Format(time.DateOnly),
+			LastDate:    stats.LastDate.Format(time.DateOnly),
+			DatasetETag: after.ETag,
+		},
+		dataset: after,
+		// Identical content has the identical ETag: a re-upload of rows already in the dataset
+		// changes nothing and trains nothing.
+		changed: !store.SameETag(before.ETag, after.ETag),
+	}, nil
+}
+
+// mergeInMemory is the fallback for a dataset that is not in canonical order: it is read whole,
+// which costs memory in proportion to the dataset, once; the result is canonical again.
+func (h *Merge) mergeInMemory(ctx context.Context, etag string, u *upload) (dataset.Stats, store.Object, error) {
+	body, _, err := h.Store.Get(ctx, pipeline.DatasetKey, store.GetOptions{IfMatch: etag})
+	if err != nil {
+		return dataset.Stats{}, store.Object{}, err
+	}
+	defer body.Close()
+	src, err := dataset.Open(body)
+	if err != nil {
+		return dataset.Stats{}, store.Object{}, err
+	}
+	up, err := dataset.ParseUpload(ctx, bytes.NewReader(u.data), src.Columns(), dataset.Options{MaxProblems: h.Config.MaxProblems})
+	if err != nil {
+		return dataset.Stats{}, store.Object{}, err
+	}
+	return h.write(ctx, etag, func(w io.Writer) (dataset.Stats, error) {
+		return dataset.MergeInMemory(ctx, src, up, w)
+	})
+}
+
+// write streams what produce writes into the dataset object, conditionally on etag. A failure
+// of produce aborts the write: the dataset is never half-written.
+func (h *Merge) write(ctx context.Context, etag string, produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, store.Object, error) {
+	reader, writer := io.Pipe()
+	type produced struct {
+		stats dataset.Stats
+		err   error
+	}
+	result := make(chan produced, 1)
+	go func() {
+		stats, err := produce(writer)
+		writer.CloseWithError(err)
+		result <- produced{stats, err}
+	}()
+	opts := store.ConditionFor(etag)
+	opts.ContentType = "text/csv"
+	obj, putErr := h.Store.Put(ctx, pipeline.DatasetKey, reader, opts)
+	reader.CloseWithError(errWriteAbandoned) // unblocks produce if Put gave up early
+	out := <-result
+	switch {
+	case out.err != nil && !errors.Is(out.err, errWriteAbandoned):
+		return dataset.Stats{}, store.Object{}, out.err // the cause; Put failed because of it
+	case putErr != nil:
+		return dataset.Stats{}, store.Object{}, fmt.Errorf("write dataset: %w", putErr)
+	}
+	return out.stats, obj, nil
+}
+
+var errWriteAbandoned = errors.New("the dataset write was abandoned")
+
+// RejectionReport is what rejected/<name>.error.json holds.
+type RejectionReport struct {
+	Upload     string            `json:"upload"`
+	ETag       string            `json:"etag"`
+	Size       int64             `json:"size"`
+	JobID      string            `json:"job_id"`
+	RejectedAt time.Time         `json:"rejected_at"`
+	Error      string            `json:"error"`
+	Total      int               `json:"total_problems"`
+	Problems   []dataset.Problem `json:"problems"`
+}
+
+// reject keeps the upload under rejected/ with its reasons and leaves the dataset alone.
+func (h *Merge) reject(ctx context.Context, u *upload, invalid *dataset.ValidationError) error {
+	ctx, end := platform.Trace(ctx, "merge.reject")
+	report, err := json.MarshalIndent(RejectionReport{
+		Upload:     u.key,
+		ETag:       u.obj.ETag,
+		Size:       u.obj.Size,
+		JobID:      u.jobID,
+		RejectedAt: h.Now().UTC(),
+		Error:      invalid.Error(),
+		Total:      invalid.Total,
+		Problems:   invalid.Problems,
+	}, "", "  ")
+	if err != nil {
+		end(err)
+		return fmt.Errorf("encode rejection report: %w", err)
+	}
+	reportKey := pipeline.RejectedReportKey(u.name)
+	if _, err := h.Store.Put(ctx, reportKey, bytes.NewReader(report), store.PutOptions{ContentType: "application/json"}); err != nil {
+		end(err)
+		return err
+	}
+	movedTo := pipeline.RejectedKey(u.name)
+	if err := h.move(ctx, u.key, movedTo); err != nil {
+		end(err)
+		return err
+	}
+	_, err = h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+		job.Status, job.Stage, job.Error = pipeline.StatusRejected, "merge", invalid.Error()
+		job.Upload.MovedTo, job.Upload.Report = movedTo, reportKey
+		return nil
+	})
+	u.log.WarnContext(ctx, "upload refused; kept under rejected/ with its reasons", "reason", invalid.Error(), "problems", invalid.Total, "report", reportKey)
+	end(err)
+	return err
+}
+
+// accept moves the merged upload to processed/ and starts training if the dataset changed.
+func (h *Merge) accept(ctx context.Context, u *upload, result mergeResult) error {
+	movedTo := pipeline.ProcessedKey(u.name, h.Now())
+	if err := h.move(ctx, u.key, movedTo); err != nil {
+		return err
+	}
+	job, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+		report := result.report
+		job.Merge, job.Upload.MovedTo = &report, movedTo
+		job.Status, job.Stage = pipeline.StatusTraining, "train"
+		if !result.changed {
+			job.Status, job.Stage = pipeline.StatusUnchanged, "merge"
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	u.log.InfoContext(ctx, "upload merged", "rows_before", result.report.RowsBefore, "rows_after", result.report.RowsAfter,
+		"inserted", result.report.Inserted, "replaced", result.report.Replaced, "new_columns", result.report.NewColumns,
+		"attempts", result.report.Attempts, "changed", result.changed)
+	if !result.changed {
+		u.log.InfoContext(ctx, "the upload changed nothing in the dataset; no training needed")
+		return nil
+	}
+	return h.start(ctx, u, job.Merge)
+}
+
+// start hands the merged upload to the training state machine and records the execution.
+func (h *Merge) start(ctx context.Context, u *upload, merged *pipeline.Merge) error {
+	if merged == nil {
+		return fmt.Errorf("job %s has no merge report to train from", u.jobID)
+	}
+	execution, err := h.Starter.Start(ctx, pipeline.TaskInput{
+		Bucket:      h.Store.Bucket(),
+		DatasetKey:  pipeline.DatasetKey,
+		DatasetETag: merged.DatasetETag,
+		JobID:       u.jobID,
+		NewFrom:     merged.FirstDate,
+		NewTo:       merged.LastDate,
+		Mode:        pipeline.ModeFineTune,
+	})
+	if err != nil {
+		return err
+	}
+	if execution == "" {
+		return nil // training is not wired
+	}
+	_, err = h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+		job.Execution = execution
+		return nil
+	})
+	return err
+}
+
+// move copies key to dst and deletes it: nothing is lost if it stops half-way, since the
+// upload stays where it was until the copy exists.
+func (h *Merge) move(ctx context.Context, key, dst string) error {
+	if _, err := h.Store.Copy(ctx, key, dst); err != nil {
+		return err
+	}
+	return h.Store.Delete(ctx, key)
+}
