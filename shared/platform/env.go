@@ -65,4 +65,3 @@ func parseEnv[T any](e *Env, name string, def T, parse func(string) (T, error)) 
 
 // Err reports every problem met so far.
 func (e *Env) Err() error { return errors.Join(e.errs...) }
-
