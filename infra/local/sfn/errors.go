@@ -1,0 +1,66 @@
+package sfn
+
+import (
+	"fmt"
+)
+
+// Error names defined by the States Language that this interpreter raises or
+// matches.
+const (
+	ErrorAll                    = "States.ALL"
+	ErrorTaskFailed             = "States.TaskFailed"
+	ErrorTimeout                = "States.Timeout"
+	ErrorRuntime                = "States.Runtime"
+	ErrorNoChoiceMatched        = "States.NoChoiceMatched"
+	ErrorParameterPathFailure   = "States.ParameterPathFailure"
+	ErrorResultPathMatchFailure = "States.ResultPathMatchFailure"
+	ErrorIntrinsicFailure       = "States.IntrinsicFailure"
+	ErrorBranchFailed           = "States.BranchFailed"
+	// ErrorLambdaService is the error name of an invoker failure that is not
+	// a function error: the local equivalent of Lambda failing to run it.
+	ErrorLambdaService = "Lambda.ServiceException"
+	// ErrorLambdaUnknown names a function error without an errorType.
+	ErrorLambdaUnknown = "Lambda.Unknown"
+)
+
+// Failure is a States error: what Retry and Catch match by Name, and what a
+// failed execution reports as its error and cause.
+type Failure struct {
+	Name  string
+	Cause string
+}
+
+func (f *Failure) Error() string {
+	if f.Cause == "" {
+		return f.Name
+	}
+	return f.Name + ": " + f.Cause
+}
+
+// failf builds a Failure with a formatted cause.
+func failf(name, format string, args ...any) *Failure {
+	return &Failure{Name: name, Cause: fmt.Sprintf(format, args...)}
+}
+
+// FunctionError is a function's own failure, as Lambda reports it in an
+// error payload: an Invoker returns it when the function returned an error.
+// The Type becomes the States error name; the cause is the error payload
+// {"errorMessage": …, "errorType": …} as a JSON string, as on AWS.
+type FunctionError struct {
+	Type    string // Lambda's errorType, e.g. "DatasetChanged"
+	Message string // Lambda's errorMessage
+}
+
+func (e *FunctionError) Error() string {
+	return fmt.Sprintf("function error %s: %s", e.Type, e.Message)
+}
+
+// failure converts a function error to the States error a Task reports.
+func (e *FunctionError) failure() *Failure {
+	name := e.Type
+	if name == "" {
+		name = ErrorLambdaUnknown
+	}
+	cause := mustEncodeJSON(map[string]any{"errorMessage": e.Message, "errorType": e.Type})
+	return &Failure{Name: name, Cause: cause}
+}

@@ -1,0 +1,139 @@
+package sfn
+
+import (
+	"fmt"
+	"strings"
+)
+
+// template is a compiled payload template: the value of Parameters or
+// ResultSelector. Fields whose names end in ".$" take a path ($ on the
+// effective input, $$ on the context object) or an intrinsic function; all
+// other values are literals, and nested objects and arrays are templates
+// themselves.
+type template struct {
+	build func(env evalEnv) (any, error)
+}
+
+// compileTemplate compiles a decoded JSON payload template.
+func compileTemplate(v any) (*template, error) {
+	build, err := compileNode(v, "")
+	if err != nil {
+		return nil, err
+	}
+	return &template{build: build}, nil
+}
+
+// eval builds the payload. A path that selects nothing fails with
+// States.ParameterPathFailure; an intrinsic function with
+// States.IntrinsicFailure.
+func (t *template) eval(env evalEnv) (any, error) { return t.build(env) }
+
+func compileNode(v any, at string) (func(evalEnv) (any, error), error) {
+	switch v := v.(type) {
+	case map[string]any:
+		return compileObject(v, at)
+	case []any:
+		elems := make([]func(evalEnv) (any, error), len(v))
+		for i, e := range v {
+			b, err := compileNode(e, fmt.Sprintf("%s[%d]", at, i))
+			if err != nil {
+				return nil, err
+			}
+			elems[i] = b
+		}
+		return func(env evalEnv) (any, error) {
+			out := make([]any, len(elems))
+			for i, b := range elems {
+				e, err := b(env)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = e
+			}
+			return out, nil
+		}, nil
+	default:
+		return func(evalEnv) (any, error) { return v, nil }, nil
+	}
+}
+
+func compileObject(obj map[string]any, at string) (func(evalEnv) (any, error), error) {
+	type field struct {
+		name  string
+		build func(evalEnv) (any, error)
+	}
+	fields := make([]field, 0, len(obj))
+	seen := map[string]string{}
+	for key, v := range obj {
+		fieldAt := joinField(at, key)
+		name, dynamic := strings.CutSuffix(key, ".$")
+		if other, dup := seen[name]; dup {
+			return nil, fmt.Errorf("field %q and %q both set %q", other, key, joinField(at, name))
+		}
+		seen[name] = key
+		if !dynamic {
+			b, err := compileNode(v, fieldAt)
+			if err != nil {
+				return nil, err
+			}
+			fields = append(fields, field{name, b})
+			continue
+		}
+		expr, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("field %q must be a string (a path or an intrinsic function), not a %s", fieldAt, jsonTypeName(v))
+		}
+		b, err := compileExpression(expr)
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %w", fieldAt, err)
+		}
+		fields = append(fields, field{name, b})
+	}
+	return func(env evalEnv) (any, error) {
+		out := make(map[string]any, len(fields))
+		for _, f := range fields {
+			v, err := f.build(env)
+			if err != nil {
+				return nil, err
+			}
+			out[f.name] = v
+		}
+		return out, nil
+	}, nil
+}
+
+// compileExpression compiles the value of a ".$" field.
+func compileExpression(expr string) (func(evalEnv) (any, error), error) {
+	if isIntrinsic(expr) {
+		call, err := parseIntrinsic(expr)
+		if err != nil {
+			return nil, err
+		}
+		return call.eval, nil
+	}
+	path, err := parsePath(expr)
+	if err != nil {
+		return nil, err
+	}
+	return func(env evalEnv) (any, error) {
+		v, ok := env.lookup(path)
+		if !ok {
+			return nil, failf(ErrorParameterPathFailure, "the JSONPath %s could not be found in the %s", path, pathSubject(path))
+		}
+		return v, nil
+	}, nil
+}
+
+func pathSubject(p *jsonPath) string {
+	if p.context {
+		return "context object"
+	}
+	return "input"
+}
+
+func joinField(at, key string) string {
+	if at == "" {
+		return key
+	}
+	return at + "." + key
+}
