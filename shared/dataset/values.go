@@ -30,6 +30,9 @@ func parseSales(b []byte) (string, string) {
 
 // parseNumber parses an optional numeric value; empty or invalid is NaN.
 func parseNumber(b []byte) float64 {
+	if v, ok := parseDecimal(b); ok {
+		return v
+	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return math.NaN()
@@ -39,6 +42,50 @@ func parseNumber(b []byte) float64 {
 		return math.NaN()
 	}
 	return v
+}
+
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// parseDecimal is the fast path of parseNumber for -?digits(.digits)? with at
+// most 15 digits: the mantissa and the power of ten are exact, so one IEEE
+// division gives the correctly rounded value, as strconv.ParseFloat would
+// (Clinger's fast path). ok is false for anything else.
+func parseDecimal(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 16 || b[0] == '.' || b[len(b)-1] == '.' {
+		return 0, false
+	}
+	var mant uint64
+	n, frac := 0, -1
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			n++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	if n > 15 {
+		return 0, false
+	}
+	v := float64(mant)
+	if frac > 0 {
+		v /= pow10[frac]
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // plainDecimal reports whether b is -?digits(.digits)?.

@@ -2,6 +2,8 @@ package dataset
 
 import (
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -131,6 +133,29 @@ func TestParseNumber(t *testing.T) {
 	for _, in := range []string{"", "  ", "n/a", "Inf", "1e400"} {
 		if got := parseNumber([]byte(in)); !math.IsNaN(got) {
 			t.Errorf("parseNumber(%q) = %v, want NaN", in, got)
+		}
+	}
+}
+
+func TestParseDecimalMatchesStrconv(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200_000 {
+		s := strconv.FormatFloat(r.NormFloat64()*math.Pow(10, float64(r.IntN(12)-4)), 'f', r.IntN(10), 64)
+		if len(s) > 17 {
+			continue
+		}
+		want, _ := strconv.ParseFloat(s, 64)
+		got, ok := parseDecimal([]byte(s))
+		if ok && math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseDecimal(%q) = %v, strconv %v", s, got, want)
+		}
+		if got := parseNumber([]byte(s)); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("parseNumber(%q) = %v, strconv %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"", "-", ".5", "5.", "1.2.3", "1e5", "+1", " 1", "1234567890123456", "12a"} {
+		if _, ok := parseDecimal([]byte(s)); ok {
+			t.Errorf("parseDecimal(%q) took the fast path", s)
 		}
 	}
 }
