@@ -3,6 +3,7 @@ package trend
 import (
 	"encoding/csv"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -63,4 +64,29 @@ func rmse(a, b []float64) float64 {
 		s += (a[i] - b[i]) * (a[i] - b[i])
 	}
 	return math.Sqrt(s / float64(len(a)))
+}
+
+// retailSeries is a synthetic daily sales series of n days from 2020-01-01:
+// a trend that breaks upward at 60% of the history, a weekly and a yearly
+// cycle (added, or multiplied into the trend when mult), and Gaussian noise
+// of sd noise. It returns the dates, the values and the noise-free values.
+func retailSeries(n int, seed uint64, noise float64, mult bool) (ds []time.Time, y, clean []float64) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	ds = days("2020-01-01", n)
+	brk := int(0.6 * float64(n))
+	for i := range n {
+		tr := 100 + 0.05*float64(i)
+		if i > brk {
+			tr += 0.25 * float64(i-brk)
+		}
+		w := 10 * math.Sin(2*math.Pi*float64(i)/7)
+		yr := 20 * math.Cos(2*math.Pi*float64(i)/365.25)
+		v := tr + w + yr
+		if mult {
+			v = tr * (1 + w/100 + yr/100)
+		}
+		clean = append(clean, v)
+		y = append(y, v+noise*rng.NormFloat64())
+	}
+	return ds, y, clean
 }

@@ -130,7 +130,7 @@ func (o *negLogPosterior) eval(x, grad []float64) float64 {
 // directSSR evaluates the model row by row, in O(T·K) per call: the
 // reference implementation, and the one used for multiplicative seasonality.
 type directSSR struct {
-	d                    *design
+	d               *design
 	s, trend, w, wt []float64
 }
 

@@ -18,7 +18,33 @@ const (
 	stanTolRelObj  = 1e4   // relative change, in units of machine epsilon
 	stanTolGrad    = 1e-8  // gradient max-norm
 	stanTolParam   = 1e-8  // parameter step norm
+	stanMaxLSIts   = 20    // trial steps per line search (Stan's WolfeLineSearch)
 )
+
+// cappedLinesearch is Moré–Thuente with Stan's sufficient-decrease and
+// curvature constants and Stan's limit on trial steps: on the non-smooth
+// Laplace term an uncapped search can bisect a kink for hundreds of steps.
+type cappedLinesearch struct {
+	mt    optimize.MoreThuente
+	steps int
+}
+
+func newCappedLinesearch() *cappedLinesearch {
+	return &cappedLinesearch{mt: optimize.MoreThuente{DecreaseFactor: 1e-4, CurvatureFactor: 0.9}}
+}
+
+func (c *cappedLinesearch) Init(value, derivative, step float64) optimize.Operation {
+	c.steps = 0
+	return c.mt.Init(value, derivative, step)
+}
+
+func (c *cappedLinesearch) Iterate(value, derivative float64) (optimize.Operation, float64, error) {
+	c.steps++
+	if c.steps > stanMaxLSIts {
+		return optimize.NoOperation, 0, optimize.ErrLinesearcherFailure
+	}
+	return c.mt.Iterate(value, derivative)
+}
 
 // ErrFit is wrapped when the optimiser cannot produce finite parameters.
 var ErrFit = errors.New("trend: fit failed")
@@ -110,15 +136,38 @@ func (c *evalCache) gradient(grad, x []float64) {
 // maxResets bounds how often a stalled line search may reset the L-BFGS memory.
 const maxResets = 50
 
+// lbfgsRun is one L-BFGS run: gonum's L-BFGS directions and line search,
+// driven synchronously (gonum's Minimize runs them on goroutines, whose
+// hand-offs cost more than an evaluation of this objective).
+type lbfgsRun struct {
+	ls  *optimize.LinesearchMethod
+	loc *optimize.Location
+	cv  stanConverger
+}
+
+func newLBFGSRun(x []float64, f float64, g []float64) *lbfgsRun {
+	r := &lbfgsRun{
+		ls: &optimize.LinesearchMethod{
+			NextDirectioner: &optimize.LBFGS{Store: stanHistory},
+			Linesearcher:    newCappedLinesearch(),
+		},
+		loc: &optimize.Location{X: slices.Clone(x), F: f, Gradient: slices.Clone(g)},
+	}
+	r.cv.Init(len(x))
+	r.cv.Converged(r.loc)
+	return r
+}
+
 // maximumAPosteriori minimises the negative log posterior of d from x0 with
-// L-BFGS (Stan's history size and line-search constants, analytic
-// gradients). The Laplace prior makes the objective non-smooth at δ = 0, so
-// the line search can stall; Stan then resets its Hessian approximation and
-// carries on ("LS failed, Hessian reset"). This does the same: after a
-// line-search failure that still improved the objective, L-BFGS restarts
-// from the best iterate with an empty memory. It stops on one of Stan's
-// convergence tests, or when a restart makes no progress; the best iterate is
-// returned and the last reason is recorded in FitInfo.Status.
+// gonum's L-BFGS (Stan's history size, line-search constants and trial-step
+// limit, analytic gradients) until one of Stan's convergence tests holds.
+// The Laplace prior makes the objective non-smooth at δ = 0, so the line
+// search can stall; Stan then resets its Hessian approximation and carries
+// on ("LS failed, Hessian reset"). This does the same: after a failed line
+// search the run restarts from the best iterate with an empty memory, until
+// a restart makes no progress (where Stan would report an error and Prophet
+// would retry with Newton's method, the best iterate is kept and the reason
+// recorded in FitInfo.Status).
 func maximumAPosteriori(d *design, x0 []float64) ([]float64, FitInfo, error) {
 	var rss sumSquares
 	if d.mult {
@@ -132,34 +181,18 @@ func maximumAPosteriori(d *design, x0 []float64) ([]float64, FitInfo, error) {
 	if math.IsNaN(f0) || math.IsInf(f0, 0) {
 		return nil, FitInfo{}, fmt.Errorf("%w: objective at the initial values is %v", ErrFit, f0)
 	}
-	problem := optimize.Problem{Func: cache.value, Grad: cache.gradient}
-	info := FitInfo{Method: "lbfgs", Objective: f0}
-	x := slices.Clone(x0)
+	best := &optimize.Location{X: slices.Clone(x0), F: f0, Gradient: slices.Clone(cache.g)}
+	info := FitInfo{Method: "lbfgs"}
 	for reset := 0; ; reset++ {
-		settings := &optimize.Settings{
-			GradientThreshold: stanTolGrad,
-			Converger:         &stanConverger{},
-			MajorIterations:   stanIterations - info.Iterations,
-		}
-		method := &optimize.LBFGS{
-			Linesearcher: &optimize.MoreThuente{DecreaseFactor: 1e-4, CurvatureFactor: 0.9},
-			Store:        stanHistory,
-		}
-		res, err := optimize.Minimize(problem, x, settings, method)
-		if res == nil {
-			return nil, info, fmt.Errorf("%w: %w", ErrFit, err)
-		}
-		info.Iterations += res.Stats.MajorIterations
-		progressed := res.F < info.Objective
-		if progressed {
-			info.Objective = res.F
-			copy(x, res.X)
-		}
+		startF := best.F
+		run := newLBFGSRun(best.X, best.F, best.Gradient)
+		status, err := run.minimise(cache, best, &info)
 		if err == nil {
-			info.Status = res.Status.String()
+			info.Status = status.String()
 			break
 		}
 		info.Status = err.Error()
+		progressed := best.F < startF
 		if reset == 0 && !progressed {
 			return nil, info, fmt.Errorf("%w: no progress from the initial values: %w", ErrFit, err)
 		}
@@ -167,11 +200,51 @@ func maximumAPosteriori(d *design, x0 []float64) ([]float64, FitInfo, error) {
 			break
 		}
 	}
+	info.Objective = best.F
 	info.Evaluations = obj.evals
-	for i, v := range x {
+	for i, v := range best.X {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, info, fmt.Errorf("%w: parameter %d is %v after optimisation", ErrFit, i, v)
 		}
 	}
-	return x, info, nil
+	return best.X, info, nil
+}
+
+// minimise iterates until convergence (nil error), the iteration budget,
+// or a line-search failure (the error). Every accepted iterate that lowers
+// the objective is copied into best.
+func (r *lbfgsRun) minimise(cache *evalCache, best *optimize.Location, info *FitInfo) (optimize.Status, error) {
+	const evaluation = optimize.FuncEvaluation | optimize.GradEvaluation
+	op, err := r.ls.Init(r.loc)
+	for err == nil {
+		switch {
+		case op == optimize.MajorIteration:
+			info.Iterations++
+			if r.loc.F < best.F {
+				best.F = r.loc.F
+				copy(best.X, r.loc.X)
+				copy(best.Gradient, r.loc.Gradient)
+			}
+			if floats.Norm(r.loc.Gradient, math.Inf(1)) < stanTolGrad {
+				return optimize.GradientThreshold, nil
+			}
+			if s := r.cv.Converged(r.loc); s != optimize.NotTerminated {
+				return s, nil
+			}
+			if info.Iterations >= stanIterations {
+				return optimize.IterationLimit, nil
+			}
+		case op&evaluation != 0:
+			if op&optimize.FuncEvaluation != 0 {
+				r.loc.F = cache.value(r.loc.X)
+			}
+			if op&optimize.GradEvaluation != 0 {
+				cache.gradient(r.loc.Gradient, r.loc.X)
+			}
+		default:
+			return optimize.Failure, fmt.Errorf("unexpected operation %v", op)
+		}
+		op, err = r.ls.Iterate(r.loc)
+	}
+	return optimize.Failure, err
 }

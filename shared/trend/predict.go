@@ -135,9 +135,12 @@ func (m *Model) intervals(f *Forecast, t, expected, add, mult []float64, u Uncer
 		}
 	}
 	nf := n - firstFuture
-	step := 1 / float64(m.n-1) // mean history step, for a single future row
-	if nf > 1 {
+	var step float64 // mean step of the future rows; of the history for a single one
+	switch {
+	case nf > 1:
 		step = (t[n-1] - t[firstFuture]) / float64(nf-1)
+	case m.n > 1:
+		step = 1 / float64(m.n-1)
 	}
 	likelihood := float64(len(m.cps)) * step
 	simulateTrend := m.growth == GrowthLinear && nf > 0

@@ -3,6 +3,7 @@ package trend
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/lapack/lapack64"
 )
 
@@ -22,8 +23,9 @@ type reducedSSR struct {
 	c     []float64 // first r entries of Qᵀy
 	e     float64   // squared norm of the rest of Qᵀy
 	param []int     // column → index in the parameter vector
-	theta []float64
-	v     []float64
+	theta []float64 // scratch: parameters in column order
+	g     []float64 // scratch: gradient in column order
+	v     []float64 // scratch: c − Rθ
 }
 
 // newReducedSSR factorises the additive design of d. It panics on a
@@ -81,7 +83,7 @@ func newReducedSSR(d *design) *reducedSSR {
 	lapack64.Ormqr(blas.Left, blas.Trans, ga, tau, gy, work, len(work))
 
 	rs := &reducedSSR{r: r, p: p, rMat: make([]float64, r*p), c: qty[:r], param: param,
-		theta: make([]float64, p), v: make([]float64, r)}
+		theta: make([]float64, p), g: make([]float64, p), v: make([]float64, r)}
 	for i := range r {
 		copy(rs.rMat[i*p+i:(i+1)*p], a[i*p+i:(i+1)*p])
 	}
@@ -92,27 +94,23 @@ func newReducedSSR(d *design) *reducedSSR {
 }
 
 func (rs *reducedSSR) ssr(theta, grad []float64) float64 {
-	p := rs.p
+	p, th, g := rs.p, rs.theta, rs.g
 	for c, i := range rs.param {
-		rs.theta[c] = theta[i]
+		th[c] = theta[i]
 	}
 	ssr := rs.e
 	for i := range rs.r {
-		row := rs.rMat[i*p : (i+1)*p]
-		v := rs.c[i]
-		for j := i; j < p; j++ {
-			v -= row[j] * rs.theta[j]
-		}
+		v := rs.c[i] - floats.Dot(rs.rMat[i*p+i:(i+1)*p], th[i:])
 		rs.v[i] = v
 		ssr += v * v
 	}
-	clear(grad)
+	clear(g)
 	for i := range rs.r {
-		row := rs.rMat[i*p : (i+1)*p]
-		w := -2 * rs.v[i]
-		for j := i; j < p; j++ {
-			grad[rs.param[j]] += w * row[j]
-		}
+		floats.AddScaled(g[i:], -2*rs.v[i], rs.rMat[i*p+i:(i+1)*p])
+	}
+	clear(grad)
+	for c, i := range rs.param {
+		grad[i] = g[c]
 	}
 	return ssr
 }
