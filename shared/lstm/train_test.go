@@ -99,7 +99,7 @@ func TestModeSelection(t *testing.T) {
 }
 
 // TestFineTuneLearnsNewDaysWithoutForgetting trains on 360 days, then
-// fine-tunes on 30 new days whose demand is 25% higher (beyond the scalers.
+// fine-tunes on 30 new days whose demand is 25% higher (beyond the scalers'
 // ranges). The one-day-ahead error on the new days must fall by at least
 // 10%, and on the old days must not rise by more than 10%.
 func TestFineTuneLearnsNewDaysWithoutForgetting(t *testing.T) {
