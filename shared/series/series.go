@@ -1,0 +1,342 @@
+// Package series turns the dataset into daily sales series: the standard
+// series (the total, each product, each category, each region) and ad-hoc
+// series selected by the forecast API's row filters.
+//
+// A Table holds the dataset in columnar form — days as numbers, product,
+// category and region dictionary-encoded — loaded in one pass from the
+// dataset stream. A series sums sales per date over the matching rows and has
+// a point on every date on which at least one matching row exists (gaps are
+// allowed), in date order.
+package series
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/stockcast/stockcast/shared/dataset"
+)
+
+// Key of the series of all rows.
+const Total = "total"
+
+// ProductKey returns the key of a product's series, e.g. product/P0001.
+func ProductKey(id string) string { return "product/" + id }
+
+// CategoryKey returns the key of a category's series, e.g. category/Electronics.
+func CategoryKey(name string) string { return "category/" + name }
+
+// RegionKey returns the key of a region's series, e.g. region/North.
+func RegionKey(name string) string { return "region/" + name }
+
+// Series is a daily series: Values[i] is the sum of sales on Dates[i]
+// (00:00 UTC), dates strictly increasing.
+type Series struct {
+	Key    string      `json:"key"`
+	Dates  []time.Time `json:"dates"`
+	Values []float64   `json:"values"`
+}
+
+// ErrNoMatch is returned for a filter that matches no row.
+var ErrNoMatch = errors.New("no rows match the filter")
+
+// Table is the dataset in columnar form. It is read-only once loaded and safe
+// for concurrent use.
+type Table struct {
+	day                       []dataset.Day
+	product                   []int32 // index into products
+	category, region          []int32 // index into categories / regions; -1 when empty
+	sales, price              []float64
+	discount, rating          []float64
+	products                  []string
+	categories, regions       []string
+	productIdx                map[string]int32
+	categoryIdx, regionIdx    map[string]int32
+	sortedProducts            []int32 // dictionary indices in name order
+	sortedCats, sortedRegions []int32
+}
+
+// Load reads a dataset stream into a Table. An empty stream gives an empty
+// table; a malformed dataset is an error wrapping dataset.ErrInvalidDataset.
+func Load(ctx context.Context, r io.Reader) (*Table, error) {
+	s, err := dataset.NewScanner(r)
+	if err != nil {
+		return nil, fmt.Errorf("load series table: %w", err)
+	}
+	t := &Table{productIdx: map[string]int32{}, categoryIdx: map[string]int32{}, regionIdx: map[string]int32{}}
+	sorted := true
+	for s.Scan() {
+		if len(t.day)%8192 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("load series table: %w", err)
+			}
+		}
+		row := s.Row()
+		if n := len(t.day); n > 0 && row.Day < t.day[n-1] {
+			sorted = false
+		}
+		t.day = append(t.day, row.Day)
+		t.product = append(t.product, intern(t.productIdx, &t.products, row.ProductID))
+		t.category = append(t.category, intern(t.categoryIdx, &t.categories, row.Category))
+		t.region = append(t.region, intern(t.regionIdx, &t.regions, row.Region))
+		t.sales = append(t.sales, row.Sales)
+		t.price = append(t.price, row.Price)
+		t.discount = append(t.discount, row.Discount)
+		t.rating = append(t.rating, row.Rating)
+	}
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("load series table: %w", err)
+	}
+	if !sorted {
+		t.sortByDay()
+	}
+	t.sortedProducts = nameOrder(t.products)
+	t.sortedCats = nameOrder(t.categories)
+	t.sortedRegions = nameOrder(t.regions)
+	return t, nil
+}
+
+// intern returns the dictionary index of name, adding it if new; an empty
+// name is -1.
+func intern(idx map[string]int32, names *[]string, name []byte) int32 {
+	if len(name) == 0 {
+		return -1
+	}
+	if i, ok := idx[string(name)]; ok {
+		return i
+	}
+	i := int32(len(*names))
+	*names = append(*names, string(name))
+	idx[string(name)] = i
+	return i
+}
+
+// nameOrder returns dictionary indices ordered by name.
+func nameOrder(names []string) []int32 {
+	order := make([]int32, len(names))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(names[a], names[b]) })
+	return order
+}
+
+// sortByDay reorders the rows by day, keeping the file order within a day.
+func (t *Table) sortByDay() {
+	perm := make([]int, len(t.day))
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortStableFunc(perm, func(a, b int) int { return cmp.Compare(t.day[a], t.day[b]) })
+	t.day = permute(t.day, perm)
+	t.product = permute(t.product, perm)
+	t.category = permute(t.category, perm)
+	t.region = permute(t.region, perm)
+	t.sales = permute(t.sales, perm)
+	t.price = permute(t.price, perm)
+	t.discount = permute(t.discount, perm)
+	t.rating = permute(t.rating, perm)
+}
+
+func permute[T any](s []T, perm []int) []T {
+	out := make([]T, len(s))
+	for i, p := range perm {
+		out[i] = s[p]
+	}
+	return out
+}
+
+// Rows returns the number of rows in the table.
+func (t *Table) Rows() int { return len(t.day) }
+
+// FirstDate returns the earliest date, false for an empty table.
+func (t *Table) FirstDate() (time.Time, bool) {
+	if len(t.day) == 0 {
+		return time.Time{}, false
+	}
+	return t.day[0].Time(), true
+}
+
+// LastDate returns the latest date, false for an empty table.
+func (t *Table) LastDate() (time.Time, bool) {
+	if len(t.day) == 0 {
+		return time.Time{}, false
+	}
+	return t.day[len(t.day)-1].Time(), true
+}
+
+// Products returns the product ids in byte order.
+func (t *Table) Products() []string { return names(t.products, t.sortedProducts) }
+
+// Categories returns the (non-empty) categories in byte order.
+func (t *Table) Categories() []string { return names(t.categories, t.sortedCats) }
+
+// Regions returns the (non-empty) regions in byte order.
+func (t *Table) Regions() []string { return names(t.regions, t.sortedRegions) }
+
+func names(dict []string, order []int32) []string {
+	out := make([]string, len(order))
+	for i, k := range order {
+		out[i] = dict[k]
+	}
+	return out
+}
+
+// builder accumulates one series per group from rows in day order.
+type builder struct {
+	days   [][]dataset.Day
+	values [][]float64
+}
+
+func newBuilder(groups int) *builder {
+	return &builder{days: make([][]dataset.Day, groups), values: make([][]float64, groups)}
+}
+
+func (b *builder) add(g int32, d dataset.Day, v float64) {
+	days := b.days[g]
+	if n := len(days); n > 0 && days[n-1] == d {
+		b.values[g][n-1] += v
+		return
+	}
+	b.days[g] = append(days, d)
+	b.values[g] = append(b.values[g], v)
+}
+
+func (b *builder) series(g int32, key string) Series {
+	dates := make([]time.Time, len(b.days[g]))
+	for i, d := range b.days[g] {
+		dates[i] = d.Time()
+	}
+	return Series{Key: key, Dates: dates, Values: b.values[g]}
+}
+
+// Standard returns the standard series: the total, then each product, each
+// category and each region, each group in name order. An empty table gives
+// no series.
+func (t *Table) Standard() []Series {
+	if len(t.day) == 0 {
+		return nil
+	}
+	total := newBuilder(1)
+	products := newBuilder(len(t.products))
+	categories := newBuilder(len(t.categories))
+	regions := newBuilder(len(t.regions))
+	for i, d := range t.day {
+		s := t.sales[i]
+		total.add(0, d, s)
+		products.add(t.product[i], d, s)
+		if c := t.category[i]; c >= 0 {
+			categories.add(c, d, s)
+		}
+		if r := t.region[i]; r >= 0 {
+			regions.add(r, d, s)
+		}
+	}
+	out := make([]Series, 0, 1+len(t.products)+len(t.categories)+len(t.regions))
+	out = append(out, total.series(0, Total))
+	for _, g := range t.sortedProducts {
+		out = append(out, products.series(g, ProductKey(t.products[g])))
+	}
+	for _, g := range t.sortedCats {
+		out = append(out, categories.series(g, CategoryKey(t.categories[g])))
+	}
+	for _, g := range t.sortedRegions {
+		out = append(out, regions.series(g, RegionKey(t.regions[g])))
+	}
+	return out
+}
+
+// Filter selects rows as the prototype's API did. Empty strings and nil
+// thresholds do not filter; a row with a missing value in a filtered column
+// does not match.
+type Filter struct {
+	ProductID   string   // product_id equals
+	Category    string   // category equals
+	Region      string   // region equals
+	MinRating   *float64 // rating >= MinRating
+	MaxPrice    *float64 // price <= MaxPrice
+	MinDiscount *float64 // discount >= MinDiscount
+}
+
+// Key returns the series key of the filter: Total, ProductKey, CategoryKey or
+// RegionKey when the filter is one of the standard series, otherwise
+// "filter?" followed by its parameters in the API's names, sorted.
+func (f Filter) Key() string {
+	q := url.Values{}
+	set := func(name, v string) {
+		if v != "" {
+			q.Set(name, v)
+		}
+	}
+	set("product_id", f.ProductID)
+	set("category", f.Category)
+	set("region", f.Region)
+	for name, v := range map[string]*float64{"min_rating": f.MinRating, "max_price": f.MaxPrice, "min_discount": f.MinDiscount} {
+		if v != nil {
+			q.Set(name, strconv.FormatFloat(*v, 'g', -1, 64))
+		}
+	}
+	switch {
+	case len(q) == 0:
+		return Total
+	case len(q) > 1:
+		return "filter?" + q.Encode()
+	case f.ProductID != "":
+		return ProductKey(f.ProductID)
+	case f.Category != "":
+		return CategoryKey(f.Category)
+	case f.Region != "":
+		return RegionKey(f.Region)
+	}
+	return "filter?" + q.Encode()
+}
+
+// Filtered returns the series of the rows matching f, keyed by f.Key(). It
+// returns an error wrapping ErrNoMatch when no row matches, and an error
+// naming the threshold for a NaN threshold.
+func (t *Table) Filtered(f Filter) (Series, error) {
+	for name, v := range map[string]*float64{"min_rating": f.MinRating, "max_price": f.MaxPrice, "min_discount": f.MinDiscount} {
+		if v != nil && math.IsNaN(*v) {
+			return Series{}, fmt.Errorf("filter %s is not a number", name)
+		}
+	}
+	product, ok1 := lookup(t.productIdx, f.ProductID)
+	category, ok2 := lookup(t.categoryIdx, f.Category)
+	region, ok3 := lookup(t.regionIdx, f.Region)
+	if !ok1 || !ok2 || !ok3 {
+		return Series{}, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
+	}
+	b := newBuilder(1)
+	for i, d := range t.day {
+		if (product >= 0 && t.product[i] != product) ||
+			(category >= 0 && t.category[i] != category) ||
+			(region >= 0 && t.region[i] != region) ||
+			(f.MinRating != nil && !(t.rating[i] >= *f.MinRating)) ||
+			(f.MaxPrice != nil && !(t.price[i] <= *f.MaxPrice)) ||
+			(f.MinDiscount != nil && !(t.discount[i] >= *f.MinDiscount)) {
+			continue
+		}
+		b.add(0, d, t.sales[i])
+	}
+	if len(b.days[0]) == 0 {
+		return Series{}, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
+	}
+	return b.series(0, f.Key()), nil
+}
+
+// lookup resolves an equality filter: -1 for no filter, false for a value
+// absent from the table.
+func lookup(idx map[string]int32, name string) (int32, bool) {
+	if name == "" {
+		return -1, true
+	}
+	i, ok := idx[name]
+	return i, ok
+}

@@ -1,0 +1,336 @@
+package series
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stockcast/stockcast/shared/dataset"
+)
+
+// naiveRow is a dataset row as the reference reads it with encoding/csv.
+type naiveRow struct {
+	date                       string
+	product, category, region  string
+	sales, price, disc, rating float64
+}
+
+func naiveRows(t testing.TB, data []byte) []naiveRow {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, c := range recs[0] {
+		col[c] = i
+	}
+	get := func(rec []string, name string) string {
+		if i, ok := col[name]; ok {
+			return rec[i]
+		}
+		return ""
+	}
+	num := func(s string) float64 {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return math.NaN()
+		}
+		return v
+	}
+	var rows []naiveRow
+	for _, rec := range recs[1:] {
+		rows = append(rows, naiveRow{
+			date: get(rec, "date")[:10], product: get(rec, "product_id"), category: get(rec, "category"), region: get(rec, "region"),
+			sales: num(get(rec, "sales")), price: num(get(rec, "price")), disc: num(get(rec, "discount")), rating: num(get(rec, "rating")),
+		})
+	}
+	return rows
+}
+
+// naiveSeries sums sales per date over the rows that match.
+func naiveSeries(rows []naiveRow, key string, match func(naiveRow) bool) (Series, bool) {
+	sums := map[string]float64{}
+	for _, r := range rows {
+		if match(r) {
+			sums[r.date] += r.sales
+		}
+	}
+	if len(sums) == 0 {
+		return Series{}, false
+	}
+	s := Series{Key: key}
+	for _, d := range slices.Sorted(func(yield func(string) bool) {
+		for d := range sums {
+			if !yield(d) {
+				return
+			}
+		}
+	}) {
+		tm, _ := time.Parse(time.DateOnly, d)
+		s.Dates = append(s.Dates, tm)
+		s.Values = append(s.Values, sums[d])
+	}
+	return s, true
+}
+
+func naiveStandard(rows []naiveRow) []Series {
+	var out []Series
+	if s, ok := naiveSeries(rows, Total, func(naiveRow) bool { return true }); ok {
+		out = append(out, s)
+	}
+	groups := []struct {
+		key   func(string) string
+		field func(naiveRow) string
+	}{
+		{ProductKey, func(r naiveRow) string { return r.product }},
+		{CategoryKey, func(r naiveRow) string { return r.category }},
+		{RegionKey, func(r naiveRow) string { return r.region }},
+	}
+	for _, g := range groups {
+		names := map[string]bool{}
+		for _, r := range rows {
+			if v := g.field(r); v != "" {
+				names[v] = true
+			}
+		}
+		for _, name := range slices.Sorted(func(yield func(string) bool) {
+			for n := range names {
+				if !yield(n) {
+					return
+				}
+			}
+		}) {
+			s, _ := naiveSeries(rows, g.key(name), func(r naiveRow) bool { return g.field(r) == name })
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func naiveFilter(f Filter) func(naiveRow) bool {
+	return func(r naiveRow) bool {
+		return (f.ProductID == "" || r.product == f.ProductID) &&
+			(f.Category == "" || r.category == f.Category) &&
+			(f.Region == "" || r.region == f.Region) &&
+			(f.MinRating == nil || r.rating >= *f.MinRating) &&
+			(f.MaxPrice == nil || r.price <= *f.MaxPrice) &&
+			(f.MinDiscount == nil || r.disc >= *f.MinDiscount)
+	}
+}
+
+func sameSeries(a, b Series) bool {
+	return a.Key == b.Key && slices.EqualFunc(a.Dates, b.Dates, time.Time.Equal) &&
+		slices.EqualFunc(a.Values, b.Values, func(x, y float64) bool { return math.Abs(x-y) <= 1e-9*math.Max(1, math.Abs(y)) })
+}
+
+func load(t testing.TB, data []byte) *Table {
+	t.Helper()
+	tab, err := Load(context.Background(), bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+func ptr(v float64) *float64 { return &v }
+
+func TestStandardMatchesNaive(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/sample_dataset.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := load(t, data)
+	rows := naiveRows(t, data)
+	got, want := tab.Standard(), naiveStandard(rows)
+	if len(got) != len(want) || len(got) != 1+24+len(tab.Categories())+len(tab.Regions()) {
+		t.Fatalf("%d series, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !sameSeries(got[i], want[i]) {
+			t.Fatalf("series %d: %s with %d points, want %s with %d", i, got[i].Key, len(got[i].Dates), want[i].Key, len(want[i].Dates))
+		}
+	}
+	if tab.Rows() != len(rows) {
+		t.Errorf("Rows() = %d, want %d", tab.Rows(), len(rows))
+	}
+	first, _ := tab.FirstDate()
+	last, ok := tab.LastDate()
+	if !ok || first.Format(time.DateOnly) != "2022-01-01" || last.Format(time.DateOnly) != "2024-04-09" || last.Location() != time.UTC {
+		t.Errorf("dates %v … %v", first, last)
+	}
+	if p := tab.Products(); len(p) != 24 || p[0] != "P0001" || p[23] != "P0024" {
+		t.Errorf("products %q", p)
+	}
+	if got[0].Key != "total" || got[1].Key != "product/P0001" {
+		t.Errorf("keys %q, %q", got[0].Key, got[1].Key)
+	}
+}
+
+// randomDataset writes rows in random order with missing values, duplicates
+// on a key and quoted fields.
+func randomDataset(r *rand.Rand) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"region", "date", "product_id", "sales", "category", "price", "discount", "rating"})
+	maybe := func(v string) string {
+		if r.IntN(5) == 0 {
+			return ""
+		}
+		return v
+	}
+	for range r.IntN(60) {
+		w.Write([]string{
+			maybe([]string{"North", "South", "East, far"}[r.IntN(3)]),
+			fmt.Sprintf("2024-0%d-%02d", 1+r.IntN(3), 1+r.IntN(28)),
+			fmt.Sprintf("P%d", r.IntN(6)),
+			strconv.FormatFloat(float64(r.IntN(1000))/4, 'f', -1, 64),
+			maybe([]string{"Toys", "Home", "Food"}[r.IntN(3)]),
+			maybe(strconv.Itoa(1 + r.IntN(100))),
+			maybe(strconv.Itoa(5 * r.IntN(5))),
+			maybe(strconv.FormatFloat(1+float64(r.IntN(41))/10, 'f', 1, 64)),
+		})
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+func randomFilter(r *rand.Rand) Filter {
+	var f Filter
+	if r.IntN(3) == 0 {
+		f.ProductID = fmt.Sprintf("P%d", r.IntN(7))
+	}
+	if r.IntN(3) == 0 {
+		f.Category = []string{"Toys", "Home", "Food", "None"}[r.IntN(4)]
+	}
+	if r.IntN(3) == 0 {
+		f.Region = []string{"North", "South", "East, far"}[r.IntN(3)]
+	}
+	if r.IntN(3) == 0 {
+		f.MinRating = ptr(1 + float64(r.IntN(41))/10)
+	}
+	if r.IntN(3) == 0 {
+		f.MaxPrice = ptr(float64(r.IntN(100)))
+	}
+	if r.IntN(3) == 0 {
+		f.MinDiscount = ptr(float64(5 * r.IntN(5)))
+	}
+	return f
+}
+
+func TestRandomTablesMatchNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	n := 500
+	if testing.Short() {
+		n = 100
+	}
+	for i := range n {
+		data := randomDataset(r)
+		tab := load(t, data)
+		rows := naiveRows(t, data)
+		got, want := tab.Standard(), naiveStandard(rows)
+		if !slices.EqualFunc(got, want, sameSeries) {
+			t.Fatalf("case %d: standard series differ\n%s\n got %+v\nwant %+v", i, data, got, want)
+		}
+		for range 20 {
+			f := randomFilter(r)
+			s, err := tab.Filtered(f)
+			ref, ok := naiveSeries(rows, f.Key(), naiveFilter(f))
+			if !ok {
+				if !errors.Is(err, ErrNoMatch) {
+					t.Fatalf("case %d: filter %+v matched nothing but gave %v", i, f, err)
+				}
+				continue
+			}
+			if err != nil || !sameSeries(s, ref) {
+				t.Fatalf("case %d: filter %s: got %+v (%v), want %+v\n%s", i, f.Key(), s, err, ref, data)
+			}
+		}
+	}
+}
+
+func TestFilterKey(t *testing.T) {
+	tests := []struct {
+		f    Filter
+		want string
+	}{
+		{Filter{}, "total"},
+		{Filter{ProductID: "P0001"}, "product/P0001"},
+		{Filter{Category: "Electronics"}, "category/Electronics"},
+		{Filter{Region: "North"}, "region/North"},
+		{Filter{MinRating: ptr(4)}, "filter?min_rating=4"},
+		{Filter{Region: "North", MaxPrice: ptr(9.5), MinDiscount: ptr(10)}, "filter?max_price=9.5&min_discount=10&region=North"},
+		{Filter{ProductID: "P 1&2", Category: "Home"}, "filter?category=Home&product_id=P+1%262"},
+	}
+	for _, tt := range tests {
+		if got := tt.f.Key(); got != tt.want {
+			t.Errorf("%+v.Key() = %q, want %q", tt.f, got, tt.want)
+		}
+	}
+}
+
+func TestFilteredEdgeCases(t *testing.T) {
+	data := "date,product_id,sales,category,price,rating\n" +
+		"2024-01-01,A,1,Toys,10,\n" +
+		"2024-01-01,B,2,,20,4\n" +
+		"2024-01-03,A,4,Toys,,5\n"
+	tab := load(t, []byte(data))
+	for _, f := range []Filter{{ProductID: "Z"}, {Category: "Food"}, {Region: "North"}, {MinRating: ptr(5.5)}} {
+		if _, err := tab.Filtered(f); !errors.Is(err, ErrNoMatch) {
+			t.Errorf("%+v: %v, want ErrNoMatch", f, err)
+		}
+	}
+	if _, err := tab.Filtered(Filter{MaxPrice: ptr(math.NaN())}); err == nil || errors.Is(err, ErrNoMatch) || !strings.Contains(err.Error(), "max_price") {
+		t.Errorf("NaN threshold: %v", err)
+	}
+	// Missing values never match a threshold.
+	s, err := tab.Filtered(Filter{MinRating: ptr(0)})
+	if err != nil || len(s.Values) != 2 || s.Values[0] != 2 || s.Values[1] != 4 {
+		t.Errorf("min_rating=0: %+v %v", s, err)
+	}
+	s, err = tab.Filtered(Filter{MaxPrice: ptr(math.Inf(1))})
+	if err != nil || len(s.Values) != 1 || s.Values[0] != 3 {
+		t.Errorf("max_price=+Inf: %+v %v", s, err)
+	}
+	// Gaps are kept: no point on 2024-01-02.
+	s, _ = tab.Filtered(Filter{ProductID: "A"})
+	if len(s.Dates) != 2 || s.Dates[1].Format(time.DateOnly) != "2024-01-03" || s.Key != "product/A" {
+		t.Errorf("product A: %+v", s)
+	}
+	if got := tab.Categories(); !slices.Equal(got, []string{"Toys"}) || len(tab.Regions()) != 0 {
+		t.Errorf("categories %q, regions %q", got, tab.Regions())
+	}
+}
+
+func TestLoadEdgeCases(t *testing.T) {
+	for _, data := range []string{"", "date,product_id,sales\n"} {
+		tab := load(t, []byte(data))
+		if _, ok := tab.LastDate(); ok || tab.Rows() != 0 || tab.Standard() != nil {
+			t.Errorf("%q: not an empty table", data)
+		}
+		if _, err := tab.Filtered(Filter{}); !errors.Is(err, ErrNoMatch) {
+			t.Errorf("%q: filter on empty table: %v", data, err)
+		}
+	}
+	if _, err := Load(context.Background(), strings.NewReader("date,product_id,sales\n2024-01-01,A,x\n")); !errors.Is(err, dataset.ErrInvalidDataset) {
+		t.Errorf("bad sales: %v", err)
+	}
+	if _, err := Load(context.Background(), strings.NewReader("date,sales\n")); !errors.Is(err, dataset.ErrInvalidDataset) {
+		t.Errorf("bad header: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Load(ctx, strings.NewReader("date,product_id,sales\n2024-01-01,A,1\n")); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
