@@ -55,19 +55,29 @@ func (f *fakeInvoker) echo(function string) *fakeInvoker {
 	return f.on(function, func(_ context.Context, p []byte) ([]byte, error) { return p, nil })
 }
 
-// failsThen registers a function that fails n times with err, then returns result.
-func (f *fakeInvoker) failsThen(function string, n int, err error, result string) *fakeInvoker {
+// failsWith registers a function that fails with each of errs in turn, then
+// returns result.
+func (f *fakeInvoker) failsWith(function, result string, errs ...error) *fakeInvoker {
 	var mu sync.Mutex
-	left := n
 	return f.on(function, func(context.Context, []byte) ([]byte, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if left > 0 {
-			left--
+		if len(errs) > 0 {
+			err := errs[0]
+			errs = errs[1:]
 			return nil, err
 		}
 		return []byte(result), nil
 	})
+}
+
+// failsThen registers a function that fails n times with err, then returns result.
+func (f *fakeInvoker) failsThen(function string, n int, err error, result string) *fakeInvoker {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return f.failsWith(function, result, errs...)
 }
 
 func (f *fakeInvoker) callsTo(function string) []invocation {
