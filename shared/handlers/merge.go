@@ -179,14 +179,10 @@ var errGone = errors.New("upload gone")
 // read loads the upload (at most the size limit of it) into memory.
 func (h *Merge) read(ctx context.Context, u *upload) error {
 	ctx, end := platform.Trace(ctx, "merge.read")
-	body, obj, err := h.Store.Get(ctx, u.key, store.GetOptions{IfMatch: u.etag})
+	body, obj, err := h.Store.Get(ctx, u.key, store.GetOptions{})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		u.log.InfoContext(ctx, "the upload is gone (moved by an earlier delivery of this event, or deleted)")
-		end(nil)
-		return errGone
-	case errors.Is(err, store.ErrPreconditionFailed):
-		u.log.InfoContext(ctx, "the upload was overwritten by a newer one; that one's own event merges it")
 		end(nil)
 		return errGone
 	case err != nil:
@@ -194,6 +190,11 @@ func (h *Merge) read(ctx context.Context, u *upload) error {
 		return err
 	}
 	defer body.Close()
+	if u.etag != "" && !store.SameETag(u.etag, obj.ETag) {
+		// Overwritten since the event: merge what is there now (nothing is lost); the newer
+		// upload's own event will then find it gone.
+		u.log.InfoContext(ctx, "the upload was overwritten after this event; merging its current content", "event_etag", u.etag, "etag", obj.ETag)
+	}
 	u.obj = obj
 	u.data, err = io.ReadAll(io.LimitReader(body, h.Config.MaxUploadBytes+1))
 	if err != nil {
