@@ -35,3 +35,17 @@ func kernelEdge(rows, cols, k int, a []float64, lda int, b []float64, ldb int, c
 	}
 	gemmEdgeGo(rows, cols, k, a, lda, b, ldb, c, ldc)
 }
+
+// logisticFMA is logistic in AVX2/FMA assembly, for any n.
+//
+//go:noescape
+func logisticFMA(x *float64, n int, negScale, mul, add float64)
+
+// logistic sets x[i] = mul/(1+exp(-scale·x[i])) + add.
+func logistic(x []float64, scale, mul, add float64) {
+	if hasFMA && len(x) > 0 {
+		logisticFMA(&x[0], len(x), -scale, mul, add)
+		return
+	}
+	logisticGo(x, scale, mul, add)
+}

@@ -201,3 +201,180 @@ edone:
 ret:
 	VZEROUPPER
 	RET
+
+// Constants of logisticFMA, each repeated in four lanes.
+DATA expConst<>+0(SB)/8, $0x4086200000000000
+DATA expConst<>+8(SB)/8, $0x4086200000000000
+DATA expConst<>+16(SB)/8, $0x4086200000000000
+DATA expConst<>+24(SB)/8, $0x4086200000000000
+DATA expConst<>+32(SB)/8, $0xc086200000000000
+DATA expConst<>+40(SB)/8, $0xc086200000000000
+DATA expConst<>+48(SB)/8, $0xc086200000000000
+DATA expConst<>+56(SB)/8, $0xc086200000000000
+DATA expConst<>+64(SB)/8, $0x3ff71547652b82fe
+DATA expConst<>+72(SB)/8, $0x3ff71547652b82fe
+DATA expConst<>+80(SB)/8, $0x3ff71547652b82fe
+DATA expConst<>+88(SB)/8, $0x3ff71547652b82fe
+DATA expConst<>+96(SB)/8, $0x3fe62e42fee00000
+DATA expConst<>+104(SB)/8, $0x3fe62e42fee00000
+DATA expConst<>+112(SB)/8, $0x3fe62e42fee00000
+DATA expConst<>+120(SB)/8, $0x3fe62e42fee00000
+DATA expConst<>+128(SB)/8, $0x3dea39ef35793c76
+DATA expConst<>+136(SB)/8, $0x3dea39ef35793c76
+DATA expConst<>+144(SB)/8, $0x3dea39ef35793c76
+DATA expConst<>+152(SB)/8, $0x3dea39ef35793c76
+DATA expConst<>+160(SB)/8, $0x3ff0000000000000
+DATA expConst<>+168(SB)/8, $0x3ff0000000000000
+DATA expConst<>+176(SB)/8, $0x3ff0000000000000
+DATA expConst<>+184(SB)/8, $0x3ff0000000000000
+DATA expConst<>+192(SB)/8, $0x3ff0000000000000
+DATA expConst<>+200(SB)/8, $0x3ff0000000000000
+DATA expConst<>+208(SB)/8, $0x3ff0000000000000
+DATA expConst<>+216(SB)/8, $0x3ff0000000000000
+DATA expConst<>+224(SB)/8, $0x3ff0000000000000
+DATA expConst<>+232(SB)/8, $0x3ff0000000000000
+DATA expConst<>+240(SB)/8, $0x3ff0000000000000
+DATA expConst<>+248(SB)/8, $0x3ff0000000000000
+DATA expConst<>+256(SB)/8, $0x3fe0000000000000
+DATA expConst<>+264(SB)/8, $0x3fe0000000000000
+DATA expConst<>+272(SB)/8, $0x3fe0000000000000
+DATA expConst<>+280(SB)/8, $0x3fe0000000000000
+DATA expConst<>+288(SB)/8, $0x3fc5555555555555
+DATA expConst<>+296(SB)/8, $0x3fc5555555555555
+DATA expConst<>+304(SB)/8, $0x3fc5555555555555
+DATA expConst<>+312(SB)/8, $0x3fc5555555555555
+DATA expConst<>+320(SB)/8, $0x3fa5555555555555
+DATA expConst<>+328(SB)/8, $0x3fa5555555555555
+DATA expConst<>+336(SB)/8, $0x3fa5555555555555
+DATA expConst<>+344(SB)/8, $0x3fa5555555555555
+DATA expConst<>+352(SB)/8, $0x3f81111111111111
+DATA expConst<>+360(SB)/8, $0x3f81111111111111
+DATA expConst<>+368(SB)/8, $0x3f81111111111111
+DATA expConst<>+376(SB)/8, $0x3f81111111111111
+DATA expConst<>+384(SB)/8, $0x3f56c16c16c16c17
+DATA expConst<>+392(SB)/8, $0x3f56c16c16c16c17
+DATA expConst<>+400(SB)/8, $0x3f56c16c16c16c17
+DATA expConst<>+408(SB)/8, $0x3f56c16c16c16c17
+DATA expConst<>+416(SB)/8, $0x3f2a01a01a01a01a
+DATA expConst<>+424(SB)/8, $0x3f2a01a01a01a01a
+DATA expConst<>+432(SB)/8, $0x3f2a01a01a01a01a
+DATA expConst<>+440(SB)/8, $0x3f2a01a01a01a01a
+DATA expConst<>+448(SB)/8, $0x3efa01a01a01a01a
+DATA expConst<>+456(SB)/8, $0x3efa01a01a01a01a
+DATA expConst<>+464(SB)/8, $0x3efa01a01a01a01a
+DATA expConst<>+472(SB)/8, $0x3efa01a01a01a01a
+DATA expConst<>+480(SB)/8, $0x3ec71de3a556c734
+DATA expConst<>+488(SB)/8, $0x3ec71de3a556c734
+DATA expConst<>+496(SB)/8, $0x3ec71de3a556c734
+DATA expConst<>+504(SB)/8, $0x3ec71de3a556c734
+DATA expConst<>+512(SB)/8, $0x3e927e4fb7789f5c
+DATA expConst<>+520(SB)/8, $0x3e927e4fb7789f5c
+DATA expConst<>+528(SB)/8, $0x3e927e4fb7789f5c
+DATA expConst<>+536(SB)/8, $0x3e927e4fb7789f5c
+DATA expConst<>+544(SB)/8, $0x3e5ae64567f544e4
+DATA expConst<>+552(SB)/8, $0x3e5ae64567f544e4
+DATA expConst<>+560(SB)/8, $0x3e5ae64567f544e4
+DATA expConst<>+568(SB)/8, $0x3e5ae64567f544e4
+DATA expConst<>+576(SB)/8, $0x3e21eed8eff8d898
+DATA expConst<>+584(SB)/8, $0x3e21eed8eff8d898
+DATA expConst<>+592(SB)/8, $0x3e21eed8eff8d898
+DATA expConst<>+600(SB)/8, $0x3e21eed8eff8d898
+DATA expConst<>+608(SB)/8, $1023
+DATA expConst<>+616(SB)/8, $1023
+DATA expConst<>+624(SB)/8, $1023
+DATA expConst<>+632(SB)/8, $1023
+GLOBL expConst<>(SB), RODATA|NOPTR, $640
+
+// func logisticFMA(x *float64, n int, negScale, mul, add float64)
+//
+// x[i] = mul/(1+exp(negScale·x[i])) + add for i < n, four lanes at a time,
+// the last partial group under a lane mask. exp is Cody-Waite range
+// reduction and a degree-12 Taylor polynomial (relative error below 1e-15),
+// its argument clamped to ±708.
+TEXT ·logisticFMA(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), DI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD negScale+16(FP), Y12
+	VBROADCASTSD mul+24(FP), Y14
+	VBROADCASTSD add+32(FP), Y13
+
+lloop:
+	CMPQ         CX, $4
+	JLT          ltail
+	VMOVUPD      (DI), Y0
+	VMULPD       Y12, Y0, Y0
+	VMINPD       expConst<>+0(SB), Y0, Y0
+	VMAXPD       expConst<>+32(SB), Y0, Y0
+	VMULPD       expConst<>+64(SB), Y0, Y1
+	VROUNDPD     $0, Y1, Y1
+	VMOVAPD      Y0, Y2
+	VFNMADD231PD expConst<>+96(SB), Y1, Y2
+	VFNMADD231PD expConst<>+128(SB), Y1, Y2
+	VMOVUPD      expConst<>+576(SB), Y3
+	VFMADD213PD  expConst<>+544(SB), Y2, Y3
+	VFMADD213PD  expConst<>+512(SB), Y2, Y3
+	VFMADD213PD  expConst<>+480(SB), Y2, Y3
+	VFMADD213PD  expConst<>+448(SB), Y2, Y3
+	VFMADD213PD  expConst<>+416(SB), Y2, Y3
+	VFMADD213PD  expConst<>+384(SB), Y2, Y3
+	VFMADD213PD  expConst<>+352(SB), Y2, Y3
+	VFMADD213PD  expConst<>+320(SB), Y2, Y3
+	VFMADD213PD  expConst<>+288(SB), Y2, Y3
+	VFMADD213PD  expConst<>+256(SB), Y2, Y3
+	VFMADD213PD  expConst<>+224(SB), Y2, Y3
+	VFMADD213PD  expConst<>+192(SB), Y2, Y3
+	VCVTPD2DQY   Y1, X4
+	VPMOVSXDQ    X4, Y4
+	VPADDQ       expConst<>+608(SB), Y4, Y4
+	VPSLLQ       $52, Y4, Y4
+	VMULPD       Y4, Y3, Y3
+	VADDPD       expConst<>+160(SB), Y3, Y3
+	VDIVPD       Y3, Y14, Y5
+	VADDPD       Y13, Y5, Y5
+	VMOVUPD      Y5, (DI)
+	ADDQ         $32, DI
+	SUBQ         $4, CX
+	JMP          lloop
+
+ltail:
+	TESTQ        CX, CX
+	JZ           ldone
+	LEAQ         maskTable<>(SB), R8
+	MOVQ         $8, AX
+	SUBQ         CX, AX
+	VMOVDQU      (R8)(AX*8), Y11
+	VMASKMOVPD   (DI), Y11, Y0
+	VMULPD       Y12, Y0, Y0
+	VMINPD       expConst<>+0(SB), Y0, Y0
+	VMAXPD       expConst<>+32(SB), Y0, Y0
+	VMULPD       expConst<>+64(SB), Y0, Y1
+	VROUNDPD     $0, Y1, Y1
+	VMOVAPD      Y0, Y2
+	VFNMADD231PD expConst<>+96(SB), Y1, Y2
+	VFNMADD231PD expConst<>+128(SB), Y1, Y2
+	VMOVUPD      expConst<>+576(SB), Y3
+	VFMADD213PD  expConst<>+544(SB), Y2, Y3
+	VFMADD213PD  expConst<>+512(SB), Y2, Y3
+	VFMADD213PD  expConst<>+480(SB), Y2, Y3
+	VFMADD213PD  expConst<>+448(SB), Y2, Y3
+	VFMADD213PD  expConst<>+416(SB), Y2, Y3
+	VFMADD213PD  expConst<>+384(SB), Y2, Y3
+	VFMADD213PD  expConst<>+352(SB), Y2, Y3
+	VFMADD213PD  expConst<>+320(SB), Y2, Y3
+	VFMADD213PD  expConst<>+288(SB), Y2, Y3
+	VFMADD213PD  expConst<>+256(SB), Y2, Y3
+	VFMADD213PD  expConst<>+224(SB), Y2, Y3
+	VFMADD213PD  expConst<>+192(SB), Y2, Y3
+	VCVTPD2DQY   Y1, X4
+	VPMOVSXDQ    X4, Y4
+	VPADDQ       expConst<>+608(SB), Y4, Y4
+	VPSLLQ       $52, Y4, Y4
+	VMULPD       Y4, Y3, Y3
+	VADDPD       expConst<>+160(SB), Y3, Y3
+	VDIVPD       Y3, Y14, Y5
+	VADDPD       Y13, Y5, Y5
+	VMASKMOVPD   Y5, Y11, (DI)
+
+ldone:
+	VZEROUPPER
+	RET

@@ -11,3 +11,6 @@ func kernel4x8(k int, a []float64, lda int, b []float64, ldb int, c []float64, l
 func kernelEdge(rows, cols, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	gemmEdgeGo(rows, cols, k, a, lda, b, ldb, c, ldc)
 }
+
+// logistic sets x[i] = mul/(1+exp(-scale·x[i])) + add.
+func logistic(x []float64, scale, mul, add float64) { logisticGo(x, scale, mul, add) }

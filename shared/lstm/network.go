@@ -226,34 +226,31 @@ func forward(ws *workspace, w weights, n int, relu bool, dropout float64, rng *r
 // previous cell state, nil at the first step.
 func cellForward(z, prev, cell, act, out []float64, h int, relu bool) {
 	g := 4 * h
+	activate := tanhs
+	if relu {
+		activate = relus
+	}
 	for r := range len(cell) / h {
 		zr := z[r*g : r*g+g]
+		sigmoids(zr[:2*h])
+		activate(zr[2*h : 3*h])
+		sigmoids(zr[3*h:])
 		zi, zf, zc, zo := zr[:h], zr[h:2*h], zr[2*h:3*h], zr[3*h:g]
 		cr, ar, or := cell[r*h:r*h+h], act[r*h:r*h+h], out[r*h:r*h+h]
-		var pr []float64
 		if prev != nil {
-			pr = prev[r*h : r*h+h]
+			pr := prev[r*h : r*h+h]
+			for j := range cr {
+				cr[j] = zf[j]*pr[j] + zi[j]*zc[j]
+			}
+		} else {
+			for j := range cr {
+				cr[j] = zi[j] * zc[j]
+			}
 		}
-		for j := range h {
-			i, f, o := sigmoid(zi[j]), sigmoid(zf[j]), sigmoid(zo[j])
-			var c, cv float64
-			if relu {
-				c = max(zc[j], 0)
-			} else {
-				c = math.Tanh(zc[j])
-			}
-			zi[j], zf[j], zc[j], zo[j] = i, f, c, o
-			cv = i * c
-			if pr != nil {
-				cv += f * pr[j]
-			}
-			var a float64
-			if relu {
-				a = max(cv, 0)
-			} else {
-				a = math.Tanh(cv)
-			}
-			cr[j], ar[j], or[j] = cv, a, o*a
+		copy(ar, cr)
+		activate(ar)
+		for j := range or {
+			or[j] = zo[j] * ar[j]
 		}
 	}
 }
