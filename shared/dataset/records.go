@@ -76,9 +76,9 @@ func (r *recordReader) next() error {
 		}
 		r.start = r.line
 		body := trimLineEnd(line)
-		if bytes.IndexByte(body, '"') < 0 && bytes.IndexByte(body, '\r') < 0 {
+		var plain bool
+		if r.fields, plain = splitFields(r.fields[:0], body); plain {
 			r.raw, r.rewrite = body, false
-			r.fields = splitFields(r.fields[:0], body)
 		} else if err := r.parseQuoted(line); err != nil {
 			return err
 		}
@@ -140,12 +140,17 @@ func trimLineEnd(line []byte) []byte {
 	return line
 }
 
-// splitFields splits an unquoted record at commas.
-func splitFields(dst [][]byte, b []byte) [][]byte {
+// splitFields splits a record at commas. It reports false, with fields
+// unusable, when the record holds a quote or a carriage return and so needs
+// the CSV parser.
+func splitFields(dst [][]byte, b []byte) ([][]byte, bool) {
+	if bytes.IndexByte(b, '"') >= 0 || bytes.IndexByte(b, '\r') >= 0 {
+		return dst, false
+	}
 	for {
 		i := bytes.IndexByte(b, ',')
 		if i < 0 {
-			return append(dst, b)
+			return append(dst, b), true
 		}
 		dst = append(dst, b[:i])
 		b = b[i+1:]

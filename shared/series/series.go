@@ -72,6 +72,7 @@ func Load(ctx context.Context, r io.Reader) (*Table, error) {
 	}
 	t := &Table{productIdx: map[string]int32{}, categoryIdx: map[string]int32{}, regionIdx: map[string]int32{}}
 	sorted := true
+	var memo loadMemo
 	for s.Scan() {
 		if len(t.day)%8192 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -83,9 +84,10 @@ func Load(ctx context.Context, r io.Reader) (*Table, error) {
 			sorted = false
 		}
 		t.day = append(t.day, row.Day)
-		t.product = append(t.product, intern(t.productIdx, &t.products, row.ProductID))
-		t.category = append(t.category, intern(t.categoryIdx, &t.categories, row.Category))
-		t.region = append(t.region, intern(t.regionIdx, &t.regions, row.Region))
+		p, c, r := memo.lookup(t, row)
+		t.product = append(t.product, p)
+		t.category = append(t.category, c)
+		t.region = append(t.region, r)
 		t.sales = append(t.sales, row.Sales)
 		t.price = append(t.price, row.Price)
 		t.discount = append(t.discount, row.Discount)
@@ -116,6 +118,52 @@ func intern(idx map[string]int32, names *[]string, name []byte) int32 {
 	*names = append(*names, string(name))
 	idx[string(name)] = i
 	return i
+}
+
+// loadMemo saves most dictionary lookups while loading: a dataset sorted by
+// (date, product_id) lists the same products in the same order every day, and
+// a product usually keeps its category and region. So the product is first
+// guessed as the one that followed the previous product last time, and the
+// category and region as the product's previous ones; a wrong guess costs a
+// byte comparison before the map lookup.
+type loadMemo struct {
+	prev     int32
+	next     []int32 // product index → the product that followed it, or -1
+	category []int32 // product index → its last category index
+	region   []int32 // product index → its last region index
+}
+
+func (m *loadMemo) lookup(t *Table, row *dataset.Row) (product, category, region int32) {
+	product = -1
+	if len(m.next) > 0 {
+		if g := m.next[m.prev]; g >= 0 && string(row.ProductID) == t.products[g] {
+			product = g
+		}
+	}
+	if product < 0 {
+		product = intern(t.productIdx, &t.products, row.ProductID)
+		for len(m.next) < len(t.products) {
+			m.next = append(m.next, -1)
+			m.category = append(m.category, -1)
+			m.region = append(m.region, -1)
+		}
+		if len(t.day) > 1 {
+			m.next[m.prev] = product
+		}
+	}
+	m.prev = product
+	category = guess(t.categoryIdx, &t.categories, row.Category, &m.category[product])
+	region = guess(t.regionIdx, &t.regions, row.Region, &m.region[product])
+	return product, category, region
+}
+
+// guess interns name, trying *last first, and remembers the result in *last.
+func guess(idx map[string]int32, names *[]string, name []byte, last *int32) int32 {
+	if g := *last; g >= 0 && string(name) == (*names)[g] {
+		return g
+	}
+	*last = intern(idx, names, name)
+	return *last
 }
 
 // nameOrder returns dictionary indices ordered by name.
