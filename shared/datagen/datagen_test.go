@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,4 +169,30 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(cfg.Rows())*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestSampleDatasetFixture checks testdata/sample_dataset.csv is what the
+// generator writes for the configuration testdata/README.md states.
+func TestSampleDatasetFixture(t *testing.T) {
+	want, err := os.ReadFile("../../testdata/sample_dataset.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Products: 24, Days: 830, Seed: 2024, Start: time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if generate(t, cfg) != string(want) {
+		t.Error("testdata/sample_dataset.csv differs from the generator's output")
+	}
+
+	// new_data.csv: the next 3 days of the 24 products plus new product P0025.
+	newData, err := os.ReadFile("../../testdata/new_data.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	product := NewProducts(cfg, 1)
+	product.Start, product.Days = cfg.End(), 3
+	rows := append(records(t, generate(t, NextDays(cfg, 24*3)))[1:], records(t, generate(t, product))[1:]...)
+	slices.SortFunc(rows, func(a, b []string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) })
+	if got := records(t, string(newData)); !slices.EqualFunc(got[1:], rows, slices.Equal) || len(rows) != 75 {
+		t.Error("testdata/new_data.csv differs from the generator's next 3 days plus product P0025")
+	}
 }
