@@ -32,7 +32,8 @@ type Source struct {
 
 // Open reads the header of the existing dataset from r. A nil r stands for a
 // dataset that does not exist yet, as does an empty (zero-byte) object: the
-// source then has no columns and no rows.
+// source then has no columns and no rows. A dataset with a header and no
+// rows is valid. The header must name date, product_id and sales exactly.
 func Open(r io.Reader) (*Source, error) {
 	if r == nil {
 		return &Source{}, nil

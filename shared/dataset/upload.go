@@ -36,6 +36,7 @@ type Problem struct {
 	Reason string `json:"reason"`
 }
 
+// String formats the problem as "line N: column "c": value "v": reason".
 func (p Problem) String() string {
 	var b strings.Builder
 	if p.Line > 0 {
@@ -59,6 +60,7 @@ type ValidationError struct {
 	Total int `json:"total"`
 }
 
+// Error summarises the refusal and names the first problem.
 func (e *ValidationError) Error() string {
 	if len(e.Problems) == 0 {
 		return "upload refused"
