@@ -62,10 +62,10 @@ type FitInfo struct {
 }
 
 // stanConverger applies Stan's L-BFGS termination tests that need only the
-// iterates: absolute and relative objective change and parameter step. (The
-// gradient test is Settings.GradientThreshold; Stan's relative-gradient test
-// needs its inverse Hessian approximation and is not reproduced, so the
-// search may run a little longer than Stan's.)
+// iterates: absolute and relative objective change and parameter step.
+// (minimise tests the gradient; Stan's relative-gradient test needs its
+// inverse Hessian approximation and is not reproduced, so the search may
+// run a little longer than Stan's.)
 type stanConverger struct {
 	first bool
 	prevF float64
@@ -175,7 +175,11 @@ func maximumAPosteriori(d *design, x0 []float64) ([]float64, FitInfo, error) {
 	} else {
 		rss = newReducedSSR(d)
 	}
-	obj := newNegLogPosterior(d, rss)
+	return minimise(newNegLogPosterior(d, rss), x0)
+}
+
+// minimise runs the L-BFGS search of maximumAPosteriori on obj.
+func minimise(obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
 	cache := &evalCache{obj: obj}
 	f0 := cache.value(x0)
 	if math.IsNaN(f0) || math.IsInf(f0, 0) {

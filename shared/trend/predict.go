@@ -122,9 +122,6 @@ const pcgStream = 0x9e3779b97f4a7c15
 func (m *Model) intervals(f *Forecast, t, expected, add, mult []float64, u Uncertainty) {
 	n, ns := len(t), u.Samples
 	rng := rand.New(rand.NewPCG(u.Seed, pcgStream))
-	// Sample matrices are date-major so each date's samples are contiguous.
-	yhat := make([]float64, n*ns)
-	trend := make([]float64, n*ns)
 
 	// Future rows are those past the history (t > 1); dates are sorted.
 	firstFuture := n
@@ -145,35 +142,38 @@ func (m *Model) intervals(f *Forecast, t, expected, add, mult []float64, u Uncer
 	likelihood := float64(len(m.cps)) * step
 	simulateTrend := m.growth == GrowthLinear && nf > 0
 	sigma := m.params.SigmaObs * m.yScale
+	lo := 100 * (1 - u.IntervalWidth) / 2
+	hi := 100 * (1 + u.IntervalWidth) / 2
 
-	for s := range ns {
-		var prevShift, slope, level float64
-		for i := range n {
-			var offset float64 // simulated trend deviation, scaled units
-			if simulateTrend && i >= firstFuture {
+	// Paths advance date by date; each path keeps its last rate change,
+	// slope deviation and level deviation (scaled units).
+	buf := make([]float64, 5*ns)
+	prevShift, slope, level := buf[:ns], buf[ns:2*ns], buf[2*ns:3*ns]
+	yhat, trend := buf[3*ns:4*ns], buf[4*ns:]
+	f.Lower, f.Upper = make([]float64, n), make([]float64, n)
+	f.TrendLower, f.TrendUpper = make([]float64, n), make([]float64, n)
+	for i := range n {
+		future := simulateTrend && i >= firstFuture
+		for s := range ns {
+			var offset float64
+			if future {
 				var shift float64
 				if rng.Float64() < likelihood {
 					shift = laplace(rng, m.meanAbsDelta)
 				}
 				// Prophet splits each rate change over two steps, then
 				// integrates twice (slope, then level) in units of the step.
-				slope += (prevShift + shift) / 2
-				prevShift = shift
-				level += slope
-				offset = level * step
+				slope[s] += (prevShift[s] + shift) / 2
+				prevShift[s] = shift
+				level[s] += slope[s]
+				offset = level[s] * step
 			}
 			tr := (expected[i]+offset)*m.yScale + m.yMin
-			trend[i*ns+s] = tr
-			yhat[i*ns+s] = tr*(1+mult[i]) + add[i] + rng.NormFloat64()*sigma
+			trend[s] = tr
+			yhat[s] = tr*(1+mult[i]) + add[i] + rng.NormFloat64()*sigma
 		}
-	}
-	lo := 100 * (1 - u.IntervalWidth) / 2
-	hi := 100 * (1 + u.IntervalWidth) / 2
-	f.Lower, f.Upper = make([]float64, n), make([]float64, n)
-	f.TrendLower, f.TrendUpper = make([]float64, n), make([]float64, n)
-	for i := range n {
-		f.Lower[i], f.Upper[i] = percentiles(yhat[i*ns:(i+1)*ns], lo, hi)
-		f.TrendLower[i], f.TrendUpper[i] = percentiles(trend[i*ns:(i+1)*ns], lo, hi)
+		f.Lower[i], f.Upper[i] = percentiles(yhat, lo, hi)
+		f.TrendLower[i], f.TrendUpper[i] = percentiles(trend, lo, hi)
 	}
 }
 
@@ -187,23 +187,36 @@ func laplace(rng *rand.Rand, scale float64) float64 {
 }
 
 // percentiles returns numpy's percentile (linear interpolation) of a at
-// lo and hi (in percent, lo ≤ hi), reordering a.
+// lo and hi (in percent, lo ≤ hi), reordering a. The second selection
+// reuses the partition left by the first.
 func percentiles(a []float64, lo, hi float64) (float64, float64) {
-	return percentile(a, lo), percentile(a, hi)
+	iLo := rank(len(a), lo)
+	vLo := orderStatistic(a, 0, lo)
+	return vLo, orderStatistic(a, iLo, hi)
 }
 
 // percentile is numpy.percentile(a, p) with the default linear method,
 // using selection instead of a full sort. It reorders a.
 func percentile(a []float64, p float64) float64 {
+	return orderStatistic(a, 0, p)
+}
+
+// rank is the index of the order statistic below percentile p of n values.
+func rank(n int, p float64) int {
+	return int(math.Floor(float64(n-1) * p / 100))
+}
+
+// orderStatistic interpolates percentile p of a, knowing that a[from:]
+// holds the largest len(a)-from values (so the rank is at least from).
+func orderStatistic(a []float64, from int, p float64) float64 {
 	h := float64(len(a)-1) * p / 100
 	i := int(math.Floor(h))
 	frac := h - float64(i)
-	below := selectKth(a, i)
+	below := selectKth(a[from:], i-from)
 	if frac == 0 || i+1 >= len(a) {
 		return below
 	}
-	above := slices.Min(a[i+1:])
-	return lerp(below, above, frac)
+	return lerp(below, slices.Min(a[i+1:]), frac)
 }
 
 // lerp is numpy's _lerp: exact at both ends, monotone in between.
