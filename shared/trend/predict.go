@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -49,6 +50,9 @@ func (m *Model) Predict(ds []time.Time) (*Forecast, error) {
 // of sd sigma_obs is added; the bounds are the linear-interpolated
 // percentiles of the paths.
 func (m *Model) PredictWith(ds []time.Time, u Uncertainty) (*Forecast, error) {
+	if m == nil || m.segK == nil {
+		return nil, errors.New("trend: model is not fitted (use Fit, FitWithFallback or json.Unmarshal)")
+	}
 	if len(ds) == 0 {
 		return nil, fmt.Errorf("%w: no dates to predict", ErrInvalidInput)
 	}

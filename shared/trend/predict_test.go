@@ -192,3 +192,31 @@ func TestPercentileMatchesSortedReference(t *testing.T) {
 		t.Errorf("percentiles of 1..5 at 10 and 90: %v, %v", lo, hi)
 	}
 }
+
+// One model serves concurrent predictions (run with -race).
+func TestConcurrentPredict(t *testing.T) {
+	m := fittedRetail(t, Additive)
+	dates := m.FutureDates(14)
+	want, err := m.Predict(dates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			got, err := m.Predict(dates)
+			if err == nil && !slices.Equal(got.Upper, want.Upper) {
+				err = errors.New("concurrent prediction differs")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := new(Model).Predict(dates); err == nil || !strings.Contains(err.Error(), "not fitted") {
+		t.Fatalf("zero model: %v", err)
+	}
+}
