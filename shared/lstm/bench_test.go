@@ -1,8 +1,11 @@
 package lstm
 
 import (
+	"bytes"
+	"context"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // flopsPerWindow counts the multiply-adds of the matrix products of one
@@ -75,4 +78,56 @@ func BenchmarkTrainStepNaive(b *testing.B) {
 	w := float64(len(batch)*b.N) / b.Elapsed().Seconds()
 	b.ReportMetric(w, "windows/s")
 	b.ReportMetric(w*flopsPerWindow(m.cfg)/1e9, "GFLOP/s")
+}
+
+// BenchmarkFineTuneVsFull compares, on 48 series × 1,000 days shaped like
+// the generated dataset, fine-tuning a checkpoint trained on the first 970
+// days with a full retrain, after the last 30 days arrive. Both hold out
+// the same last 7 days (336 windows) for validation. Full epochs draw 8,000
+// of the 47,520 windows (Policy.MaxWindows) so that the benchmark takes
+// about two minutes; everything else is the default policy and the
+// prototype's network. It reports the time ratio (speedup) and the
+// validation-loss ratio (fine-tuned over full).
+func BenchmarkFineTuneVsFull(b *testing.B) {
+	const products, total, fresh = 48, 1000, 30
+	data := synthSeries(products, total, 11)
+	pol := Policy{MaxWindows: 8000}
+	ctx := context.Background()
+	pre := mustNew(b, DefaultConfig())
+	if _, err := pre.Train(ctx, upTo(data, total-fresh), TrainOptions{Policy: pol}); err != nil {
+		b.Fatal(err)
+	}
+	var ckpt bytes.Buffer
+	if _, err := pre.WriteTo(&ckpt); err != nil {
+		b.Fatal(err)
+	}
+	var fineTime, fullTime time.Duration
+	var fine, full Report
+	for b.Loop() {
+		m, err := Read(bytes.NewReader(ckpt.Bytes()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if fine, err = m.Train(ctx, data, TrainOptions{Policy: pol}); err != nil {
+			b.Fatal(err)
+		}
+		fineTime += time.Since(start)
+		start = time.Now()
+		if full, err = mustNew(b, DefaultConfig()).Train(ctx, data, TrainOptions{Mode: ModeFull, Policy: pol}); err != nil {
+			b.Fatal(err)
+		}
+		fullTime += time.Since(start)
+	}
+	if fine.Mode != ModeFineTune || full.Mode != ModeFull || fine.ValWindows != full.ValWindows {
+		b.Fatalf("fine-tune %s on %d validation windows, full %s on %d", fine.Mode, fine.ValWindows, full.Mode, full.ValWindows)
+	}
+	b.ReportMetric(fineTime.Seconds()/float64(b.N), "finetune-s")
+	b.ReportMetric(fullTime.Seconds()/float64(b.N), "full-s")
+	b.ReportMetric(fullTime.Seconds()/fineTime.Seconds(), "speedup")
+	b.ReportMetric(fine.ValLoss, "finetune-val")
+	b.ReportMetric(full.ValLoss, "full-val")
+	b.ReportMetric(fine.ValLoss/full.ValLoss, "val-ratio")
+	b.ReportMetric(float64(fine.Epochs), "finetune-epochs")
+	b.ReportMetric(float64(full.Epochs), "full-epochs")
 }
