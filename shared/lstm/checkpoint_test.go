@@ -189,4 +189,3 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
-
