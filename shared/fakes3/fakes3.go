@@ -13,15 +13,15 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3bolt"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Notification describes an object that was just created, as S3 event notifications do.
@@ -38,9 +38,9 @@ type Notification struct {
 
 // Options configure a Server.
 type Options struct {
-	// Path is the file that keeps the objects across restarts; empty keeps them in memory, where
-	// buckets are versioned.
-	Path string
+	// Dir, if set, keeps the objects across restarts (the latest version of each); buckets are
+	// versioned while the server runs.
+	Dir string
 	// Buckets are created at start if they do not exist.
 	Buckets []string
 	// OnObjectCreated, if set, is called after every successful PutObject, CopyObject and
@@ -54,7 +54,7 @@ type Options struct {
 type Server struct {
 	fake     http.Handler
 	backend  gofakes3.Backend
-	close    func() error
+	journal  *journal
 	notify   func(Notification)
 	log      *slog.Logger
 	locks    [64]sync.Mutex
@@ -64,24 +64,29 @@ type Server struct {
 	requests map[string]int
 }
 
-// New starts a server over a fresh in-memory store or the bolt file at opts.Path.
+// New starts a server, restoring the objects persisted under opts.Dir.
 func New(opts Options) (*Server, error) {
-	s := &Server{notify: opts.OnObjectCreated, log: opts.Logger, requests: map[string]int{}, close: func() error { return nil }}
+	s := &Server{backend: s3mem.New(), notify: opts.OnObjectCreated, log: opts.Logger, requests: map[string]int{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if opts.Path == "" {
-		s.backend = s3mem.New()
-	} else {
-		db, err := bolt.Open(opts.Path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	buckets := opts.Buckets
+	if opts.Dir != "" {
+		s.journal = &journal{dir: opts.Dir}
+		persisted, err := s.journal.persistedBuckets()
 		if err != nil {
-			return nil, fmt.Errorf("open object store %s: %w", opts.Path, err)
+			return nil, fmt.Errorf("read object store %s: %w", opts.Dir, err)
 		}
-		s.backend, s.close = s3bolt.New(db), db.Close
+		buckets = append(persisted, buckets...)
 	}
-	for _, bucket := range opts.Buckets {
+	for _, bucket := range buckets {
 		if err := s.CreateBucket(bucket); err != nil {
-			return nil, errors.Join(err, s.close())
+			return nil, err
+		}
+		if s.journal != nil {
+			if err := s.journal.load(s.backend, bucket); err != nil {
+				return nil, err
+			}
 		}
 	}
 	s.fake = gofakes3.New(s.backend, gofakes3.WithTimeSkewLimit(0)).Server()
@@ -100,6 +105,11 @@ func (s *Server) CreateBucket(name string) error {
 	if err := s.backend.CreateBucket(name); err != nil {
 		return fmt.Errorf("create bucket %s: %w", name, err)
 	}
+	if s.journal != nil {
+		if err := os.MkdirAll(filepath.Join(s.journal.dir, name), 0o755); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
 	if versioned, ok := s.backend.(gofakes3.VersionedBackend); ok {
 		if err := versioned.SetVersioningConfiguration(name, gofakes3.VersioningConfiguration{Status: gofakes3.VersioningEnabled}); err != nil {
 			return fmt.Errorf("enable versioning on %s: %w", name, err)
@@ -107,9 +117,6 @@ func (s *Server) CreateBucket(name string) error {
 	}
 	return nil
 }
-
-// Close releases the store's file.
-func (s *Server) Close() error { return s.close() }
 
 // Requests returns how many requests of an operation ("GetObject", "HeadObject", "PutObject",
 // "CopyObject", "DeleteObject", "ListObjects", "CreateMultipartUpload", "UploadPart",
@@ -141,8 +148,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	s.fake.ServeHTTP(rec, r)
 	if rec.status >= 300 {
-		s.log.Info("s3 request failed", "op", op, "bucket", bucket, "key", key, "status", rec.status)
+		s.log.Debug("s3 request failed", "op", op, "bucket", bucket, "key", key, "status", rec.status)
 		return
+	}
+	if s.journal != nil {
+		var err error
+		switch {
+		case writes(op):
+			err = s.journal.save(s.backend, bucket, key)
+		case op == "DeleteObjects":
+			err = s.journal.reconcile(s.backend, bucket)
+		case op == "BucketPut":
+			err = os.MkdirAll(filepath.Join(s.journal.dir, bucket), 0o755)
+		}
+		if err != nil {
+			s.log.Error("s3: could not persist a change; it is lost at the next restart", "op", op, "bucket", bucket, "key", key, "error", err)
+		}
 	}
 	if s.notify != nil {
 		if event, ok := createdEvent(op); ok {

@@ -208,7 +208,6 @@ func (h *Merge) read(ctx context.Context, u *upload) error {
 
 type mergeResult struct {
 	report  pipeline.Merge
-	dataset store.Object
 	changed bool
 }
 
@@ -236,42 +235,37 @@ func (h *Merge) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, e
 
 func (h *Merge) mergeOnce(ctx context.Context, u *upload) (mergeResult, error) {
 	ctx, end := platform.Trace(ctx, "merge.dataset")
-	body, before, err := h.Store.Get(ctx, pipeline.DatasetKey, store.GetOptions{})
-	if errors.Is(err, store.ErrNotFound) {
-		body, err = io.NopCloser(bytes.NewReader(nil)), nil
+	var before, after store.Object
+	open := func(ctx context.Context) (io.ReadCloser, error) {
+		// A second open (the in-memory fallback) must read the same version as the first.
+		body, obj, err := h.Store.Get(ctx, pipeline.DatasetKey, store.GetOptions{IfMatch: before.ETag})
+		if errors.Is(err, store.ErrNotFound) && before.ETag == "" {
+			return nil, nil // no dataset yet: the upload starts it
+		}
+		before = obj
+		return body, err
 	}
+	applied, err := dataset.Apply(ctx, open, u.data, dataset.Options{MaxProblems: h.Config.MaxProblems},
+		func(produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, error) {
+			var stats dataset.Stats
+			var err error
+			stats, after, err = h.write(ctx, before.ETag, produce)
+			return stats, err
+		})
 	if err != nil {
 		end(err)
 		return mergeResult{}, err
 	}
-	defer body.Close()
-	src, err := dataset.Open(body)
-	if err != nil {
-		end(err)
-		return mergeResult{}, err
-	}
-	up, err := dataset.ParseUpload(ctx, bytes.NewReader(u.data), src.Columns(), dataset.Options{MaxProblems: h.Config.MaxProblems})
-	if err != nil {
-		end(err)
-		return mergeResult{}, err
-	}
-	stats, after, err := h.write(ctx, before.ETag, func(w io.Writer) (dataset.Stats, error) {
-		return dataset.Merge(ctx, src, up, w)
-	})
-	if errors.Is(err, dataset.ErrNotCanonical) {
-		u.log.WarnContext(ctx, "the dataset is not sorted by (date, product_id): merging it in memory", "error", err)
-		stats, after, err = h.mergeInMemory(ctx, before.ETag, u)
-	}
-	if err != nil {
-		end(err)
-		return mergeResult{}, err
+	if applied.Reordered {
+		u.log.WarnContext(ctx, "the dataset was not sorted by (date, product_id): it was merged in memory and is sorted again")
 	}
 	end(nil)
+	stats := applied.Stats
 	return mergeResult{
 		report: pipeline.Merge{
 			RowsBefore:  stats.RowsBefore,
 			RowsAfter:   stats.RowsAfter,
-			UploadRows:  up.DataRows,
+			UploadRows:  applied.Upload.DataRows,
 			Inserted:    stats.Inserted,
 			Replaced:    stats.Replaced,
 			NewColumns:  stats.NewColumns,
@@ -279,32 +273,10 @@ func (h *Merge) mergeOnce(ctx context.Context, u *upload) (mergeResult, error) {
 			LastDate:    stats.LastDate.Format(time.DateOnly),
 			DatasetETag: after.ETag,
 		},
-		dataset: after,
 		// Identical content has the identical ETag: a re-upload of rows already in the dataset
 		// changes nothing and trains nothing.
 		changed: !store.SameETag(before.ETag, after.ETag),
 	}, nil
-}
-
-// mergeInMemory is the fallback for a dataset that is not in canonical order: it is read whole,
-// which costs memory in proportion to the dataset, once; the result is canonical again.
-func (h *Merge) mergeInMemory(ctx context.Context, etag string, u *upload) (dataset.Stats, store.Object, error) {
-	body, _, err := h.Store.Get(ctx, pipeline.DatasetKey, store.GetOptions{IfMatch: etag})
-	if err != nil {
-		return dataset.Stats{}, store.Object{}, err
-	}
-	defer body.Close()
-	src, err := dataset.Open(body)
-	if err != nil {
-		return dataset.Stats{}, store.Object{}, err
-	}
-	up, err := dataset.ParseUpload(ctx, bytes.NewReader(u.data), src.Columns(), dataset.Options{MaxProblems: h.Config.MaxProblems})
-	if err != nil {
-		return dataset.Stats{}, store.Object{}, err
-	}
-	return h.write(ctx, etag, func(w io.Writer) (dataset.Stats, error) {
-		return dataset.MergeInMemory(ctx, src, up, w)
-	})
 }
 
 // write streams what produce writes into the dataset object, conditionally on etag. A failure

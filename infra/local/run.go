@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/stockcast/stockcast/infra/local/stack"
+	"github.com/stockcast/stockcast/shared/platform"
+)
+
+// runStack starts the embedded local stack and serves until interrupted.
+func runStack(ctx context.Context, args []string) error {
+	flags := flag.NewFlagSet("run", flag.ContinueOnError)
+	addr := flags.String("addr", "127.0.0.1:4566", "where the AWS endpoint (S3) listens")
+	state := flags.String("state", ".stockcast", "directory that keeps the stack's state across restarts")
+	bucket := flags.String("bucket", "stockcast-local", "the data bucket")
+	seed := flags.String("seed", "testdata/sample_dataset.csv", "dataset uploaded on first start (empty: none)")
+	useRIE := flags.Bool("rie", false, "run the functions' bootstrap binaries (from --build) under the Lambda Runtime Interface Emulator")
+	build := flags.String("build", "build", "directory of the function binaries (make build) and, for --rie, the emulator")
+	if err := flags.Parse(args); err != nil {
+		return exitError{2}
+	}
+	logger := platform.NewLogger(os.Stderr)
+	cfg := stack.Config{Addr: *addr, StateDir: *state, Bucket: *bucket, Seed: *seed, BuildDir: *build, Logger: logger}
+	if *useRIE {
+		cfg.Emulator = filepath.Join(*build, "aws-lambda-rie")
+	}
+	s, err := stack.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	logger.Info("local stack ready", "endpoint", s.Endpoint(), "bucket", *bucket)
+	fmt.Fprintf(os.Stderr, "\nstockcast local stack on %[1]s, bucket s3://%[2]s\n"+
+		"  upload:  aws --endpoint-url %[1]s s3 cp testdata/new_data.csv s3://%[2]s/uploads/\n"+
+		"  dataset: aws --endpoint-url %[1]s s3 cp s3://%[2]s/data/large_dataset.csv -\n"+
+		"  (credentials: any, e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1)\n\n", s.Endpoint(), *bucket)
+	<-ctx.Done()
+	logger.Info("stopping the local stack")
+	return s.Close()
+}

@@ -1,0 +1,242 @@
+// Package stack is the embedded local stack: one process that speaks AWS's wire protocols on
+// loopback — S3 (with object-created notifications to the merge function) and, as the pipeline
+// grows, Step Functions and an API Gateway front for the forecast function — and runs the real
+// handlers, in process or as their bootstrap binaries under the Lambda Runtime Interface
+// Emulator.
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/stockcast/stockcast/infra/local/rie"
+	"github.com/stockcast/stockcast/shared/fakes3"
+	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// Config configures a local stack.
+type Config struct {
+	// Addr is where the AWS endpoint listens (S3 and Step Functions), e.g. 127.0.0.1:4566.
+	Addr string
+	// StateDir keeps the stack's state across restarts.
+	StateDir string
+	// Bucket is the data bucket.
+	Bucket string
+	// Seed is a dataset CSV uploaded on first start; empty seeds nothing.
+	Seed string
+	// Emulator, if set, is the Lambda Runtime Interface Emulator binary: functions then run as
+	// their bootstrap binaries from BuildDir/<name>/bootstrap under it.
+	Emulator string
+	BuildDir string
+	// Logger receives the stack's and the in-process functions' logs.
+	Logger *slog.Logger
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	cfg       Config
+	log       *slog.Logger
+	s3        *fakes3.Server
+	listener  net.Listener
+	server    *http.Server
+	functions Functions
+	closers   []func() error
+	store     store.Store
+
+	events  chan fakes3.Notification
+	workers sync.WaitGroup
+	cancel  context.CancelFunc
+}
+
+// Endpoint is the URL AWS clients use for the stack.
+func (s *Stack) Endpoint() string { return "http://" + s.listener.Addr().String() }
+
+// Start starts the stack and returns once it accepts requests.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &Stack{cfg: cfg, log: cfg.Logger, events: make(chan fakes3.Notification, 1024), cancel: cancel}
+	if err := s.start(ctx); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	return s, nil
+}
+
+func (s *Stack) start(ctx context.Context) error {
+	var err error
+	s.s3, err = fakes3.New(fakes3.Options{
+		Dir:             filepath.Join(s.cfg.StateDir, "s3"),
+		Buckets:         []string{s.cfg.Bucket},
+		OnObjectCreated: s.notify,
+		Logger:          s.log.With("service", "s3"),
+	})
+	if err != nil {
+		return err
+	}
+	s.listener, err = net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.server = &http.Server{Handler: s.s3, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.server.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("AWS endpoint stopped", "error", err)
+		}
+	}()
+	s.closers = append(s.closers, func() error { return s.server.Shutdown(context.Background()) })
+
+	aws := platform.LocalAWSConfig(s.Endpoint())
+	s.store = store.NewS3(platform.NewS3Client(aws), s.cfg.Bucket)
+	if err := s.startFunctions(ctx); err != nil {
+		return err
+	}
+	s.workers.Go(func() { s.deliver(ctx) })
+	if err := s.redeliverPending(ctx); err != nil {
+		return err
+	}
+	return s.seed(ctx)
+}
+
+// startFunctions runs the handlers in process, or their binaries under the emulator.
+func (s *Stack) startFunctions(ctx context.Context) error {
+	if s.cfg.Emulator == "" {
+		merge := handlers.NewMerge(s.store, pipeline.NotWired{Logger: s.log}, s.log.With("function", "merge"))
+		s.functions = &inProcess{handlers: map[string]lambda.Handler{"merge": lambda.NewHandler(merge.Handle)}}
+		return nil
+	}
+	env := map[string]string{
+		"DATA_BUCKET":           s.cfg.Bucket,
+		"AWS_ENDPOINT_URL":      s.Endpoint(),
+		"AWS_ACCESS_KEY_ID":     "test",
+		"AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_REGION":            "us-east-1",
+		"AWS_XRAY_SDK_DISABLED": "true",
+	}
+	emulated, err := startEmulated(ctx, s.cfg.Emulator, map[string]rie.Function{
+		"merge": {Name: "merge", Bootstrap: filepath.Join(s.cfg.BuildDir, "merge", "bootstrap"), Env: env, Output: os.Stderr},
+	})
+	if err != nil {
+		return err
+	}
+	s.functions = emulated
+	s.closers = append(s.closers, emulated.Close)
+	return nil
+}
+
+// notify takes S3's object-created notifications, filtered as the template's S3 event is
+// (prefix uploads/, suffix .csv).
+func (s *Stack) notify(n fakes3.Notification) {
+	if !strings.HasPrefix(n.Key, pipeline.UploadsPrefix) || !strings.HasSuffix(n.Key, ".csv") {
+		return
+	}
+	select {
+	case s.events <- n:
+	default:
+		s.log.Error("event queue full: the upload stays in uploads/ and is merged at the next start", "key", n.Key)
+	}
+}
+
+// asyncRetries mirrors Lambda's asynchronous invocation: two retries after a failure (AWS waits
+// minutes; locally seconds).
+var asyncRetries = []time.Duration{time.Second, 2 * time.Second}
+
+// deliver invokes the merge function with each event, one at a time (the function's reserved
+// concurrency is 1), retrying failures as Lambda does for asynchronous invocations.
+func (s *Stack) deliver(ctx context.Context) {
+	for {
+		var n fakes3.Notification
+		select {
+		case <-ctx.Done():
+			return
+		case n = <-s.events:
+		}
+		payload, err := json.Marshal(n.S3Event("us-east-1"))
+		if err != nil {
+			s.log.Error("encode S3 event", "error", err)
+			continue
+		}
+		for attempt := 0; ; attempt++ {
+			_, err = s.functions.Invoke(ctx, "merge", payload)
+			if err == nil || attempt == len(asyncRetries) || ctx.Err() != nil {
+				break
+			}
+			s.log.Warn("merge failed; retrying as Lambda does", "key", n.Key, "error", err, "retry_in", asyncRetries[attempt])
+			select {
+			case <-ctx.Done():
+			case <-time.After(asyncRetries[attempt]):
+			}
+		}
+		if err != nil {
+			s.log.Error("merge failed after retries; the upload stays in uploads/ and is merged again at the next start", "key", n.Key, "error", err)
+		}
+	}
+}
+
+// redeliverPending delivers an event for every upload still waiting in uploads/ (the stack
+// stopped before merging it), so that nothing is lost across restarts.
+func (s *Stack) redeliverPending(ctx context.Context) error {
+	pending, err := s.store.List(ctx, pipeline.UploadsPrefix)
+	if err != nil {
+		return fmt.Errorf("list pending uploads: %w", err)
+	}
+	for _, obj := range pending {
+		s.log.Info("merging an upload left from the last run", "key", obj.Key)
+		s.notify(fakes3.Notification{
+			EventName: "ObjectCreated:Put", Bucket: s.cfg.Bucket, Key: obj.Key, Size: obj.Size,
+			ETag: strings.Trim(obj.ETag, `"`), Sequencer: obj.LastModified.UTC().Format("20060102150405.000000000"), Time: time.Now().UTC(),
+		})
+	}
+	return nil
+}
+
+// seed uploads the sample dataset on first start, through uploads/ like any user's file.
+func (s *Stack) seed(ctx context.Context) error {
+	marker := filepath.Join(s.cfg.StateDir, "seeded")
+	if s.cfg.Seed == "" {
+		return nil
+	}
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	file, err := os.Open(s.cfg.Seed)
+	if err != nil {
+		return fmt.Errorf("open sample dataset: %w", err)
+	}
+	defer file.Close()
+	key := pipeline.UploadsPrefix + filepath.Base(s.cfg.Seed)
+	s.log.Info("first start: uploading the sample dataset", "file", s.cfg.Seed, "key", key)
+	if _, err := s.store.Put(ctx, key, file, store.PutOptions{ContentType: "text/csv"}); err != nil {
+		return fmt.Errorf("seed %s: %w", key, err)
+	}
+	if err := os.WriteFile(marker, []byte(key+"\n"), 0o644); err != nil {
+		return fmt.Errorf("record the seeding: %w", err)
+	}
+	return nil
+}
+
+// Close stops the stack; pending uploads stay in uploads/ for the next start.
+func (s *Stack) Close() error {
+	s.cancel()
+	s.workers.Wait()
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	return errors.Join(errs...)
+}

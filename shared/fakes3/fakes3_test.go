@@ -1,0 +1,108 @@
+package fakes3_test
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/stockcast/stockcast/shared/fakes3"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+func serve(t *testing.T, opts fakes3.Options) (*store.S3, *s3.Client, func()) {
+	t.Helper()
+	server, err := fakes3.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	http := httptest.NewServer(server)
+	client := platform.NewS3Client(platform.LocalAWSConfig(http.URL))
+	return store.NewS3(client, "b"), client, http.Close
+}
+
+func TestObjectsSurviveARestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, client, stop := serve(t, fakes3.Options{Dir: dir, Buckets: []string{"b"}})
+	big := bytes.Repeat([]byte("x"), store.MinPartSize+123)
+	s.PartSize = store.MinPartSize
+	want := map[string][]byte{"data/big.csv": big, "jobs/a b.json": []byte(`{"a":1}`), "uploads/keep.csv": []byte("k")}
+	etags := map[string]string{}
+	for key, content := range want {
+		obj, err := s.Put(ctx, key, bytes.NewReader(content), store.PutOptions{ContentType: "text/csv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		etags[key] = obj.ETag
+	}
+	if _, err := s.Copy(ctx, "uploads/keep.csv", "processed/keep.csv"); err != nil {
+		t.Fatal(err)
+	}
+	want["processed/keep.csv"] = []byte("k")
+	for _, key := range []string{"gone", "gone-too"} {
+		if _, err := s.Put(ctx, key, bytes.NewReader([]byte(key)), store.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Delete(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("b"), Delete: &types.Delete{
+		Objects: []types.ObjectIdentifier{{Key: aws.String("gone-too")}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	s, _, stop = serve(t, fakes3.Options{Dir: dir})
+	defer stop()
+	list, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != len(want) {
+		t.Errorf("after restart: %d objects %v, want %d", len(list), list, len(want))
+	}
+	for key, content := range want {
+		got, obj, err := store.ReadAll(ctx, s, key)
+		if err != nil {
+			t.Fatalf("after restart: %v", err)
+		}
+		if !bytes.Equal(got, content) {
+			t.Errorf("%s: content differs after restart", key)
+		}
+		if etag, ok := etags[key]; ok && !store.SameETag(etag, obj.ETag) {
+			t.Errorf("%s: ETag %s after restart, was %s (conditional writes would fail)", key, obj.ETag, etag)
+		}
+	}
+}
+
+func TestNotificationsAndRequestCounts(t *testing.T) {
+	var got []fakes3.Notification
+	s, _, stop := serve(t, fakes3.Options{Buckets: []string{"b"}, OnObjectCreated: func(n fakes3.Notification) { got = append(got, n) }})
+	defer stop()
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "uploads/x y.csv", bytes.NewReader([]byte("abc")), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Copy(ctx, "uploads/x y.csv", "uploads/z.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Head(ctx, "uploads/z.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].EventName != "ObjectCreated:Put" || got[1].EventName != "ObjectCreated:Copy" {
+		t.Fatalf("notifications = %+v", got)
+	}
+	if got[0].Key != "uploads/x y.csv" || got[0].Size != 3 || got[0].ETag != "900150983cd24fb0d6963f7d28e17f72" || got[0].Sequencer >= got[1].Sequencer {
+		t.Errorf("notification = %+v", got[0])
+	}
+	if key := got[0].S3Event("us-east-1").Records[0].S3.Object.Key; key != "uploads/x+y.csv" {
+		t.Errorf("event key %q, want uploads/x+y.csv", key)
+	}
+}
