@@ -272,6 +272,7 @@ func (h *Merge) mergeOnce(ctx context.Context, u *upload) (mergeResult, error) {
 			FirstDate:   stats.FirstDate.Format(time.DateOnly),
 			LastDate:    stats.LastDate.Format(time.DateOnly),
 			DatasetETag: after.ETag,
+			Written:     h.Now().UTC(),
 		},
 		// Identical content has the identical ETag: a re-upload of rows already in the dataset
 		// changes nothing and trains nothing.
@@ -399,6 +400,8 @@ func (h *Merge) start(ctx context.Context, u *upload, merged *pipeline.Merge) er
 		NewFrom:     merged.FirstDate,
 		NewTo:       merged.LastDate,
 		Mode:        pipeline.ModeFineTune,
+		// DatasetWritten orders dataset versions for the publish step.
+		DatasetWritten: merged.Written,
 	})
 	if err != nil {
 		return err

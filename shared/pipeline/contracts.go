@@ -26,6 +26,9 @@ type TaskInput struct {
 	NewFrom string `json:"new_from,omitempty"`
 	NewTo   string `json:"new_to,omitempty"`
 	Mode    Mode   `json:"mode,omitempty"`
+	// DatasetWritten is when the merge wrote this dataset version: it orders versions, so that a
+	// slow run never replaces the model of a newer dataset.
+	DatasetWritten time.Time `json:"dataset_written"`
 }
 
 // Validate names the first missing or malformed field.
@@ -60,6 +63,10 @@ type RefitOutput struct {
 	Series    int      `json:"series"`
 	Failed    []string `json:"failed"`
 	FitMS     int64    `json:"fit_ms"`
+	// Rows, FirstDate and LastDate describe the dataset the models were fitted on.
+	Rows      int    `json:"rows"`
+	FirstDate string `json:"first_date"`
+	LastDate  string `json:"last_date"`
 }
 
 // FineTuneOutput is what the fine-tune task returns.

@@ -15,8 +15,9 @@ import (
 // Status is where a job stands.
 type Status string
 
-// A job is merging, then rejected (the upload was refused), unchanged (nothing new: no
-// training), or training, and finally succeeded or failed. A stage has the same statuses.
+// A job is running (merging), then rejected (the upload was refused), unchanged (nothing new:
+// no training), or training, and finally succeeded, superseded or failed. A stage has the same
+// statuses.
 const (
 	StatusRunning   Status = "running"
 	StatusRejected  Status = "rejected"
@@ -24,6 +25,9 @@ const (
 	StatusTraining  Status = "training"
 	StatusSucceeded Status = "succeeded"
 	StatusFailed    Status = "failed"
+	// StatusSuperseded: training succeeded, but a newer dataset's model was published first, so
+	// this one was not.
+	StatusSuperseded Status = "superseded"
 )
 
 // Job is the status record of one upload's way through the pipeline, kept at jobs/<id>.json.
@@ -65,8 +69,10 @@ type Merge struct {
 	FirstDate   string   `json:"first_date,omitempty"`
 	LastDate    string   `json:"last_date,omitempty"`
 	DatasetETag string   `json:"dataset_etag,omitempty"`
-	Attempts    int      `json:"attempts"`
-	DurationMS  int64    `json:"duration_ms"`
+	// Written is when the merged dataset was written.
+	Written    time.Time `json:"written"`
+	Attempts   int       `json:"attempts"`
+	DurationMS int64     `json:"duration_ms"`
 }
 
 // Refit is the refit stage's status.
