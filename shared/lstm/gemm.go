@@ -2,17 +2,29 @@ package lstm
 
 // gemm computes C += A·B for row-major matrices: A is m×k with row stride
 // lda, B is k×n with row stride ldb and C is m×n with row stride ldc.
+func gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	gemmStrided(m, n, k, a, lda, 1, b, ldb, c, ldc)
+}
+
+// gemmTN computes C += Aᵀ·B where A is stored row-major as k×m with row
+// stride lda, so that no transpose of A is ever materialised.
+func gemmTN(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	gemmStrided(m, n, k, a, 1, lda, b, ldb, c, ldc)
+}
+
+// gemmStrided computes C += A·B where A[i,p] is a[i*rs+p*ps], B is k×n
+// row-major with row stride ldb and C is m×n with row stride ldc.
 //
 // The product is tiled into 4×8 blocks of C, each computed by kernel4x8 (an
 // AVX2/FMA register-blocked kernel where the CPU has it); the ragged right and
 // bottom blocks go through kernelEdge. Column panels are the outer loop so that
 // a panel of B stays in the L1 cache while every row block of A passes over it.
-func gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+func gemmStrided(m, n, k int, a []float64, rs, ps int, b []float64, ldb int, c []float64, ldc int) {
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
 	// Bounds are checked once here so the kernels can index freely.
-	_ = a[(m-1)*lda+k-1]
+	_ = a[(m-1)*rs+(k-1)*ps]
 	_ = b[(k-1)*ldb+n-1]
 	_ = c[(m-1)*ldc+n-1]
 	for j := 0; j < n; j += 8 {
@@ -20,21 +32,21 @@ func gemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, 
 		for i := 0; i < m; i += 4 {
 			rows := min(4, m-i)
 			if rows == 4 && cols == 8 {
-				kernel4x8(k, a[i*lda:], lda, b[j:], ldb, c[i*ldc+j:], ldc)
+				kernel4x8(k, a[i*rs:], rs, ps, b[j:], ldb, c[i*ldc+j:], ldc)
 			} else {
-				kernelEdge(rows, cols, k, a[i*lda:], lda, b[j:], ldb, c[i*ldc+j:], ldc)
+				kernelEdge(rows, cols, k, a[i*rs:], rs, ps, b[j:], ldb, c[i*ldc+j:], ldc)
 			}
 		}
 	}
 }
 
-// gemmEdgeGo is the portable C += A·B (m×n blocks up to 4×8) for the ragged
-// blocks the 4×8 kernel does not cover.
-func gemmEdgeGo(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+// gemmEdgeGo is the portable C += A·B with A[i,p] at a[i*rs+p*ps], for the
+// ragged blocks the 4×8 kernel does not cover.
+func gemmEdgeGo(m, n, k int, a []float64, rs, ps int, b []float64, ldb int, c []float64, ldc int) {
 	for i := range m {
 		ci := c[i*ldc : i*ldc+n]
-		ai := a[i*lda : i*lda+k]
-		for p, av := range ai {
+		for p := range k {
+			av := a[i*rs+p*ps]
 			bp := b[p*ldb : p*ldb+n]
 			for j, bv := range bp {
 				ci[j] += av * bv
@@ -43,14 +55,14 @@ func gemmEdgeGo(m, n, k int, a []float64, lda int, b []float64, ldb int, c []flo
 	}
 }
 
-// kernel4x8Go is the portable 4×8 block kernel: C[0:4,0:8] += A[0:4,0:k]·B[0:k,0:8].
-// It keeps one row of the block in locals at a time.
-func kernel4x8Go(k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+// kernel4x8Go is the portable 4×8 block kernel: C[0:4,0:8] += A[0:4,0:k]·B[0:k,0:8]
+// with A[r,p] at a[r*rs+p*ps]. It keeps one row of the block in locals at a time.
+func kernel4x8Go(k int, a []float64, rs, ps int, b []float64, ldb int, c []float64, ldc int) {
 	for r := range 4 {
-		ar := a[r*lda : r*lda+k]
 		cr := c[r*ldc : r*ldc+8]
 		c0, c1, c2, c3, c4, c5, c6, c7 := cr[0], cr[1], cr[2], cr[3], cr[4], cr[5], cr[6], cr[7]
-		for p, av := range ar {
+		for p := range k {
+			av := a[r*rs+p*ps]
 			bp := b[p*ldb : p*ldb+8]
 			c0 += av * bp[0]
 			c1 += av * bp[1]

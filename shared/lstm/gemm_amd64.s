@@ -1,15 +1,19 @@
 #include "textflag.h"
 
-// func kernel4x8FMA(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
-TEXT ·kernel4x8FMA(SB), NOSPLIT, $0-56
+// func kernel4x8FMA(k int, a *float64, rs, ps int, b *float64, ldb int, c *float64, ldc int)
+//
+// C[0:4,0:8] += A[0:4,0:k]·B[0:k,0:8], where A[r,p] is a[r*rs+p*ps].
+TEXT ·kernel4x8FMA(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R8
-	MOVQ b+24(FP), DI
-	MOVQ ldb+32(FP), R9
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R10
+	MOVQ rs+16(FP), R8
+	MOVQ ps+24(FP), R14
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R9
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R10
 	SHLQ $3, R8
+	SHLQ $3, R14
 	SHLQ $3, R9
 	SHLQ $3, R10
 	LEAQ (SI)(R8*1), R11
@@ -42,7 +46,7 @@ loop:
 	VBROADCASTSD (R13)(AX*1), Y13
 	VFMADD231PD  Y8, Y13, Y6
 	VFMADD231PD  Y9, Y13, Y7
-	ADDQ         $8, AX
+	ADDQ         R14, AX
 	ADDQ         R9, DI
 	DECQ         CX
 	JMP          loop
@@ -90,21 +94,22 @@ DATA maskTable<>+112(SB)/8, $0
 DATA maskTable<>+120(SB)/8, $0
 GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 
-// func kernelEdgeFMA(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, rows int, cols int)
+// func kernelEdgeFMA(k int, a *float64, rs, ps int, b *float64, ldb int, c *float64, ldc int, rows int, cols int)
 //
 // C[0:rows,0:cols] += A[0:rows,0:k]·B[0:k,0:cols] for 1 <= rows <= 4 and
-// 1 <= cols <= 8. Rows past the last are computed from row 0 and never
-// stored; columns past the last are masked on every load and store.
-TEXT ·kernelEdgeFMA(SB), NOSPLIT, $0-72
+// 1 <= cols <= 8, where A[r,p] is a[r*rs+p*ps]. Rows past the last are
+// computed from row 0 and never stored; columns past the last are masked on
+// every load and store.
+TEXT ·kernelEdgeFMA(SB), NOSPLIT, $0-80
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R8
-	MOVQ b+24(FP), DI
-	MOVQ ldb+32(FP), R9
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), R10
-	MOVQ rows+56(FP), BX
-	MOVQ cols+64(FP), R14
+	MOVQ rs+16(FP), R8
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R9
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R10
+	MOVQ rows+64(FP), BX
+	MOVQ cols+72(FP), R14
 	SHLQ $3, R8
 	SHLQ $3, R9
 	SHLQ $3, R10
@@ -115,6 +120,8 @@ TEXT ·kernelEdgeFMA(SB), NOSPLIT, $0-72
 	SUBQ    R14, AX
 	VMOVDQU (R15)(AX*8), Y11
 	VMOVDQU 32(R15)(AX*8), Y12
+	MOVQ    ps+24(FP), R14
+	SHLQ    $3, R14
 
 	// Row pointers; missing rows alias row 0.
 	MOVQ SI, R11
@@ -158,7 +165,7 @@ eloop:
 	VBROADCASTSD (R13)(AX*1), Y10
 	VFMADD231PD  Y8, Y10, Y6
 	VFMADD231PD  Y9, Y10, Y7
-	ADDQ         $8, AX
+	ADDQ         R14, AX
 	ADDQ         R9, DI
 	DECQ         CX
 	JMP          eloop

@@ -124,7 +124,6 @@ type layerTrace struct {
 	dc    []float64 // gradient w.r.t. the cell state carried backwards, n×h
 	uT    []float64 // U transposed, 4h×h
 	wT    []float64 // W transposed, 4h×in
-	tmp   []float64 // transposes of in and out, max(in,h)×T·n
 }
 
 // workspace holds every buffer a forward and backward pass over up to cap
@@ -158,7 +157,6 @@ func newWorkspace(cfg Config, capacity int) *workspace {
 			dc:    make([]float64, capacity*h),
 			uT:    make([]float64, 4*h*h),
 			wT:    make([]float64, 4*h*in),
-			tmp:   make([]float64, max(in, h)*rows),
 		})
 		in = h
 	}
@@ -304,13 +302,9 @@ func backward(ws *workspace, w, grad weights, relu bool) float64 {
 			}
 		}
 		dz := tr.gates[:T*n*g]
-		if T > 1 {
-			k := (T - 1) * n
-			transpose(k, h, tr.out, h, tr.tmp, k)
-			gemm(h, g, k, tr.tmp, k, dz[n*g:], g, gw.u, g)
-		}
-		transpose(T*n, in, tr.in, in, tr.tmp, T*n)
-		gemm(in, g, T*n, tr.tmp, T*n, dz, g, gw.w, g)
+		// dU += Σ_t h_{t-1}ᵀ·dz_t and dW += Σ_t x_tᵀ·dz_t, each as one product.
+		gemmTN(h, g, (T-1)*n, tr.out, h, dz[n*g:], g, gw.u, g)
+		gemmTN(in, g, T*n, tr.in, in, dz, g, gw.w, g)
 		for r := range T * n {
 			for j, v := range dz[r*g : r*g+g] {
 				gw.b[j] += v
@@ -376,15 +370,24 @@ func cellBackward(gates, prev, cell, act, dout, dc []float64, h int, relu bool) 
 }
 
 // dropoutMask fills m with inverted-dropout multipliers: 0 with probability
-// p, 1/(1-p) otherwise.
+// p (to within 2⁻³²), 1/(1-p) otherwise. Each random word decides two
+// elements.
 func dropoutMask(m []float64, p float64, rng *rand.Rand) {
 	keep := 1 / (1 - p)
-	for i := range m {
-		if rng.Float64() < p {
-			m[i] = 0
-		} else {
-			m[i] = keep
+	cut := uint32(math.Min(p*(1<<32), math.MaxUint32))
+	pick := func(u uint32) float64 {
+		if u < cut {
+			return 0
 		}
+		return keep
+	}
+	i := 0
+	for ; i+1 < len(m); i += 2 {
+		u := rng.Uint64()
+		m[i], m[i+1] = pick(uint32(u)), pick(uint32(u>>32))
+	}
+	if i < len(m) {
+		m[i] = pick(uint32(rng.Uint64()))
 	}
 }
 

@@ -103,3 +103,25 @@ func TestBatchedMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+func TestDropoutMask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 15))
+	for _, p := range []float64{0.2, 0.5} {
+		m := make([]float64, 100_001)
+		dropoutMask(m, p, rng)
+		zeros := 0
+		for _, v := range m {
+			switch v {
+			case 0:
+				zeros++
+			case 1 / (1 - p):
+			default:
+				t.Fatalf("p=%v: multiplier %v", p, v)
+			}
+		}
+		// Five standard deviations of the binomial count.
+		if rate := float64(zeros) / float64(len(m)); math.Abs(rate-p) > 5*math.Sqrt(p*(1-p)/float64(len(m))) {
+			t.Errorf("p=%v: dropped %v of the elements", p, rate)
+		}
+	}
+}
