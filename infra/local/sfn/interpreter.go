@@ -159,6 +159,16 @@ func (r *run) emit(th *thread, e Event) {
 	}
 }
 
+// maxHistoryEvents is Step Functions' limit on an execution's history,
+// which also ends executions that loop forever.
+const maxHistoryEvents = 25000
+
+func (r *run) historyFull() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastID >= maxHistoryEvents
+}
+
 func (r *run) finish(th *thread, o Outcome) Outcome {
 	e := Event{Error: o.Error, Cause: o.Cause}
 	switch o.Status {
@@ -198,6 +208,9 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
+	if r.historyFull() {
+		return nil, "", failf(ErrorRuntime, "The execution reached the limit of %d history events.", maxHistoryEvents)
+	}
 	entered := r.clock.Now()
 	enteredType := stateEnteredEvent(s.typ)
 	r.emit(th, Event{Type: enteredType, State: s.name, Input: mustEncodeJSON(input)})
@@ -219,7 +232,11 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 		return nil, "", r.fail(s, input)
 	}
 	if err != nil {
-		r.logger.Warn("state failed", "state", s.name, "type", s.typ, "error", err)
+		if ctx.Err() != nil {
+			r.logger.Info("state cancelled", "state", s.name, "type", s.typ, "reason", context.Cause(ctx))
+		} else {
+			r.logger.Warn("state failed", "state", s.name, "type", s.typ, "error", err)
+		}
 		return nil, "", err
 	}
 	r.emit(th, Event{Type: stateExitedEvent(s.typ), State: s.name, Output: mustEncodeJSON(out)})

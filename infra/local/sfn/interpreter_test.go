@@ -773,3 +773,13 @@ func TestRuntimeErrorsAreNotCaughtByAll(t *testing.T) {
 		t.Errorf("outcome %+v", out)
 	}
 }
+
+// TestHistoryLimit checks that an endless loop ends at Step Functions'
+// history limit.
+func TestHistoryLimit(t *testing.T) {
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}`
+	out, events := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, `{}`)
+	if out.Status != StatusFailed || out.Error != ErrorRuntime || len(events) < maxHistoryEvents || len(events) > maxHistoryEvents+3 {
+		t.Errorf("outcome %+v after %d events", out, len(events))
+	}
+}
