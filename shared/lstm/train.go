@@ -222,8 +222,6 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 		rep.Mode, rep.Reason = ModeFull, "untrained model"
 	}
 	if rep.Mode == ModeFull {
-		m.initialise()
-		clear(m.scalers)
 		rep.Since, rep.Until = first, last
 	} else {
 		rep.Since, rep.Until = opt.Since, opt.Until
@@ -239,12 +237,17 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 			return rep, nil
 		}
 	}
-	m.fitScalers(series, &rep)
-
-	t := newTrainer(m, series, rep.Since, rep.Until, pol)
+	t := newTrainer(m.cfg, series, rep.Since, rep.Until, pol)
 	if len(t.fresh) == 0 {
 		return rep, fmt.Errorf("train: no window of %d days has its target between %s and %s", m.cfg.Window, rep.Since.Format(time.DateOnly), rep.Until.Format(time.DateOnly))
 	}
+	// The model changes only from here on.
+	if rep.Mode == ModeFull {
+		m.initialise()
+		clear(m.scalers)
+	}
+	m.fitScalers(series, &rep)
+	t.bind(m, series)
 	epochs, patience := pol.FullEpochs, pol.FullPatience
 	if rep.Mode == ModeFineTune {
 		epochs, patience = pol.FineTuneEpochs, pol.FineTunePatience
@@ -353,25 +356,15 @@ func (s *snapshot) restore(m *Model) {
 	m.opt.step = s.step
 }
 
-// newTrainer scales the series and sorts their windows into new (target in
-// [since, until] and before the validation days), validation (the last
-// validation days of that range) and old (the rest, the replay pool).
-func newTrainer(m *Model, series []Series, since, until time.Time, pol Policy) *trainer {
-	n := len(m.params)
-	t := &trainer{m: m, pol: pol, ws: newWorkspace(m.cfg, m.cfg.BatchSize), grad: make([]float64, n),
-		rng: rand.New(rand.NewPCG(m.cfg.Seed, trainStream+uint64(m.opt.step))), best: newSnapshot(n)}
-	t.gw = bindWeights(m.cfg.Layers, t.grad)
+// newTrainer sorts the windows of the series into new (target in [since,
+// until] and before the validation days), validation (the last validation
+// days of that range) and old (the rest, the replay pool).
+func newTrainer(cfg Config, series []Series, since, until time.Time, pol Policy) *trainer {
+	t := &trainer{pol: pol}
 	valDays := min(pol.ValidationDays, (days(since, until)+1)/4)
 	valFrom := until.AddDate(0, 0, 1-valDays)
-	W := m.cfg.Window
 	for si, s := range series {
-		sc := m.scalers[s.ID]
-		scaled := make([]float64, len(s.Values))
-		for i, v := range s.Values {
-			scaled[i] = sc.Scale(v)
-		}
-		t.scaled = append(t.scaled, scaled)
-		for i := W; i < len(s.Values); i++ {
+		for i := cfg.Window; i < len(s.Values); i++ {
 			d := s.Start.AddDate(0, 0, i)
 			ref := windowRef{int32(si), int32(i)}
 			switch {
@@ -384,9 +377,30 @@ func newTrainer(m *Model, series []Series, since, until time.Time, pol Policy) *
 			}
 		}
 	}
-	t.epoch = make([]windowRef, 0, len(t.fresh)+min(len(t.old), pol.MaxReplay))
-	t.pool = make([]windowRef, max(len(t.fresh), len(t.old)))
 	return t
+}
+
+// bind attaches the trainer to the model: it scales the series with the
+// model's scalers, seeds the run's random numbers from the model's step,
+// and allocates every buffer the run needs.
+func (t *trainer) bind(m *Model, series []Series) {
+	n := len(m.params)
+	t.m = m
+	t.ws = newWorkspace(m.cfg, m.cfg.BatchSize)
+	t.grad = make([]float64, n)
+	t.gw = bindWeights(m.cfg.Layers, t.grad)
+	t.rng = rand.New(rand.NewPCG(m.cfg.Seed, trainStream+uint64(m.opt.step)))
+	t.best = newSnapshot(n)
+	for _, s := range series {
+		sc := m.scalers[s.ID]
+		scaled := make([]float64, len(s.Values))
+		for i, v := range s.Values {
+			scaled[i] = sc.Scale(v)
+		}
+		t.scaled = append(t.scaled, scaled)
+	}
+	t.epoch = make([]windowRef, 0, len(t.fresh)+min(len(t.old), t.pol.MaxReplay))
+	t.pool = make([]windowRef, max(len(t.fresh), len(t.old)))
 }
 
 // epochSize is the number of new and replayed windows of each epoch.

@@ -93,6 +93,19 @@ func TestModeSelection(t *testing.T) {
 	if _, err := m.Train(ctx, []Series{{ID: "x", Start: day0, Values: []float64{1, math.NaN()}}}, TrainOptions{}); err == nil {
 		t.Error("NaN accepted")
 	}
+	var before, after bytes.Buffer
+	if _, err := m.WriteTo(&before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Train(ctx, upTo(data, 5), TrainOptions{Mode: ModeFull}); err == nil || !strings.Contains(err.Error(), "no window") {
+		t.Errorf("series shorter than a window: %v", err)
+	}
+	if _, err := m.WriteTo(&after); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before.Bytes(), after.Bytes()) {
+		t.Error("a refused training run changed the model")
+	}
 	if len(m.Runs()) != 1 || m.Runs()[0].Mode != ModeFull {
 		t.Errorf("runs %+v, want the one full run", m.Runs())
 	}
