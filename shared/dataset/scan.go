@@ -32,6 +32,9 @@ type Scanner struct {
 	row     Row
 	rows    int
 	err     error
+
+	lastDate []byte // the previous row's date text and its day
+	lastDay  Day
 }
 
 // NewScanner reads the dataset's header from r. An empty stream is a dataset
@@ -73,9 +76,8 @@ func (s *Scanner) Scan() bool {
 		s.err = fmt.Errorf("%w: line %d: expected %d fields, got %d", ErrInvalidDataset, s.rr.start, len(s.columns), len(f))
 		return false
 	}
-	day, reason := parseDate(bytes.TrimSpace(f[s.idx[0]]))
-	if reason != "" {
-		s.err = fmt.Errorf("%w: line %d: date %q: %s", ErrInvalidDataset, s.rr.start, f[s.idx[0]], reason)
+	day, ok := s.day(f[s.idx[0]])
+	if !ok {
 		return false
 	}
 	product := bytes.TrimSpace(f[s.idx[1]])
@@ -99,6 +101,21 @@ func (s *Scanner) Scan() bool {
 		Rating:    s.number(7),
 	}
 	return true
+}
+
+// day parses a date, reusing the previous row's day when the text repeats,
+// as it does on every row of a day in a sorted dataset.
+func (s *Scanner) day(raw []byte) (Day, bool) {
+	if s.rows > 1 && bytes.Equal(raw, s.lastDate) {
+		return s.lastDay, true
+	}
+	day, reason := parseDate(bytes.TrimSpace(raw))
+	if reason != "" {
+		s.err = fmt.Errorf("%w: line %d: date %q: %s", ErrInvalidDataset, s.rr.start, raw, reason)
+		return 0, false
+	}
+	s.lastDate, s.lastDay = append(s.lastDate[:0], raw...), day
+	return day, true
 }
 
 func (s *Scanner) text(k int) []byte {

@@ -73,29 +73,36 @@ func Load(ctx context.Context, r io.Reader) (*Table, error) {
 	t := &Table{productIdx: map[string]int32{}, categoryIdx: map[string]int32{}, regionIdx: map[string]int32{}}
 	sorted := true
 	var memo loadMemo
-	for s.Scan() {
-		if len(t.day)%8192 == 0 {
+	var day column[dataset.Day]
+	var product, category, region column[int32]
+	var sales, price, discount, rating column[float64]
+	var last dataset.Day
+	for n := 0; s.Scan(); n++ {
+		if n%8192 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("load series table: %w", err)
 			}
 		}
 		row := s.Row()
-		if n := len(t.day); n > 0 && row.Day < t.day[n-1] {
+		if n > 0 && row.Day < last {
 			sorted = false
 		}
-		t.day = append(t.day, row.Day)
+		last = row.Day
+		day.add(row.Day)
 		p, c, r := memo.lookup(t, row)
-		t.product = append(t.product, p)
-		t.category = append(t.category, c)
-		t.region = append(t.region, r)
-		t.sales = append(t.sales, row.Sales)
-		t.price = append(t.price, row.Price)
-		t.discount = append(t.discount, row.Discount)
-		t.rating = append(t.rating, row.Rating)
+		product.add(p)
+		category.add(c)
+		region.add(r)
+		sales.add(row.Sales)
+		price.add(row.Price)
+		discount.add(row.Discount)
+		rating.add(row.Rating)
 	}
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("load series table: %w", err)
 	}
+	t.day, t.product, t.category, t.region = day.join(), product.join(), category.join(), region.join()
+	t.sales, t.price, t.discount, t.rating = sales.join(), price.join(), discount.join(), rating.join()
 	if !sorted {
 		t.sortByDay()
 	}
@@ -120,6 +127,34 @@ func intern(idx map[string]int32, names *[]string, name []byte) int32 {
 	return i
 }
 
+// chunkRows is the size of the chunks a column grows by while loading.
+const chunkRows = 1 << 16
+
+// column accumulates values in fixed-size chunks, so that loading never
+// copies a growing slice, and joins them once at the end.
+type column[T any] struct{ chunks [][]T }
+
+func (c *column[T]) add(v T) {
+	n := len(c.chunks)
+	if n == 0 || len(c.chunks[n-1]) == chunkRows {
+		c.chunks = append(c.chunks, make([]T, 0, chunkRows))
+		n++
+	}
+	c.chunks[n-1] = append(c.chunks[n-1], v)
+}
+
+func (c *column[T]) join() []T {
+	n := 0
+	for _, ch := range c.chunks {
+		n += len(ch)
+	}
+	out := make([]T, 0, n)
+	for _, ch := range c.chunks {
+		out = append(out, ch...)
+	}
+	return out
+}
+
 // loadMemo saves most dictionary lookups while loading: a dataset sorted by
 // (date, product_id) lists the same products in the same order every day, and
 // a product usually keeps its category and region. So the product is first
@@ -127,6 +162,7 @@ func intern(idx map[string]int32, names *[]string, name []byte) int32 {
 // category and region as the product's previous ones; a wrong guess costs a
 // byte comparison before the map lookup.
 type loadMemo struct {
+	seen     bool // a row was looked up before
 	prev     int32
 	next     []int32 // product index → the product that followed it, or -1
 	category []int32 // product index → its last category index
@@ -147,11 +183,11 @@ func (m *loadMemo) lookup(t *Table, row *dataset.Row) (product, category, region
 			m.category = append(m.category, -1)
 			m.region = append(m.region, -1)
 		}
-		if len(t.day) > 1 {
+		if m.seen {
 			m.next[m.prev] = product
 		}
 	}
-	m.prev = product
+	m.prev, m.seen = product, true
 	category = guess(t.categoryIdx, &t.categories, row.Category, &m.category[product])
 	region = guess(t.regionIdx, &t.regions, row.Region, &m.region[product])
 	return product, category, region
