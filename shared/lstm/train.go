@@ -32,6 +32,7 @@ const (
 	StopDeadline  StopReason = "deadline"       // the deadline was near
 	StopCanceled  StopReason = "canceled"       // the context was canceled
 	StopNoNewData StopReason = "no_new_data"    // fine-tuning found no new day in the data
+	StopDiverged  StopReason = "diverged"       // the loss stopped being finite
 )
 
 // Policy is the training schedule. Zero fields take DefaultPolicy's values.
@@ -170,17 +171,20 @@ type Report struct {
 
 // Run is the summary of a training run kept in the model's history.
 type Run struct {
-	Mode      Mode       `json:"mode"`
-	Since     time.Time  `json:"since"`
-	Until     time.Time  `json:"until"`
-	Epochs    int        `json:"epochs"`
-	Windows   int        `json:"windows"`
-	Loss      float64    `json:"loss"`
-	ValLoss   float64    `json:"val_loss"`
-	Stop      StopReason `json:"stop"`
-	Step      int64      `json:"step"`
-	Widened   int        `json:"widened"`
-	NewSeries int        `json:"new_series"`
+	Mode  Mode      `json:"mode"`
+	Since time.Time `json:"since"` // first day trained as new
+	Until time.Time `json:"until"` // last day trained as new
+	// Epochs completed and training windows per epoch.
+	Epochs  int `json:"epochs"`
+	Windows int `json:"windows"`
+	// Loss and ValLoss of the epoch whose weights were kept.
+	Loss    float64    `json:"loss"`
+	ValLoss float64    `json:"val_loss"`
+	Stop    StopReason `json:"stop"`
+	Step    int64      `json:"step"` // optimiser steps after the run
+	// Widened and NewSeries count the scalers widened and created.
+	Widened   int `json:"widened"`
+	NewSeries int `json:"new_series"`
 }
 
 // maxRuns bounds the history kept in a model.
@@ -197,7 +201,9 @@ type windowRef struct{ series, target int32 }
 // the run. On a deadline it stops at a batch boundary, keeps the best
 // weights so far, and returns a nil error so that the caller can save a
 // checkpoint; on cancellation it does the same and returns the context's
-// error.
+// error. Series must have distinct non-empty IDs and finite values; a run
+// refused for its input leaves the model as it was. Train must not run
+// concurrently with any other method of m.
 func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (Report, error) {
 	if err := checkSeries(series); err != nil {
 		return Report{}, fmt.Errorf("train: %w", err)
@@ -474,6 +480,7 @@ func (t *trainer) run(ctx context.Context, rep *Report, opt TrainOptions, epochs
 		}
 		loss := sum / float64(len(t.epoch))
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			rep.Stop = StopDiverged
 			t.best.restore(m)
 			return fmt.Errorf("train: epoch %d: loss %v: %w", e, loss, ErrDiverged)
 		}

@@ -239,3 +239,24 @@ func TestDaily(t *testing.T) {
 		t.Errorf("mismatched lengths: %v", err)
 	}
 }
+
+func TestDivergenceKeepsTheLastGoodWeights(t *testing.T) {
+	data := synthSeries(2, 80, 6)
+	m := mustNew(t, smallConfig())
+	if _, err := m.Train(context.Background(), data, TrainOptions{Policy: quickPolicy()}); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := m.Forecast(Query{ID: data[0].ID, History: data[0].Values[:20], Horizon: 3})
+	step := m.Step()
+	m.cfg.LearningRate = 1e300
+	rep, err := m.Train(context.Background(), data, TrainOptions{Mode: ModeFineTune, Since: day0.AddDate(0, 0, 40), Policy: quickPolicy()})
+	if !errors.Is(err, ErrDiverged) || rep.Stop != StopDiverged {
+		t.Fatalf("training at a learning rate of 1e300: stop %q, %v", rep.Stop, err)
+	}
+	got, _ := m.Forecast(Query{ID: data[0].ID, History: data[0].Values[:20], Horizon: 3})
+	for d := range good {
+		if got[d] != good[d] || m.Step() != step {
+			t.Fatalf("after divergence: forecast %v, step %d; before %v, step %d", got, m.Step(), good, step)
+		}
+	}
+}
