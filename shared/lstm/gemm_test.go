@@ -1,14 +1,10 @@
 package lstm
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // naiveGemm is the textbook triple loop C += A·B, the reference for gemm.
@@ -104,32 +100,5 @@ func TestKernelsAgree(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// BenchmarkGemm compares gemm with gonum's blas64.Gemm and the naive loop on
-// the shapes one training batch of the prototype's network multiplies.
-func BenchmarkGemm(b *testing.B) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range [][3]int{{32, 200, 50}, {32, 50, 200}, {50, 200, 288}, {320, 200, 50}} {
-		m, n, k := s[0], s[1], s[2]
-		a, bm, c := randSlice(rng, m*k), randSlice(rng, k*n), randSlice(rng, m*n)
-		flops := float64(2 * m * n * k)
-		run := func(name string, f func()) {
-			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, m, n, k), func(b *testing.B) {
-				for b.Loop() {
-					f()
-				}
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
-		}
-		run("lstm", func() { gemm(m, n, k, a, k, bm, n, c, n) })
-		run("gonum", func() {
-			blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
-				blas64.General{Rows: m, Cols: k, Stride: k, Data: a},
-				blas64.General{Rows: k, Cols: n, Stride: n, Data: bm}, 1,
-				blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
-		})
-		run("naive", func() { naiveGemm(m, n, k, a, k, bm, n, c, n) })
 	}
 }
