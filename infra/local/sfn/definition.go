@@ -90,7 +90,6 @@ type state struct {
 	secondsPath   *jsonPath
 	timestamp     time.Time
 	timestampPath *jsonPath
-	waitSet       bool
 
 	// Fail
 	errorName string

@@ -52,7 +52,6 @@ func (a pathArg) eval(env evalEnv) (any, error) {
 
 // intrinsicCall is a parsed call such as States.Format('{}', $.name).
 type intrinsicCall struct {
-	text string
 	name string
 	args []intrinsicArg
 	impl intrinsicImpl
@@ -124,7 +123,6 @@ func (p *intrinsicParser) skipSpace() {
 }
 
 func (p *intrinsicParser) call() (*intrinsicCall, error) {
-	start := p.i
 	open := strings.IndexByte(p.s[p.i:], '(')
 	if open < 0 {
 		return nil, errors.New("missing (")
@@ -161,7 +159,6 @@ func (p *intrinsicParser) call() (*intrinsicCall, error) {
 			}
 		}
 	}
-	call.text = p.s[start:p.i]
 	if n := len(call.args); n < impl.minArgs || (impl.maxArgs >= 0 && n > impl.maxArgs) {
 		return nil, fmt.Errorf("%s takes %s, got %d", name, arity(impl), n)
 	}

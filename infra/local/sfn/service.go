@@ -1,6 +1,7 @@
 package sfn
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,7 +134,7 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("new step functions service: no invoker")
 	}
 	s := &Service{
-		region: cmpOr(opts.Region, "us-east-1"), account: cmpOr(opts.Account, "000000000000"),
+		region: cmp.Or(opts.Region, "us-east-1"), account: cmp.Or(opts.Account, "000000000000"),
 		clock: opts.Clock, logger: opts.Logger,
 		machines: map[string]*stateMachine{}, executions: map[string]*execution{},
 	}
@@ -165,13 +166,6 @@ func New(opts Options) (*Service, error) {
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	return s, nil
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // abortStale marks an execution left RUNNING by a previous process as

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
 )
 
 // instantClock is a Clock whose Sleep returns at once and records the delay.
@@ -263,6 +264,47 @@ func TestServiceErrors(t *testing.T) {
 	check("bad token", err, new(*types.InvalidToken))
 	_, err = ts.client.DescribeStateMachine(ctx, &awssfn.DescribeStateMachineInput{StateMachineArn: aws.String(machine + "x")})
 	check("unknown state machine", err, new(*types.StateMachineDoesNotExist))
+	_, err = ts.client.ListExecutions(ctx, &awssfn.ListExecutionsInput{StateMachineArn: aws.String(machine + "x")})
+	check("executions of an unknown state machine", err, new(*types.StateMachineDoesNotExist))
+	_, err = ts.client.ListExecutions(ctx, &awssfn.ListExecutionsInput{StateMachineArn: aws.String(machine), StatusFilter: "DONE"})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != CodeValidation {
+		t.Errorf("bad status filter: %v, want %s", err, CodeValidation)
+	}
+	_, err = ts.client.GetExecutionHistory(ctx, &awssfn.GetExecutionHistoryInput{ExecutionArn: aws.String(machine + ":nope")})
+	check("history of an unknown execution", err, new(*types.ExecutionDoesNotExist))
+}
+
+func TestRegisterStateMachineErrors(t *testing.T) {
+	svc, err := New(Options{Dir: t.TempDir(), Invoker: newFakeInvoker(), Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	var apiErr *APIError
+	if _, err := svc.RegisterStateMachine("bad name", []byte(echoMachine)); !errors.As(err, &apiErr) || apiErr.Code != CodeInvalidName {
+		t.Errorf("bad name: %v", err)
+	}
+	_, err = svc.RegisterStateMachine("m", []byte(`{"StartAt":"A","States":{"A":{"Type":"Pass"}}}`))
+	if !errors.As(err, &apiErr) || apiErr.Code != CodeInvalidDefinition || !strings.Contains(err.Error(), `state "A": field Next`) {
+		t.Errorf("bad definition: %v", err)
+	}
+}
+
+func TestNewNeedsDirAndInvoker(t *testing.T) {
+	if _, err := New(Options{Invoker: newFakeInvoker()}); err == nil {
+		t.Error("New without a directory succeeded")
+	}
+	if _, err := New(Options{Dir: t.TempDir()}); err == nil {
+		t.Error("New without an invoker succeeded")
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Options{Dir: file, Invoker: newFakeInvoker()}); err == nil {
+		t.Error("New on a file succeeded")
+	}
 }
 
 // TestServiceWireErrors checks the raw protocol for what the SDK hides.
