@@ -65,8 +65,8 @@ type state struct {
 	inputPath      optionalPath
 	outputPath     optionalPath
 	resultPath     optionalPath
-	parameters     *template
-	resultSelector *template
+	parameters     template
+	resultSelector template
 	retry          []*retrier
 	catch          []*catcher
 
@@ -299,7 +299,7 @@ func (r *reader) referencePath(obj map[string]any, at, field string, allowContex
 	return p
 }
 
-func (r *reader) template(obj map[string]any, field string) *template {
+func (r *reader) template(obj map[string]any, field string) template {
 	v, has := obj[field]
 	if !has {
 		return nil

@@ -357,7 +357,7 @@ func (r *run) attempt(ctx context.Context, s *state, raw any, th *thread, entere
 	env.input = input
 	effective := input
 	if s.parameters != nil {
-		if effective, err = s.parameters.eval(env); err != nil {
+		if effective, err = s.parameters(env); err != nil {
 			return nil, err
 		}
 	}
@@ -377,7 +377,7 @@ func (r *run) attempt(ctx context.Context, s *state, raw any, th *thread, entere
 		return nil, err
 	}
 	if s.resultSelector != nil {
-		if result, err = s.resultSelector.eval(evalEnv{input: result, context: env.context}); err != nil {
+		if result, err = s.resultSelector(evalEnv{input: result, context: env.context}); err != nil {
 			return nil, err
 		}
 	}

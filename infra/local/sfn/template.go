@@ -9,31 +9,22 @@ import (
 // ResultSelector. Fields whose names end in ".$" take a path ($ on the
 // effective input, $$ on the context object) or an intrinsic function; all
 // other values are literals, and nested objects and arrays are templates
-// themselves.
-type template struct {
-	build func(env evalEnv) (any, error)
-}
+// themselves. Building a payload fails with States.ParameterPathFailure when
+// a path selects nothing, and with States.IntrinsicFailure when an intrinsic
+// function fails.
+type template func(env evalEnv) (any, error)
 
 // compileTemplate compiles a decoded JSON payload template.
-func compileTemplate(v any) (*template, error) {
-	build, err := compileNode(v, "")
-	if err != nil {
-		return nil, err
-	}
-	return &template{build: build}, nil
+func compileTemplate(v any) (template, error) {
+	return compileNode(v, "")
 }
 
-// eval builds the payload. A path that selects nothing fails with
-// States.ParameterPathFailure; an intrinsic function with
-// States.IntrinsicFailure.
-func (t *template) eval(env evalEnv) (any, error) { return t.build(env) }
-
-func compileNode(v any, at string) (func(evalEnv) (any, error), error) {
+func compileNode(v any, at string) (template, error) {
 	switch v := v.(type) {
 	case map[string]any:
 		return compileObject(v, at)
 	case []any:
-		elems := make([]func(evalEnv) (any, error), len(v))
+		elems := make([]template, len(v))
 		for i, e := range v {
 			b, err := compileNode(e, fmt.Sprintf("%s[%d]", at, i))
 			if err != nil {
@@ -57,10 +48,10 @@ func compileNode(v any, at string) (func(evalEnv) (any, error), error) {
 	}
 }
 
-func compileObject(obj map[string]any, at string) (func(evalEnv) (any, error), error) {
+func compileObject(obj map[string]any, at string) (template, error) {
 	type field struct {
 		name  string
-		build func(evalEnv) (any, error)
+		build template
 	}
 	fields := make([]field, 0, len(obj))
 	seen := map[string]string{}
@@ -103,7 +94,7 @@ func compileObject(obj map[string]any, at string) (func(evalEnv) (any, error), e
 }
 
 // compileExpression compiles the value of a ".$" field.
-func compileExpression(expr string) (func(evalEnv) (any, error), error) {
+func compileExpression(expr string) (template, error) {
 	if isIntrinsic(expr) {
 		call, err := parseIntrinsic(expr)
 		if err != nil {
