@@ -13,7 +13,7 @@ func TestAdamMatchesTextbook(t *testing.T) {
 	params := []float64{0.5, -1, 2}
 	ref := append([]float64(nil), params...)
 	m, v := make([]float64, 3), make([]float64, 3)
-	opt := newAdam(3)
+	opt := newAdam[float64](3)
 	for step := 1; step <= 5; step++ {
 		g := []float64{0.1 * float64(step), -0.3, 1e-4}
 		opt.update(cfg, params, g)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
@@ -38,11 +39,11 @@ func benchSetup(b testing.TB) (*Model, *trainer, []windowRef) {
 		b.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
-	s := make([]float64, 4096)
+	s := make([]float32, 4096)
 	for i := range s {
-		s[i] = rng.Float64()
+		s[i] = rng.Float32()
 	}
-	t := &trainer{m: m, scaled: [][]float64{s}, ws: newWorkspace(cfg, cfg.BatchSize), grad: make([]float64, len(m.params)), rng: rng}
+	t := &trainer{m: m, scaled: [][]float32{s}, ws: newWorkspace[float32](cfg, cfg.BatchSize), grad: make([]float32, len(m.params)), rng: rng}
 	t.gw = bindWeights(cfg.Layers, t.grad)
 	batch := make([]windowRef, cfg.BatchSize)
 	for i := range batch {
@@ -77,23 +78,33 @@ func reportThroughput(b *testing.B, cfg Config, windows int, cpu time.Duration) 
 }
 
 // BenchmarkTrainStepNaive is the baseline: the same batch through the
-// per-window reference implementation, and the same Adam step.
+// per-window reference implementation (float64, one matrix-vector product
+// per gate and step), and an Adam step.
 func BenchmarkTrainStepNaive(b *testing.B) {
 	m, t, batch := benchSetup(b)
 	xs := make([][]float64, len(batch))
 	ys := make([]float64, len(batch))
 	for i, ref := range batch {
-		xs[i] = t.scaled[0][int(ref.target)-m.cfg.Window : ref.target]
-		ys[i] = t.scaled[0][ref.target]
+		for _, v := range t.scaled[0][int(ref.target)-m.cfg.Window : ref.target] {
+			xs[i] = append(xs[i], float64(v))
+		}
+		ys[i] = float64(t.scaled[0][ref.target])
 	}
-	nn := naiveNet{w: m.w, relu: m.cfg.Activation == ReLU}
+	params := make([]float64, len(m.params))
+	for i, v := range m.params {
+		params[i] = float64(v)
+	}
+	grad := make([]float64, len(params))
+	opt := newAdam[float64](len(params))
+	nn := naiveNet{w: bindWeights(m.cfg.Layers, params), relu: m.cfg.Activation == ReLU}
+	gw := bindWeights(m.cfg.Layers, grad)
 	b.ReportAllocs()
 	var cpu time.Duration
 	for b.Loop() {
 		c0 := cpuTime(b)
-		clear(t.grad)
-		nn.batchLossAndGrad(xs, ys, t.gw)
-		m.opt.update(m.cfg, m.params, t.grad)
+		clear(grad)
+		nn.batchLossAndGrad(xs, ys, gw)
+		opt.update(m.cfg, params, grad)
 		cpu += cpuTime(b) - c0
 	}
 	reportThroughput(b, m.cfg, len(batch)*b.N, cpu)
@@ -153,13 +164,16 @@ func BenchmarkFineTuneVsFull(b *testing.B) {
 	b.ReportMetric(float64(full.Epochs), "full-epochs")
 }
 
-// BenchmarkGemm compares gemm with gonum's blas64.Gemm and the naive loop on
-// the shapes one training batch of the prototype's network multiplies.
+// BenchmarkGemm compares gemm (float32, as training runs it, and the
+// portable float64 instantiation) with gonum's blas32/blas64 Gemm and the
+// naive loop, on the shapes one training batch of the prototype's network
+// multiplies.
 func BenchmarkGemm(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, s := range [][3]int{{32, 200, 50}, {32, 50, 200}, {50, 200, 288}, {320, 200, 50}} {
 		m, n, k := s[0], s[1], s[2]
 		a, bm, c := randSlice(rng, m*k), randSlice(rng, k*n), randSlice(rng, m*n)
+		a32, b32, c32 := to32(a), to32(bm), to32(c)
 		flops := float64(2 * m * n * k)
 		run := func(name string, f func()) {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, m, n, k), func(b *testing.B) {
@@ -171,13 +185,20 @@ func BenchmarkGemm(b *testing.B) {
 				b.ReportMetric(flops*float64(b.N)/(cpuTime(b)-c0).Seconds()/1e9, "GFLOP/cpu-s")
 			})
 		}
-		run("lstm", func() { gemm(m, n, k, a, k, bm, n, c, n) })
-		run("gonum", func() {
+		run("lstm32", func() { gemm(m, n, k, a32, k, b32, n, c32, n) })
+		run("lstm64", func() { gemm(m, n, k, a, k, bm, n, c, n) })
+		run("gonum32", func() {
+			blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+				blas32.General{Rows: m, Cols: k, Stride: k, Data: a32},
+				blas32.General{Rows: k, Cols: n, Stride: n, Data: b32}, 1,
+				blas32.General{Rows: m, Cols: n, Stride: n, Data: c32})
+		})
+		run("gonum64", func() {
 			blas64.Gemm(blas.NoTrans, blas.NoTrans, 1,
 				blas64.General{Rows: m, Cols: k, Stride: k, Data: a},
 				blas64.General{Rows: k, Cols: n, Stride: n, Data: bm}, 1,
 				blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
 		})
-		run("naive", func() { naiveGemm(m, n, k, a, k, bm, n, c, n) })
+		run("naive64", func() { naiveGemm(m, n, k, a, k, bm, n, c, n) })
 	}
 }

@@ -68,12 +68,12 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	bw.Write(pre)
 	bw.Write(js)
 	buf := make([]byte, 0, 8<<10)
-	for _, t := range [][]float64{m.params, m.opt.m, m.opt.v} {
+	for _, t := range [][]float32{m.params, m.opt.m, m.opt.v} {
 		for len(t) > 0 {
-			k := min(len(t), cap(buf)/8)
+			k := min(len(t), cap(buf)/4)
 			buf = buf[:0]
 			for _, v := range t[:k] {
-				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 			}
 			bw.Write(buf)
 			t = t[k:]
@@ -137,14 +137,14 @@ func Read(r io.Reader) (*Model, error) {
 	}
 	m := allocModel(h.Config)
 	raw := make([]byte, 8<<10)
-	for _, t := range [][]float64{m.params, m.opt.m, m.opt.v} {
+	for _, t := range [][]float32{m.params, m.opt.m, m.opt.v} {
 		for len(t) > 0 {
-			k := min(len(t), len(raw)/8)
-			if _, err := io.ReadFull(cr, raw[:8*k]); err != nil {
+			k := min(len(t), len(raw)/4)
+			if _, err := io.ReadFull(cr, raw[:4*k]); err != nil {
 				return nil, cr.fail("tensors", err)
 			}
 			for i := range t[:k] {
-				t[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+				t[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 			}
 			t = t[k:]
 		}

@@ -183,7 +183,7 @@ func FuzzRead(f *testing.F) {
 			t.Fatal(err)
 		}
 		for i := range m.params {
-			if math.Float64bits(m.params[i]) != math.Float64bits(again.params[i]) {
+			if math.Float32bits(m.params[i]) != math.Float32bits(again.params[i]) {
 				t.Fatalf("parameter %d changed over a round trip", i)
 			}
 		}

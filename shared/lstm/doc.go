@@ -12,10 +12,14 @@
 // every time step with one matrix product, then adds the recurrent
 // contribution with one product per step; the backward pass mirrors this
 // and accumulates the weight gradients with one product over all steps. The
-// products run through an AVX2/FMA register-blocked kernel (a portable Go
-// kernel elsewhere). Every buffer is allocated once per run, so a training
-// step allocates nothing. Parameters are float64: the gradient check runs on
-// the very code that trains, and a checkpoint resumes bit for bit.
+// products run through an AVX2/FMA register-blocked kernel and the gate
+// activations through a vectorised exponential (portable Go elsewhere).
+// Every buffer is allocated once per run, so a training step allocates
+// nothing. The network trains and serves in float32, as Keras does: the
+// float32 kernels do nearly three times the work of float64 ones per second
+// on the same core. The code is generic over the element type, and the
+// gradient check runs its float64 instantiation against finite differences;
+// the float32 instantiation is checked against the float64 one.
 // Initialisation follows Keras (Glorot-uniform kernels, orthogonal recurrent
 // kernels, zero biases with a unit forget-gate bias) from Config.Seed.
 //
@@ -47,9 +51,9 @@
 //	header       JSON      {"config": Config, "params": P, "step": Adam's step count,
 //	                        "last_date": "YYYY-MM-DD", "scalers": {id: {"min", "max"}},
 //	                        "runs": [Run, ...]}
-//	weights      P float64 little-endian IEEE 754, in the network's parameter order
-//	Adam m       P float64 first moments, same order
-//	Adam v       P float64 second moments, same order
+//	weights      P float32 little-endian IEEE 754, in the network's parameter order
+//	Adam m       P float32 first moments, same order
+//	Adam v       P float32 second moments, same order
 //	checksum     uint32    little-endian CRC-32C (Castagnoli) of every byte before it
 //
 // The parameter order is, for each LSTM layer from the input side, the

@@ -50,12 +50,12 @@ func (m *Model) ForecastBatch(qs []Query) ([][]float64, error) {
 		scalers[i] = sc
 		out[i] = make([]float64, q.Horizon)
 	}
-	ws := m.pool.Get().(*workspace)
+	ws := m.pool.Get().(*workspace[float32])
 	defer m.pool.Put(ws)
 	// windows[r] is the sliding scaled window of row r of the batch.
-	windows := make([][]float64, forecastBatch)
+	windows := make([][]float32, forecastBatch)
 	for r := range windows {
-		windows[r] = make([]float64, W)
+		windows[r] = make([]float32, W)
 	}
 	relu := m.cfg.Activation == ReLU
 	for lo := 0; lo < len(qs); lo += forecastBatch {
@@ -64,7 +64,7 @@ func (m *Model) ForecastBatch(qs []Query) ([][]float64, error) {
 		for r, q := range chunk {
 			sc := scalers[lo+r]
 			for i, v := range q.History[len(q.History)-W:] {
-				windows[r][i] = sc.Scale(v)
+				windows[r][i] = float32(sc.Scale(v))
 			}
 			horizon = max(horizon, q.Horizon)
 		}
@@ -78,7 +78,7 @@ func (m *Model) ForecastBatch(qs []Query) ([][]float64, error) {
 			for r, q := range chunk {
 				p := ws.pred[r]
 				if d < q.Horizon {
-					out[lo+r][d] = scalers[lo+r].Unscale(p)
+					out[lo+r][d] = scalers[lo+r].Unscale(float64(p))
 				}
 				copy(windows[r], windows[r][1:])
 				windows[r][W-1] = p

@@ -1,52 +1,70 @@
 package lstm
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
 
-// hasFMA reports whether the AVX2/FMA kernel can run on this CPU.
+	"golang.org/x/sys/cpu"
+)
+
+// hasFMA reports whether the AVX2/FMA kernels can run on this CPU.
 var hasFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// kernel4x8FMA is kernel4x8 in AVX2/FMA assembly (gemm_amd64.s): the 4×8
-// block lives in eight YMM accumulators for the whole k loop.
+// kernel4x16FMA computes C[0:4,0:16] += A[0:4,0:k]·B[0:k,0:16] with A[r,p] at
+// a[r*rs+p*ps] (gemm_amd64.s).
 //
 //go:noescape
-func kernel4x8FMA(k int, a *float64, rs, ps int, b *float64, ldb int, c *float64, ldc int)
+func kernel4x16FMA(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int)
 
-// kernel4x8 computes C[0:4,0:8] += A[0:4,0:k]·B[0:k,0:8] with A[r,p] at
-// a[r*rs+p*ps]; the caller has checked the bounds.
-func kernel4x8(k int, a []float64, rs, ps int, b []float64, ldb int, c []float64, ldc int) {
-	if hasFMA {
-		kernel4x8FMA(k, &a[0], rs, ps, &b[0], ldb, &c[0], ldc)
-		return
-	}
-	kernel4x8Go(k, a, rs, ps, b, ldb, c, ldc)
+// kernelEdge16FMA is kernel4x16FMA for blocks of rows ≤ 4 and cols ≤ 16.
+//
+//go:noescape
+func kernelEdge16FMA(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, rows, cols int)
+
+// logistic8FMA sets x[i] = mul/(1+exp(negScale·x[i])) + add for i < n.
+//
+//go:noescape
+func logistic8FMA(x *float32, n int, negScale, mul, add float32)
+
+// is32 reports whether F is float32-shaped and the FMA kernels can run.
+func is32[F float]() bool {
+	var zero F
+	return hasFMA && unsafe.Sizeof(zero) == 4
 }
 
-// kernelEdgeFMA is kernelEdge in AVX2/FMA assembly with masked columns.
-//
-//go:noescape
-func kernelEdgeFMA(k int, a *float64, rs, ps int, b *float64, ldb int, c *float64, ldc int, rows, cols int)
-
-// kernelEdge computes C[0:rows,0:cols] += A[0:rows,0:k]·B[0:k,0:cols] for
-// blocks of at most 4×8, with A[r,p] at a[r*rs+p*ps]; the caller has checked
-// the bounds.
-func kernelEdge(rows, cols, k int, a []float64, rs, ps int, b []float64, ldb int, c []float64, ldc int) {
-	if hasFMA {
-		kernelEdgeFMA(k, &a[0], rs, ps, &b[0], ldb, &c[0], ldc, rows, cols)
-		return
-	}
-	gemmEdgeGo(rows, cols, k, a, rs, ps, b, ldb, c, ldc)
+// as32 views a slice of a float32-shaped type as []float32.
+func as32[F float](s []F) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
-// logisticFMA is logistic in AVX2/FMA assembly, for any n.
-//
-//go:noescape
-func logisticFMA(x *float64, n int, negScale, mul, add float64)
-
-// logistic sets x[i] = mul/(1+exp(-scale·x[i])) + add.
-func logistic(x []float64, scale, mul, add float64) {
-	if hasFMA && len(x) > 0 {
-		logisticFMA(&x[0], len(x), -scale, mul, add)
-		return
+// gemmFast runs gemmStrided through the float32 AVX2/FMA kernels in 4×16
+// blocks, column panels outermost, and reports whether it could.
+func gemmFast[F float](m, n, k int, a []F, rs, ps int, b []F, ldb int, c []F, ldc int) bool {
+	if !is32[F]() {
+		return false
 	}
-	logisticGo(x, scale, mul, add)
+	a32, b32, c32 := as32(a), as32(b), as32(c)
+	for j := 0; j < n; j += 16 {
+		cols := min(16, n-j)
+		for i := 0; i < m; i += 4 {
+			rows := min(4, m-i)
+			if rows == 4 && cols == 16 {
+				kernel4x16FMA(k, &a32[i*rs], rs, ps, &b32[j], ldb, &c32[i*ldc+j], ldc)
+			} else {
+				kernelEdge16FMA(k, &a32[i*rs], rs, ps, &b32[j], ldb, &c32[i*ldc+j], ldc, rows, cols)
+			}
+		}
+	}
+	return true
+}
+
+// logisticFast runs logistic through the float32 AVX2/FMA kernel and
+// reports whether it could.
+func logisticFast[F float](x []F, scale, mul, add float64) bool {
+	if !is32[F]() {
+		return false
+	}
+	if len(x) > 0 {
+		logistic8FMA(&as32(x)[0], len(x), float32(-scale), float32(mul), float32(add))
+	}
+	return true
 }

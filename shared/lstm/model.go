@@ -17,9 +17,9 @@ import (
 // method.
 type Model struct {
 	cfg      Config
-	params   []float64
-	w        weights
-	opt      adam
+	params   []float32
+	w        weights[float32]
+	opt      adam[float32]
 	scalers  map[string]Scaler
 	lastDate time.Time
 	runs     []Run
@@ -52,9 +52,9 @@ func New(cfg Config) (*Model, error) {
 func allocModel(cfg Config) *Model {
 	cfg.Layers = slices.Clone(cfg.Layers)
 	n := paramCount(cfg.Layers)
-	m := &Model{cfg: cfg, params: make([]float64, n), opt: newAdam(n), scalers: map[string]Scaler{}}
+	m := &Model{cfg: cfg, params: make([]float32, n), opt: newAdam[float32](n), scalers: map[string]Scaler{}}
 	m.w = bindWeights(cfg.Layers, m.params)
-	m.pool.New = func() any { return newWorkspace(m.cfg, forecastBatch) }
+	m.pool.New = func() any { return newWorkspace[float32](m.cfg, forecastBatch) }
 	return m
 }
 

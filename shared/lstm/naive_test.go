@@ -7,7 +7,7 @@ import "math"
 // fresh slices everywhere, no dropout. The tests compare the batched network
 // against it, and the benchmarks use it as the baseline.
 type naiveNet struct {
-	w    weights
+	w    weights[float64]
 	relu bool
 }
 
@@ -36,7 +36,7 @@ type naiveStep struct {
 
 // lossAndGrad returns the squared error of one window and adds its gradient,
 // scaled by scale, into grad.
-func (nn naiveNet) lossAndGrad(x []float64, y float64, grad weights, scale float64) float64 {
+func (nn naiveNet) lossAndGrad(x []float64, y float64, grad weights[float64], scale float64) float64 {
 	T := len(x)
 	steps := make([][]naiveStep, len(nn.w.layers))
 	seq := make([][]float64, T)
@@ -139,7 +139,7 @@ func (nn naiveNet) lossAndGrad(x []float64, y float64, grad weights, scale float
 
 // batchLossAndGrad is the mean squared error over the windows and its
 // gradient added into grad.
-func (nn naiveNet) batchLossAndGrad(xs [][]float64, ys []float64, grad weights) float64 {
+func (nn naiveNet) batchLossAndGrad(xs [][]float64, ys []float64, grad weights[float64]) float64 {
 	var loss float64
 	for i, x := range xs {
 		loss += nn.lossAndGrad(x, ys[i], grad, 1/float64(len(xs)))

@@ -14,16 +14,16 @@ import (
 // forget, cell, output, each h wide.
 
 // lstmWeights are the views of one LSTM layer's parameters.
-type lstmWeights struct {
+type lstmWeights[F float] struct {
 	in, hid int
-	w, u, b []float64
+	w, u, b []F
 }
 
 // weights are the views of all the network's parameters (or of a same-shaped
 // gradient or moment).
-type weights struct {
-	layers []lstmWeights
-	dw, db []float64
+type weights[F float] struct {
+	layers []lstmWeights[F]
+	dw, db []F
 }
 
 // paramCount is the number of parameters of a network with the given layers.
@@ -37,16 +37,16 @@ func paramCount(layers []int) int {
 }
 
 // bindWeights slices data (paramCount(layers) long) into weight views.
-func bindWeights(layers []int, data []float64) weights {
-	var w weights
+func bindWeights[F float](layers []int, data []F) weights[F] {
+	var w weights[F]
 	off, in := 0, 1
-	take := func(n int) []float64 {
+	take := func(n int) []F {
 		s := data[off : off+n : off+n]
 		off += n
 		return s
 	}
 	for _, h := range layers {
-		w.layers = append(w.layers, lstmWeights{in: in, hid: h, w: take(in * 4 * h), u: take(h * 4 * h), b: take(4 * h)})
+		w.layers = append(w.layers, lstmWeights[F]{in: in, hid: h, w: take(in * 4 * h), u: take(h * 4 * h), b: take(4 * h)})
 		in = h
 	}
 	w.dw = take(in)
@@ -57,11 +57,11 @@ func bindWeights(layers []int, data []float64) weights {
 // initWeights fills w as Keras initialises LSTM and Dense layers:
 // Glorot-uniform kernels, orthogonal recurrent kernels, zero biases except a
 // forget-gate bias of one.
-func initWeights(w weights, rng *rand.Rand) {
-	glorot := func(s []float64, fanIn, fanOut int) {
+func initWeights[F float](w weights[F], rng *rand.Rand) {
+	glorot := func(s []F, fanIn, fanOut int) {
 		limit := math.Sqrt(6 / float64(fanIn+fanOut))
 		for i := range s {
-			s[i] = (2*rng.Float64() - 1) * limit
+			s[i] = F((2*rng.Float64() - 1) * limit)
 		}
 	}
 	for _, l := range w.layers {
@@ -80,7 +80,7 @@ func initWeights(w weights, rng *rand.Rand) {
 // orthogonal fills the rows×cols matrix s with Keras's Orthogonal
 // initialiser: the Q factor of a Gaussian matrix, signs fixed by R's
 // diagonal, transposed when the matrix is wider than tall.
-func orthogonal(s []float64, rows, cols int, rng *rand.Rand) {
+func orthogonal[F float](s []F, rows, cols int, rng *rand.Rand) {
 	tall, short := max(rows, cols), min(rows, cols)
 	a := mat.NewDense(tall, short, nil)
 	for i := range tall {
@@ -99,7 +99,7 @@ func orthogonal(s []float64, rows, cols int, rng *rand.Rand) {
 			sign = -1
 		}
 		for i := range tall {
-			v := sign * q.At(i, j)
+			v := F(sign * q.At(i, j))
 			if rows < cols {
 				s[j*cols+i] = v
 			} else {
@@ -112,64 +112,62 @@ func orthogonal(s []float64, rows, cols int, rng *rand.Rand) {
 // layerTrace is what one LSTM layer keeps of a forward pass for the
 // backward pass. Matrices over time are time-major: step t of a batch of n
 // occupies rows t*n to t*n+n-1.
-type layerTrace struct {
-	in    []float64 // the layer's input, T·n×in (aliases x or the layer below's dropped output)
-	gates []float64 // activated gates i, f, g, o, T·n×4h; overwritten by their gradients
-	cell  []float64 // cell state c, T·n×h
-	act   []float64 // activation of the cell state, T·n×h
-	out   []float64 // hidden state h, T·n×h
-	drop  []float64 // out after dropout, T·n×h (layers that feed another layer)
-	mask  []float64 // dropout multipliers, T·n×h (or n×h for the last layer)
-	dout  []float64 // gradient of the loss w.r.t. out, T·n×h
-	dc    []float64 // gradient w.r.t. the cell state carried backwards, n×h
-	uT    []float64 // U transposed, 4h×h
-	wT    []float64 // W transposed, 4h×in
+type layerTrace[F float] struct {
+	in    []F // the layer's input, T·n×in (aliases x or the layer below's dropped output)
+	gates []F // activated gates i, f, g, o, T·n×4h; overwritten by their gradients
+	cell  []F // cell state c, T·n×h
+	act   []F // activation of the cell state, T·n×h
+	out   []F // hidden state h, T·n×h
+	drop  []F // out after dropout, T·n×h (layers that feed another layer)
+	mask  []F // dropout multipliers, T·n×h (or n×h for the last layer)
+	dout  []F // gradient of the loss w.r.t. out, T·n×h
+	dc    []F // gradient w.r.t. the cell state carried backwards, n×h
+	uT    []F // U transposed, 4h×h
+	wT    []F // W transposed, 4h×in
 }
 
 // workspace holds every buffer a forward and backward pass over up to cap
 // windows needs, so that training allocates nothing per batch.
-type workspace struct {
+type workspace[F float] struct {
 	cap     int
 	window  int
 	n       int       // windows in the last forward pass
 	dropped bool      // whether the last forward pass applied dropout
-	x       []float64 // inputs, T·n (time-major)
-	y       []float64 // targets, n
-	layers  []layerTrace
-	head    []float64 // the dense layer's input, n×h
-	pred    []float64 // predictions, n
+	x       []F // inputs, T·n (time-major)
+	y       []F // targets, n
+	layers  []layerTrace[F]
+	head    []F // the dense layer's input, n×h
+	pred    []F // predictions, n
 }
 
-func newWorkspace(cfg Config, capacity int) *workspace {
+func newWorkspace[F float](cfg Config, capacity int) *workspace[F] {
 	T := cfg.Window
-	ws := &workspace{cap: capacity, window: T, x: make([]float64, T*capacity), y: make([]float64, capacity), pred: make([]float64, capacity)}
+	ws := &workspace[F]{cap: capacity, window: T, x: make([]F, T*capacity), y: make([]F, capacity), pred: make([]F, capacity)}
 	in := 1
 	for _, h := range cfg.Layers {
 		rows := T * capacity
-		ws.layers = append(ws.layers, layerTrace{
-			gates: make([]float64, rows*4*h),
-			cell:  make([]float64, rows*h),
-			act:   make([]float64, rows*h),
-			out:   make([]float64, rows*h),
-			drop:  make([]float64, rows*h),
-			mask:  make([]float64, rows*h),
-			dout:  make([]float64, rows*h),
-			dc:    make([]float64, capacity*h),
-			uT:    make([]float64, 4*h*h),
-			wT:    make([]float64, 4*h*in),
+		ws.layers = append(ws.layers, layerTrace[F]{
+			gates: make([]F, rows*4*h),
+			cell:  make([]F, rows*h),
+			act:   make([]F, rows*h),
+			out:   make([]F, rows*h),
+			drop:  make([]F, rows*h),
+			mask:  make([]F, rows*h),
+			dout:  make([]F, rows*h),
+			dc:    make([]F, capacity*h),
+			uT:    make([]F, 4*h*h),
+			wT:    make([]F, 4*h*in),
 		})
 		in = h
 	}
-	ws.head = make([]float64, capacity*in)
+	ws.head = make([]F, capacity*in)
 	return ws
 }
-
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // forward runs the network over the n windows in ws.x and leaves the
 // predictions in ws.pred. With rng non-nil and dropout > 0 it applies
 // dropout (training); otherwise it is the deterministic inference pass.
-func forward(ws *workspace, w weights, n int, relu bool, dropout float64, rng *rand.Rand) {
+func forward[F float](ws *workspace[F], w weights[F], n int, relu bool, dropout float64, rng *rand.Rand) {
 	T := ws.window
 	in, inDim := ws.x[:T*n], 1
 	train := rng != nil && dropout > 0
@@ -185,7 +183,7 @@ func forward(ws *workspace, w weights, n int, relu bool, dropout float64, rng *r
 		gemm(T*n, g, inDim, in, inDim, lw.w, g, gates, g)
 		for t := range T {
 			step := gates[t*n*g : (t+1)*n*g]
-			var prev []float64
+			var prev []F
 			if t > 0 {
 				gemm(n, g, h, tr.out[(t-1)*n*h:], h, lw.u, g, step, g)
 				prev = tr.cell[(t-1)*n*h : t*n*h]
@@ -222,11 +220,11 @@ func forward(ws *workspace, w weights, n int, relu bool, dropout float64, rng *r
 // cellForward activates one time step's gate pre-activations in place and
 // computes the cell state, its activation and the hidden state. prev is the
 // previous cell state, nil at the first step.
-func cellForward(z, prev, cell, act, out []float64, h int, relu bool) {
+func cellForward[F float](z, prev, cell, act, out []F, h int, relu bool) {
 	g := 4 * h
-	activate := tanhs
+	activate := tanhs[F]
 	if relu {
-		activate = relus
+		activate = relus[F]
 	}
 	for r := range len(cell) / h {
 		zr := z[r*g : r*g+g]
@@ -256,7 +254,7 @@ func cellForward(z, prev, cell, act, out []float64, h int, relu bool) {
 // backward accumulates into grad the gradient of the mean squared error of
 // the last forward pass against ws.y, and returns that error. It consumes
 // the forward trace: the gates are overwritten by their gradients.
-func backward(ws *workspace, w, grad weights, relu bool) float64 {
+func backward[F float](ws *workspace[F], w, grad weights[F], relu bool) float64 {
 	n, T := ws.n, ws.window
 	last := len(w.layers) - 1
 	top := &ws.layers[last]
@@ -266,8 +264,8 @@ func backward(ws *workspace, w, grad weights, relu bool) float64 {
 	var loss float64
 	for r := range n {
 		e := ws.pred[r] - ws.y[r]
-		loss += e * e
-		d := 2 * e / float64(n)
+		loss += float64(e) * float64(e)
+		d := 2 * e / F(n)
 		grad.db[0] += d
 		head := ws.head[r*h : r*h+h]
 		dr := dtop[(T-1)*n*h+r*h : (T-1)*n*h+r*h+h]
@@ -290,7 +288,7 @@ func backward(ws *workspace, w, grad weights, relu bool) float64 {
 		clear(dc)
 		for t := T - 1; t >= 0; t-- {
 			step := tr.gates[t*n*g : (t+1)*n*g]
-			var prev []float64
+			var prev []F
 			if t > 0 {
 				prev = tr.cell[(t-1)*n*h : t*n*h]
 			}
@@ -331,20 +329,20 @@ func backward(ws *workspace, w, grad weights, relu bool) float64 {
 // and the cell state carried from the next step (dc, updated in place to the
 // gradient w.r.t. the previous cell state) into the gradient w.r.t. the gate
 // pre-activations, written over the activated gates.
-func cellBackward(gates, prev, cell, act, dout, dc []float64, h int, relu bool) {
+func cellBackward[F float](gates, prev, cell, act, dout, dc []F, h int, relu bool) {
 	g := 4 * h
 	for r := range len(cell) / h {
 		zr := gates[r*g : r*g+g]
 		gi, gf, gc, gout := zr[:h], zr[h:2*h], zr[2*h:3*h], zr[3*h:g]
 		cr, ar, dr, dcr := cell[r*h:r*h+h], act[r*h:r*h+h], dout[r*h:r*h+h], dc[r*h:r*h+h]
-		var pr []float64
+		var pr []F
 		if prev != nil {
 			pr = prev[r*h : r*h+h]
 		}
 		for j := range h {
 			i, f, c, o := gi[j], gf[j], gc[j], gout[j]
 			a, dh := ar[j], dr[j]
-			var da, dg float64
+			var da, dg F
 			if relu {
 				if cr[j] > 0 {
 					da = 1
@@ -356,7 +354,7 @@ func cellBackward(gates, prev, cell, act, dout, dc []float64, h int, relu bool) 
 				da, dg = 1-a*a, 1-c*c
 			}
 			dcv := dcr[j] + dh*o*da
-			var p float64
+			var p F
 			if pr != nil {
 				p = pr[j]
 			}
@@ -372,10 +370,10 @@ func cellBackward(gates, prev, cell, act, dout, dc []float64, h int, relu bool) 
 // dropoutMask fills m with inverted-dropout multipliers: 0 with probability
 // p (to within 2⁻³²), 1/(1-p) otherwise. Each random word decides two
 // elements.
-func dropoutMask(m []float64, p float64, rng *rand.Rand) {
-	keep := 1 / (1 - p)
+func dropoutMask[F float](m []F, p float64, rng *rand.Rand) {
+	keep := F(1 / (1 - p))
 	cut := uint32(math.Min(p*(1<<32), math.MaxUint32))
-	pick := func(u uint32) float64 {
+	pick := func(u uint32) F {
 		if u < cut {
 			return 0
 		}
@@ -392,7 +390,7 @@ func dropoutMask(m []float64, p float64, rng *rand.Rand) {
 }
 
 // mulTo sets dst[i] = a[i]·b[i].
-func mulTo(dst, a, b []float64) {
+func mulTo[F float](dst, a, b []F) {
 	b = b[:len(a)]
 	dst = dst[:len(a)]
 	for i, v := range a {

@@ -111,9 +111,9 @@ func checkSeries(all []Series) error {
 }
 
 // checkFinite rejects NaN and infinite values.
-func checkFinite(values []float64) error {
+func checkFinite[F float](values []F) error {
 	for i, v := range values {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("value %d is %v", i, v)
 		}
 	}

@@ -325,27 +325,27 @@ func (m *Model) fitScalers(series []Series, rep *Report) {
 type trainer struct {
 	m      *Model
 	pol    Policy
-	scaled [][]float64
+	scaled [][]float32
 	fresh  []windowRef // windows whose target is new (all of them in full)
 	old    []windowRef // the replay pool
 	val    []windowRef // held-out windows
 	epoch  []windowRef // this epoch's windows
 	pool   []windowRef // scratch for sampling
-	ws     *workspace
-	grad   []float64
-	gw     weights
+	ws     *workspace[float32]
+	grad   []float32
+	gw     weights[float32]
 	rng    *rand.Rand
 	best   snapshot
 }
 
 // snapshot is a copy of the trainable state.
 type snapshot struct {
-	params, m, v []float64
+	params, m, v []float32
 	step         int64
 }
 
 func newSnapshot(n int) snapshot {
-	return snapshot{params: make([]float64, n), m: make([]float64, n), v: make([]float64, n)}
+	return snapshot{params: make([]float32, n), m: make([]float32, n), v: make([]float32, n)}
 }
 
 func (s *snapshot) save(m *Model) {
@@ -392,16 +392,16 @@ func newTrainer(cfg Config, series []Series, since, until time.Time, pol Policy)
 func (t *trainer) bind(m *Model, series []Series) {
 	n := len(m.params)
 	t.m = m
-	t.ws = newWorkspace(m.cfg, m.cfg.BatchSize)
-	t.grad = make([]float64, n)
+	t.ws = newWorkspace[float32](m.cfg, m.cfg.BatchSize)
+	t.grad = make([]float32, n)
 	t.gw = bindWeights(m.cfg.Layers, t.grad)
 	t.rng = rand.New(rand.NewPCG(m.cfg.Seed, trainStream+uint64(m.opt.step)))
 	t.best = newSnapshot(n)
 	for _, s := range series {
 		sc := m.scalers[s.ID]
-		scaled := make([]float64, len(s.Values))
+		scaled := make([]float32, len(s.Values))
 		for i, v := range s.Values {
-			scaled[i] = sc.Scale(v)
+			scaled[i] = float32(sc.Scale(v))
 		}
 		t.scaled = append(t.scaled, scaled)
 	}
@@ -549,7 +549,7 @@ func (t *trainer) evaluate(windows []windowRef) float64 {
 		t.load(batch)
 		forward(t.ws, m.w, len(batch), m.cfg.Activation == ReLU, 0, nil)
 		for r := range batch {
-			e := t.ws.pred[r] - t.ws.y[r]
+			e := float64(t.ws.pred[r] - t.ws.y[r])
 			sum += e * e
 		}
 	}

@@ -18,11 +18,11 @@ func TestOverfitsTinyDataset(t *testing.T) {
 	cfg.LearningRate = 3e-3
 	m := mustNew(t, cfg)
 	rng := rand.New(rand.NewPCG(2, 3))
-	s := make([]float64, 50)
+	s := make([]float32, 50)
 	for i := range s {
-		s[i] = rng.Float64()
+		s[i] = rng.Float32()
 	}
-	tr := &trainer{m: m, scaled: [][]float64{s}, ws: newWorkspace(cfg, cfg.BatchSize), grad: make([]float64, len(m.params)), rng: rng}
+	tr := &trainer{m: m, scaled: [][]float32{s}, ws: newWorkspace[float32](cfg, cfg.BatchSize), grad: make([]float32, len(m.params)), rng: rng}
 	tr.gw = bindWeights(cfg.Layers, tr.grad)
 	var batch []windowRef
 	for i := range cfg.BatchSize {
