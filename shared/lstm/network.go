@@ -131,10 +131,10 @@ type layerTrace[F float] struct {
 type workspace[F float] struct {
 	cap     int
 	window  int
-	n       int       // windows in the last forward pass
-	dropped bool      // whether the last forward pass applied dropout
-	x       []F // inputs, T·n (time-major)
-	y       []F // targets, n
+	n       int  // windows in the last forward pass
+	dropped bool // whether the last forward pass applied dropout
+	x       []F  // inputs, T·n (time-major)
+	y       []F  // targets, n
 	layers  []layerTrace[F]
 	head    []F // the dense layer's input, n×h
 	pred    []F // predictions, n
