@@ -3,7 +3,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-FUNCTIONS := merge
+FUNCTIONS := merge refit publish
 # Function binaries are built for this machine's architecture, so that they run here under the
 # Lambda Runtime Interface Emulator; `sam build` (the build-<Function> targets) builds arm64.
 LAMBDA_ARCH ?= $(shell go env GOARCH)
@@ -14,10 +14,13 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: $(FUNCTIONS:%=build/%/bootstrap) bin/stockcast ## build every function (build/<fn>/bootstrap) and bin/stockcast
+build: $(FUNCTIONS:%=build/%/bootstrap) build/aws-lambda-rie bin/stockcast ## build every function (build/<fn>/bootstrap), the emulator and bin/stockcast
 
 build/%/bootstrap: FORCE
 	GOARCH=$(LAMBDA_ARCH) $(GO_LAMBDA) -o $@ ./functions/$*
+
+build/aws-lambda-rie: FORCE
+	CGO_ENABLED=0 go build -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
 bin/stockcast: FORCE
 	go build -o $@ ./infra/local
@@ -48,8 +51,8 @@ clean: ## remove build output and the local stack's state
 	rm -rf build bin .stockcast .aws-sam bench.txt
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
-build-MergeFunction:
-	GOARCH=arm64 $(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/merge
+build-MergeFunction build-RefitFunction build-PublishFunction: build-%Function:
+	GOARCH=arm64 $(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
 
 .PHONY: FORCE
 FORCE:

@@ -8,6 +8,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func binaries(t *testing.T) (emulatorPath, dir string) {
 		if emulator, buildErr = rie.BuildEmulator(ctx, "..", buildDir); buildErr != nil {
 			return
 		}
-		for _, name := range []string{"merge"} {
+		for _, name := range []string{"merge", "refit", "publish"} {
 			if _, buildErr = rie.BuildFunction(ctx, "..", buildDir, name); buildErr != nil {
 				return
 			}
@@ -184,5 +185,36 @@ func TestMergeBinaryUnderEmulator(t *testing.T) {
 	}
 	if !strings.HasSuffix(processed[1].Key, "/store 12 sales (week 48).csv") {
 		t.Errorf("the key with spaces was not decoded: %s", processed[1].Key)
+	}
+}
+
+func TestRefitBinaryUnderEmulator(t *testing.T) {
+	s3, endpoint := s3Server(t)
+	put(t, s3, pipeline.DatasetKey, readFile(t, "../testdata/sample_dataset.csv"))
+	refit := startFunction(t, "refit", endpoint, nil)
+	event := readFile(t, "../events/refit.json")
+
+	response, err := refit.Invoke(context.Background(), event)
+	if err != nil {
+		t.Fatalf("invoke with events/refit.json: %v", err)
+	}
+	var out pipeline.RefitOutput
+	if err := json.Unmarshal(response, &out); err != nil {
+		t.Fatalf("response %s: %v", response, err)
+	}
+	// total + 24 products + categories + regions
+	if out.Series < 25 || out.TrendKey != "models/trend/new_data-0123456789abcdef.json" || out.Rows != 19920 {
+		t.Errorf("output = %+v", out)
+	}
+	if _, err := s3.Head(context.Background(), out.TrendKey); err != nil {
+		t.Errorf("trend models not stored: %v", err)
+	}
+
+	// A dataset that changed since the execution started is the error the state machine retries.
+	put(t, s3, pipeline.DatasetKey, readFile(t, "../testdata/small_dataset.csv"))
+	_, err = refit.Invoke(context.Background(), event)
+	var fnErr *rie.FunctionError
+	if !errors.As(err, &fnErr) || fnErr.Type != "DatasetChanged" || !strings.Contains(fnErr.Message, "changed") {
+		t.Errorf("stale dataset: %v, want a DatasetChanged function error", err)
 	}
 }

@@ -106,7 +106,7 @@ func finite(vs ...float64) bool {
 func (w *wireModel) check() error {
 	o := DefaultOptions()
 	o.Growth, o.SeasonalityMode, o.Scaling = w.Growth, w.SeasonalityMode, w.Scaling
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	switch {

@@ -21,7 +21,7 @@ const FallbackWindow = 28 * 24 * time.Hour
 // input with mismatched lengths or without a single non-zero date, since
 // no model can describe those.
 func FitWithFallback(ds []time.Time, y []float64, opts Options) (*Model, string, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, "", err
 	}
 	m, fitErr := Fit(ds, y, opts)

@@ -45,7 +45,7 @@ type Model struct {
 // non-finite values, zero dates and a history on a single date; every such
 // error wraps ErrInvalidInput and names the offending index and date.
 func Fit(ds []time.Time, y []float64, opts Options) (*Model, error) {
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	h, err := prepare(ds, y, opts.Scaling)

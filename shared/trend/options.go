@@ -101,8 +101,8 @@ var ErrInvalidOptions = errors.New("trend: invalid options")
 
 func positiveFinite(v float64) bool { return v > 0 && !math.IsInf(v, 1) }
 
-// validate checks every field and names the first bad one.
-func (o Options) validate() error {
+// Validate checks every field and names the first bad one.
+func (o Options) Validate() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidOptions, fmt.Sprintf(format, args...))
 	}

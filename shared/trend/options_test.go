@@ -15,7 +15,7 @@ func TestDefaultOptionsAreProphets(t *testing.T) {
 		o.Yearly.Enable != SwitchAuto || o.Weekly.Enable != SwitchAuto || o.Daily.Enable != SwitchAuto {
 		t.Fatalf("defaults differ from Prophet's: %+v", o)
 	}
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -48,7 +48,7 @@ func TestOptionsValidate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			o := DefaultOptions()
 			c.change(&o)
-			err := o.validate()
+			err := o.Validate()
 			if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want an ErrInvalidOptions naming %q", err, c.want)
 			}

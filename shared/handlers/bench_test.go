@@ -1,0 +1,69 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/stockcast/stockcast/shared/datagen"
+	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+var (
+	generatedOnce sync.Map // Config -> []byte
+)
+
+// generated returns a datagen dataset, generated once per process.
+func generated(b *testing.B, cfg datagen.Config) []byte {
+	b.Helper()
+	if data, ok := generatedOnce.Load(cfg); ok {
+		return data.([]byte)
+	}
+	var buf bytes.Buffer
+	if err := datagen.Write(context.Background(), &buf, cfg); err != nil {
+		b.Fatal(err)
+	}
+	generatedOnce.Store(cfg, buf.Bytes())
+	return buf.Bytes()
+}
+
+// BenchmarkRefit fits every standard series (total, products, categories, regions) of a
+// generated dataset on all cores, as the refit Lambda does.
+func BenchmarkRefit(b *testing.B) {
+	for _, size := range []struct {
+		name    string
+		cfg     datagen.Config
+		workers int
+	}{
+		// The baseline: the same refit on one worker.
+		{"24products_830days_1worker", datagen.Config{Products: 24, Days: 830, Seed: 1}, 1},
+		{"24products_830days", datagen.Config{Products: 24, Days: 830, Seed: 1}, 0},
+		{"1000products_1000days", datagen.Config{Products: 1000, Days: 1000, Seed: 1}, 0},
+	} {
+		b.Run(size.name, func(b *testing.B) {
+			data := generated(b, size.cfg)
+			s := store.NewMemory("bench")
+			obj, err := s.Put(context.Background(), pipeline.DatasetKey, bytes.NewReader(data), store.PutOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := handlers.NewRefit(s, slog.New(slog.DiscardHandler))
+			h.Workers = size.workers
+			in := pipeline.TaskInput{Bucket: "bench", DatasetKey: pipeline.DatasetKey, DatasetETag: obj.ETag, JobID: "bench"}
+			var series int
+			for b.Loop() {
+				out, err := h.Handle(context.Background(), in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				series = out.Series
+			}
+			b.ReportMetric(float64(series), "series")
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(series), "ms/series")
+		})
+	}
+}
