@@ -1,0 +1,397 @@
+package forecast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/trend"
+)
+
+// Config tunes an engine. Start from DefaultConfig.
+type Config struct {
+	// TrendWeight and LSTMWeight are the blend's weights: non-negative,
+	// summing to 1.
+	TrendWeight, LSTMWeight float64
+	// TrendOptions are the options of the trend models an engine fits itself
+	// (ad-hoc series, standard series missing from the refit's set, and
+	// offline evaluation). They should be the refit's options.
+	TrendOptions trend.Options
+	// MaxCachedSeries bounds how many series' histories and trend models an
+	// engine keeps; past it a new series evicts an arbitrary one.
+	MaxCachedSeries int
+}
+
+// DefaultConfig is the prototype's 0.6 trend + 0.4 LSTM blend, Prophet's
+// default trend options (those of the refit), and room for 4096 series.
+func DefaultConfig() Config {
+	return Config{TrendWeight: 0.6, LSTMWeight: 0.4, TrendOptions: trend.DefaultOptions(), MaxCachedSeries: 4096}
+}
+
+func (c Config) validate() error {
+	ok := func(w float64) bool { return w >= 0 && !math.IsInf(w, 0) }
+	switch {
+	case !ok(c.TrendWeight) || !ok(c.LSTMWeight) || math.Abs(c.TrendWeight+c.LSTMWeight-1) > 1e-9:
+		return fmt.Errorf("forecast config: blend weights %v and %v must be non-negative and sum to 1", c.TrendWeight, c.LSTMWeight)
+	case c.MaxCachedSeries < 1:
+		return fmt.Errorf("forecast config: MaxCachedSeries %d must be at least 1", c.MaxCachedSeries)
+	}
+	return nil
+}
+
+// Metadata identifies the model version an engine serves.
+type Metadata struct {
+	// Version is the model version (the manifest's).
+	Version string
+	// TrainedThrough is the last date of the training data; zero means the
+	// table's last date.
+	TrainedThrough time.Time
+}
+
+// Engine serves forecasts from one model version: the dataset table, the
+// refit's trend models, the LSTM and their metadata. It is immutable apart
+// from its cache of series, and safe for concurrent use. The engine is the
+// per-version cache: a new model version gets a new engine, whose cache
+// starts empty.
+type Engine struct {
+	table  *series.Table
+	trends *trend.Set
+	net    *lstm.Model
+	meta   Metadata
+	cfg    Config
+	cache  *historyCache
+}
+
+// NewEngine bundles one model version. trends (the refit's set) and net (the
+// LSTM) may be nil: without a set every trend model is fitted on demand;
+// without an LSTM every forecast is the trend model's, and says so.
+func NewEngine(table *series.Table, trends *trend.Set, net *lstm.Model, meta Metadata, cfg Config) (*Engine, error) {
+	if table == nil {
+		return nil, errors.New("forecast engine: no dataset table")
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if meta.TrainedThrough.IsZero() {
+		meta.TrainedThrough, _ = table.LastDate()
+	}
+	meta.TrainedThrough = lstm.Day(meta.TrainedThrough)
+	return &Engine{table: table, trends: trends, net: net, meta: meta, cfg: cfg, cache: newHistoryCache(cfg.MaxCachedSeries)}, nil
+}
+
+// Info describes the engine's model version.
+func (e *Engine) Info() Info {
+	info := Info{Version: e.meta.Version, TrainedThrough: Date{e.meta.TrainedThrough},
+		DatasetRows: e.table.Rows(), LSTM: e.net != nil}
+	if e.trends != nil {
+		info.TrendModels = len(e.trends.Models)
+	}
+	return info
+}
+
+// Stats counts the engine's cache activity.
+type Stats struct {
+	// Series is the number of series cached (or being prepared).
+	Series int `json:"series"`
+	// Builds is the number of series prepared: aggregated from the table and,
+	// unless precomputed, their trend model fitted.
+	Builds int64 `json:"builds"`
+	// Hits is the number of requests served by a cached (or in-flight) series.
+	Hits int64 `json:"hits"`
+}
+
+// Stats returns the cache counters.
+func (e *Engine) Stats() Stats {
+	return Stats{Series: e.cache.len(), Builds: e.cache.builds.Load(), Hits: e.cache.hits.Load()}
+}
+
+// Note codes (Response.Notes).
+const (
+	NoteNoLSTM          = "lstm_unavailable"   // no LSTM loaded: the trend model alone
+	NoteShortHistory    = "short_history"      // history shorter than the LSTM window: the trend model alone
+	NoteLSTMUnseen      = "lstm_unseen_series" // the LSTM scaled the series by its own history's range
+	NoteTrendFallback   = "trend_fallback"     // the trend model is a flat fallback
+	NoteNoIntervals     = "no_intervals"       // the trend model has no intervals
+	NoteSeriesEndsEarly = "series_ends_early"  // the series' last row is before the dataset's last date
+	NoteNegativeDemand  = "negative_demand"    // the lead-time forecast was negative, floored at 0
+	NoteLSTMSawHoldout  = "lstm_saw_holdout"   // evaluation: the LSTM was trained on the held-out days
+)
+
+// Forecast answers a request from the engine's model version. A request
+// that fails Validate gives its *RequestError; a filter matching no row
+// gives an error wrapping series.ErrNoMatch.
+func (e *Engine) Forecast(ctx context.Context, r Request) (*Response, error) {
+	_, resp, err := e.answer(ctx, r)
+	return resp, err
+}
+
+// answer is Forecast, also returning the series' history.
+func (e *Engine) answer(ctx context.Context, r Request) (*history, *Response, error) {
+	h, err := e.history(ctx, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := e.forecast(r, h, max(r.Days, r.LeadTimeDays))
+	if err != nil {
+		return nil, nil, err
+	}
+	resp := e.response(r, h, f)
+	if last, ok := e.table.LastDate(); ok && h.last.Before(last) {
+		resp.Notes = append(resp.Notes, Message{NoteSeriesEndsEarly, fmt.Sprintf(
+			"The series' last row is on %s, before the dataset's last date %s; its forecast starts on %s.",
+			day(h.last), day(last), day(h.end.AddDate(0, 0, 1)))})
+	}
+	return h, resp, nil
+}
+
+// MaxHoldout bounds Evaluate's holdout.
+const MaxHoldout = 3650
+
+// Evaluate is offline evaluation: it drops the last holdout days of the
+// request's series, fits a trend model to the shortened history (the LSTM
+// reads it too), forecasts from the day after the cut, and answers exactly
+// as Forecast would, plus the accuracy of the forecast over the holdout
+// days. The forecast covers max(days, lead time, holdout) days internally;
+// Days shows the request's days.
+func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Response, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if holdout < 1 || holdout > MaxHoldout {
+		return nil, &RequestError{Problems: []Problem{{"holdout", fmt.Sprintf("must be an integer from 1 to %d, got %d", MaxHoldout, holdout)}}}
+	}
+	s, err := e.table.Filtered(r.Filter())
+	if err != nil {
+		return nil, err
+	}
+	last := s.Dates[len(s.Dates)-1]
+	cut := last.AddDate(0, 0, -holdout)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("evaluate %s: %w", s.Key, err)
+	}
+	h, err := e.prepare(s, cut)
+	if err != nil {
+		return nil, err
+	}
+	f, err := e.forecast(r, h, max(r.Days, r.LeadTimeDays, holdout))
+	if err != nil {
+		return nil, err
+	}
+	resp := e.response(r, h, f)
+	actual := make([]float64, holdout)
+	for i, d := range s.Dates {
+		if d.After(cut) {
+			actual[daysBetween(cut, d)-1] += s.Values[i]
+		}
+	}
+	resp.Accuracy = accuracy(actual, f.forecast[:holdout], cut.AddDate(0, 0, 1))
+	if f.lstm != nil && e.net.LastDate().After(cut) {
+		resp.Notes = append(resp.Notes, Message{NoteLSTMSawHoldout, fmt.Sprintf(
+			"The LSTM was trained through %s, after the holdout cut %s: its part of the accuracy is optimistic.",
+			day(e.net.LastDate()), day(cut))})
+	}
+	return resp, nil
+}
+
+// history is what an engine keeps of a series: its daily values up to the
+// day forecasts start after, and its trend model.
+type history struct {
+	key         string
+	points      int       // dates with a row, up to end
+	first, last time.Time // first and last date with a row, up to end
+	end         time.Time // forecasts start the day after
+	daily       []float64 // the zero-filled daily values from first to end
+	trend       *trend.Model
+	trendSource string // TrendPrecomputed or TrendFittedOnDemand
+	fallback    string // why the trend model is a fallback, or ""
+}
+
+// history returns the cached history of the request's series, preparing it
+// on first use.
+func (e *Engine) history(ctx context.Context, r Request) (*history, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("forecast: %w", err)
+	}
+	return e.cache.get(ctx, r.SeriesKey(), func() (*history, error) {
+		s, err := e.table.Filtered(r.Filter())
+		if err != nil {
+			return nil, err
+		}
+		return e.prepare(s, s.Dates[len(s.Dates)-1])
+	})
+}
+
+// prepare builds the history of s up to end. Without a cut (end is the
+// series' last date) a standard series takes the refit's trend model;
+// otherwise the trend model is fitted on the history up to end.
+func (e *Engine) prepare(s series.Series, end time.Time) (*history, error) {
+	n := sort.Search(len(s.Dates), func(i int) bool { return s.Dates[i].After(end) })
+	if n == 0 {
+		return nil, fmt.Errorf("series %s: no history on or before %s", s.Key, day(end))
+	}
+	dates, values := s.Dates[:n], s.Values[:n]
+	daily, err := lstm.Daily(s.Key, dates, values)
+	if err != nil {
+		return nil, fmt.Errorf("series %s: %w", s.Key, err)
+	}
+	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values}
+	if pad := daysBetween(h.last, end); pad > 0 {
+		h.daily = append(h.daily, make([]float64, pad)...)
+	}
+	cut := n < len(s.Dates)
+	if m, ok := e.precomputed(s.Key); ok && !cut {
+		h.trend, h.trendSource, h.fallback = m, TrendPrecomputed, e.trends.Fallbacks[s.Key]
+		return h, nil
+	}
+	m, reason, err := trend.FitWithFallback(dates, values, e.cfg.TrendOptions)
+	if err != nil {
+		return nil, fmt.Errorf("fit trend model of %s: %w", s.Key, err)
+	}
+	h.trend, h.trendSource, h.fallback = m, TrendFittedOnDemand, reason
+	return h, nil
+}
+
+func (e *Engine) precomputed(key string) (*trend.Model, bool) {
+	if e.trends == nil {
+		return nil, false
+	}
+	m, ok := e.trends.Models[key]
+	return m, ok && m != nil
+}
+
+// prediction is the unrounded forecast of one request over its horizon.
+type prediction struct {
+	dates               []time.Time
+	trend, lower, upper []float64 // the trend model's yhat and interval (bounds nil without intervals)
+	lstm                []float64 // nil when the LSTM is not used
+	forecast            []float64 // the served forecast
+	weights             Weights
+	notes               []Message
+	intervalWidth       *float64
+}
+
+// forecast predicts the horizon days after h.end.
+func (e *Engine) forecast(r Request, h *history, horizon int) (*prediction, error) {
+	p := &prediction{dates: make([]time.Time, horizon), weights: Weights{Trend: 1}}
+	for i := range p.dates {
+		p.dates[i] = h.end.AddDate(0, 0, i+1)
+	}
+	tf, err := h.trend.Predict(p.dates)
+	if err != nil {
+		return nil, fmt.Errorf("predict trend of %s: %w", h.key, err)
+	}
+	p.trend, p.lower, p.upper = tf.Yhat, tf.Lower, tf.Upper
+	if u := h.trend.Uncertainty(); tf.Lower != nil {
+		w := u.IntervalWidth
+		p.intervalWidth = &w
+	} else {
+		p.notes = append(p.notes, Message{NoteNoIntervals, "The trend model has no uncertainty samples: lower and upper equal the forecast."})
+	}
+	if h.fallback != "" {
+		p.notes = append(p.notes, Message{NoteTrendFallback, "The trend model is a flat fallback (the mean of the last 28 days): " + h.fallback})
+	}
+	if r.Model != ModelTrend {
+		if err := e.addLSTM(r, h, p); err != nil {
+			return nil, err
+		}
+	}
+	p.forecast = slices.Clone(p.trend)
+	if p.lstm != nil {
+		for i := range p.forecast {
+			p.forecast[i] = p.weights.Trend*p.trend[i] + p.weights.LSTM*p.lstm[i]
+		}
+	}
+	return p, nil
+}
+
+// addLSTM adds the LSTM's forecast and the weights of the request's model,
+// or notes why the trend model serves alone.
+func (e *Engine) addLSTM(r Request, h *history, p *prediction) error {
+	switch {
+	case e.net == nil:
+		p.notes = append(p.notes, Message{NoteNoLSTM, "No LSTM model is loaded: the trend model serves alone."})
+		return nil
+	case len(h.daily) < e.net.Config().Window:
+		p.notes = append(p.notes, Message{NoteShortHistory, fmt.Sprintf(
+			"The series has %d days of history, fewer than the LSTM's window of %d: the trend model serves alone.",
+			len(h.daily), e.net.Config().Window)})
+		return nil
+	}
+	out, err := e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Horizon: len(p.dates)})
+	if err != nil {
+		return fmt.Errorf("lstm forecast of %s: %w", h.key, err)
+	}
+	if _, seen := e.net.Scaler(h.key); !seen {
+		p.notes = append(p.notes, Message{NoteLSTMUnseen, fmt.Sprintf(
+			"The LSTM was not trained on this series: it is scaled by its own history's range [%s, %s].",
+			num(slices.Min(h.daily)), num(slices.Max(h.daily)))})
+	}
+	p.lstm = out
+	if r.Model == ModelLSTM {
+		p.weights = Weights{Trend: 0, LSTM: 1}
+	} else {
+		p.weights = Weights{Trend: e.cfg.TrendWeight, LSTM: e.cfg.LSTMWeight}
+	}
+	return nil
+}
+
+// response rounds a prediction into the API's answer.
+func (e *Engine) response(r Request, h *history, p *prediction) *Response {
+	resp := &Response{
+		ModelVersion:   e.meta.Version,
+		TrainedThrough: Date{e.meta.TrainedThrough},
+		Model:          r.Model,
+		Weights:        p.weights,
+		IntervalWidth:  p.intervalWidth,
+		Series: SeriesInfo{
+			Key: h.key, Standard: r.Standard(), Filter: filterOf(r),
+			HistoryPoints: h.points, FirstDate: Date{h.first}, LastDate: Date{h.last},
+			TrendModel: h.trendSource, TrendFit: h.trend.FitInfo().Method,
+		},
+		Days:     make([]Day, r.Days),
+		Warnings: []Message{},
+		Notes:    append([]Message{}, p.notes...),
+	}
+	for i := range resp.Days {
+		lower, upper := p.forecast[i], p.forecast[i]
+		if p.lower != nil {
+			lower -= p.trend[i] - p.lower[i]
+			upper += p.upper[i] - p.trend[i]
+		}
+		d := Day{Date: Date{p.dates[i]}, Forecast: roundTo(p.forecast[i], 2),
+			Lower: roundTo(lower, 2), Upper: roundTo(upper, 2), Trend: roundTo(p.trend[i], 2)}
+		if p.lstm != nil {
+			v := roundTo(p.lstm[i], 2)
+			d.LSTM = &v
+		}
+		resp.Days[i] = d
+	}
+	policy, negative := newPolicy(p.forecast[:r.LeadTimeDays], h.trend.NoiseSigma(), r)
+	resp.Policy = policy.round()
+	resp.Warnings = append(resp.Warnings, policy.warnings()...)
+	if negative {
+		resp.Notes = append(resp.Notes, Message{NoteNegativeDemand,
+			"The forecast's mean over the lead time is negative; the policy takes the demand as 0."})
+	}
+	return resp
+}
+
+func filterOf(r Request) Filter {
+	return Filter{ProductID: r.ProductID, Category: r.Category, Region: r.Region,
+		MinRating: r.MinRating, MaxPrice: r.MaxPrice, MinDiscount: r.MinDiscount}
+}
+
+// daysBetween is the number of calendar days from a to b (dates at 00:00 UTC).
+func daysBetween(a, b time.Time) int { return int(math.Round(b.Sub(a).Hours() / 24)) }
+
+// day formats a date as YYYY-MM-DD.
+func day(t time.Time) string { return t.Format(time.DateOnly) }
