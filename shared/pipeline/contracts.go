@@ -118,3 +118,14 @@ type DatasetChanged struct {
 func (e *DatasetChanged) Error() string {
 	return fmt.Sprintf("dataset %s changed: task was given ETag %s, the bucket now has %s", e.Key, e.Want, e.Got)
 }
+
+// CheckpointChanged reports that another run wrote the LSTM checkpoint while this one trained;
+// the state machine retries the fine-tune task by this type's name, which continues from the
+// newer checkpoint.
+type CheckpointChanged struct {
+	Key, Want string
+}
+
+func (e *CheckpointChanged) Error() string {
+	return fmt.Sprintf("checkpoint %s changed while training (it was %s when read); fine-tune again from the new one", e.Key, e.Want)
+}
