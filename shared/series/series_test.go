@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -84,36 +85,50 @@ func naiveSeries(rows []naiveRow, key string, match func(naiveRow) bool) (Series
 	return s, true
 }
 
+// naiveStandard sums sales per (series key, date) in maps in one pass, then
+// orders the keys as Standard documents.
 func naiveStandard(rows []naiveRow) []Series {
-	var out []Series
-	if s, ok := naiveSeries(rows, Total, func(naiveRow) bool { return true }); ok {
+	sums := map[string]map[string]float64{}
+	add := func(key, date string, v float64) {
+		if sums[key] == nil {
+			sums[key] = map[string]float64{}
+		}
+		sums[key][date] += v
+	}
+	groups := map[string][]string{}
+	for _, r := range rows {
+		add(Total, r.date, r.sales)
+		for _, g := range []struct{ kind, name, key string }{
+			{"product", r.product, ProductKey(r.product)},
+			{"category", r.category, CategoryKey(r.category)},
+			{"region", r.region, RegionKey(r.region)},
+		} {
+			if g.name == "" {
+				continue
+			}
+			if sums[g.key] == nil {
+				groups[g.kind] = append(groups[g.kind], g.key)
+			}
+			add(g.key, r.date, r.sales)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	keys := []string{Total}
+	for _, kind := range []string{"product", "category", "region"} {
+		slices.Sort(groups[kind])
+		keys = append(keys, groups[kind]...)
+	}
+	out := make([]Series, 0, len(keys))
+	for _, key := range keys {
+		s := Series{Key: key}
+		for _, d := range slices.Sorted(maps.Keys(sums[key])) {
+			tm, _ := time.Parse(time.DateOnly, d)
+			s.Dates = append(s.Dates, tm)
+			s.Values = append(s.Values, sums[key][d])
+		}
 		out = append(out, s)
-	}
-	groups := []struct {
-		key   func(string) string
-		field func(naiveRow) string
-	}{
-		{ProductKey, func(r naiveRow) string { return r.product }},
-		{CategoryKey, func(r naiveRow) string { return r.category }},
-		{RegionKey, func(r naiveRow) string { return r.region }},
-	}
-	for _, g := range groups {
-		names := map[string]bool{}
-		for _, r := range rows {
-			if v := g.field(r); v != "" {
-				names[v] = true
-			}
-		}
-		for _, name := range slices.Sorted(func(yield func(string) bool) {
-			for n := range names {
-				if !yield(n) {
-					return
-				}
-			}
-		}) {
-			s, _ := naiveSeries(rows, g.key(name), func(r naiveRow) bool { return g.field(r) == name })
-			out = append(out, s)
-		}
 	}
 	return out
 }
