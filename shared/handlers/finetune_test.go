@@ -61,7 +61,7 @@ func TestFineTuneTrainsFromScratchThenContinues(t *testing.T) {
 	merged := append(testdata(t, "small_dataset.csv"), bytes.SplitN(testdata(t, "uploads/ok_next_days.csv"), []byte("\n"), 2)[1]...)
 	dataset = e.put(pipeline.DatasetKey, merged)
 	in := refitInput("job-2", dataset.ETag)
-	in.NewFrom, in.NewTo = "2024-03-01", "2024-03-07"
+	in.NewFrom, in.NewTo = "2024-03-01", "2024-03-02"
 	second, err := h.Handle(ctx, in)
 	if err != nil {
 		t.Fatal(err)

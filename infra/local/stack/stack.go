@@ -21,6 +21,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/stockcast/stockcast/infra/local/rie"
+	"github.com/stockcast/stockcast/infra/local/sfn"
+	"github.com/stockcast/stockcast/infra/statemachine"
 	"github.com/stockcast/stockcast/shared/fakes3"
 	"github.com/stockcast/stockcast/shared/handlers"
 	"github.com/stockcast/stockcast/shared/pipeline"
@@ -44,6 +46,17 @@ type Config struct {
 	BuildDir string
 	// Logger receives the stack's and the in-process functions' logs.
 	Logger *slog.Logger
+	// Tune adjusts the in-process handlers after they are built (tests use it for small
+	// networks); nil leaves the functions' defaults.
+	Tune func(*Handlers)
+}
+
+// Handlers are the in-process functions.
+type Handlers struct {
+	Merge    *handlers.Merge
+	Refit    *handlers.Refit
+	FineTune *handlers.FineTune
+	Publish  *handlers.Publish
 }
 
 // Stack is a running local stack.
@@ -51,6 +64,8 @@ type Stack struct {
 	cfg       Config
 	log       *slog.Logger
 	s3        *fakes3.Server
+	states    *sfn.Service
+	machine   string
 	listener  net.Listener
 	server    *http.Server
 	functions Functions
@@ -64,6 +79,18 @@ type Stack struct {
 
 // Endpoint is the URL AWS clients use for the stack.
 func (s *Stack) Endpoint() string { return "http://" + s.listener.Addr().String() }
+
+// StateMachineARN is the training state machine's ARN.
+func (s *Stack) StateMachineARN() string { return s.machine }
+
+// StepFunctions is the stack's Step Functions service.
+func (s *Stack) StepFunctions() *sfn.Service { return s.states }
+
+// functionARN is the ARN the local stack gives a function.
+func functionARN(name string) string { return "arn:aws:lambda:us-east-1:000000000000:function:" + name }
+
+// functionNames are the stack's functions, by their names in the state machine's substitutions.
+var functionNames = map[string]string{"RefitFunctionArn": "refit", "FineTuneFunctionArn": "finetune", "PublishFunctionArn": "publish"}
 
 // Start starts the stack and returns once it accepts requests.
 func Start(ctx context.Context, cfg Config) (*Stack, error) {
@@ -93,7 +120,17 @@ func (s *Stack) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.server = &http.Server{Handler: s.s3, ReadHeaderTimeout: 10 * time.Second}
+	if err := s.startStepFunctions(); err != nil {
+		return errors.Join(err, s.listener.Close())
+	}
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sfn.IsRequest(r) {
+			s.states.ServeHTTP(w, r)
+			return
+		}
+		s.s3.ServeHTTP(w, r)
+	})
+	s.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.server.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("AWS endpoint stopped", "error", err)
@@ -113,30 +150,97 @@ func (s *Stack) start(ctx context.Context) error {
 	return s.seed(ctx)
 }
 
+// startStepFunctions starts the Step Functions service with the training state machine, whose
+// tasks invoke the stack's functions.
+func (s *Stack) startStepFunctions() error {
+	var err error
+	s.states, err = sfn.New(sfn.Options{
+		Dir:     filepath.Join(s.cfg.StateDir, "stepfunctions"),
+		Invoker: invoker{s},
+		Logger:  s.log.With("service", "stepfunctions"),
+	})
+	if err != nil {
+		return fmt.Errorf("start Step Functions: %w", err)
+	}
+	s.closers = append(s.closers, s.states.Close)
+	arns := map[string]string{}
+	for variable, name := range functionNames {
+		arns[variable] = functionARN(name)
+	}
+	definition, err := sfn.Substitute(statemachine.Training, arns)
+	if err != nil {
+		return fmt.Errorf("training state machine: %w", err)
+	}
+	s.machine, err = s.states.RegisterStateMachine("TrainingStateMachine", definition)
+	if err != nil {
+		return fmt.Errorf("training state machine: %w", err)
+	}
+	return nil
+}
+
+// invoker lets Step Functions' tasks invoke the stack's functions.
+type invoker struct{ s *Stack }
+
+func (i invoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
+	out, err := i.s.functions.Invoke(ctx, function, payload)
+	var fnErr *FunctionError
+	if errors.As(err, &fnErr) {
+		return nil, &sfn.FunctionError{Type: fnErr.Type, Message: fnErr.Message}
+	}
+	return out, err
+}
+
 // startFunctions runs the handlers in process, or their binaries under the emulator.
 func (s *Stack) startFunctions(ctx context.Context) error {
 	if s.cfg.Emulator == "" {
-		merge := handlers.NewMerge(s.store, pipeline.NotWired{Logger: s.log}, s.log.With("function", "merge"))
-		s.functions = &inProcess{handlers: map[string]lambda.Handler{"merge": lambda.NewHandler(merge.Handle)}}
+		aws := platform.LocalAWSConfig(s.Endpoint())
+		logger := func(name string) *slog.Logger { return s.log.With("function", name) }
+		starter := &pipeline.StepFunctions{Client: platform.NewStepFunctionsClient(aws), StateMachineARN: s.machine, Logger: logger("merge")}
+		h := Handlers{
+			Merge:    handlers.NewMerge(s.store, starter, logger("merge")),
+			Refit:    handlers.NewRefit(s.store, logger("refit")),
+			FineTune: handlers.NewFineTune(s.store, logger("finetune")),
+			Publish:  handlers.NewPublish(s.store, logger("publish")),
+		}
+		if s.cfg.Tune != nil {
+			s.cfg.Tune(&h)
+		}
+		s.functions = &inProcess{handlers: map[string]lambda.Handler{
+			"merge":    lambda.NewHandler(h.Merge.Handle),
+			"refit":    lambda.NewHandler(h.Refit.Handle),
+			"finetune": lambda.NewHandler(h.FineTune.Handle),
+			"publish":  lambda.NewHandler(h.Publish.Handle),
+		}}
 		return nil
 	}
 	env := map[string]string{
 		"DATA_BUCKET":           s.cfg.Bucket,
+		"STATE_MACHINE_ARN":     s.machine,
 		"AWS_ENDPOINT_URL":      s.Endpoint(),
 		"AWS_ACCESS_KEY_ID":     "test",
 		"AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_REGION":            "us-east-1",
 		"AWS_XRAY_SDK_DISABLED": "true",
 	}
-	emulated, err := startEmulated(ctx, s.cfg.Emulator, map[string]rie.Function{
-		"merge": {Name: "merge", Bootstrap: filepath.Join(s.cfg.BuildDir, "merge", "bootstrap"), Env: env, Output: os.Stderr},
-	})
+	functions := map[string]rie.Function{}
+	for _, name := range []string{"merge", "refit", "finetune", "publish"} {
+		functions[name] = rie.Function{
+			Name: name, Bootstrap: filepath.Join(s.cfg.BuildDir, name, "bootstrap"), Env: env, Output: os.Stderr,
+			Timeout: functionTimeouts[name],
+		}
+	}
+	emulated, err := startEmulated(ctx, s.cfg.Emulator, functions)
 	if err != nil {
 		return err
 	}
 	s.functions = emulated
 	s.closers = append(s.closers, emulated.Close)
 	return nil
+}
+
+// functionTimeouts are the functions' timeouts in template.yaml.
+var functionTimeouts = map[string]time.Duration{
+	"merge": 300 * time.Second, "refit": 600 * time.Second, "finetune": 900 * time.Second, "publish": 60 * time.Second,
 }
 
 // notify takes S3's object-created notifications, filtered as the template's S3 event is

@@ -1,0 +1,124 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/stockcast/stockcast/infra/local/stack"
+	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// small keeps the in-process LSTM small so the pipeline runs in seconds.
+func small(h *stack.Handlers) {
+	h.FineTune.Config.Layers = []int{8, 8}
+	h.FineTune.Policy = lstm.Policy{FullEpochs: 3, FineTuneEpochs: 2}
+}
+
+func start(t *testing.T, dir string) *stack.Stack {
+	t.Helper()
+	s, err := stack.Start(context.Background(), stack.Config{
+		Addr: "127.0.0.1:0", StateDir: dir, Bucket: "stockcast-local", Seed: "../../../testdata/small_dataset.csv",
+		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Tune: small,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// waitForExecutions waits until n executions exist and none is running.
+func waitForExecutions(t *testing.T, client *awssfn.Client, machine string, n int) []types.ExecutionListItem {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		out, err := client.ListExecutions(context.Background(), &awssfn.ListExecutionsInput{StateMachineArn: aws.String(machine)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := 0
+		for _, e := range out.Executions {
+			if e.Status == types.ExecutionStatusRunning {
+				running++
+			}
+		}
+		if len(out.Executions) >= n && running == 0 {
+			return out.Executions
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 2 minutes: %d executions, %d running; want %d finished", len(out.Executions), running, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestUploadTrainsAndPublishesThroughTheStack(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir)
+	aws3 := platform.LocalAWSConfig(s.Endpoint())
+	client := platform.NewStepFunctionsClient(aws3)
+	objects := store.NewS3(platform.NewS3Client(aws3), "stockcast-local")
+	ctx := context.Background()
+
+	// First start: the sample is uploaded, merged, trained and published.
+	executions := waitForExecutions(t, client, s.StateMachineARN(), 1)
+	if executions[0].Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("seed execution %s", executions[0].Status)
+	}
+	first, _, err := pipeline.ReadManifest(ctx, objects)
+	if err != nil {
+		t.Fatalf("no model after the first run: %v", err)
+	}
+
+	// A user's upload trains a new version.
+	upload, err := os.ReadFile("../../../testdata/uploads/ok_next_days.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := platform.NewS3Client(aws3).PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String("stockcast-local"), Key: aws.String("uploads/next days.csv"), Body: bytes.NewReader(upload),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	executions = waitForExecutions(t, client, s.StateMachineARN(), 2)
+	for _, e := range executions {
+		if e.Status != types.ExecutionStatusSucceeded {
+			t.Errorf("execution %s: %s", aws.ToString(e.Name), e.Status)
+		}
+	}
+	second, _, err := pipeline.ReadManifest(ctx, objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Version == first.Version || second.Previous != first.Version || second.Metrics.Mode != pipeline.ModeFineTune {
+		t.Errorf("second manifest %+v after %s", second, first.Version)
+	}
+	if second.Dataset.LastDate != "2024-03-02" {
+		t.Errorf("second model trained through %s", second.Dataset.LastDate)
+	}
+	job, err := pipeline.NewJobs(objects).Get(ctx, second.JobID)
+	if err != nil || job.Status != pipeline.StatusSucceeded || job.Refit.Status != pipeline.StatusSucceeded || job.FineTune.Status != pipeline.StatusSucceeded {
+		t.Errorf("job %+v (%v)", job, err)
+	}
+
+	// A restart keeps everything and starts nothing new.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = start(t, dir)
+	defer s.Close()
+	client = platform.NewStepFunctionsClient(platform.LocalAWSConfig(s.Endpoint()))
+	if got := waitForExecutions(t, client, s.StateMachineARN(), 2); len(got) != 2 {
+		t.Errorf("%d executions after a restart, want the same 2", len(got))
+	}
+}
