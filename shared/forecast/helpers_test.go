@@ -23,8 +23,8 @@ var fixtureConfig = datagen.Config{Products: 6, Days: 120, Seed: 7}
 var fixtureEnd = time.Date(2022, 4, 30, 0, 0, 0, 0, time.UTC)
 
 // fixtureCSV is the generated dataset plus two hand-written products:
-// PSHORT sells on the last 5 days only (shorter than the LSTM window), and
-// PGONE stops selling 10 days before the end.
+// PSHORT sells on the last 5 days only (shorter than the LSTM window) at
+// prices 10 to 14, and PGONE stops selling 10 days before the end.
 var fixtureCSV = sync.OnceValue(func() string {
 	var b strings.Builder
 	if err := datagen.Write(context.Background(), &b, fixtureConfig); err != nil {
@@ -32,7 +32,7 @@ var fixtureCSV = sync.OnceValue(func() string {
 	}
 	for i := range 5 {
 		d := fixtureEnd.AddDate(0, 0, i-4)
-		fmt.Fprintf(&b, "%s,PSHORT,%d,Toys,North,10,0,4\n", day(d), 3+i)
+		fmt.Fprintf(&b, "%s,PSHORT,%d,Toys,North,%d,0,4\n", day(d), 3+i, 10+i)
 	}
 	for i := range 40 {
 		d := fixtureEnd.AddDate(0, 0, i-49)

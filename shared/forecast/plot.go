@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"math"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -88,6 +89,10 @@ func (e *Engine) Plot(ctx context.Context, r Request) ([]byte, error) {
 		p.Add(line)
 		p.Legend.Add(l.label, line)
 	}
+
+	// Show zero, and leave room above the highest line (often the reorder point).
+	p.Y.Min = math.Min(p.Y.Min, 0)
+	p.Y.Max += 0.05 * (p.Y.Max - p.Y.Min)
 
 	c := vgimg.NewWith(vgimg.UseWH(pixels(PlotWidth), pixels(PlotHeight)), vgimg.UseDPI(PlotDPI))
 	p.Draw(draw.New(c))
