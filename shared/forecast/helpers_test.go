@@ -1,7 +1,7 @@
 package forecast
 
 import (
-		"context"
+	"context"
 	"fmt"
 	"math"
 	"strings"
