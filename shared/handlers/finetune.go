@@ -96,7 +96,7 @@ func (h *FineTune) train(ctx context.Context, in pipeline.TaskInput, log *slog.L
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
-	data, err := trainingSeries(table)
+	data, err := LSTMSeries(table)
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
@@ -138,8 +138,9 @@ func (h *FineTune) train(ctx context.Context, in pipeline.TaskInput, log *slog.L
 	return out, err
 }
 
-// trainingSeries is what the global LSTM learns from: every standard series, zero-filled daily.
-func trainingSeries(table *series.Table) ([]lstm.Series, error) {
+// LSTMSeries is what the global LSTM learns from: every standard series of the dataset (the
+// total, each product, category and region), zero-filled daily.
+func LSTMSeries(table *series.Table) ([]lstm.Series, error) {
 	standard := table.Standard()
 	out := make([]lstm.Series, 0, len(standard))
 	for _, s := range standard {
