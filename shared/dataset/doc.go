@@ -22,7 +22,9 @@
 //  5. the rest are new columns, appended in the order they appear.
 //
 // Two upload columns landing in the same dataset column, a column without a
-// name and a duplicated name are errors.
+// name and a duplicated name are errors. The first upload into a dataset that
+// does not exist yet gives the dataset its columns in the upload's order,
+// with required and known optional columns under their canonical names.
 //
 // A data row is invalid when its field count differs from the header's, its
 // date is not an ISO date (YYYY-MM-DD, or an ISO date-time — T or space
