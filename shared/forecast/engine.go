@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/stockcast/stockcast/shared/lstm"
@@ -210,6 +211,43 @@ type history struct {
 	trend       *trend.Model
 	trendSource string // TrendPrecomputed or TrendFittedOnDemand
 	fallback    string // why the trend model is a fallback, or ""
+	// The models' predictions over the days after end depend only on the
+	// horizon: they are kept for a few horizons.
+	trendMemo memo[*trend.Forecast]
+	lstmMemo  memo[[]float64]
+}
+
+// memoHorizons bounds the horizons memoised per series.
+const memoHorizons = 8
+
+// memo keeps the results of a pure function of the horizon, for at most
+// memoHorizons horizons. Concurrent first calls may each compute; the
+// results are equal. Results are shared: callers must not modify them.
+type memo[T any] struct {
+	mu sync.Mutex
+	m  map[int]T
+}
+
+func (m *memo[T]) get(horizon int, compute func() (T, error)) (T, error) {
+	m.mu.Lock()
+	v, ok := m.m[horizon]
+	m.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := compute()
+	if err != nil {
+		return v, err
+	}
+	m.mu.Lock()
+	if m.m == nil {
+		m.m = make(map[int]T, memoHorizons)
+	}
+	if len(m.m) < memoHorizons {
+		m.m[horizon] = v
+	}
+	m.mu.Unlock()
+	return v, nil
 }
 
 // history returns the cached history of the request's series, preparing it
@@ -285,7 +323,7 @@ func (e *Engine) forecast(r Request, h *history, horizon int) (*prediction, erro
 	for i := range p.dates {
 		p.dates[i] = h.end.AddDate(0, 0, i+1)
 	}
-	tf, err := h.trend.Predict(p.dates)
+	tf, err := h.trendMemo.get(horizon, func() (*trend.Forecast, error) { return h.trend.Predict(p.dates) })
 	if err != nil {
 		return nil, fmt.Errorf("predict trend of %s: %w", h.key, err)
 	}
@@ -326,7 +364,9 @@ func (e *Engine) addLSTM(r Request, h *history, p *prediction) error {
 			len(h.daily), e.net.Config().Window)})
 		return nil
 	}
-	out, err := e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Horizon: len(p.dates)})
+	out, err := h.lstmMemo.get(len(p.dates), func() ([]float64, error) {
+		return e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Horizon: len(p.dates)})
+	})
 	if err != nil {
 		return fmt.Errorf("lstm forecast of %s: %w", h.key, err)
 	}

@@ -491,3 +491,28 @@ func checkKeys(t *testing.T, what string, m map[string]json.RawMessage, want ...
 		t.Fatalf("%s keys %v, want %v", what, got, want)
 	}
 }
+
+// TestPredictionsMemoised checks that a series' remembered predictions give
+// the answers a fresh engine gives, for more horizons than are remembered.
+func TestPredictionsMemoised(t *testing.T) {
+	fx := testFixtures(t)
+	e := newTestEngine(t, fx.set, fx.net, DefaultConfig())
+	for _, days := range []int{7, 30, 7, 1, 2, 3, 4, 5, 6, 8, 9, 10, 30, 7} {
+		r := request(func(r *Request) { r.ProductID, r.Days, r.LeadTimeDays = "P0004", days, 1 })
+		got, err := e.Forecast(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := newTestEngine(t, fx.set, fx.net, DefaultConfig()).Forecast(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("days %d: the warm engine answers\n%+v\na fresh one\n%+v", days, got, want)
+		}
+	}
+	h := e.cache.entries["product/P0004"].h
+	if n, m := len(h.trendMemo.m), len(h.lstmMemo.m); n != memoHorizons || m != memoHorizons {
+		t.Fatalf("%d trend and %d lstm predictions kept, want %d", n, m, memoHorizons)
+	}
+}
