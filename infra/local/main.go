@@ -22,9 +22,10 @@ var commands = map[string]struct {
 	run     func(ctx context.Context, args []string) error
 	summary string
 }{
-	"run":   {runStack, "start the embedded local stack (S3 on 127.0.0.1:4566) with sample data"},
-	"merge": {runMerge, "merge uploads into a dataset file offline: merge --dataset FILE [--out FILE] UPLOAD..."},
-	"train": {runTrain, "train the LSTM offline: train --data FILE [--checkpoint FILE] [--mode full|finetune] [--since DATE] --out FILE"},
+	"run":    {runStack, "start the embedded local stack (S3 on 127.0.0.1:4566) with sample data"},
+	"merge":  {runMerge, "merge uploads into a dataset file offline: merge --dataset FILE [--out FILE] UPLOAD..."},
+	"status": {runStatus, "show the model being served and the latest jobs (or one job): status [JOB]"},
+	"train":  {runTrain, "train the LSTM offline: train --data FILE [--checkpoint FILE] [--mode full|finetune] [--since DATE] --out FILE"},
 }
 
 func main() {
@@ -47,7 +48,7 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: stockcast COMMAND [flags]\n\ncommands:")
-	for _, name := range []string{"run", "merge", "train"} {
+	for _, name := range []string{"run", "status", "merge", "train"} {
 		fmt.Fprintf(os.Stderr, "  %-8s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(os.Stderr, "\n'stockcast COMMAND -h' describes a command's flags.")

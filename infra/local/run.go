@@ -20,11 +20,14 @@ func runStack(ctx context.Context, args []string) error {
 	seed := flags.String("seed", "testdata/sample_dataset.csv", "dataset uploaded on first start (empty: none)")
 	useRIE := flags.Bool("rie", false, "run the functions' bootstrap binaries (from --build) under the Lambda Runtime Interface Emulator")
 	build := flags.String("build", "build", "directory of the function binaries (make build) and, for --rie, the emulator")
+	fullEpochs := flags.Int("lstm-full-epochs", 8, "epochs of the LSTM's first (full) training, so a first model is served soon; 0: the function's default (50)")
+	maxWindows := flags.Int("lstm-max-windows", 20000, "windows per epoch of that first training; 0: the function's default (100000)")
 	if err := flags.Parse(args); err != nil {
 		return exitError{2}
 	}
 	logger := platform.NewLogger(os.Stderr)
-	cfg := stack.Config{Addr: *addr, StateDir: *state, Bucket: *bucket, Seed: *seed, BuildDir: *build, Logger: logger}
+	cfg := stack.Config{Addr: *addr, StateDir: *state, Bucket: *bucket, Seed: *seed, BuildDir: *build, Logger: logger,
+		LSTMFullEpochs: *fullEpochs, LSTMMaxWindows: *maxWindows}
 	if *useRIE {
 		cfg.Emulator = filepath.Join(*build, "aws-lambda-rie")
 	}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +47,9 @@ type Config struct {
 	BuildDir string
 	// Logger receives the stack's and the in-process functions' logs.
 	Logger *slog.Logger
+	// LSTMFullEpochs and LSTMMaxWindows, if not zero, shorten the LSTM's full training (the
+	// first run, with no checkpoint) so that a first model is served soon after start.
+	LSTMFullEpochs, LSTMMaxWindows int
 	// Tune adjusts the in-process handlers after they are built (tests use it for small
 	// networks); nil leaves the functions' defaults.
 	Tune func(*Handlers)
@@ -202,6 +206,12 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 			FineTune: handlers.NewFineTune(s.store, logger("finetune")),
 			Publish:  handlers.NewPublish(s.store, logger("publish")),
 		}
+		if s.cfg.LSTMFullEpochs > 0 {
+			h.FineTune.Policy.FullEpochs = s.cfg.LSTMFullEpochs
+		}
+		if s.cfg.LSTMMaxWindows > 0 {
+			h.FineTune.Policy.MaxWindows = s.cfg.LSTMMaxWindows
+		}
 		if s.cfg.Tune != nil {
 			s.cfg.Tune(&h)
 		}
@@ -221,6 +231,12 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 		"AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_REGION":            "us-east-1",
 		"AWS_XRAY_SDK_DISABLED": "true",
+	}
+	if s.cfg.LSTMFullEpochs > 0 {
+		env["LSTM_FULL_EPOCHS"] = strconv.Itoa(s.cfg.LSTMFullEpochs)
+	}
+	if s.cfg.LSTMMaxWindows > 0 {
+		env["LSTM_MAX_WINDOWS"] = strconv.Itoa(s.cfg.LSTMMaxWindows)
 	}
 	functions := map[string]rie.Function{}
 	for _, name := range []string{"merge", "refit", "finetune", "publish"} {
