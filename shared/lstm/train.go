@@ -110,7 +110,9 @@ type TrainOptions struct {
 	// day; a zero Until is the last day of the data.
 	Since, Until time.Time
 	// Deadline, if not zero, ends training at a batch boundary early enough
-	// to finish before it (as does the context's deadline).
+	// to finish before it (as does the context's deadline, if earlier). Set
+	// it early enough before a hard limit to leave time to save the
+	// checkpoint.
 	Deadline time.Time
 	// Policy is the schedule; zero fields take DefaultPolicy's values.
 	Policy Policy
