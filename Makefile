@@ -46,6 +46,32 @@ bench: ## run the benchmarks and print them as a table (raw output in bench.txt)
 	go test -run '^$$' -bench . -benchmem -count 1 -timeout 60m ./shared/... | tee bench.txt
 	go tool benchstat bench.txt
 
+# ---- LocalStack (machines with Docker; see README "LocalStack") --------------------------------
+LOCALSTACK_ENDPOINT ?= http://localhost:4566
+AWS_LOCAL := AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 aws --endpoint-url $(LOCALSTACK_ENDPOINT)
+LOCAL_BUCKET = $$($(AWS_LOCAL) cloudformation describe-stacks --stack-name stockcast-local --query "Stacks[0].Outputs[?OutputKey=='DataBucketName'].OutputValue" --output text)
+LOCAL_API = $$($(AWS_LOCAL) cloudformation describe-stacks --stack-name stockcast-local --query "Stacks[0].Outputs[?OutputKey=='ApiUrl'].OutputValue" --output text)
+
+.PHONY: localstack-up localstack-down deploy-local upload forecast
+localstack-up: ## start LocalStack (Docker) with the init script of infra/localstack
+	docker compose -f infra/localstack/docker-compose.yml up -d --wait
+
+localstack-down: ## stop LocalStack
+	docker compose -f infra/localstack/docker-compose.yml down
+
+deploy-local: ## sam build + deploy to LocalStack (samconfig.toml [local])
+	sam build
+	AWS_ENDPOINT_URL=$(LOCALSTACK_ENDPOINT) AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+	  sam deploy --config-env local --parameter-overrides RequireApiKey=false LogRetentionDays=1
+
+upload: ## upload FILE=path.csv to the LocalStack deployment's uploads/
+	@test -n "$(FILE)" || { echo "usage: make upload FILE=testdata/new_data.csv"; exit 2; }
+	$(AWS_LOCAL) s3 cp "$(FILE)" "s3://$(LOCAL_BUCKET)/uploads/"
+
+forecast: ## forecast PRODUCT=P0001 [DAYS=7] from the LocalStack deployment's API
+	@test -n "$(PRODUCT)" || { echo "usage: make forecast PRODUCT=P0001"; exit 2; }
+	curl -fsS "$(LOCAL_API)forecast?product_id=$(PRODUCT)&days=$(or $(DAYS),7)"; echo
+
 .PHONY: clean
 clean: ## remove build output and the local stack's state
 	rm -rf build bin .stockcast .aws-sam bench.txt
