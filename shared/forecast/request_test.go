@@ -337,3 +337,28 @@ func problemParams(err error) []string {
 	}
 	return out
 }
+
+// FuzzParseJSON feeds arbitrary bodies to ParseJSON: it never panics, every
+// success is valid, and every failure is a *RequestError with problems.
+func FuzzParseJSON(f *testing.F) {
+	for _, seed := range []string{
+		"", "{}", "null", "[]", `{"days": 3}`, `{"days": "3", "model": "trend"}`, `{"days": 1e400}`,
+		`{"on_hand": -0.0}`, `{"product_id": 12, "min_rating": "4.5"}`, `{"days": true}`, `{"x": {}}`,
+		`{"days": 3, "days": 400}`, `{"service_level": 0.95, "lead_time_days": 7.0}`, `"days"`, `{"days": null}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := ParseJSON(body)
+		if err == nil {
+			if err := r.Validate(); err != nil {
+				t.Fatalf("ParseJSON(%q) accepted an invalid request: %v", body, err)
+			}
+			return
+		}
+		var re *RequestError
+		if !errors.As(err, &re) || len(re.Problems) == 0 {
+			t.Fatalf("ParseJSON(%q): %v is not a *RequestError with problems", body, err)
+		}
+	})
+}

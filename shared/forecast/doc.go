@@ -1,0 +1,63 @@
+// Package forecast answers stockcast's forecast API from one model version:
+// it validates the API's parameters (Request, from a query string or a JSON
+// body), forecasts the requested series with the trend model, the LSTM or
+// their blend, derives the inventory policy, and renders the answer as JSON
+// (Response) or as a PNG plot. It knows nothing of AWS: the handler loads
+// the artifacts, builds an Engine per model version and swaps it.
+//
+// # Series
+//
+// A request's product, category or region alone (or none: the total) is a
+// standard series, whose trend model the refit precomputed. Any other
+// combination, or any threshold (min_rating, max_price, min_discount), is an
+// ad-hoc series: aggregated from the dataset table and its trend model fitted
+// on demand with Config.TrendOptions. Either way the engine keeps the
+// series (its zero-filled daily history and trend model) in a bounded cache
+// keyed by series key; concurrent first requests for a key share one fit.
+// The engine is the cache of its model version: a new version starts empty.
+//
+// # Forecast
+//
+// Days start the day after the series' last date. The trend part is the
+// trend model's yhat; the LSTM part is the global LSTM's recursive forecast
+// from the series' daily history (scaled by the series' own scaler, or by
+// its history's range for a series the LSTM was not trained on). The served
+// forecast is TrendWeight·trend + LSTMWeight·LSTM for the blend (0.6/0.4 by
+// default), the trend part for "trend", the LSTM part for "lstm". With no
+// LSTM loaded, or a history shorter than the LSTM's window, the trend model
+// serves alone and a note says so.
+//
+// The interval is the trend model's (Prophet's simulated paths, 80% by
+// default), moved to the served forecast: lower = forecast − (trend − trend
+// lower), upper = forecast + (trend upper − trend). For the trend model it
+// is its own interval; for the LSTM and the blend it keeps the trend
+// interval's half-widths, as the LSTM has no uncertainty model of its own.
+//
+// # Inventory policy
+//
+// With L the lead time, R the review period and d the mean served forecast
+// over the L days after the last date (floored at 0):
+//
+//	σ              the trend model's observation noise sigma (NoiseSigma), in sales units
+//	z              Φ⁻¹(service level), the standard normal quantile
+//	safety stock   z·σ·√L
+//	reorder point  d·L + safety stock
+//	min level      safety stock
+//	max level      reorder point + d·R
+//	order quantity max(0, max level − on hand), rounded up to whole units
+//	days of cover  on hand / d
+//
+// σ is the model's one-day error, not the spread of the forecast values (as
+// the prototype had it), and is not combined with LSTM residuals: the
+// engine has no held-out LSTM residuals to estimate them from, and the
+// blend's error is at most that of its worse part only if their errors are
+// comparable, which nothing here guarantees. Warnings: "stockout_risk" when
+// on hand is below d·L, "reorder_now" when on hand ≤ the reorder point,
+// otherwise "healthy".
+//
+// # Offline evaluation
+//
+// Engine.Evaluate drops the last N days of the series, refits its trend
+// model on the rest, forecasts from the cut and adds the accuracy (RMSE, MAE,
+// WAPE) over the N held-out days to the same Response the API returns.
+package forecast
