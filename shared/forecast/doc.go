@@ -48,10 +48,10 @@
 //	days of cover  on hand / d
 //
 // σ is the model's one-day error, not the spread of the forecast values (as
-// the prototype had it), and is not combined with LSTM residuals: the
-// engine has no held-out LSTM residuals to estimate them from, and the
-// blend's error is at most that of its worse part only if their errors are
-// comparable, which nothing here guarantees. Warnings: "stockout_risk" when
+// the prototype had it). It is not combined with LSTM residuals: the LSTM's
+// only error figures are its training and validation losses, in scaled
+// units and pooled over every series, so the trend model's σ, fitted on this
+// very series, is the one per-series error estimate at hand. Warnings: "stockout_risk" when
 // on hand is below d·L, "reorder_now" when on hand ≤ the reorder point,
 // otherwise "healthy".
 //
