@@ -43,6 +43,9 @@ func (c Config) validate() error {
 	case c.MaxCachedSeries < 1:
 		return fmt.Errorf("forecast config: MaxCachedSeries %d must be at least 1", c.MaxCachedSeries)
 	}
+	if err := c.TrendOptions.Validate(); err != nil {
+		return fmt.Errorf("forecast config: %w", err)
+	}
 	return nil
 }
 

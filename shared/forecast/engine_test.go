@@ -339,10 +339,11 @@ func TestForecastErrors(t *testing.T) {
 func TestNewEngine(t *testing.T) {
 	fx := testFixtures(t)
 	for _, cfg := range []Config{
-		{TrendWeight: 0.5, LSTMWeight: 0.4, MaxCachedSeries: 1},
-		{TrendWeight: 1.2, LSTMWeight: -0.2, MaxCachedSeries: 1},
-		{TrendWeight: math.NaN(), LSTMWeight: 1, MaxCachedSeries: 1},
-		{TrendWeight: 1, MaxCachedSeries: 0},
+		{TrendWeight: 0.5, LSTMWeight: 0.4, MaxCachedSeries: 1, TrendOptions: trend.DefaultOptions()},
+		{TrendWeight: 1.2, LSTMWeight: -0.2, MaxCachedSeries: 1, TrendOptions: trend.DefaultOptions()},
+		{TrendWeight: math.NaN(), LSTMWeight: 1, MaxCachedSeries: 1, TrendOptions: trend.DefaultOptions()},
+		{TrendWeight: 1, MaxCachedSeries: 0, TrendOptions: trend.DefaultOptions()},
+		{TrendWeight: 1, MaxCachedSeries: 1}, // zero trend options
 	} {
 		if _, err := NewEngine(fx.table, nil, nil, Metadata{}, cfg); err == nil {
 			t.Errorf("config %+v accepted", cfg)
