@@ -16,18 +16,13 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/store"
-	"github.com/stockcast/stockcast/shared/trend"
 )
 
 func main() {
 	logger := platform.SetupLambdaLogging("refit")
 	env := platform.NewEnv()
 	bucket := env.Required("DATA_BUCKET")
-	options := trend.DefaultOptions()
-	options.SeasonalityMode = trend.Mode(env.String("TREND_SEASONALITY_MODE", string(options.SeasonalityMode)))
-	options.IntervalWidth = env.Float("TREND_INTERVAL_WIDTH", options.IntervalWidth)
-	options.ChangepointPriorScale = env.Float("TREND_CHANGEPOINT_PRIOR_SCALE", options.ChangepointPriorScale)
-	options.UncertaintySamples = int(env.Int64("TREND_UNCERTAINTY_SAMPLES", int64(options.UncertaintySamples)))
+	options := handlers.TrendOptionsFromEnv(env)
 	cfg, err := platform.LoadAWSConfig(context.Background())
 	if err = errors.Join(env.Err(), options.Validate(), err); err != nil {
 		logger.Error("cannot start", "error", err)

@@ -202,8 +202,11 @@ func (s *Server) checkConditions(op, bucket, key string, r *http.Request) error 
 	default:
 		return nil
 	}
-	obj, err := s.backend.HeadObject(bucket, key)
+	obj, err := s.head(bucket, key, r.URL.Query().Get("versionId"))
 	exists := err == nil
+	if gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchVersion) {
+		return nil // gofakes3 answers 404 for the missing version
+	}
 	if err != nil && !gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchKey) {
 		return fmt.Errorf("read current object: %w", err)
 	}
@@ -219,6 +222,14 @@ func (s *Server) checkConditions(op, bucket, key string, r *http.Request) error 
 		}
 	}
 	return nil
+}
+
+// head describes the object, or the given version of it.
+func (s *Server) head(bucket, key, versionID string) (*gofakes3.Object, error) {
+	if versioned, ok := s.backend.(gofakes3.VersionedBackend); ok && versionID != "" {
+		return versioned.HeadObjectVersion(bucket, key, gofakes3.VersionID(versionID))
+	}
+	return s.backend.HeadObject(bucket, key)
 }
 
 // operation names the S3 API operation a request is, the way S3's documentation does.

@@ -20,7 +20,8 @@ func (a *adam[F]) update(cfg Config, params, g []F) {
 	b1, b2, eps := F(1-cfg.Beta1), F(1-cfg.Beta2), F(cfg.Epsilon)
 	m, v := a.m[:len(params)], a.v[:len(params)]
 	g = g[:len(params)]
-	for i, gi := range g {
+	for i := adamFast(params, m, v, g, alpha, b1, b2, eps); i < len(g); i++ {
+		gi := g[i]
 		m[i] += (gi - m[i]) * b1
 		v[i] += (gi*gi - v[i]) * b2
 		params[i] -= alpha * m[i] / (F(math.Sqrt(float64(v[i]))) + eps)

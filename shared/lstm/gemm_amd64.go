@@ -68,3 +68,45 @@ func logisticFast[F float](x []F, scale, mul, add float64) bool {
 	}
 	return true
 }
+
+// cellBackward8FMA runs cellBackward over the columns [0, h&^7) in float32.
+//
+//go:noescape
+func cellBackward8FMA(gates, prev, cell, act, dout, dc *float32, rows, h, relu, hasPrev int)
+
+// adam8FMA runs Adam's update over the first n&^7 parameters in float32.
+//
+//go:noescape
+func adam8FMA(params, m, v, grad *float32, n int, alpha, b1, b2, eps float32)
+
+// cellBackwardFast runs cellBackward through the float32 AVX2/FMA kernel
+// and returns the number of leading columns of each row it did.
+func cellBackwardFast[F float](gates, prev, cell, act, dout, dc []F, h int, relu bool) int {
+	if !is32[F]() || h < 8 || len(cell) == 0 {
+		return 0
+	}
+	flag := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	p := cell // never read without hasPrev
+	if prev != nil {
+		p = prev
+	}
+	cellBackward8FMA(&as32(gates)[0], &as32(p)[0], &as32(cell)[0], &as32(act)[0], &as32(dout)[0], &as32(dc)[0],
+		len(cell)/h, h, flag(relu), flag(prev != nil))
+	return h &^ 7
+}
+
+// adamFast runs Adam's update through the float32 AVX2/FMA kernel and
+// returns the number of leading parameters it did.
+func adamFast[F float](params, m, v, g []F, alpha, b1, b2, eps F) int {
+	n := len(params) &^ 7
+	if !is32[F]() || n == 0 {
+		return 0
+	}
+	adam8FMA(&as32(params)[0], &as32(m)[0], &as32(v)[0], &as32(g)[0], n, float32(alpha), float32(b1), float32(b2), float32(eps))
+	return n
+}

@@ -433,3 +433,165 @@ ltail:
 ldone:
 	VZEROUPPER
 	RET
+
+DATA one32<>+0(SB)/4, $0x3f800000
+GLOBL one32<>(SB), RODATA|NOPTR, $4
+
+// func cellBackward8FMA(gates, prev, cell, act, dout, dc *float32, rows, h, relu, hasPrev int)
+//
+// cellBackward over the columns [0, h&^7) of every row, eight at a time:
+// rows of gates are 4h wide (i, f, g, o), the other arrays h wide. prev is
+// read only when hasPrev is set.
+TEXT ·cellBackward8FMA(SB), NOSPLIT, $0-80
+	MOVQ         gates+0(FP), DI
+	MOVQ         prev+8(FP), SI
+	MOVQ         cell+16(FP), R8
+	MOVQ         act+24(FP), R9
+	MOVQ         dout+32(FP), R10
+	MOVQ         dc+40(FP), R11
+	MOVQ         rows+48(FP), CX
+	MOVQ         h+56(FP), R14
+	MOVQ         relu+64(FP), R15
+	MOVQ         R14, DX
+	ANDQ         $-8, DX
+	SHLQ         $2, DX
+	SHLQ         $2, R14
+	VBROADCASTSS one32<>(SB), Y14
+	VXORPS       Y13, Y13, Y13
+
+brow:
+	TESTQ CX, CX
+	JZ    bdone
+	LEAQ  (DI)(R14*1), R12
+	LEAQ  (R12)(R14*1), R13
+	LEAQ  (R13)(R14*1), BX
+	XORQ  AX, AX
+
+bcol:
+	CMPQ    AX, DX
+	JGE     bnext
+	VMOVUPS (DI)(AX*1), Y0
+	VMOVUPS (R12)(AX*1), Y1
+	VMOVUPS (R13)(AX*1), Y2
+	VMOVUPS (BX)(AX*1), Y3
+	VMOVUPS (R9)(AX*1), Y4
+	VMOVUPS (R10)(AX*1), Y5
+	TESTQ   R15, R15
+	JNZ     brelu
+
+	// tanh: act'(c) = 1 - a², act'(g) = 1 - g².
+	VMOVAPS      Y14, Y6
+	VFNMADD231PS Y4, Y4, Y6
+	VMOVAPS      Y14, Y7
+	VFNMADD231PS Y2, Y2, Y7
+	JMP          bderiv
+
+brelu:
+	// relu: act'(c) = [c > 0], act'(g) = [g > 0].
+	VMOVUPS (R8)(AX*1), Y8
+	VCMPPS  $0x1e, Y13, Y8, Y8
+	VANDPS  Y14, Y8, Y6
+	VCMPPS  $0x1e, Y13, Y2, Y9
+	VANDPS  Y14, Y9, Y7
+
+bderiv:
+	// dcv = dc + dh·o·act'(c); the carried gradient becomes dcv·f.
+	VMULPS      Y5, Y3, Y9
+	VMOVUPS     (R11)(AX*1), Y8
+	VFMADD231PS Y9, Y6, Y8
+	VMULPS      Y1, Y8, Y10
+	VMOVUPS     Y10, (R11)(AX*1)
+
+	// input gate: dcv·g·i·(1-i)
+	VSUBPS  Y0, Y14, Y11
+	VMULPS  Y0, Y11, Y11
+	VMULPS  Y2, Y11, Y11
+	VMULPS  Y8, Y11, Y11
+	VMOVUPS Y11, (DI)(AX*1)
+
+	// forget gate: dcv·c_prev·f·(1-f), zero at the first step.
+	VXORPS  Y11, Y11, Y11
+	CMPQ    hasPrev+72(FP), $0
+	JEQ     bnoprev
+	VMOVUPS (SI)(AX*1), Y12
+	VSUBPS  Y1, Y14, Y11
+	VMULPS  Y1, Y11, Y11
+	VMULPS  Y12, Y11, Y11
+	VMULPS  Y8, Y11, Y11
+
+bnoprev:
+	VMOVUPS Y11, (R12)(AX*1)
+
+	// cell gate: dcv·i·act'(g)
+	VMULPS  Y0, Y8, Y11
+	VMULPS  Y7, Y11, Y11
+	VMOVUPS Y11, (R13)(AX*1)
+
+	// output gate: dh·a·o·(1-o)
+	VSUBPS  Y3, Y14, Y11
+	VMULPS  Y3, Y11, Y11
+	VMULPS  Y4, Y11, Y11
+	VMULPS  Y5, Y11, Y11
+	VMOVUPS Y11, (BX)(AX*1)
+
+	ADDQ $32, AX
+	JMP  bcol
+
+bnext:
+	LEAQ (BX)(R14*1), DI
+	ADDQ R14, SI
+	ADDQ R14, R8
+	ADDQ R14, R9
+	ADDQ R14, R10
+	ADDQ R14, R11
+	DECQ CX
+	JMP  brow
+
+bdone:
+	VZEROUPPER
+	RET
+
+// func adam8FMA(params, m, v, grad *float32, n int, alpha, b1, b2, eps float32)
+//
+// Adam's update of adam.update for i < n&^7, eight at a time.
+TEXT ·adam8FMA(SB), NOSPLIT, $0-56
+	MOVQ         params+0(FP), DI
+	MOVQ         m+8(FP), SI
+	MOVQ         v+16(FP), R8
+	MOVQ         grad+24(FP), R9
+	MOVQ         n+32(FP), CX
+	VBROADCASTSS alpha+40(FP), Y10
+	VBROADCASTSS b1+44(FP), Y11
+	VBROADCASTSS b2+48(FP), Y12
+	VBROADCASTSS eps+52(FP), Y13
+	SHRQ         $3, CX
+
+aloop:
+	TESTQ        CX, CX
+	JZ           adone
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (SI), Y1
+	VMOVUPS      (R8), Y2
+	VSUBPS       Y1, Y0, Y3
+	VFMADD231PS  Y3, Y11, Y1
+	VMULPS       Y0, Y0, Y4
+	VSUBPS       Y2, Y4, Y4
+	VFMADD231PS  Y4, Y12, Y2
+	VSQRTPS      Y2, Y5
+	VADDPS       Y13, Y5, Y5
+	VDIVPS       Y5, Y1, Y6
+	VMOVUPS      (DI), Y7
+	VFNMADD231PS Y6, Y10, Y7
+	VMOVUPS      Y1, (SI)
+	VMOVUPS      Y2, (R8)
+	VMOVUPS      Y7, (DI)
+	ADDQ         $32, DI
+	ADDQ         $32, SI
+	ADDQ         $32, R8
+	ADDQ         $32, R9
+	DECQ         CX
+	JMP          aloop
+
+adone:
+	VZEROUPPER
+	RET

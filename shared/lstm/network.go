@@ -330,6 +330,10 @@ func backward[F float](ws *workspace[F], w, grad weights[F], relu bool) float64 
 // gradient w.r.t. the previous cell state) into the gradient w.r.t. the gate
 // pre-activations, written over the activated gates.
 func cellBackward[F float](gates, prev, cell, act, dout, dc []F, h int, relu bool) {
+	lo := cellBackwardFast(gates, prev, cell, act, dout, dc, h, relu)
+	if lo == h {
+		return
+	}
 	g := 4 * h
 	for r := range len(cell) / h {
 		zr := gates[r*g : r*g+g]
@@ -339,7 +343,7 @@ func cellBackward[F float](gates, prev, cell, act, dout, dc []F, h int, relu boo
 		if prev != nil {
 			pr = prev[r*h : r*h+h]
 		}
-		for j := range h {
+		for j := lo; j < h; j++ {
 			i, f, c, o := gi[j], gf[j], gc[j], gout[j]
 			a, dh := ar[j], dr[j]
 			var da, dg F

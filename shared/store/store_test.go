@@ -79,6 +79,31 @@ func conformance(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("older versions stay readable", func(t *testing.T) {
+		s := newStore(t)
+		v1, err := s.Put(ctx, "v", strings.NewReader("one"), store.PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Put(ctx, "v", strings.NewReader("two"), store.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if v1.VersionID == "" {
+			t.Fatal("a versioned bucket gave no version id")
+		}
+		body, obj, err := s.Get(ctx, "v", store.GetOptions{VersionID: v1.VersionID, IfMatch: v1.ETag})
+		if err != nil {
+			t.Fatalf("get version %s if-match %s: %v", v1.VersionID, v1.ETag, err)
+		}
+		defer body.Close()
+		if data, _ := io.ReadAll(body); string(data) != "one" || !store.SameETag(obj.ETag, v1.ETag) {
+			t.Errorf("version %s = %q (%s), want one", v1.VersionID, data, obj.ETag)
+		}
+		if _, _, err := s.Get(ctx, "v", store.GetOptions{VersionID: "no-such-version"}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("missing version: %v, want ErrNotFound", err)
+		}
+	})
+
 	t.Run("racing writers: exactly one wins", func(t *testing.T) {
 		s := newStore(t)
 		base, err := s.Put(ctx, "race", strings.NewReader("base"), store.PutOptions{})

@@ -1,0 +1,19 @@
+package handlers
+
+import (
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/trend"
+)
+
+// TrendOptionsFromEnv reads the trend model's options, shared by the refit (which fits the
+// standard series) and the forecast API (which fits ad-hoc series the same way):
+// TREND_SEASONALITY_MODE (additive or multiplicative), TREND_INTERVAL_WIDTH,
+// TREND_CHANGEPOINT_PRIOR_SCALE and TREND_UNCERTAINTY_SAMPLES, Prophet's defaults otherwise.
+func TrendOptionsFromEnv(env *platform.Env) trend.Options {
+	options := trend.DefaultOptions()
+	options.SeasonalityMode = trend.Mode(env.String("TREND_SEASONALITY_MODE", string(options.SeasonalityMode)))
+	options.IntervalWidth = env.Float("TREND_INTERVAL_WIDTH", options.IntervalWidth)
+	options.ChangepointPriorScale = env.Float("TREND_CHANGEPOINT_PRIOR_SCALE", options.ChangepointPriorScale)
+	options.UncertaintySamples = int(env.Int64("TREND_UNCERTAINTY_SAMPLES", int64(options.UncertaintySamples)))
+	return options
+}
