@@ -170,8 +170,12 @@ func (h *Forecast) load(ctx context.Context) (*servedModel, error) {
 		net    *lstm.Model
 		errs   [3]error
 	)
-	wg.Go(func() { table, errs[0] = loadArtifact(ctx, h.Store, manifest.Dataset.Key, "", manifest.Dataset.ETag, loadSeriesTable) })
-	wg.Go(func() { trends, errs[1] = loadArtifact(ctx, h.Store, manifest.Trend.Key, "", manifest.Trend.ETag, loadTrendSet) })
+	wg.Go(func() {
+		table, errs[0] = loadArtifact(ctx, h.Store, manifest.Dataset.Key, "", manifest.Dataset.ETag, loadSeriesTable)
+	})
+	wg.Go(func() {
+		trends, errs[1] = loadArtifact(ctx, h.Store, manifest.Trend.Key, "", manifest.Trend.ETag, loadTrendSet)
+	})
 	wg.Go(func() {
 		net, errs[2] = loadArtifact(ctx, h.Store, manifest.LSTM.Key, manifest.LSTM.VersionID, manifest.LSTM.ETag, lstm.Read)
 	})
