@@ -35,3 +35,30 @@ func TestAdamMatchesTextbook(t *testing.T) {
 		t.Errorf("step = %d, want 5", opt.step)
 	}
 }
+
+// TestAdamFloat32 runs the float32 update (vectorised where the CPU allows,
+// with a scalar tail) against the float64 one.
+func TestAdamFloat32(t *testing.T) {
+	cfg := DefaultConfig()
+	const n = 19
+	p64, p32 := make([]float64, n), make([]float32, n)
+	for i := range p64 {
+		p64[i] = float64(i) - 9
+		p32[i] = float32(p64[i])
+	}
+	o64, o32 := newAdam[float64](n), newAdam[float32](n)
+	for step := range 20 {
+		g64, g32 := make([]float64, n), make([]float32, n)
+		for i := range g64 {
+			g32[i] = float32(math.Sin(float64(i*step+1)) * math.Pow(10, float64(i%5-2)))
+			g64[i] = float64(g32[i])
+		}
+		o64.update(cfg, p64, g64)
+		o32.update(cfg, p32, g32)
+	}
+	for i := range p64 {
+		if math.Abs(float64(p32[i])-p64[i]) > 1e-5*(1+math.Abs(p64[i])) || math.Abs(float64(o32.v[i])-o64.v[i]) > 1e-5*o64.v[i] {
+			t.Errorf("param %d: float32 %v (v %v), float64 %v (v %v)", i, p32[i], o32.v[i], p64[i], o64.v[i])
+		}
+	}
+}

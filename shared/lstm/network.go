@@ -134,6 +134,7 @@ type workspace[F float] struct {
 	n       int  // windows in the last forward pass
 	dropped bool // whether the last forward pass applied dropout
 	x       []F  // inputs, T·n (time-major)
+	ones    []F  // T·cap ones
 	y       []F  // targets, n
 	layers  []layerTrace[F]
 	head    []F // the dense layer's input, n×h
@@ -161,6 +162,10 @@ func newWorkspace[F float](cfg Config, capacity int) *workspace[F] {
 		in = h
 	}
 	ws.head = make([]F, capacity*in)
+	ws.ones = make([]F, T*capacity)
+	for i := range ws.ones {
+		ws.ones[i] = 1
+	}
 	return ws
 }
 
@@ -303,11 +308,8 @@ func backward[F float](ws *workspace[F], w, grad weights[F], relu bool) float64 
 		// dU += Σ_t h_{t-1}ᵀ·dz_t and dW += Σ_t x_tᵀ·dz_t, each as one product.
 		gemmTN(h, g, (T-1)*n, tr.out, h, dz[n*g:], g, gw.u, g)
 		gemmTN(in, g, T*n, tr.in, in, dz, g, gw.w, g)
-		for r := range T * n {
-			for j, v := range dz[r*g : r*g+g] {
-				gw.b[j] += v
-			}
-		}
+		// db += the column sums of dz: a row of ones times dz.
+		gemm(1, g, T*n, ws.ones, T*n, dz, g, gw.b, g)
 		if l == 0 {
 			break
 		}
