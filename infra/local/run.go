@@ -14,7 +14,8 @@ import (
 // runStack starts the embedded local stack and serves until interrupted.
 func runStack(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("run", flag.ContinueOnError)
-	addr := flags.String("addr", "127.0.0.1:4566", "where the AWS endpoint (S3) listens")
+	addr := flags.String("addr", "127.0.0.1:4566", "where the AWS endpoint (S3, Step Functions) listens")
+	apiAddr := flags.String("api", "127.0.0.1:3000", "where the forecast API listens")
 	state := flags.String("state", ".stockcast", "directory that keeps the stack's state across restarts")
 	bucket := flags.String("bucket", "stockcast-local", "the data bucket")
 	seed := flags.String("seed", "testdata/sample_dataset.csv", "dataset uploaded on first start (empty: none)")
@@ -26,7 +27,7 @@ func runStack(ctx context.Context, args []string) error {
 		return exitError{2}
 	}
 	logger := platform.NewLogger(os.Stderr)
-	cfg := stack.Config{Addr: *addr, StateDir: *state, Bucket: *bucket, Seed: *seed, BuildDir: *build, Logger: logger,
+	cfg := stack.Config{Addr: *addr, APIAddr: *apiAddr, StateDir: *state, Bucket: *bucket, Seed: *seed, BuildDir: *build, Logger: logger,
 		LSTMFullEpochs: *fullEpochs, LSTMMaxWindows: *maxWindows}
 	if *useRIE {
 		cfg.Emulator = filepath.Join(*build, "aws-lambda-rie")
@@ -35,11 +36,13 @@ func runStack(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("local stack ready", "endpoint", s.Endpoint(), "bucket", *bucket)
-	fmt.Fprintf(os.Stderr, "\nstockcast local stack on %[1]s, bucket s3://%[2]s\n"+
-		"  upload:  aws --endpoint-url %[1]s s3 cp testdata/new_data.csv s3://%[2]s/uploads/\n"+
-		"  dataset: aws --endpoint-url %[1]s s3 cp s3://%[2]s/data/large_dataset.csv -\n"+
-		"  (credentials: any, e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1)\n\n", s.Endpoint(), *bucket)
+	logger.Info("local stack ready", "endpoint", s.Endpoint(), "api", s.APIEndpoint(), "bucket", *bucket)
+	fmt.Fprintf(os.Stderr, "\nstockcast local stack: AWS endpoint %[1]s (S3, Step Functions), API %[3]s, bucket s3://%[2]s\n"+
+		"  upload:   aws --endpoint-url %[1]s s3 cp testdata/new_data.csv s3://%[2]s/uploads/\n"+
+		"  forecast: curl '%[3]s/forecast?product_id=P0001&days=7'\n"+
+		"  progress: bin/stockcast status\n"+
+		"  (AWS credentials: any, e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1)\n\n",
+		s.Endpoint(), *bucket, s.APIEndpoint())
 	<-ctx.Done()
 	logger.Info("stopping the local stack")
 	return s.Close()

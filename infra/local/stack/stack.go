@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/stockcast/stockcast/infra/local/apigw"
 	"github.com/stockcast/stockcast/infra/local/rie"
 	"github.com/stockcast/stockcast/infra/local/sfn"
 	"github.com/stockcast/stockcast/infra/statemachine"
@@ -35,6 +36,8 @@ import (
 type Config struct {
 	// Addr is where the AWS endpoint listens (S3 and Step Functions), e.g. 127.0.0.1:4566.
 	Addr string
+	// APIAddr is where the forecast API listens, e.g. 127.0.0.1:3000.
+	APIAddr string
 	// StateDir keeps the stack's state across restarts.
 	StateDir string
 	// Bucket is the data bucket.
@@ -61,6 +64,7 @@ type Handlers struct {
 	Refit    *handlers.Refit
 	FineTune *handlers.FineTune
 	Publish  *handlers.Publish
+	Forecast *handlers.Forecast
 }
 
 // Stack is a running local stack.
@@ -72,6 +76,7 @@ type Stack struct {
 	machine   string
 	listener  net.Listener
 	server    *http.Server
+	api       net.Listener
 	functions Functions
 	closers   []func() error
 	store     store.Store
@@ -83,6 +88,9 @@ type Stack struct {
 
 // Endpoint is the URL AWS clients use for the stack.
 func (s *Stack) Endpoint() string { return "http://" + s.listener.Addr().String() }
+
+// APIEndpoint is the forecast API's URL.
+func (s *Stack) APIEndpoint() string { return "http://" + s.api.Addr().String() }
 
 // StateMachineARN is the training state machine's ARN.
 func (s *Stack) StateMachineARN() string { return s.machine }
@@ -147,6 +155,9 @@ func (s *Stack) start(ctx context.Context) error {
 	if err := s.startFunctions(ctx); err != nil {
 		return err
 	}
+	if err := s.startAPI(); err != nil {
+		return err
+	}
 	s.workers.Go(func() { s.deliver(ctx) })
 	if err := s.redeliverPending(ctx); err != nil {
 		return err
@@ -205,6 +216,7 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 			Refit:    handlers.NewRefit(s.store, logger("refit")),
 			FineTune: handlers.NewFineTune(s.store, logger("finetune")),
 			Publish:  handlers.NewPublish(s.store, logger("publish")),
+			Forecast: handlers.NewForecast(s.store, logger("forecast")),
 		}
 		if s.cfg.LSTMFullEpochs > 0 {
 			h.FineTune.Policy.FullEpochs = s.cfg.LSTMFullEpochs
@@ -220,6 +232,7 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 			"refit":    lambda.NewHandler(h.Refit.Handle),
 			"finetune": lambda.NewHandler(h.FineTune.Handle),
 			"publish":  lambda.NewHandler(h.Publish.Handle),
+			"forecast": lambda.NewHandler(h.Forecast.Handle),
 		}}
 		return nil
 	}
@@ -239,7 +252,7 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 		env["LSTM_MAX_WINDOWS"] = strconv.Itoa(s.cfg.LSTMMaxWindows)
 	}
 	functions := map[string]rie.Function{}
-	for _, name := range []string{"merge", "refit", "finetune", "publish"} {
+	for _, name := range []string{"merge", "refit", "finetune", "publish", "forecast"} {
 		functions[name] = rie.Function{
 			Name: name, Bootstrap: filepath.Join(s.cfg.BuildDir, name, "bootstrap"), Env: env, Output: os.Stderr,
 			Timeout: functionTimeouts[name],
@@ -257,6 +270,41 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 // functionTimeouts are the functions' timeouts in template.yaml.
 var functionTimeouts = map[string]time.Duration{
 	"merge": 300 * time.Second, "refit": 600 * time.Second, "finetune": 900 * time.Second, "publish": 60 * time.Second,
+	"forecast": 29 * time.Second,
+}
+
+// apiRoutes are the forecast API's routes in template.yaml.
+var apiRoutes = []apigw.Route{
+	{Method: http.MethodGet, Resource: "/forecast"},
+	{Method: http.MethodPost, Resource: "/forecast"},
+	{Method: http.MethodGet, Resource: "/forecast/plot"},
+	{Method: http.MethodGet, Resource: "/jobs/{id}"},
+	{Method: http.MethodGet, Resource: "/health"},
+}
+
+// startAPI serves the forecast API as API Gateway would, as `sam local start-api` does.
+func (s *Stack) startAPI() error {
+	var err error
+	s.api, err = net.Listen("tcp", s.cfg.APIAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.APIAddr, err)
+	}
+	server := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: &apigw.Gateway{
+		Routes: apiRoutes,
+		Invoke: func(ctx context.Context, payload []byte) ([]byte, error) {
+			return s.functions.Invoke(ctx, "forecast", payload)
+		},
+		Stage:            "v1",
+		BinaryMediaTypes: []string{"image/png"},
+		Logger:           s.log.With("service", "api"),
+	}}
+	go func() {
+		if err := server.Serve(s.api); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("API stopped", "error", err)
+		}
+	}()
+	s.closers = append(s.closers, func() error { return server.Shutdown(context.Background()) })
+	return nil
 }
 
 // notify takes S3's object-created notifications, filtered as the template's S3 event is

@@ -3,6 +3,8 @@ package stack_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"log/slog"
 	"os"
 	"testing"
@@ -28,7 +30,7 @@ func small(h *stack.Handlers) {
 func start(t *testing.T, dir string) *stack.Stack {
 	t.Helper()
 	s, err := stack.Start(context.Background(), stack.Config{
-		Addr: "127.0.0.1:0", StateDir: dir, Bucket: "stockcast-local", Seed: "../../../testdata/small_dataset.csv",
+		Addr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", StateDir: dir, Bucket: "stockcast-local", Seed: "../../../testdata/small_dataset.csv",
 		Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Tune: small,
 	})
 	if err != nil {
@@ -79,6 +81,9 @@ func TestUploadTrainsAndPublishesThroughTheStack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no model after the first run: %v", err)
 	}
+	if version := forecastVersion(t, s, "P0001"); version != first.Version {
+		t.Errorf("API serves %q, want %q", version, first.Version)
+	}
 
 	// A user's upload trains a new version.
 	upload, err := os.ReadFile("../../../testdata/uploads/ok_next_days.csv")
@@ -106,6 +111,9 @@ func TestUploadTrainsAndPublishesThroughTheStack(t *testing.T) {
 	if second.Dataset.LastDate != "2024-03-02" {
 		t.Errorf("second model trained through %s", second.Dataset.LastDate)
 	}
+	if version := forecastVersion(t, s, "P0003"); version != second.Version {
+		t.Errorf("API serves %q after the upload, want %q (no restart)", version, second.Version)
+	}
 	job, err := pipeline.NewJobs(objects).Get(ctx, second.JobID)
 	if err != nil || job.Status != pipeline.StatusSucceeded || job.Refit.Status != pipeline.StatusSucceeded || job.FineTune.Status != pipeline.StatusSucceeded {
 		t.Errorf("job %+v (%v)", job, err)
@@ -121,4 +129,23 @@ func TestUploadTrainsAndPublishesThroughTheStack(t *testing.T) {
 	if got := waitForExecutions(t, client, s.StateMachineARN(), 2); len(got) != 2 {
 		t.Errorf("%d executions after a restart, want the same 2", len(got))
 	}
+}
+
+// forecastVersion asks the stack's API for a product's forecast and returns the model version
+// that answered.
+func forecastVersion(t *testing.T, s *stack.Stack, product string) string {
+	t.Helper()
+	resp, err := http.Get(s.APIEndpoint() + "/forecast?product_id=" + product)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Version string `json:"model_version"`
+		Days    []any  `json:"days"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK || len(body.Days) != 7 {
+		t.Fatalf("GET /forecast?product_id=%s: %d, %+v (%v)", product, resp.StatusCode, body, err)
+	}
+	return body.Version
 }

@@ -1,0 +1,187 @@
+// Package apigw is a local API Gateway (REST API, Lambda proxy integration), as `sam local
+// start-api` provides: it turns HTTP requests into API Gateway proxy events for a function and
+// the function's proxy responses back into HTTP responses.
+package apigw
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Route is one method on one resource path; a path segment {name} is a path parameter.
+type Route struct {
+	Method   string
+	Resource string
+}
+
+// Invoke runs the integrated function with an event and returns its result.
+type Invoke func(ctx context.Context, payload []byte) ([]byte, error)
+
+// Gateway serves a set of routes, each integrated with the same function.
+type Gateway struct {
+	Routes []Route
+	Invoke Invoke
+	// Stage is the deployment stage's name, as API Gateway reports it in the request context.
+	Stage string
+	// BinaryMediaTypes are the content types whose request bodies reach the function base64
+	// encoded, as the API's binaryMediaTypes say.
+	BinaryMediaTypes []string
+	Logger           *slog.Logger
+}
+
+// ServeHTTP answers one request.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	route, params, ok := g.match(r.Method, r.URL.Path)
+	if !ok {
+		// What API Gateway answers for a path or method it does not have.
+		writeJSON(w, http.StatusForbidden, map[string]string{"message": "Missing Authentication Token"})
+		return
+	}
+	event, err := g.event(r, route, params)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"message": err.Error()})
+		return
+	}
+	payload, err := json.Marshal(event)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": err.Error()})
+		return
+	}
+	started := time.Now()
+	out, err := g.Invoke(r.Context(), payload)
+	if err != nil {
+		g.Logger.Error("api: the function failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		writeJSON(w, http.StatusBadGateway, map[string]string{"message": "Internal server error"})
+		return
+	}
+	var resp events.APIGatewayProxyResponse
+	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
+		g.Logger.Error("api: the function's response is not a proxy response", "path", r.URL.Path, "response", string(out))
+		writeJSON(w, http.StatusBadGateway, map[string]string{"message": "Internal server error"})
+		return
+	}
+	g.write(w, resp)
+	g.Logger.Info("api", "method", r.Method, "path", r.URL.Path, "status", resp.StatusCode, "ms", time.Since(started).Milliseconds())
+}
+
+// match finds the route of a request and its path parameters.
+func (g *Gateway) match(method, path string) (Route, map[string]string, bool) {
+	segments := strings.Split(strings.Trim(path, "/"), "/")
+	for _, route := range g.Routes {
+		if route.Method != method {
+			continue
+		}
+		pattern := strings.Split(strings.Trim(route.Resource, "/"), "/")
+		if len(pattern) != len(segments) {
+			continue
+		}
+		params := map[string]string{}
+		matched := true
+		for i, p := range pattern {
+			switch {
+			case strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") && segments[i] != "":
+				params[p[1:len(p)-1]] = segments[i]
+			case p != segments[i]:
+				matched = false
+			}
+		}
+		if matched {
+			return route, params, true
+		}
+	}
+	return Route{}, nil, false
+}
+
+// event builds the proxy event API Gateway sends for r.
+func (g *Gateway) event(r *http.Request, route Route, params map[string]string) (events.APIGatewayProxyRequest, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20+1))
+	if err != nil {
+		return events.APIGatewayProxyRequest{}, fmt.Errorf("read body: %w", err)
+	}
+	if len(body) > 10<<20 {
+		return events.APIGatewayProxyRequest{}, fmt.Errorf("body larger than API Gateway's 10 MB")
+	}
+	headers, multiHeaders := map[string]string{}, map[string][]string{}
+	for name, values := range r.Header {
+		headers[name], multiHeaders[name] = values[len(values)-1], values
+	}
+	query, multiQuery := map[string]string{}, map[string][]string{}
+	for name, values := range r.URL.Query() {
+		query[name], multiQuery[name] = values[len(values)-1], values
+	}
+	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
+	event := events.APIGatewayProxyRequest{
+		Resource: route.Resource, Path: r.URL.Path, HTTPMethod: r.Method,
+		Headers: headers, MultiValueHeaders: multiHeaders,
+		QueryStringParameters: query, MultiValueQueryStringParameters: multiQuery,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			AccountID: "000000000000", Stage: g.Stage, RequestID: requestID(), ResourcePath: route.Resource,
+			HTTPMethod: r.Method, Path: "/" + g.Stage + r.URL.Path, APIID: "local", Protocol: r.Proto,
+			Identity:         events.APIGatewayRequestIdentity{SourceIP: sourceIP, UserAgent: r.UserAgent()},
+			RequestTimeEpoch: time.Now().UnixMilli(),
+		},
+	}
+	if len(params) > 0 {
+		event.PathParameters = params
+	}
+	if len(body) > 0 {
+		if g.binary(r.Header.Get("Content-Type")) {
+			event.Body, event.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+		} else {
+			event.Body = string(body)
+		}
+	}
+	return event, nil
+}
+
+func (g *Gateway) binary(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && slices.Contains(g.BinaryMediaTypes, mediaType)
+}
+
+// write sends the function's proxy response, decoding a base64 body.
+func (g *Gateway) write(w http.ResponseWriter, resp events.APIGatewayProxyResponse) {
+	for name, value := range resp.Headers {
+		w.Header().Set(name, value)
+	}
+	for name, values := range resp.MultiValueHeaders {
+		w.Header()[http.CanonicalHeaderKey(name)] = values
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		decoded, err := base64.StdEncoding.DecodeString(resp.Body)
+		if err != nil {
+			writeJSON(w, http.StatusBadGateway, map[string]string{"message": "Internal server error"})
+			return
+		}
+		body = decoded
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, value any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(value)
+}
+
+func requestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
