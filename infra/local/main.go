@@ -22,10 +22,11 @@ var commands = map[string]struct {
 	run     func(ctx context.Context, args []string) error
 	summary string
 }{
-	"run":    {runStack, "start the embedded local stack (S3 on 127.0.0.1:4566) with sample data"},
-	"merge":  {runMerge, "merge uploads into a dataset file offline: merge --dataset FILE [--out FILE] UPLOAD..."},
-	"status": {runStatus, "show the model being served and the latest jobs (or one job): status [JOB]"},
-	"train":  {runTrain, "train the LSTM offline: train --data FILE [--checkpoint FILE] [--mode full|finetune] [--since DATE] --out FILE"},
+	"run":      {runStack, "start the embedded local stack (S3 on 127.0.0.1:4566) with sample data"},
+	"merge":    {runMerge, "merge uploads into a dataset file offline: merge --dataset FILE [--out FILE] UPLOAD..."},
+	"forecast": {runForecast, "forecast offline with the API's JSON: forecast --data FILE [--days N] [--holdout N] [--product ID] [--model blend|trend|lstm --checkpoint FILE]"},
+	"status":   {runStatus, "show the model being served and the latest jobs (or one job): status [JOB]"},
+	"train":    {runTrain, "train the LSTM offline: train --data FILE [--checkpoint FILE] [--mode full|finetune] [--since DATE] --out FILE"},
 }
 
 func main() {
@@ -48,7 +49,7 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: stockcast COMMAND [flags]\n\ncommands:")
-	for _, name := range []string{"run", "status", "merge", "train"} {
+	for _, name := range []string{"run", "status", "merge", "train", "forecast"} {
 		fmt.Fprintf(os.Stderr, "  %-8s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(os.Stderr, "\n'stockcast COMMAND -h' describes a command's flags.")

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// accuracy compares a forecast with what happened on the same days, the
-// first of which is from.
-func accuracy(actual, forecast []float64, from time.Time) *Accuracy {
+// accuracy compares a forecast with what happened on the same dates, from the
+// first to the last held-out date.
+func accuracy(actual, forecast []float64, from, to time.Time) *Accuracy {
 	var sq, abs, total float64
 	for i, a := range actual {
 		err := a - forecast[i]
@@ -19,7 +19,7 @@ func accuracy(actual, forecast []float64, from time.Time) *Accuracy {
 	acc := &Accuracy{
 		HoldoutDays: len(actual),
 		From:        Date{from},
-		To:          Date{from.AddDate(0, 0, len(actual)-1)},
+		To:          Date{to},
 		RMSE:        math.Sqrt(sq / n),
 		MAE:         abs / n,
 	}

@@ -157,12 +157,12 @@ func (e *Engine) answer(ctx context.Context, r Request) (*history, *Response, er
 // MaxHoldout bounds Evaluate's holdout.
 const MaxHoldout = 3650
 
-// Evaluate is offline evaluation: it drops the last holdout days of the
-// request's series, fits a trend model to the shortened history (the LSTM
+// Evaluate is offline evaluation: it drops the request's series' last holdout
+// dates with rows, fits a trend model to the shortened history (the LSTM
 // reads it too), forecasts from the day after the cut, and answers exactly
-// as Forecast would, plus the accuracy of the forecast over the holdout
-// days. The forecast covers max(days, lead time, holdout) days internally;
-// Days shows the request's days.
+// as Forecast would, plus the accuracy of the forecast on the held-out dates.
+// The forecast covers at least the held-out span internally; Days shows the
+// request's days.
 func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Response, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -174,8 +174,14 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 	if err != nil {
 		return nil, err
 	}
-	last := s.Dates[len(s.Dates)-1]
-	cut := last.AddDate(0, 0, -holdout)
+	if len(s.Dates) <= holdout+1 {
+		return nil, &RequestError{Problems: []Problem{{"holdout", fmt.Sprintf(
+			"the series has %d dates; holding out %d leaves too little history", len(s.Dates), holdout)}}}
+	}
+	// The held-out days are the series' last holdout dates with rows (as Prophet users hold out
+	// rows); a date without rows is missing, not a zero.
+	held := len(s.Dates) - holdout
+	cut, last := s.Dates[held-1], s.Dates[len(s.Dates)-1]
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", s.Key, err)
 	}
@@ -183,18 +189,16 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 	if err != nil {
 		return nil, err
 	}
-	f, err := e.forecast(r, h, max(r.Days, r.LeadTimeDays, holdout))
+	f, err := e.forecast(r, h, max(r.Days, r.LeadTimeDays, daysBetween(cut, last)))
 	if err != nil {
 		return nil, err
 	}
 	resp := e.response(r, h, f)
-	actual := make([]float64, holdout)
-	for i, d := range s.Dates {
-		if d.After(cut) {
-			actual[daysBetween(cut, d)-1] += s.Values[i]
-		}
+	actual, predicted := s.Values[held:], make([]float64, holdout)
+	for i, d := range s.Dates[held:] {
+		predicted[i] = f.forecast[daysBetween(cut, d)-1]
 	}
-	resp.Accuracy = accuracy(actual, f.forecast[:holdout], cut.AddDate(0, 0, 1))
+	resp.Accuracy = accuracy(actual, predicted, s.Dates[held], last)
 	if f.lstm != nil && e.net.LastDate().After(cut) {
 		resp.Notes = append(resp.Notes, Message{NoteLSTMSawHoldout, fmt.Sprintf(
 			"The LSTM was trained through %s, after the holdout cut %s: its part of the accuracy is optimistic.",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -330,9 +331,9 @@ func TestForecastErrors(t *testing.T) {
 	if _, err := e.Forecast(ctx, DefaultRequest()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("canceled: %v", err)
 	}
-	if _, err := e.Evaluate(context.Background(), request(func(r *Request) { r.ProductID = "PSHORT" }), 5); err == nil ||
-		!strings.Contains(err.Error(), "no history on or before") {
-		t.Fatalf("holdout of the whole history: %v", err)
+	if _, err := e.Evaluate(context.Background(), request(func(r *Request) { r.ProductID = "PSHORT" }), 5); !errors.As(err, &re) ||
+		re.Problems[0].Param != "holdout" || !strings.Contains(err.Error(), "too little history") {
+		t.Fatalf("holdout of the whole history: %v, want a *RequestError naming holdout", err)
 	}
 }
 
@@ -419,16 +420,47 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
+// TestEvaluateHoldsOutDatesWithRows checks that a series with gaps (no rows at weekends, as in
+// Prophet's example data) is scored on its held-out rows only: a missing date is not a zero.
+func TestEvaluateHoldsOutDatesWithRows(t *testing.T) {
+	var csv strings.Builder
+	csv.WriteString("date,product_id,sales\n")
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) // a Monday
+	rows := 0
+	for d := start; rows < 200; d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		fmt.Fprintf(&csv, "%s,A,%d\n", d.Format(time.DateOnly), 100+rows%5)
+		rows++
+	}
+	table, err := series.Load(context.Background(), strings.NewReader(csv.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(table, nil, nil, Metadata{Version: "gaps"}, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.Evaluate(context.Background(), request(func(r *Request) { r.Model = ModelTrend }), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc := resp.Accuracy; acc.HoldoutDays != 10 || acc.MAE > 10 || acc.From.Weekday() == time.Saturday {
+		t.Errorf("accuracy %+v: the weekends were scored as zero sales", acc)
+	}
+}
+
 func TestAccuracyByHand(t *testing.T) {
 	from := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	// errors 2, −1, 0: RMSE √(5/3), MAE 3/3 = 1, WAPE 3/15 = 0.2.
-	acc := accuracy([]float64{10, 0, 5}, []float64{8, 1, 5}, from)
+	acc := accuracy([]float64{10, 0, 5}, []float64{8, 1, 5}, from, from.AddDate(0, 0, 2))
 	want := Accuracy{HoldoutDays: 3, From: Date{from}, To: Date{from.AddDate(0, 0, 2)}, RMSE: math.Sqrt(5.0 / 3), MAE: 1}
 	if acc.WAPE == nil || !near(*acc.WAPE, 0.2, 1e-15) || !near(acc.RMSE, want.RMSE, 1e-15) || acc.MAE != 1 ||
 		acc.HoldoutDays != 3 || acc.From != want.From || acc.To != want.To {
 		t.Fatalf("accuracy %+v, want %+v with WAPE 0.2", acc, want)
 	}
-	if acc := accuracy([]float64{0, 0}, []float64{1, -1}, from); acc.WAPE != nil || acc.RMSE != 1 || acc.MAE != 1 {
+	if acc := accuracy([]float64{0, 0}, []float64{1, -1}, from, from.AddDate(0, 0, 1)); acc.WAPE != nil || acc.RMSE != 1 || acc.MAE != 1 {
 		t.Fatalf("all-zero actuals: %+v, want RMSE 1, MAE 1, no WAPE", acc)
 	}
 }
