@@ -31,39 +31,23 @@ func flopsPerWindow(cfg Config) float64 {
 	return 3 * f
 }
 
-// benchSetup is the prototype's network and a batch of 32 random windows.
-func benchSetup(b testing.TB) (*Model, *trainer, []windowRef) {
-	cfg := DefaultConfig()
-	m, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 1))
-	s := make([]float32, 4096)
-	for i := range s {
-		s[i] = rng.Float32()
-	}
-	t := &trainer{m: m, scaled: [][]float32{s}, ws: newWorkspace[float32](cfg, cfg.BatchSize), grad: make([]float32, len(m.params)), rng: rng}
-	t.gw = bindWeights(cfg.Layers, t.grad)
-	batch := make([]windowRef, cfg.BatchSize)
-	for i := range batch {
-		batch[i] = windowRef{0, int32(cfg.Window + rng.IntN(len(s)-cfg.Window))}
-	}
-	return m, t, batch
-}
-
 // BenchmarkTrainStep is one training step (forward, backward through time,
-// Adam) of the prototype's network on a batch of 32 windows, with dropout.
+// Adam) of the prototype's network on a batch of 32 windows, with dropout,
+// for each cell activation (Keras's tanh, the prototype's relu).
 func BenchmarkTrainStep(b *testing.B) {
-	m, t, batch := benchSetup(b)
-	b.ReportAllocs()
-	var cpu time.Duration
-	for b.Loop() {
-		c0 := cpuTime(b)
-		t.step(batch)
-		cpu += cpuTime(b) - c0
+	for _, act := range []Activation{Tanh, ReLU} {
+		b.Run(string(act), func(b *testing.B) {
+			m, t, batch := benchSetup(b, act)
+			b.ReportAllocs()
+			var cpu time.Duration
+			for b.Loop() {
+				c0 := cpuTime(b)
+				t.step(batch)
+				cpu += cpuTime(b) - c0
+			}
+			reportThroughput(b, m.cfg, len(batch)*b.N, cpu)
+		})
 	}
-	reportThroughput(b, m.cfg, len(batch)*b.N, cpu)
 }
 
 // reportThroughput reports windows and GFLOP (of flopsPerWindow) per
@@ -81,7 +65,7 @@ func reportThroughput(b *testing.B, cfg Config, windows int, cpu time.Duration) 
 // per-window reference implementation (float64, one matrix-vector product
 // per gate and step), and an Adam step.
 func BenchmarkTrainStepNaive(b *testing.B) {
-	m, t, batch := benchSetup(b)
+	m, t, batch := benchSetup(b, Tanh)
 	xs := make([][]float64, len(batch))
 	ys := make([]float64, len(batch))
 	for i, ref := range batch {
@@ -200,5 +184,27 @@ func BenchmarkGemm(b *testing.B) {
 				blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
 		})
 		run("naive64", func() { naiveGemm(m, n, k, a, k, bm, n, c, n) })
+	}
+}
+
+// BenchmarkForecast is serving: 30-day recursive forecasts from one loaded
+// model, for one series and for a batch of 100.
+func BenchmarkForecast(b *testing.B) {
+	m := mustNew(b, DefaultConfig())
+	data := synthSeries(100, 60, 3)
+	var qs []Query
+	for _, s := range data {
+		qs = append(qs, Query{ID: s.ID, History: s.Values, Horizon: 30})
+	}
+	for _, n := range []int{1, 100} {
+		b.Run(fmt.Sprintf("series=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.ForecastBatch(qs[:n]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/series")
+		})
 	}
 }

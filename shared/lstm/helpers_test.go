@@ -92,3 +92,26 @@ func oneStepMSE(t testing.TB, m *Model, all []Series, from, to time.Time) float6
 	}
 	return sum / float64(len(qs))
 }
+
+// benchSetup is the prototype's network with the given cell activation and
+// a batch of 32 random windows.
+func benchSetup(b testing.TB, act Activation) (*Model, *trainer, []windowRef) {
+	cfg := DefaultConfig()
+	cfg.Activation = act
+	m, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	s := make([]float32, 4096)
+	for i := range s {
+		s[i] = rng.Float32()
+	}
+	t := &trainer{m: m, scaled: [][]float32{s}, ws: newWorkspace[float32](cfg, cfg.BatchSize), grad: make([]float32, len(m.params)), rng: rng}
+	t.gw = bindWeights(cfg.Layers, t.grad)
+	batch := make([]windowRef, cfg.BatchSize)
+	for i := range batch {
+		batch[i] = windowRef{0, int32(cfg.Window + rng.IntN(len(s)-cfg.Window))}
+	}
+	return m, t, batch
+}

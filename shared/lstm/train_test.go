@@ -39,7 +39,7 @@ func TestOverfitsTinyDataset(t *testing.T) {
 }
 
 func TestTrainingStepDoesNotAllocate(t *testing.T) {
-	_, tr, batch := benchSetup(t)
+	_, tr, batch := benchSetup(t, Tanh)
 	if n := testing.AllocsPerRun(5, func() { tr.step(batch) }); n != 0 {
 		t.Fatalf("a training step allocates %v times", n)
 	}
