@@ -28,21 +28,21 @@
 //
 // # Training
 //
-// Train takes the daily series (see Daily for zero-filling gaps). In
-// ModeFull the network and the scalers are reinitialised and every epoch
-// draws up to Policy.MaxWindows windows (default 100,000) from all windows,
-// for up to 50 epochs. In ModeFineTune the model continues from its weights
-// and optimiser state on the windows whose target day falls in the new
-// range [Since, Until], plus a fresh sample each epoch of as many older
-// windows (at most 50,000), for up to 10 epochs; a known series whose values
-// leave its scaler's range has the range widened, a new series gets its own
-// scaler, and both are reported. The last Policy.ValidationDays (7) days of
-// the trained range are held out (at most a quarter of it): their loss
-// drives early stopping (patience 5 in full, 3 when fine-tuning), and the
-// model keeps the weights of the epoch with the lowest validation loss —
-// those it started from if no epoch beat them. A deadline, from the options
-// or the context, stops training at a batch boundary early enough to leave
-// time for a checkpoint.
+// Train takes the daily series (see Daily for zero-filling gaps). In ModeFull
+// the network and the scalers are reinitialised and every epoch draws up to
+// Policy.MaxWindows windows (default 100,000) from all windows, for up to 50
+// epochs. In ModeFineTune the model continues from its weights and optimiser
+// state on the windows whose target day falls in the new range [Since,
+// Until], plus a fresh sample each epoch of as many older windows (at most
+// 50,000), for up to 10 epochs; a known series whose values leave its
+// scaler's range has the range widened, a new series gets its own scaler, and
+// both are reported. The last Policy.ValidationDays (7) days of the trained
+// range are held out (at most a quarter of it; later runs replay them as
+// older windows): their loss drives early stopping (patience 5 in full, 3
+// when fine-tuning), and the model keeps the weights of the epoch with the
+// lowest validation loss — those it started from if no epoch beat them. A
+// deadline, from the options or the context, stops training at a batch
+// boundary early enough to leave time for a checkpoint.
 //
 // # Checkpoint format
 //
