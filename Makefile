@@ -30,14 +30,24 @@ run: bin/stockcast ## start the embedded local stack on 127.0.0.1:4566 with samp
 	bin/stockcast run
 
 .PHONY: test
-test: lint ## everything CI runs: formatting, vet, cfn-lint, unit, integration and emulator tests
+test: lint unit e2e ## everything CI runs: formatting, vet, cfn-lint, unit/integration/emulator tests, end to end
+
+.PHONY: unit
+unit: ## unit, integration and emulator tests (go test ./...), the concurrent packages also under -race
 	go test -count=1 -timeout 30m ./...
+	go test -count=1 -race -timeout 30m ./shared/store ./shared/fakes3 ./shared/pipeline ./shared/handlers ./infra/local/sfn ./infra/local/stack
+
+.PHONY: e2e
+e2e: ## the whole system under the Lambda Runtime Interface Emulator, driven with awscli, the SDK and HTTP
+	@command -v aws >/dev/null || { echo "awscli is required for the end-to-end test"; exit 1; }
+	go test -tags e2e -count=1 -timeout 20m -v ./infra/e2e
 
 .PHONY: lint
 lint: ## gofmt, go vet and cfn-lint
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
+	go vet -tags e2e ./infra/e2e
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is required (pip install cfn-lint)"; exit 1; }
 	cfn-lint template.yaml
 

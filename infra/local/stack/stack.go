@@ -78,6 +78,7 @@ type Stack struct {
 	server    *http.Server
 	api       net.Listener
 	functions Functions
+	faults    *faultyFunctions
 	closers   []func() error
 	store     store.Store
 
@@ -135,12 +136,16 @@ func (s *Stack) start(ctx context.Context) error {
 	if err := s.startStepFunctions(); err != nil {
 		return errors.Join(err, s.listener.Close())
 	}
+	s.faults = &faultyFunctions{left: map[string]Fault{}}
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sfn.IsRequest(r) {
+		switch {
+		case sfn.IsRequest(r):
 			s.states.ServeHTTP(w, r)
-			return
+		case r.URL.Path == FaultsPath:
+			s.faults.ServeHTTP(w, r)
+		default:
+			s.s3.ServeHTTP(w, r)
 		}
-		s.s3.ServeHTTP(w, r)
 	})
 	s.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -155,6 +160,7 @@ func (s *Stack) start(ctx context.Context) error {
 	if err := s.startFunctions(ctx); err != nil {
 		return err
 	}
+	s.faults.next, s.functions = s.functions, s.faults
 	if err := s.startAPI(); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"os"
 	"testing"
 	"time"
@@ -119,6 +120,31 @@ func TestUploadTrainsAndPublishesThroughTheStack(t *testing.T) {
 		t.Errorf("job %+v (%v)", job, err)
 	}
 
+	// A failing fine-tune: the job fails, the execution fails, the served model stays.
+	fault, _ := json.Marshal(stack.Fault{Function: "finetune", Error: "InjectedFault", Message: "the test broke it"})
+	resp, err := http.Post(s.Endpoint()+stack.FaultsPath, "application/json", bytes.NewReader(fault))
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("inject fault: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if _, err := platform.NewS3Client(aws3).PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String("stockcast-local"), Key: aws.String("uploads/more.csv"),
+		Body: strings.NewReader("date,product_id,sales\n2024-03-03,P0001,12\n"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	executions = waitForExecutions(t, client, s.StateMachineARN(), 3)
+	if executions[0].Status != types.ExecutionStatusFailed {
+		t.Errorf("execution with a failing fine-tune: %s", executions[0].Status)
+	}
+	if failed, err := pipeline.NewJobs(objects).Get(ctx, aws.ToString(executions[0].Name)); err != nil || failed.Status != pipeline.StatusFailed ||
+		!strings.Contains(failed.Error, "the test broke it") {
+		t.Errorf("failed job %+v (%v)", failed, err)
+	}
+	if version := forecastVersion(t, s, "P0001"); version != second.Version {
+		t.Errorf("after a failed run the API serves %q, want the previous %q", version, second.Version)
+	}
+
 	// A restart keeps everything and starts nothing new.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -126,8 +152,8 @@ func TestUploadTrainsAndPublishesThroughTheStack(t *testing.T) {
 	s = start(t, dir)
 	defer s.Close()
 	client = platform.NewStepFunctionsClient(platform.LocalAWSConfig(s.Endpoint()))
-	if got := waitForExecutions(t, client, s.StateMachineARN(), 2); len(got) != 2 {
-		t.Errorf("%d executions after a restart, want the same 2", len(got))
+	if got := waitForExecutions(t, client, s.StateMachineARN(), 3); len(got) != 3 {
+		t.Errorf("%d executions after a restart, want the same 3", len(got))
 	}
 }
 

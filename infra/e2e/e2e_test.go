@@ -1,0 +1,297 @@
+//go:build e2e
+
+// Package e2e runs the whole system end to end, as a user would: the local stack with every
+// function as its real bootstrap binary under the Lambda Runtime Interface Emulator, files
+// uploaded with awscli and the SDK, the state machine followed through the Step Functions API,
+// and forecasts read over HTTP. Run it with `make e2e` (part of `make test`).
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/stockcast/stockcast/infra/local/rie"
+	"github.com/stockcast/stockcast/infra/local/stack"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+const (
+	bucket = "stockcast-local"
+	root   = "../.."
+)
+
+// system is a running local stack and the clients that talk to it.
+type system struct {
+	t        *testing.T
+	endpoint string
+	api      string
+	s3       *s3.Client
+	objects  store.Store
+	states   *sfn.Client
+	machine  string
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// build makes what `make build` makes, into dir.
+func build(t *testing.T, dir string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := rie.BuildEmulator(ctx, root, dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"merge", "refit", "finetune", "publish", "forecast"} {
+		if _, err := rie.BuildFunction(ctx, root, dir, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cli := filepath.Join(dir, "stockcast")
+	cmd := exec.Command("go", "build", "-o", cli, "./infra/local")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build bin/stockcast: %v\n%s", err, out)
+	}
+	return cli
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// start runs `stockcast run --rie` and stops it (and every emulator it started) at the end.
+func start(t *testing.T) *system {
+	t.Helper()
+	dir := t.TempDir()
+	cli := build(t, dir)
+	endpoint, api := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(cli, "run", "--rie", "--build", dir, "--state", filepath.Join(dir, "state"),
+		"--addr", endpoint, "--api", api, "--seed", filepath.Join(root, "testdata/sample_dataset.csv"),
+		"--lstm-full-epochs", "2", "--lstm-max-windows", "4000")
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("local stack output:\n%s", logs.String())
+		}
+	})
+	cfg := platform.LocalAWSConfig("http://" + endpoint)
+	s := &system{t: t, endpoint: "http://" + endpoint, api: "http://" + api, s3: platform.NewS3Client(cfg),
+		states: platform.NewStepFunctionsClient(cfg), machine: "arn:aws:states:us-east-1:000000000000:stateMachine:TrainingStateMachine"}
+	s.objects = store.NewS3(s.s3, bucket)
+	return s
+}
+
+// eventually polls check until it returns true, failing the test after limit.
+func (s *system) eventually(limit time.Duration, what string, check func() bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(limit)
+	for !check() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("after %s: %s", limit, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (s *system) aws(args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command("aws", append([]string{"--endpoint-url", s.endpoint}, args...)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1", "AWS_PAGER=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// executions lists the training executions, newest first.
+func (s *system) executions() []types.ExecutionListItem {
+	out, err := s.states.ListExecutions(context.Background(), &sfn.ListExecutionsInput{StateMachineArn: aws.String(s.machine)})
+	if err != nil {
+		return nil
+	}
+	return out.Executions
+}
+
+// settled waits until n executions exist and none is running.
+func (s *system) settled(n int) []types.ExecutionListItem {
+	s.t.Helper()
+	var list []types.ExecutionListItem
+	s.eventually(3*time.Minute, fmt.Sprintf("%d finished executions", n), func() bool {
+		list = s.executions()
+		for _, e := range list {
+			if e.Status == types.ExecutionStatusRunning {
+				return false
+			}
+		}
+		return len(list) >= n
+	})
+	return list
+}
+
+// forecast asks the API for a product's forecast; it returns the status and the model version.
+func (s *system) forecast(product string) (int, string) {
+	s.t.Helper()
+	resp, err := http.Get(s.api + "/forecast?product_id=" + product + "&days=7&on_hand=50")
+	if err != nil {
+		return 0, "" // not listening yet
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Version string `json:"model_version"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body.Version
+}
+
+func (s *system) manifest() *pipeline.Manifest {
+	s.t.Helper()
+	m, _, err := pipeline.ReadManifest(context.Background(), s.objects)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return m
+}
+
+func TestEndToEnd(t *testing.T) {
+	s := start(t)
+	ctx := context.Background()
+
+	// make run's first start: the sample is merged, trained and published, then served.
+	s.eventually(3*time.Minute, "the first model is served", func() bool {
+		status, _ := s.forecast("P0001")
+		return status == http.StatusOK
+	})
+	first := s.manifest()
+
+	// A new product through awscli, another file through the SDK.
+	s.aws("s3", "cp", "testdata/new_data.csv", "s3://"+bucket+"/uploads/new_data.csv")
+	sdkUpload := "date,product_id,sales,category,region\n2024-04-10,P0100,5,Toys,North\n2024-04-11,P0100,7,Toys,North\n2024-04-12,P0100,6,Toys,North\n"
+	if _, err := s.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("uploads/from the sdk.csv"),
+		Body: strings.NewReader(sdkUpload)}); err != nil {
+		t.Fatal(err)
+	}
+	executions := s.settled(3)
+	for _, e := range executions {
+		if e.Status != types.ExecutionStatusSucceeded {
+			t.Fatalf("execution %s: %s", aws.ToString(e.Name), e.Status)
+		}
+	}
+	described := s.aws("stepfunctions", "describe-execution", "--execution-arn", aws.ToString(executions[0].ExecutionArn), "--query", "status", "--output", "text")
+	if strings.TrimSpace(described) != "SUCCEEDED" {
+		t.Errorf("aws stepfunctions describe-execution: %q", described)
+	}
+	latest := s.manifest()
+	if latest.Version == first.Version {
+		t.Fatal("no new model was published")
+	}
+	for _, product := range []string{"P0025", "P0100"} {
+		if status, version := s.forecast(product); status != http.StatusOK || version != latest.Version {
+			t.Errorf("forecast of new product %s: %d from %q, want 200 from %q", product, status, version, latest.Version)
+		}
+	}
+
+	// A bad file is refused with its reasons; the dataset does not change; forecasts go on.
+	dataset, err := s.objects.Head(ctx, pipeline.DatasetKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.aws("s3", "cp", "testdata/uploads/bad_sales.csv", "s3://"+bucket+"/uploads/bad_sales.csv")
+	s.eventually(time.Minute, "the bad file is refused", func() bool {
+		_, err := s.objects.Head(ctx, "rejected/bad_sales.csv.error.json")
+		return err == nil
+	})
+	report := s.aws("s3", "cp", "s3://"+bucket+"/rejected/bad_sales.csv.error.json", "-")
+	if !strings.Contains(report, `"line": 2`) || !strings.Contains(report, "sales") {
+		t.Errorf("refusal report lacks the bad lines:\n%s", report)
+	}
+	if now, _ := s.objects.Head(ctx, pipeline.DatasetKey); !store.SameETag(now.ETag, dataset.ETag) {
+		t.Errorf("the dataset changed after a refused upload")
+	}
+	if status, _ := s.forecast("P0001"); status != http.StatusOK {
+		t.Errorf("forecast after a refused upload: %d", status)
+	}
+
+	// The same file again changes nothing and starts nothing.
+	s.aws("s3", "cp", "testdata/new_data.csv", "s3://"+bucket+"/uploads/new_data.csv")
+	s.eventually(time.Minute, "the repeated upload is processed", func() bool {
+		out, _ := s.objects.List(ctx, pipeline.UploadsPrefix)
+		return len(out) == 0
+	})
+	if n := len(s.settled(3)); n != 3 {
+		t.Errorf("%d executions after the same upload twice, want 3", n)
+	}
+
+	// A failing fine-tune: the job fails, the previous model keeps serving.
+	fault, _ := json.Marshal(stack.Fault{Function: "finetune", Error: "InjectedFault", Message: "fine-tune failure injected by the test"})
+	resp, err := http.Post(s.endpoint+stack.FaultsPath, "application/json", bytes.NewReader(fault))
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("inject fault: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	s.aws("s3", "cp", "testdata/uploads/ok_sales_formats.csv", "s3://"+bucket+"/uploads/more.csv")
+	executions = s.settled(4)
+	if executions[0].Status != types.ExecutionStatusFailed {
+		t.Errorf("execution with an injected fine-tune failure: %s", executions[0].Status)
+	}
+	job, err := pipeline.NewJobs(s.objects).Get(ctx, aws.ToString(executions[0].Name))
+	if err != nil || job.Status != pipeline.StatusFailed || !strings.Contains(job.Error, "injected") {
+		t.Errorf("job after the failure: %+v (%v)", job, err)
+	}
+	if status, version := s.forecast("P0001"); status != http.StatusOK || version != latest.Version {
+		t.Errorf("after the failure: %d from %q, want 200 from %q", status, version, latest.Version)
+	}
+}
