@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
