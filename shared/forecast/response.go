@@ -110,11 +110,11 @@ type Day struct {
 	LSTM *float64 `json:"lstm"`
 }
 
-// Accuracy measures a forecast against the held-out days it forecast. It is
-// computed from the unrounded forecast; a held-out day without a matching
-// row counts as 0 sales.
+// Accuracy measures a forecast against the held-out dates it forecast: the
+// series' last dates with rows (a date without rows is missing, not a zero).
+// It is computed from the unrounded forecast.
 type Accuracy struct {
-	// HoldoutDays is the number of held-out days compared.
+	// HoldoutDays is the number of held-out dates compared.
 	HoldoutDays int `json:"holdout_days"`
 	// From and To bound the held-out days (YYYY-MM-DD).
 	From Date `json:"from"`
