@@ -52,9 +52,9 @@ lint: ## gofmt, go vet and cfn-lint
 	cfn-lint template.yaml
 
 .PHONY: bench
-bench: ## run the benchmarks and print them as a table (raw output in bench.txt)
-	go test -run '^$$' -bench . -benchmem -count 1 -timeout 60m ./shared/... | tee bench.txt
-	go tool benchstat bench.txt
+bench: ## run every benchmark and print them as tables with their baselines (raw output in bench.txt)
+	go test -run '^$$' -bench . -benchmem -count 1 -timeout 90m ./shared/... ./infra/local/stack | tee bench.txt
+	go run ./infra/benchreport bench.txt
 
 # ---- LocalStack (machines with Docker; see README "LocalStack") --------------------------------
 LOCALSTACK_ENDPOINT ?= http://localhost:4566

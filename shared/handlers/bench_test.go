@@ -40,9 +40,9 @@ func BenchmarkRefit(b *testing.B) {
 		workers int
 	}{
 		// The baseline: the same refit on one worker.
-		{"24products_830days_1worker", datagen.Config{Products: 24, Days: 830, Seed: 1}, 1},
-		{"24products_830days", datagen.Config{Products: 24, Days: 830, Seed: 1}, 0},
-		{"1000products_1000days", datagen.Config{Products: 1000, Days: 1000, Seed: 1}, 0},
+		{"24products_830days/1worker", datagen.Config{Products: 24, Days: 830, Seed: 1}, 1},
+		{"24products_830days/parallel", datagen.Config{Products: 24, Days: 830, Seed: 1}, 0},
+		{"1000products_1000days/parallel", datagen.Config{Products: 1000, Days: 1000, Seed: 1}, 0},
 	} {
 		b.Run(size.name, func(b *testing.B) {
 			data := generated(b, size.cfg)
