@@ -8,31 +8,18 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/stockcast/stockcast/shared/handlers"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/platform"
-	"github.com/stockcast/stockcast/shared/store"
 )
 
 func main() {
-	logger := platform.SetupLambdaLogging("finetune")
-	env := platform.NewEnv()
-	bucket := env.Required("DATA_BUCKET")
-	cfg, err := platform.LoadAWSConfig(context.Background())
-	finetune := handlers.NewFineTune(store.NewS3(platform.NewS3Client(cfg), bucket), logger)
-	finetune.Config.Activation = lstm.Activation(env.String("LSTM_ACTIVATION", string(finetune.Config.Activation)))
-	finetune.Policy.FullEpochs = int(env.Int64("LSTM_FULL_EPOCHS", int64(finetune.Policy.FullEpochs)))
-	finetune.Policy.FineTuneEpochs = int(env.Int64("LSTM_FINETUNE_EPOCHS", int64(finetune.Policy.FineTuneEpochs)))
-	finetune.Policy.MaxWindows = int(env.Int64("LSTM_MAX_WINDOWS", int64(finetune.Policy.MaxWindows)))
-	finetune.SaveMargin = env.Duration("LSTM_SAVE_MARGIN", finetune.SaveMargin)
-	if err = errors.Join(env.Err(), finetune.Config.Validate(), err); err != nil {
-		logger.Error("cannot start", "error", err)
-		os.Exit(1)
-	}
-	lambda.Start(finetune.Handle)
+	fn := platform.NewFunction("finetune")
+	finetune := handlers.NewFineTune(fn.DataBucket(), fn.Logger)
+	finetune.Config.Activation = lstm.Activation(fn.Env.String("LSTM_ACTIVATION", string(finetune.Config.Activation)))
+	finetune.Policy.FullEpochs = int(fn.Env.Int64("LSTM_FULL_EPOCHS", int64(finetune.Policy.FullEpochs)))
+	finetune.Policy.FineTuneEpochs = int(fn.Env.Int64("LSTM_FINETUNE_EPOCHS", int64(finetune.Policy.FineTuneEpochs)))
+	finetune.Policy.MaxWindows = int(fn.Env.Int64("LSTM_MAX_WINDOWS", int64(finetune.Policy.MaxWindows)))
+	finetune.SaveMargin = fn.Env.Duration("LSTM_SAVE_MARGIN", finetune.SaveMargin)
+	fn.Start(finetune.Handle, finetune.Config.Validate())
 }

@@ -8,32 +8,21 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/stockcast/stockcast/shared/handlers"
 	"github.com/stockcast/stockcast/shared/platform"
-	"github.com/stockcast/stockcast/shared/store"
 )
 
 func main() {
-	logger := platform.SetupLambdaLogging("forecast")
-	env := platform.NewEnv()
-	bucket := env.Required("DATA_BUCKET")
-	cfg, err := platform.LoadAWSConfig(context.Background())
-	api := handlers.NewForecast(store.NewS3(platform.NewS3Client(cfg), bucket), logger)
-	api.Config.TrendWeight = env.Float("BLEND_TREND_WEIGHT", api.Config.TrendWeight)
+	fn := platform.NewFunction("forecast")
+	api := handlers.NewForecast(fn.DataBucket(), fn.Logger)
+	api.Config.TrendWeight = fn.Env.Float("BLEND_TREND_WEIGHT", api.Config.TrendWeight)
 	api.Config.LSTMWeight = 1 - api.Config.TrendWeight
-	api.Config.TrendOptions = handlers.TrendOptionsFromEnv(env)
+	api.Config.TrendOptions = handlers.TrendOptionsFromEnv(fn.Env)
+	var weight error
 	if w := api.Config.TrendWeight; w < 0 || w > 1 {
-		err = errors.Join(err, fmt.Errorf("BLEND_TREND_WEIGHT=%v must be between 0 and 1", w))
+		weight = fmt.Errorf("BLEND_TREND_WEIGHT=%v must be between 0 and 1", w)
 	}
-	if err = errors.Join(env.Err(), api.Config.TrendOptions.Validate(), err); err != nil {
-		logger.Error("cannot start", "error", err)
-		os.Exit(1)
-	}
-	lambda.Start(api.Handle)
+	fn.Start(api.Handle, weight, api.Config.TrendOptions.Validate())
 }

@@ -6,25 +6,11 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/stockcast/stockcast/shared/handlers"
 	"github.com/stockcast/stockcast/shared/platform"
-	"github.com/stockcast/stockcast/shared/store"
 )
 
 func main() {
-	logger := platform.SetupLambdaLogging("publish")
-	env := platform.NewEnv()
-	bucket := env.Required("DATA_BUCKET")
-	cfg, err := platform.LoadAWSConfig(context.Background())
-	if err = errors.Join(env.Err(), err); err != nil {
-		logger.Error("cannot start", "error", err)
-		os.Exit(1)
-	}
-	publish := handlers.NewPublish(store.NewS3(platform.NewS3Client(cfg), bucket), logger)
-	lambda.Start(publish.Handle)
+	fn := platform.NewFunction("publish")
+	fn.Start(handlers.NewPublish(fn.DataBucket(), fn.Logger).Handle)
 }

@@ -8,27 +8,13 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/stockcast/stockcast/shared/handlers"
 	"github.com/stockcast/stockcast/shared/platform"
-	"github.com/stockcast/stockcast/shared/store"
 )
 
 func main() {
-	logger := platform.SetupLambdaLogging("refit")
-	env := platform.NewEnv()
-	bucket := env.Required("DATA_BUCKET")
-	options := handlers.TrendOptionsFromEnv(env)
-	cfg, err := platform.LoadAWSConfig(context.Background())
-	if err = errors.Join(env.Err(), options.Validate(), err); err != nil {
-		logger.Error("cannot start", "error", err)
-		os.Exit(1)
-	}
-	refit := handlers.NewRefit(store.NewS3(platform.NewS3Client(cfg), bucket), logger)
-	refit.Options = options
-	lambda.Start(refit.Handle)
+	fn := platform.NewFunction("refit")
+	refit := handlers.NewRefit(fn.DataBucket(), fn.Logger)
+	refit.Options = handlers.TrendOptionsFromEnv(fn.Env)
+	fn.Start(refit.Handle, refit.Options.Validate())
 }

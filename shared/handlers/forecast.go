@@ -171,13 +171,13 @@ func (h *Forecast) load(ctx context.Context) (*servedModel, error) {
 		errs   [3]error
 	)
 	wg.Go(func() {
-		table, errs[0] = loadArtifact(ctx, h.Store, manifest.Dataset.Key, "", manifest.Dataset.ETag, loadSeriesTable)
+		table, errs[0] = loadArtifact(ctx, h.Store, manifest.Dataset.Key, "", manifest.Dataset.ETag, series.Load)
 	})
 	wg.Go(func() {
 		trends, errs[1] = loadArtifact(ctx, h.Store, manifest.Trend.Key, "", manifest.Trend.ETag, loadTrendSet)
 	})
 	wg.Go(func() {
-		net, errs[2] = loadArtifact(ctx, h.Store, manifest.LSTM.Key, manifest.LSTM.VersionID, manifest.LSTM.ETag, lstm.Read)
+		net, errs[2] = loadArtifact(ctx, h.Store, manifest.LSTM.Key, manifest.LSTM.VersionID, manifest.LSTM.ETag, readCheckpoint)
 	})
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
@@ -193,9 +193,7 @@ func (h *Forecast) load(ctx context.Context) (*servedModel, error) {
 	return &servedModel{etag: obj.ETag, manifest: manifest, engine: engine, loaded: started}, nil
 }
 
-func loadSeriesTable(r io.Reader) (*series.Table, error) { return series.Load(context.Background(), r) }
-
-func loadTrendSet(r io.Reader) (*trend.Set, error) {
+func loadTrendSet(_ context.Context, r io.Reader) (*trend.Set, error) {
 	var set trend.Set
 	if err := json.NewDecoder(r).Decode(&set); err != nil {
 		return nil, err
@@ -203,9 +201,11 @@ func loadTrendSet(r io.Reader) (*trend.Set, error) {
 	return &set, nil
 }
 
+func readCheckpoint(_ context.Context, r io.Reader) (*lstm.Model, error) { return lstm.Read(r) }
+
 // loadArtifact reads exactly the artifact the manifest names: by version id where the bucket
 // keeps versions, otherwise only if its ETag is still the manifest's.
-func loadArtifact[T any](ctx context.Context, s store.Store, key, versionID, etag string, decode func(io.Reader) (T, error)) (T, error) {
+func loadArtifact[T any](ctx context.Context, s store.Store, key, versionID, etag string, decode func(context.Context, io.Reader) (T, error)) (T, error) {
 	var zero T
 	body, _, err := s.Get(ctx, key, store.GetOptions{VersionID: versionID, IfMatch: etag})
 	if versionID != "" && errors.Is(err, store.ErrNotFound) {
@@ -215,7 +215,7 @@ func loadArtifact[T any](ctx context.Context, s store.Store, key, versionID, eta
 		return zero, fmt.Errorf("artifact %s: %w", key, err)
 	}
 	defer body.Close()
-	value, err := decode(body)
+	value, err := decode(ctx, body)
 	if err != nil {
 		return zero, fmt.Errorf("artifact %s: %w", key, err)
 	}
