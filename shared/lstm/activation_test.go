@@ -6,39 +6,48 @@ import (
 	"testing"
 )
 
-// TestLogisticMatchesMath checks the logistic in float64 (portable) and
-// float32 (the AVX2 kernel where the CPU has it) against math.Exp and
-// math.Tanh, for every length up to a few vectors (the masked tail) and
-// arguments from tiny to far beyond the clamp.
-func TestLogisticMatchesMath(t *testing.T) {
+// TestCellForwardFloat32 checks one float32 cell step (the AVX2 kernel
+// where the CPU has it, with the scalar tail) against the same step in
+// float64, for hidden sizes with and without a tail, both activations, at
+// the first step and later, over pre-activations from tiny to far beyond
+// the exponential's clamp.
+func TestCellForwardFloat32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 13))
-	for n := range 27 {
-		for _, spread := range []float64{1e-6, 1, 30, 1000} {
-			x := make([]float64, n)
-			for i := range x {
-				x[i] = spread * rng.NormFloat64()
-			}
-			for _, f := range []struct {
-				name            string
-				scale, mul, add float64
-				ref             func(float64) float64
-			}{
-				{"sigmoid", 1, 1, 0, sigmoid},
-				{"tanh", 2, 2, -1, math.Tanh},
-			} {
-				got64 := append([]float64(nil), x...)
-				logistic(got64, f.scale, f.mul, f.add)
-				got32 := to32(x)
-				logistic(got32, f.scale, f.mul, f.add)
-				for i, v := range x {
-					want := f.ref(v)
-					if math.Abs(got64[i]-want) > 4e-16+2e-15*math.Abs(want) {
-						t.Fatalf("float64 %s(%v) = %v, want %v", f.name, v, got64[i], want)
+	for _, h := range []int{1, 8, 13, 50} {
+		for _, relu := range []bool{false, true} {
+			for _, first := range []bool{false, true} {
+				for _, spread := range []float64{1e-6, 1, 30, 1000} {
+					const rows = 3
+					z := make([]float64, rows*4*h)
+					for i := range z {
+						z[i] = float64(float32(spread * rng.NormFloat64()))
 					}
-					// float32 rounds the argument and the result.
-					want32 := f.ref(float64(float32(v)))
-					if math.Abs(float64(got32[i])-want32) > 2e-7+6e-7*math.Abs(want32) {
-						t.Fatalf("float32 %s(%v) = %v, want %v", f.name, v, got32[i], want32)
+					var prev []float64
+					if !first {
+						prev = make([]float64, rows*h)
+						for i := range prev {
+							prev[i] = float64(float32(rng.NormFloat64()))
+						}
+					}
+					z64, z32 := append([]float64(nil), z...), to32(z)
+					c64, a64, o64 := make([]float64, rows*h), make([]float64, rows*h), make([]float64, rows*h)
+					c32, a32, o32 := make([]float32, rows*h), make([]float32, rows*h), make([]float32, rows*h)
+					cellForward(z64, prev, c64, a64, o64, h, relu)
+					var prev32 []float32
+					if prev != nil {
+						prev32 = to32(prev)
+					}
+					cellForward(z32, prev32, c32, a32, o32, h, relu)
+					for _, pair := range []struct {
+						name string
+						got  []float32
+						want []float64
+					}{{"gates", z32, z64}, {"cell", c32, c64}, {"act", a32, a64}, {"out", o32, o64}} {
+						for i, w := range pair.want {
+							if math.Abs(float64(pair.got[i])-w) > 3e-7+1e-6*math.Abs(w) {
+								t.Fatalf("h=%d relu=%v first=%v spread=%v: %s[%d] = %v, want %v", h, relu, first, spread, pair.name, i, pair.got[i], w)
+							}
+						}
 					}
 				}
 			}

@@ -12,8 +12,8 @@
 // every time step with one matrix product, then adds the recurrent
 // contribution with one product per step; the backward pass mirrors this
 // and accumulates the weight gradients with one product over all steps. The
-// products run through an AVX2/FMA register-blocked kernel, the gate
-// activations through a vectorised exponential, and the cell's backward
+// products run through an AVX2/FMA register-blocked kernel, and the cell's
+// forward step (gate activations by a vectorised exponential), its backward
 // step and Adam through vector kernels too (portable Go where the CPU lacks
 // AVX2/FMA). Every buffer is allocated once per run, so a training step
 // allocates nothing. The network trains and serves in float32, as Keras

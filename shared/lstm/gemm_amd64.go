@@ -20,10 +20,10 @@ func kernel4x16FMA(k int, a *float32, rs, ps int, b *float32, ldb int, c *float3
 //go:noescape
 func kernelEdge16FMA(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, rows, cols int)
 
-// logistic8FMA sets x[i] = mul/(1+exp(negScale·x[i])) + add for i < n.
+// cellForward8FMA runs cellForward in float32; tail is h%8.
 //
 //go:noescape
-func logistic8FMA(x *float32, n int, negScale, mul, add float32)
+func cellForward8FMA(z, prev, cell, act, out *float32, rows, h, relu, hasPrev, tail int)
 
 // is32 reports whether F is float32-shaped and the FMA kernels can run.
 func is32[F float]() bool {
@@ -57,18 +57,6 @@ func gemmFast[F float](m, n, k int, a []F, rs, ps int, b []F, ldb int, c []F, ld
 	return true
 }
 
-// logisticFast runs logistic through the float32 AVX2/FMA kernel and
-// reports whether it could.
-func logisticFast[F float](x []F, scale, mul, add float64) bool {
-	if !is32[F]() {
-		return false
-	}
-	if len(x) > 0 {
-		logistic8FMA(&as32(x)[0], len(x), float32(-scale), float32(mul), float32(add))
-	}
-	return true
-}
-
 // cellBackward8FMA runs cellBackward over the columns [0, h&^7) in float32.
 //
 //go:noescape
@@ -79,16 +67,33 @@ func cellBackward8FMA(gates, prev, cell, act, dout, dc *float32, rows, h, relu, 
 //go:noescape
 func adam8FMA(params, m, v, grad *float32, n int, alpha, b1, b2, eps float32)
 
+// flag is 1 for true and 0 for false.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// cellForwardFast runs cellForward through the float32 AVX2/FMA kernel and
+// returns the number of leading columns of each row it did: all or none.
+func cellForwardFast[F float](z, prev, cell, act, out []F, h int, relu bool) int {
+	if !is32[F]() || len(cell) == 0 {
+		return 0
+	}
+	p := cell // never read without hasPrev
+	if prev != nil {
+		p = prev
+	}
+	cellForward8FMA(&as32(z)[0], &as32(p)[0], &as32(cell)[0], &as32(act)[0], &as32(out)[0],
+		len(cell)/h, h, flag(relu), flag(prev != nil), h%8)
+	return h
+}
+
 // cellBackwardFast runs cellBackward through the float32 AVX2/FMA kernel
 // and returns the number of leading columns of each row it did.
 func cellBackwardFast[F float](gates, prev, cell, act, dout, dc []F, h int, relu bool) int {
 	if !is32[F]() || h < 8 || len(cell) == 0 {
-		return 0
-	}
-	flag := func(b bool) int {
-		if b {
-			return 1
-		}
 		return 0
 	}
 	p := cell // never read without hasPrev

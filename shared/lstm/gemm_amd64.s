@@ -229,7 +229,7 @@ ret:
 	VZEROUPPER
 	RET
 
-// Constants of logistic8FMA, each repeated in eight lanes.
+// Constants of the exponential in cellForward8FMA, each in eight lanes.
 DATA expConst<>+0(SB)/4, $0x42ae0000
 DATA expConst<>+4(SB)/4, $0x42ae0000
 DATA expConst<>+8(SB)/4, $0x42ae0000
@@ -278,98 +278,148 @@ DATA expConst<>+176(SB)/4, $0x3f800000
 DATA expConst<>+180(SB)/4, $0x3f800000
 DATA expConst<>+184(SB)/4, $0x3f800000
 DATA expConst<>+188(SB)/4, $0x3f800000
-DATA expConst<>+192(SB)/4, $0x3f800000
-DATA expConst<>+196(SB)/4, $0x3f800000
-DATA expConst<>+200(SB)/4, $0x3f800000
-DATA expConst<>+204(SB)/4, $0x3f800000
-DATA expConst<>+208(SB)/4, $0x3f800000
-DATA expConst<>+212(SB)/4, $0x3f800000
-DATA expConst<>+216(SB)/4, $0x3f800000
-DATA expConst<>+220(SB)/4, $0x3f800000
-DATA expConst<>+224(SB)/4, $0x3f800000
-DATA expConst<>+228(SB)/4, $0x3f800000
-DATA expConst<>+232(SB)/4, $0x3f800000
-DATA expConst<>+236(SB)/4, $0x3f800000
-DATA expConst<>+240(SB)/4, $0x3f800000
-DATA expConst<>+244(SB)/4, $0x3f800000
-DATA expConst<>+248(SB)/4, $0x3f800000
-DATA expConst<>+252(SB)/4, $0x3f800000
-DATA expConst<>+256(SB)/4, $0x3f000000
-DATA expConst<>+260(SB)/4, $0x3f000000
-DATA expConst<>+264(SB)/4, $0x3f000000
-DATA expConst<>+268(SB)/4, $0x3f000000
-DATA expConst<>+272(SB)/4, $0x3f000000
-DATA expConst<>+276(SB)/4, $0x3f000000
-DATA expConst<>+280(SB)/4, $0x3f000000
-DATA expConst<>+284(SB)/4, $0x3f000000
-DATA expConst<>+288(SB)/4, $0x3e2aaaab
-DATA expConst<>+292(SB)/4, $0x3e2aaaab
-DATA expConst<>+296(SB)/4, $0x3e2aaaab
-DATA expConst<>+300(SB)/4, $0x3e2aaaab
-DATA expConst<>+304(SB)/4, $0x3e2aaaab
-DATA expConst<>+308(SB)/4, $0x3e2aaaab
-DATA expConst<>+312(SB)/4, $0x3e2aaaab
-DATA expConst<>+316(SB)/4, $0x3e2aaaab
-DATA expConst<>+320(SB)/4, $0x3d2aaaab
-DATA expConst<>+324(SB)/4, $0x3d2aaaab
-DATA expConst<>+328(SB)/4, $0x3d2aaaab
-DATA expConst<>+332(SB)/4, $0x3d2aaaab
-DATA expConst<>+336(SB)/4, $0x3d2aaaab
-DATA expConst<>+340(SB)/4, $0x3d2aaaab
-DATA expConst<>+344(SB)/4, $0x3d2aaaab
-DATA expConst<>+348(SB)/4, $0x3d2aaaab
-DATA expConst<>+352(SB)/4, $0x3c088889
-DATA expConst<>+356(SB)/4, $0x3c088889
-DATA expConst<>+360(SB)/4, $0x3c088889
-DATA expConst<>+364(SB)/4, $0x3c088889
-DATA expConst<>+368(SB)/4, $0x3c088889
-DATA expConst<>+372(SB)/4, $0x3c088889
-DATA expConst<>+376(SB)/4, $0x3c088889
-DATA expConst<>+380(SB)/4, $0x3c088889
-DATA expConst<>+384(SB)/4, $0x3ab60b61
-DATA expConst<>+388(SB)/4, $0x3ab60b61
-DATA expConst<>+392(SB)/4, $0x3ab60b61
-DATA expConst<>+396(SB)/4, $0x3ab60b61
-DATA expConst<>+400(SB)/4, $0x3ab60b61
-DATA expConst<>+404(SB)/4, $0x3ab60b61
-DATA expConst<>+408(SB)/4, $0x3ab60b61
-DATA expConst<>+412(SB)/4, $0x3ab60b61
-DATA expConst<>+416(SB)/4, $0x39500d01
-DATA expConst<>+420(SB)/4, $0x39500d01
-DATA expConst<>+424(SB)/4, $0x39500d01
-DATA expConst<>+428(SB)/4, $0x39500d01
-DATA expConst<>+432(SB)/4, $0x39500d01
-DATA expConst<>+436(SB)/4, $0x39500d01
-DATA expConst<>+440(SB)/4, $0x39500d01
-DATA expConst<>+444(SB)/4, $0x39500d01
-DATA expConst<>+448(SB)/4, $127
-DATA expConst<>+452(SB)/4, $127
-DATA expConst<>+456(SB)/4, $127
-DATA expConst<>+460(SB)/4, $127
-DATA expConst<>+464(SB)/4, $127
-DATA expConst<>+468(SB)/4, $127
-DATA expConst<>+472(SB)/4, $127
-DATA expConst<>+476(SB)/4, $127
-GLOBL expConst<>(SB), RODATA|NOPTR, $480
+DATA expConst<>+192(SB)/4, $0x40000000
+DATA expConst<>+196(SB)/4, $0x40000000
+DATA expConst<>+200(SB)/4, $0x40000000
+DATA expConst<>+204(SB)/4, $0x40000000
+DATA expConst<>+208(SB)/4, $0x40000000
+DATA expConst<>+212(SB)/4, $0x40000000
+DATA expConst<>+216(SB)/4, $0x40000000
+DATA expConst<>+220(SB)/4, $0x40000000
+DATA expConst<>+224(SB)/4, $0xbf800000
+DATA expConst<>+228(SB)/4, $0xbf800000
+DATA expConst<>+232(SB)/4, $0xbf800000
+DATA expConst<>+236(SB)/4, $0xbf800000
+DATA expConst<>+240(SB)/4, $0xbf800000
+DATA expConst<>+244(SB)/4, $0xbf800000
+DATA expConst<>+248(SB)/4, $0xbf800000
+DATA expConst<>+252(SB)/4, $0xbf800000
+DATA expConst<>+256(SB)/4, $0xc0000000
+DATA expConst<>+260(SB)/4, $0xc0000000
+DATA expConst<>+264(SB)/4, $0xc0000000
+DATA expConst<>+268(SB)/4, $0xc0000000
+DATA expConst<>+272(SB)/4, $0xc0000000
+DATA expConst<>+276(SB)/4, $0xc0000000
+DATA expConst<>+280(SB)/4, $0xc0000000
+DATA expConst<>+284(SB)/4, $0xc0000000
+DATA expConst<>+288(SB)/4, $0x3f800000
+DATA expConst<>+292(SB)/4, $0x3f800000
+DATA expConst<>+296(SB)/4, $0x3f800000
+DATA expConst<>+300(SB)/4, $0x3f800000
+DATA expConst<>+304(SB)/4, $0x3f800000
+DATA expConst<>+308(SB)/4, $0x3f800000
+DATA expConst<>+312(SB)/4, $0x3f800000
+DATA expConst<>+316(SB)/4, $0x3f800000
+DATA expConst<>+320(SB)/4, $0x3f800000
+DATA expConst<>+324(SB)/4, $0x3f800000
+DATA expConst<>+328(SB)/4, $0x3f800000
+DATA expConst<>+332(SB)/4, $0x3f800000
+DATA expConst<>+336(SB)/4, $0x3f800000
+DATA expConst<>+340(SB)/4, $0x3f800000
+DATA expConst<>+344(SB)/4, $0x3f800000
+DATA expConst<>+348(SB)/4, $0x3f800000
+DATA expConst<>+352(SB)/4, $0x3f000000
+DATA expConst<>+356(SB)/4, $0x3f000000
+DATA expConst<>+360(SB)/4, $0x3f000000
+DATA expConst<>+364(SB)/4, $0x3f000000
+DATA expConst<>+368(SB)/4, $0x3f000000
+DATA expConst<>+372(SB)/4, $0x3f000000
+DATA expConst<>+376(SB)/4, $0x3f000000
+DATA expConst<>+380(SB)/4, $0x3f000000
+DATA expConst<>+384(SB)/4, $0x3e2aaaab
+DATA expConst<>+388(SB)/4, $0x3e2aaaab
+DATA expConst<>+392(SB)/4, $0x3e2aaaab
+DATA expConst<>+396(SB)/4, $0x3e2aaaab
+DATA expConst<>+400(SB)/4, $0x3e2aaaab
+DATA expConst<>+404(SB)/4, $0x3e2aaaab
+DATA expConst<>+408(SB)/4, $0x3e2aaaab
+DATA expConst<>+412(SB)/4, $0x3e2aaaab
+DATA expConst<>+416(SB)/4, $0x3d2aaaab
+DATA expConst<>+420(SB)/4, $0x3d2aaaab
+DATA expConst<>+424(SB)/4, $0x3d2aaaab
+DATA expConst<>+428(SB)/4, $0x3d2aaaab
+DATA expConst<>+432(SB)/4, $0x3d2aaaab
+DATA expConst<>+436(SB)/4, $0x3d2aaaab
+DATA expConst<>+440(SB)/4, $0x3d2aaaab
+DATA expConst<>+444(SB)/4, $0x3d2aaaab
+DATA expConst<>+448(SB)/4, $0x3c088889
+DATA expConst<>+452(SB)/4, $0x3c088889
+DATA expConst<>+456(SB)/4, $0x3c088889
+DATA expConst<>+460(SB)/4, $0x3c088889
+DATA expConst<>+464(SB)/4, $0x3c088889
+DATA expConst<>+468(SB)/4, $0x3c088889
+DATA expConst<>+472(SB)/4, $0x3c088889
+DATA expConst<>+476(SB)/4, $0x3c088889
+DATA expConst<>+480(SB)/4, $0x3ab60b61
+DATA expConst<>+484(SB)/4, $0x3ab60b61
+DATA expConst<>+488(SB)/4, $0x3ab60b61
+DATA expConst<>+492(SB)/4, $0x3ab60b61
+DATA expConst<>+496(SB)/4, $0x3ab60b61
+DATA expConst<>+500(SB)/4, $0x3ab60b61
+DATA expConst<>+504(SB)/4, $0x3ab60b61
+DATA expConst<>+508(SB)/4, $0x3ab60b61
+DATA expConst<>+512(SB)/4, $0x39500d01
+DATA expConst<>+516(SB)/4, $0x39500d01
+DATA expConst<>+520(SB)/4, $0x39500d01
+DATA expConst<>+524(SB)/4, $0x39500d01
+DATA expConst<>+528(SB)/4, $0x39500d01
+DATA expConst<>+532(SB)/4, $0x39500d01
+DATA expConst<>+536(SB)/4, $0x39500d01
+DATA expConst<>+540(SB)/4, $0x39500d01
+DATA expConst<>+544(SB)/4, $127
+DATA expConst<>+548(SB)/4, $127
+DATA expConst<>+552(SB)/4, $127
+DATA expConst<>+556(SB)/4, $127
+DATA expConst<>+560(SB)/4, $127
+DATA expConst<>+564(SB)/4, $127
+DATA expConst<>+568(SB)/4, $127
+DATA expConst<>+572(SB)/4, $127
+GLOBL expConst<>(SB), RODATA|NOPTR, $576
 
-// func logistic8FMA(x *float32, n int, negScale, mul, add float32)
+// func cellForward8FMA(z, prev, cell, act, out *float32, rows, h, relu, hasPrev, tail int)
 //
-// x[i] = mul/(1+exp(negScale·x[i])) + add for i < n, eight lanes at a time,
-// the last partial group under a lane mask. exp is Cody-Waite range
+// cellForward over every row, eight columns at a time and the last h%8
+// under a lane mask: rows of z are 4h wide (i, f, g, o pre-activations,
+// activated in place), the other arrays h wide; prev is read only when
+// hasPrev is set. tail must be h%8. The sigmoid
+// is 1/(1+exp(-x)) and tanh is 2σ(2x)-1, with exp by Cody-Waite range
 // reduction and a degree-7 Taylor polynomial (relative error about 1e-7,
 // float32's own), its argument clamped to ±87.
-TEXT ·logistic8FMA(SB), NOSPLIT, $0-28
-	MOVQ         x+0(FP), DI
-	MOVQ         n+8(FP), CX
-	VBROADCASTSS negScale+16(FP), Y12
-	VBROADCASTSS mul+20(FP), Y14
-	VBROADCASTSS add+24(FP), Y13
+TEXT ·cellForward8FMA(SB), NOSPLIT, $0-80
+	MOVQ   z+0(FP), DI
+	MOVQ   prev+8(FP), SI
+	MOVQ   cell+16(FP), R8
+	MOVQ   act+24(FP), R9
+	MOVQ   out+32(FP), R10
+	MOVQ   rows+40(FP), CX
+	MOVQ   h+48(FP), R14
+	MOVQ   relu+56(FP), R15
+	MOVQ   hasPrev+64(FP), R11
+	MOVQ   R14, DX
+	ANDQ   $-8, DX
+	SHLQ   $2, DX
+	SHLQ   $2, R14
+	VXORPS Y14, Y14, Y14
+	LEAQ    maskTable<>(SB), R12
+	MOVQ    $16, AX
+	SUBQ    tail+72(FP), AX
+	VMOVDQU (R12)(AX*4), Y7
 
-lloop:
-	CMPQ         CX, $8
-	JLT          ltail
-	VMOVUPS      (DI), Y0
-	VMULPS       Y12, Y0, Y0
+frow:
+	TESTQ CX, CX
+	JZ    fdone
+	LEAQ  (DI)(R14*1), R12
+	LEAQ  (R12)(R14*1), R13
+	LEAQ  (R13)(R14*1), BX
+	XORQ  AX, AX
+
+fcol:
+	CMPQ    AX, DX
+	JGE     ftailCheck
+
+	// input and forget gates
+	VMOVUPS (DI)(AX*1), Y6
+	VMULPS       expConst<>+224(SB), Y6, Y0
 	VMINPS       expConst<>+0(SB), Y0, Y0
 	VMAXPS       expConst<>+32(SB), Y0, Y0
 	VMULPS       expConst<>+64(SB), Y0, Y1
@@ -377,35 +427,24 @@ lloop:
 	VMOVAPS      Y0, Y2
 	VFNMADD231PS expConst<>+96(SB), Y1, Y2
 	VFNMADD231PS expConst<>+128(SB), Y1, Y2
-	VMOVUPS      expConst<>+416(SB), Y3
+	VMOVUPS      expConst<>+512(SB), Y3
+	VFMADD213PS  expConst<>+480(SB), Y2, Y3
+	VFMADD213PS  expConst<>+448(SB), Y2, Y3
+	VFMADD213PS  expConst<>+416(SB), Y2, Y3
 	VFMADD213PS  expConst<>+384(SB), Y2, Y3
 	VFMADD213PS  expConst<>+352(SB), Y2, Y3
 	VFMADD213PS  expConst<>+320(SB), Y2, Y3
 	VFMADD213PS  expConst<>+288(SB), Y2, Y3
-	VFMADD213PS  expConst<>+256(SB), Y2, Y3
-	VFMADD213PS  expConst<>+224(SB), Y2, Y3
-	VFMADD213PS  expConst<>+192(SB), Y2, Y3
 	VCVTPS2DQ    Y1, Y4
-	VPADDD       expConst<>+448(SB), Y4, Y4
+	VPADDD       expConst<>+544(SB), Y4, Y4
 	VPSLLD       $23, Y4, Y4
 	VMULPS       Y4, Y3, Y3
 	VADDPS       expConst<>+160(SB), Y3, Y3
-	VDIVPS       Y3, Y14, Y5
-	VADDPS       Y13, Y5, Y5
-	VMOVUPS      Y5, (DI)
-	ADDQ         $32, DI
-	SUBQ         $8, CX
-	JMP          lloop
-
-ltail:
-	TESTQ        CX, CX
-	JZ           ldone
-	LEAQ         maskTable<>(SB), R8
-	MOVQ         $16, AX
-	SUBQ         CX, AX
-	VMOVDQU      (R8)(AX*4), Y11
-	VMASKMOVPS   (DI), Y11, Y0
-	VMULPS       Y12, Y0, Y0
+	VMOVUPS      expConst<>+160(SB), Y5
+	VDIVPS       Y3, Y5, Y8
+	VMOVUPS Y8, (DI)(AX*1)
+	VMOVUPS (R12)(AX*1), Y6
+	VMULPS       expConst<>+224(SB), Y6, Y0
 	VMINPS       expConst<>+0(SB), Y0, Y0
 	VMAXPS       expConst<>+32(SB), Y0, Y0
 	VMULPS       expConst<>+64(SB), Y0, Y1
@@ -413,24 +452,317 @@ ltail:
 	VMOVAPS      Y0, Y2
 	VFNMADD231PS expConst<>+96(SB), Y1, Y2
 	VFNMADD231PS expConst<>+128(SB), Y1, Y2
-	VMOVUPS      expConst<>+416(SB), Y3
+	VMOVUPS      expConst<>+512(SB), Y3
+	VFMADD213PS  expConst<>+480(SB), Y2, Y3
+	VFMADD213PS  expConst<>+448(SB), Y2, Y3
+	VFMADD213PS  expConst<>+416(SB), Y2, Y3
 	VFMADD213PS  expConst<>+384(SB), Y2, Y3
 	VFMADD213PS  expConst<>+352(SB), Y2, Y3
 	VFMADD213PS  expConst<>+320(SB), Y2, Y3
 	VFMADD213PS  expConst<>+288(SB), Y2, Y3
-	VFMADD213PS  expConst<>+256(SB), Y2, Y3
-	VFMADD213PS  expConst<>+224(SB), Y2, Y3
-	VFMADD213PS  expConst<>+192(SB), Y2, Y3
 	VCVTPS2DQ    Y1, Y4
-	VPADDD       expConst<>+448(SB), Y4, Y4
+	VPADDD       expConst<>+544(SB), Y4, Y4
 	VPSLLD       $23, Y4, Y4
 	VMULPS       Y4, Y3, Y3
 	VADDPS       expConst<>+160(SB), Y3, Y3
-	VDIVPS       Y3, Y14, Y5
-	VADDPS       Y13, Y5, Y5
-	VMASKMOVPS   Y5, Y11, (DI)
+	VMOVUPS      expConst<>+160(SB), Y5
+	VDIVPS       Y3, Y5, Y9
+	VMOVUPS Y9, (R12)(AX*1)
 
-ldone:
+	// cell gate
+	VMOVUPS (R13)(AX*1), Y6
+	TESTQ   R15, R15
+	JNZ     freluG
+	VMULPS       expConst<>+256(SB), Y6, Y0
+	VMINPS       expConst<>+0(SB), Y0, Y0
+	VMAXPS       expConst<>+32(SB), Y0, Y0
+	VMULPS       expConst<>+64(SB), Y0, Y1
+	VROUNDPS     $0, Y1, Y1
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS expConst<>+96(SB), Y1, Y2
+	VFNMADD231PS expConst<>+128(SB), Y1, Y2
+	VMOVUPS      expConst<>+512(SB), Y3
+	VFMADD213PS  expConst<>+480(SB), Y2, Y3
+	VFMADD213PS  expConst<>+448(SB), Y2, Y3
+	VFMADD213PS  expConst<>+416(SB), Y2, Y3
+	VFMADD213PS  expConst<>+384(SB), Y2, Y3
+	VFMADD213PS  expConst<>+352(SB), Y2, Y3
+	VFMADD213PS  expConst<>+320(SB), Y2, Y3
+	VFMADD213PS  expConst<>+288(SB), Y2, Y3
+	VCVTPS2DQ    Y1, Y4
+	VPADDD       expConst<>+544(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       expConst<>+160(SB), Y3, Y3
+	VMOVUPS      expConst<>+192(SB), Y5
+	VDIVPS       Y3, Y5, Y10
+	VADDPS       expConst<>+224(SB), Y10, Y10
+	JMP     fgDone
+
+freluG:
+	VMAXPS Y14, Y6, Y10
+
+fgDone:
+	VMOVUPS Y10, (R13)(AX*1)
+
+	// cell state c = f·c_prev + i·g
+	VMULPS      Y10, Y8, Y11
+	TESTQ       R11, R11
+	JZ          fnoPrev
+	VMOVUPS     (SI)(AX*1), Y6
+	VFMADD231PS Y6, Y9, Y11
+
+fnoPrev:
+	VMOVUPS Y11, (R8)(AX*1)
+
+	// its activation
+	TESTQ R15, R15
+	JNZ   freluA
+	VMULPS       expConst<>+256(SB), Y11, Y0
+	VMINPS       expConst<>+0(SB), Y0, Y0
+	VMAXPS       expConst<>+32(SB), Y0, Y0
+	VMULPS       expConst<>+64(SB), Y0, Y1
+	VROUNDPS     $0, Y1, Y1
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS expConst<>+96(SB), Y1, Y2
+	VFNMADD231PS expConst<>+128(SB), Y1, Y2
+	VMOVUPS      expConst<>+512(SB), Y3
+	VFMADD213PS  expConst<>+480(SB), Y2, Y3
+	VFMADD213PS  expConst<>+448(SB), Y2, Y3
+	VFMADD213PS  expConst<>+416(SB), Y2, Y3
+	VFMADD213PS  expConst<>+384(SB), Y2, Y3
+	VFMADD213PS  expConst<>+352(SB), Y2, Y3
+	VFMADD213PS  expConst<>+320(SB), Y2, Y3
+	VFMADD213PS  expConst<>+288(SB), Y2, Y3
+	VCVTPS2DQ    Y1, Y4
+	VPADDD       expConst<>+544(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       expConst<>+160(SB), Y3, Y3
+	VMOVUPS      expConst<>+192(SB), Y5
+	VDIVPS       Y3, Y5, Y12
+	VADDPS       expConst<>+224(SB), Y12, Y12
+	JMP   faDone
+
+freluA:
+	VMAXPS Y14, Y11, Y12
+
+faDone:
+	VMOVUPS Y12, (R9)(AX*1)
+
+	// output gate and hidden state
+	VMOVUPS (BX)(AX*1), Y6
+	VMULPS       expConst<>+224(SB), Y6, Y0
+	VMINPS       expConst<>+0(SB), Y0, Y0
+	VMAXPS       expConst<>+32(SB), Y0, Y0
+	VMULPS       expConst<>+64(SB), Y0, Y1
+	VROUNDPS     $0, Y1, Y1
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS expConst<>+96(SB), Y1, Y2
+	VFNMADD231PS expConst<>+128(SB), Y1, Y2
+	VMOVUPS      expConst<>+512(SB), Y3
+	VFMADD213PS  expConst<>+480(SB), Y2, Y3
+	VFMADD213PS  expConst<>+448(SB), Y2, Y3
+	VFMADD213PS  expConst<>+416(SB), Y2, Y3
+	VFMADD213PS  expConst<>+384(SB), Y2, Y3
+	VFMADD213PS  expConst<>+352(SB), Y2, Y3
+	VFMADD213PS  expConst<>+320(SB), Y2, Y3
+	VFMADD213PS  expConst<>+288(SB), Y2, Y3
+	VCVTPS2DQ    Y1, Y4
+	VPADDD       expConst<>+544(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       expConst<>+160(SB), Y3, Y3
+	VMOVUPS      expConst<>+160(SB), Y5
+	VDIVPS       Y3, Y5, Y13
+	VMOVUPS Y13, (BX)(AX*1)
+	VMULPS  Y12, Y13, Y6
+	VMOVUPS Y6, (R10)(AX*1)
+
+	ADDQ $32, AX
+	JMP  fcol
+
+ftailCheck:
+	CMPQ    tail+72(FP), $0
+	JEQ     fnext
+
+ftail:
+
+	// input and forget gates
+	VMASKMOVPS (DI)(AX*1), Y7, Y6
+	VMULPS       expConst<>+224(SB), Y6, Y0
+	VMINPS       expConst<>+0(SB), Y0, Y0
+	VMAXPS       expConst<>+32(SB), Y0, Y0
+	VMULPS       expConst<>+64(SB), Y0, Y1
+	VROUNDPS     $0, Y1, Y1
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS expConst<>+96(SB), Y1, Y2
+	VFNMADD231PS expConst<>+128(SB), Y1, Y2
+	VMOVUPS      expConst<>+512(SB), Y3
+	VFMADD213PS  expConst<>+480(SB), Y2, Y3
+	VFMADD213PS  expConst<>+448(SB), Y2, Y3
+	VFMADD213PS  expConst<>+416(SB), Y2, Y3
+	VFMADD213PS  expConst<>+384(SB), Y2, Y3
+	VFMADD213PS  expConst<>+352(SB), Y2, Y3
+	VFMADD213PS  expConst<>+320(SB), Y2, Y3
+	VFMADD213PS  expConst<>+288(SB), Y2, Y3
+	VCVTPS2DQ    Y1, Y4
+	VPADDD       expConst<>+544(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       expConst<>+160(SB), Y3, Y3
+	VMOVUPS      expConst<>+160(SB), Y5
+	VDIVPS       Y3, Y5, Y8
+	VMASKMOVPS Y8, Y7, (DI)(AX*1)
+	VMASKMOVPS (R12)(AX*1), Y7, Y6
+	VMULPS       expConst<>+224(SB), Y6, Y0
+	VMINPS       expConst<>+0(SB), Y0, Y0
+	VMAXPS       expConst<>+32(SB), Y0, Y0
+	VMULPS       expConst<>+64(SB), Y0, Y1
+	VROUNDPS     $0, Y1, Y1
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS expConst<>+96(SB), Y1, Y2
+	VFNMADD231PS expConst<>+128(SB), Y1, Y2
+	VMOVUPS      expConst<>+512(SB), Y3
+	VFMADD213PS  expConst<>+480(SB), Y2, Y3
+	VFMADD213PS  expConst<>+448(SB), Y2, Y3
+	VFMADD213PS  expConst<>+416(SB), Y2, Y3
+	VFMADD213PS  expConst<>+384(SB), Y2, Y3
+	VFMADD213PS  expConst<>+352(SB), Y2, Y3
+	VFMADD213PS  expConst<>+320(SB), Y2, Y3
+	VFMADD213PS  expConst<>+288(SB), Y2, Y3
+	VCVTPS2DQ    Y1, Y4
+	VPADDD       expConst<>+544(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       expConst<>+160(SB), Y3, Y3
+	VMOVUPS      expConst<>+160(SB), Y5
+	VDIVPS       Y3, Y5, Y9
+	VMASKMOVPS Y9, Y7, (R12)(AX*1)
+
+	// cell gate
+	VMASKMOVPS (R13)(AX*1), Y7, Y6
+	TESTQ   R15, R15
+	JNZ     treluG
+	VMULPS       expConst<>+256(SB), Y6, Y0
+	VMINPS       expConst<>+0(SB), Y0, Y0
+	VMAXPS       expConst<>+32(SB), Y0, Y0
+	VMULPS       expConst<>+64(SB), Y0, Y1
+	VROUNDPS     $0, Y1, Y1
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS expConst<>+96(SB), Y1, Y2
+	VFNMADD231PS expConst<>+128(SB), Y1, Y2
+	VMOVUPS      expConst<>+512(SB), Y3
+	VFMADD213PS  expConst<>+480(SB), Y2, Y3
+	VFMADD213PS  expConst<>+448(SB), Y2, Y3
+	VFMADD213PS  expConst<>+416(SB), Y2, Y3
+	VFMADD213PS  expConst<>+384(SB), Y2, Y3
+	VFMADD213PS  expConst<>+352(SB), Y2, Y3
+	VFMADD213PS  expConst<>+320(SB), Y2, Y3
+	VFMADD213PS  expConst<>+288(SB), Y2, Y3
+	VCVTPS2DQ    Y1, Y4
+	VPADDD       expConst<>+544(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       expConst<>+160(SB), Y3, Y3
+	VMOVUPS      expConst<>+192(SB), Y5
+	VDIVPS       Y3, Y5, Y10
+	VADDPS       expConst<>+224(SB), Y10, Y10
+	JMP     tgDone
+
+treluG:
+	VMAXPS Y14, Y6, Y10
+
+tgDone:
+	VMASKMOVPS Y10, Y7, (R13)(AX*1)
+
+	// cell state c = f·c_prev + i·g
+	VMULPS      Y10, Y8, Y11
+	TESTQ       R11, R11
+	JZ          tnoPrev
+	VMASKMOVPS (SI)(AX*1), Y7, Y6
+	VFMADD231PS Y6, Y9, Y11
+
+tnoPrev:
+	VMASKMOVPS Y11, Y7, (R8)(AX*1)
+
+	// its activation
+	TESTQ R15, R15
+	JNZ   treluA
+	VMULPS       expConst<>+256(SB), Y11, Y0
+	VMINPS       expConst<>+0(SB), Y0, Y0
+	VMAXPS       expConst<>+32(SB), Y0, Y0
+	VMULPS       expConst<>+64(SB), Y0, Y1
+	VROUNDPS     $0, Y1, Y1
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS expConst<>+96(SB), Y1, Y2
+	VFNMADD231PS expConst<>+128(SB), Y1, Y2
+	VMOVUPS      expConst<>+512(SB), Y3
+	VFMADD213PS  expConst<>+480(SB), Y2, Y3
+	VFMADD213PS  expConst<>+448(SB), Y2, Y3
+	VFMADD213PS  expConst<>+416(SB), Y2, Y3
+	VFMADD213PS  expConst<>+384(SB), Y2, Y3
+	VFMADD213PS  expConst<>+352(SB), Y2, Y3
+	VFMADD213PS  expConst<>+320(SB), Y2, Y3
+	VFMADD213PS  expConst<>+288(SB), Y2, Y3
+	VCVTPS2DQ    Y1, Y4
+	VPADDD       expConst<>+544(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       expConst<>+160(SB), Y3, Y3
+	VMOVUPS      expConst<>+192(SB), Y5
+	VDIVPS       Y3, Y5, Y12
+	VADDPS       expConst<>+224(SB), Y12, Y12
+	JMP   taDone
+
+treluA:
+	VMAXPS Y14, Y11, Y12
+
+taDone:
+	VMASKMOVPS Y12, Y7, (R9)(AX*1)
+
+	// output gate and hidden state
+	VMASKMOVPS (BX)(AX*1), Y7, Y6
+	VMULPS       expConst<>+224(SB), Y6, Y0
+	VMINPS       expConst<>+0(SB), Y0, Y0
+	VMAXPS       expConst<>+32(SB), Y0, Y0
+	VMULPS       expConst<>+64(SB), Y0, Y1
+	VROUNDPS     $0, Y1, Y1
+	VMOVAPS      Y0, Y2
+	VFNMADD231PS expConst<>+96(SB), Y1, Y2
+	VFNMADD231PS expConst<>+128(SB), Y1, Y2
+	VMOVUPS      expConst<>+512(SB), Y3
+	VFMADD213PS  expConst<>+480(SB), Y2, Y3
+	VFMADD213PS  expConst<>+448(SB), Y2, Y3
+	VFMADD213PS  expConst<>+416(SB), Y2, Y3
+	VFMADD213PS  expConst<>+384(SB), Y2, Y3
+	VFMADD213PS  expConst<>+352(SB), Y2, Y3
+	VFMADD213PS  expConst<>+320(SB), Y2, Y3
+	VFMADD213PS  expConst<>+288(SB), Y2, Y3
+	VCVTPS2DQ    Y1, Y4
+	VPADDD       expConst<>+544(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VMULPS       Y4, Y3, Y3
+	VADDPS       expConst<>+160(SB), Y3, Y3
+	VMOVUPS      expConst<>+160(SB), Y5
+	VDIVPS       Y3, Y5, Y13
+	VMASKMOVPS Y13, Y7, (BX)(AX*1)
+	VMULPS  Y12, Y13, Y6
+	VMASKMOVPS Y6, Y7, (R10)(AX*1)
+
+	JMP  fnext
+
+
+fnext:
+	LEAQ (BX)(R14*1), DI
+	ADDQ R14, SI
+	ADDQ R14, R8
+	ADDQ R14, R9
+	ADDQ R14, R10
+	DECQ CX
+	JMP  frow
+
+fdone:
 	VZEROUPPER
 	RET
 

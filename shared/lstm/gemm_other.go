@@ -7,8 +7,8 @@ func gemmFast[F float](m, n, k int, a []F, rs, ps int, b []F, ldb int, c []F, ld
 	return false
 }
 
-// logisticFast reports that there is no vector kernel on this architecture.
-func logisticFast[F float](x []F, scale, mul, add float64) bool { return false }
+// cellForwardFast reports that there is no vector kernel on this architecture.
+func cellForwardFast[F float](z, prev, cell, act, out []F, h int, relu bool) int { return 0 }
 
 // cellBackwardFast reports that there is no vector kernel on this architecture.
 func cellBackwardFast[F float](gates, prev, cell, act, dout, dc []F, h int, relu bool) int { return 0 }

@@ -224,34 +224,28 @@ func forward[F float](ws *workspace[F], w weights[F], n int, relu bool, dropout 
 
 // cellForward activates one time step's gate pre-activations in place and
 // computes the cell state, its activation and the hidden state. prev is the
-// previous cell state, nil at the first step.
+// previous cell state, nil at the first step. Without the AVX2/FMA kernel
+// it runs here, in float64 arithmetic.
 func cellForward[F float](z, prev, cell, act, out []F, h int, relu bool) {
-	g := 4 * h
-	activate := tanhs[F]
-	if relu {
-		activate = relus[F]
+	lo := cellForwardFast(z, prev, cell, act, out, h, relu)
+	if lo == h {
+		return
 	}
+	g := 4 * h
 	for r := range len(cell) / h {
 		zr := z[r*g : r*g+g]
-		sigmoids(zr[:2*h])
-		activate(zr[2*h : 3*h])
-		sigmoids(zr[3*h:])
 		zi, zf, zc, zo := zr[:h], zr[h:2*h], zr[2*h:3*h], zr[3*h:g]
 		cr, ar, or := cell[r*h:r*h+h], act[r*h:r*h+h], out[r*h:r*h+h]
-		if prev != nil {
-			pr := prev[r*h : r*h+h]
-			for j := range cr {
-				cr[j] = zf[j]*pr[j] + zi[j]*zc[j]
+		for j := lo; j < h; j++ {
+			i, f, o := sigmoid(float64(zi[j])), sigmoid(float64(zf[j])), sigmoid(float64(zo[j]))
+			c := activation(float64(zc[j]), relu)
+			cv := i * c
+			if prev != nil {
+				cv += f * float64(prev[r*h+j])
 			}
-		} else {
-			for j := range cr {
-				cr[j] = zi[j] * zc[j]
-			}
-		}
-		copy(ar, cr)
-		activate(ar)
-		for j := range or {
-			or[j] = zo[j] * ar[j]
+			a := activation(cv, relu)
+			zi[j], zf[j], zc[j], zo[j] = F(i), F(f), F(c), F(o)
+			cr[j], ar[j], or[j] = F(cv), F(a), F(o*a)
 		}
 	}
 }
