@@ -20,6 +20,12 @@ func kernel4x16FMA(k int, a *float32, rs, ps int, b *float32, ldb int, c *float3
 //go:noescape
 func kernelEdge16FMA(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, rows, cols int)
 
+// kernel8x8FMA computes C[0:8,0:cols] += A[0:8,0:k]·B[0:k,0:cols] for cols
+// ≤ 8, with A[r,p] at a[r*rs+p*ps].
+//
+//go:noescape
+func kernel8x8FMA(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, cols int)
+
 // cellForward8FMA runs cellForward in float32; tail is h%8.
 //
 //go:noescape
@@ -37,7 +43,8 @@ func as32[F float](s []F) []float32 {
 }
 
 // gemmFast runs gemmStrided through the float32 AVX2/FMA kernels in 4×16
-// blocks, column panels outermost, and reports whether it could.
+// blocks (8×8 for a last panel of at most 8 columns), column panels
+// outermost, and reports whether it could.
 func gemmFast[F float](m, n, k int, a []F, rs, ps int, b []F, ldb int, c []F, ldc int) bool {
 	if !is32[F]() {
 		return false
@@ -45,7 +52,13 @@ func gemmFast[F float](m, n, k int, a []F, rs, ps int, b []F, ldb int, c []F, ld
 	a32, b32, c32 := as32(a), as32(b), as32(c)
 	for j := 0; j < n; j += 16 {
 		cols := min(16, n-j)
-		for i := 0; i < m; i += 4 {
+		i := 0
+		if cols <= 8 {
+			for ; i+8 <= m; i += 8 {
+				kernel8x8FMA(k, &a32[i*rs], rs, ps, &b32[j], ldb, &c32[i*ldc+j], ldc, cols)
+			}
+		}
+		for ; i < m; i += 4 {
 			rows := min(4, m-i)
 			if rows == 4 && cols == 16 {
 				kernel4x16FMA(k, &a32[i*rs], rs, ps, &b32[j], ldb, &c32[i*ldc+j], ldc)

@@ -229,6 +229,111 @@ ret:
 	VZEROUPPER
 	RET
 
+// func kernel8x8FMA(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, cols int)
+//
+// C[0:8,0:cols] += A[0:8,0:k]·B[0:k,0:cols] for 1 <= cols <= 8, where A[r,p]
+// is a[r*rs+p*ps]: the narrow column panels, eight rows at a time so that
+// eight accumulators keep the FMA units busy. Columns past the last are
+// masked on every load and store.
+TEXT ·kernel8x8FMA(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rs+16(FP), R8
+	MOVQ ps+24(FP), R14
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R9
+	SHLQ $2, R8
+	SHLQ $2, R14
+	SHLQ $2, R9
+
+	// Column mask into Y8.
+	LEAQ    maskTable<>(SB), AX
+	MOVQ    $16, R10
+	SUBQ    cols+64(FP), R10
+	VMOVDQU (AX)(R10*4), Y8
+
+	// Row pointers.
+	LEAQ (SI)(R8*1), R10
+	LEAQ (SI)(R8*2), R11
+	LEAQ (R10)(R8*2), R12
+	LEAQ (SI)(R8*4), R13
+	LEAQ (R13)(R8*1), BX
+	LEAQ (R13)(R8*2), DX
+	LEAQ (BX)(R8*2), R8
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   AX, AX
+
+nloop:
+	TESTQ      CX, CX
+	JZ         ndone
+	VMASKMOVPS (DI), Y8, Y10
+	VBROADCASTSS (SI)(AX*1), Y9
+	VFMADD231PS  Y10, Y9, Y0
+	VBROADCASTSS (R10)(AX*1), Y9
+	VFMADD231PS  Y10, Y9, Y1
+	VBROADCASTSS (R11)(AX*1), Y9
+	VFMADD231PS  Y10, Y9, Y2
+	VBROADCASTSS (R12)(AX*1), Y9
+	VFMADD231PS  Y10, Y9, Y3
+	VBROADCASTSS (R13)(AX*1), Y9
+	VFMADD231PS  Y10, Y9, Y4
+	VBROADCASTSS (BX)(AX*1), Y9
+	VFMADD231PS  Y10, Y9, Y5
+	VBROADCASTSS (DX)(AX*1), Y9
+	VFMADD231PS  Y10, Y9, Y6
+	VBROADCASTSS (R8)(AX*1), Y9
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ       R14, AX
+	ADDQ       R9, DI
+	DECQ       CX
+	JMP        nloop
+
+ndone:
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R10
+	SHLQ $2, R10
+	VMASKMOVPS (DX), Y8, Y9
+	VADDPS     Y9, Y0, Y0
+	VMASKMOVPS Y0, Y8, (DX)
+	ADDQ       R10, DX
+	VMASKMOVPS (DX), Y8, Y9
+	VADDPS     Y9, Y1, Y1
+	VMASKMOVPS Y1, Y8, (DX)
+	ADDQ       R10, DX
+	VMASKMOVPS (DX), Y8, Y9
+	VADDPS     Y9, Y2, Y2
+	VMASKMOVPS Y2, Y8, (DX)
+	ADDQ       R10, DX
+	VMASKMOVPS (DX), Y8, Y9
+	VADDPS     Y9, Y3, Y3
+	VMASKMOVPS Y3, Y8, (DX)
+	ADDQ       R10, DX
+	VMASKMOVPS (DX), Y8, Y9
+	VADDPS     Y9, Y4, Y4
+	VMASKMOVPS Y4, Y8, (DX)
+	ADDQ       R10, DX
+	VMASKMOVPS (DX), Y8, Y9
+	VADDPS     Y9, Y5, Y5
+	VMASKMOVPS Y5, Y8, (DX)
+	ADDQ       R10, DX
+	VMASKMOVPS (DX), Y8, Y9
+	VADDPS     Y9, Y6, Y6
+	VMASKMOVPS Y6, Y8, (DX)
+	ADDQ       R10, DX
+	VMASKMOVPS (DX), Y8, Y9
+	VADDPS     Y9, Y7, Y7
+	VMASKMOVPS Y7, Y8, (DX)
+	VZEROUPPER
+	RET
+
 // Constants of the exponential in cellForward8FMA, each in eight lanes.
 DATA expConst<>+0(SB)/4, $0x42ae0000
 DATA expConst<>+4(SB)/4, $0x42ae0000
