@@ -45,7 +45,7 @@ func binaries(t *testing.T) (emulatorPath, dir string) {
 		if emulator, buildErr = rie.BuildEmulator(ctx, "..", buildDir); buildErr != nil {
 			return
 		}
-		for _, name := range []string{"merge", "refit", "publish"} {
+		for _, name := range []string{"merge", "refit", "finetune", "publish", "forecast"} {
 			if _, buildErr = rie.BuildFunction(ctx, "..", buildDir, name); buildErr != nil {
 				return
 			}
@@ -216,5 +216,80 @@ func TestRefitBinaryUnderEmulator(t *testing.T) {
 	var fnErr *rie.FunctionError
 	if !errors.As(err, &fnErr) || fnErr.Type != "DatasetChanged" || !strings.Contains(fnErr.Message, "changed") {
 		t.Errorf("stale dataset: %v, want a DatasetChanged function error", err)
+	}
+}
+
+// invokeJSON invokes a function and decodes its JSON result into out.
+func invokeJSON(t *testing.T, p *rie.Process, payload []byte, out any) {
+	t.Helper()
+	response, err := p.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("invoke with %s: %v", payload, err)
+	}
+	if err := json.Unmarshal(response, out); err != nil {
+		t.Fatalf("response %s: %v", response, err)
+	}
+}
+
+// TestPipelineAndAPIBinariesUnderEmulator runs the training tasks and the API as their built
+// binaries with the sample events: refit and fine-tune (events/refit.json, events/finetune.json),
+// publish in failure mode (events/publish-failure.json) and then with the real results, and the
+// API requests of events/api-*.json against the published model.
+func TestPipelineAndAPIBinariesUnderEmulator(t *testing.T) {
+	s3, endpoint := s3Server(t)
+	put(t, s3, pipeline.DatasetKey, readFile(t, "../testdata/sample_dataset.csv"))
+	refit := startFunction(t, "refit", endpoint, nil)
+	finetune := startFunction(t, "finetune", endpoint, map[string]string{"LSTM_FULL_EPOCHS": "2", "LSTM_MAX_WINDOWS": "3000"})
+	publish := startFunction(t, "publish", endpoint, nil)
+	api := startFunction(t, "forecast", endpoint, nil)
+
+	var refitOut pipeline.RefitOutput
+	invokeJSON(t, refit, readFile(t, "../events/refit.json"), &refitOut)
+	var finetuneOut pipeline.FineTuneOutput
+	invokeJSON(t, finetune, readFile(t, "../events/finetune.json"), &finetuneOut)
+	if finetuneOut.Mode != pipeline.ModeFull || finetuneOut.CheckpointETag == "" || finetuneOut.Epochs == 0 {
+		t.Errorf("fine-tune without a checkpoint: %+v", finetuneOut)
+	}
+
+	var failed pipeline.PublishOutput
+	invokeJSON(t, publish, readFile(t, "../events/publish-failure.json"), &failed)
+	if failed.Status != pipeline.StatusFailed {
+		t.Errorf("publish in failure mode: %+v", failed)
+	}
+	if _, err := s3.Head(context.Background(), pipeline.ManifestKey); err == nil {
+		t.Fatal("failure mode wrote a manifest")
+	}
+	var in pipeline.PublishInput
+	if err := json.Unmarshal(readFile(t, "../events/refit.json"), &in.TaskInput); err != nil {
+		t.Fatal(err)
+	}
+	in.Results = &pipeline.TrainResults{Refit: refitOut, FineTune: finetuneOut}
+	payload, _ := json.Marshal(in)
+	var published pipeline.PublishOutput
+	invokeJSON(t, publish, payload, &published)
+	if published.Status != pipeline.StatusSucceeded || published.Version != in.JobID {
+		t.Fatalf("publish: %+v", published)
+	}
+
+	for _, tc := range []struct {
+		event  string
+		status int
+		want   string
+	}{
+		{"api-health.json", 200, `"status":"ok"`},
+		{"api-forecast-get.json", 200, `"order_quantity"`},
+		{"api-forecast-post.json", 200, `"key":"filter?category=Electronics`},
+		{"api-forecast-bad.json", 400, "colour: unknown parameter"},
+		{"api-plot.json", 200, ""},
+		{"api-job.json", 200, `"status":"succeeded"`},
+	} {
+		var resp events.APIGatewayProxyResponse
+		invokeJSON(t, api, readFile(t, "../events/"+tc.event), &resp)
+		if resp.StatusCode != tc.status || !strings.Contains(resp.Body, tc.want) || resp.Headers["X-Stockcast-Model-Version"] == "" && tc.status == 200 && tc.event != "api-job.json" && tc.event != "api-health.json" {
+			t.Errorf("%s: %d %v %.300s", tc.event, resp.StatusCode, resp.Headers, resp.Body)
+		}
+		if tc.event == "api-plot.json" && (!resp.IsBase64Encoded || resp.Headers["Content-Type"] != "image/png") {
+			t.Errorf("plot: base64 %v, headers %v", resp.IsBase64Encoded, resp.Headers)
+		}
 	}
 }
