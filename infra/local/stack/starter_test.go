@@ -1,0 +1,52 @@
+package stack_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/stockcast/stockcast/infra/local/stack"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
+)
+
+// TestStepFunctionsStarterIsIdempotent drives the merge function's real starter through the AWS
+// SDK against the stack's Step Functions: starting the same job twice starts one execution, while
+// it runs and after it has finished.
+func TestStepFunctionsStarterIsIdempotent(t *testing.T) {
+	s, err := stack.Start(context.Background(), stack.Config{
+		Addr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", StateDir: t.TempDir(), Bucket: "stockcast-local",
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	machine, err := s.StepFunctions().RegisterStateMachine("Wait", []byte(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := platform.NewStepFunctionsClient(platform.LocalAWSConfig(s.Endpoint()))
+	starter := &pipeline.StepFunctions{Client: client, StateMachineARN: machine, Logger: slog.New(slog.DiscardHandler)}
+	in := pipeline.TaskInput{Bucket: "stockcast-local", DatasetKey: pipeline.DatasetKey, DatasetETag: `"e"`, JobID: "upload-0123456789abcdef"}
+
+	first, err := starter.Start(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := starter.Start(context.Background(), in); err != nil || again != first {
+		t.Errorf("second start while running: %q, %v; want %q", again, err, first)
+	}
+	if _, err := s.StepFunctions().Wait(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := starter.Start(context.Background(), in); err != nil {
+		t.Errorf("start after the execution finished: %v, want success (ExecutionAlreadyExists)", err)
+	}
+	list, err := client.ListExecutions(context.Background(), &awssfn.ListExecutionsInput{StateMachineArn: aws.String(machine)})
+	if err != nil || len(list.Executions) != 1 || aws.ToString(list.Executions[0].Name) != in.JobID {
+		t.Errorf("executions %+v (%v), want one named after the job", list, err)
+	}
+}
