@@ -87,7 +87,7 @@ clean: ## remove build output and the local stack's state
 	rm -rf build bin .stockcast .aws-sam bench.txt
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
-build-MergeFunction build-RefitFunction build-PublishFunction: build-%Function:
+build-MergeFunction build-RefitFunction build-PublishFunction build-ForecastFunction: build-%Function:
 	GOARCH=arm64 $(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
 
 .PHONY: FORCE
