@@ -3,7 +3,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-FUNCTIONS := merge refit finetune publish
+FUNCTIONS := merge refit finetune publish forecast
 # Function binaries are built for this machine's architecture, so that they run here under the
 # Lambda Runtime Interface Emulator; `sam build` (the build-<Function> targets) builds arm64.
 LAMBDA_ARCH ?= $(shell go env GOARCH)
