@@ -21,6 +21,13 @@ import (
 //     matrix, the cheapest possible "fit" of that model; .../numeric-gradient
 //     is the same MAP search with the gradient taken by central differences
 //     of the direct objective instead of analytically.
+//   - BenchmarkFitShort/<mode>/newton is a whole Fit of a 60-day series,
+//     which Prophet's rule (under 100 rows) sends to Newton's method;
+//     .../lbfgs is the same fit forced to L-BFGS, the baseline.
+//   - BenchmarkNewtonHessian is the matrix of one Newton step on that
+//     series: analytic (as Fit computes it) against Stan's finite
+//     differences of the gradient (gradHessLogProb, 4 gradients per
+//     parameter).
 //   - BenchmarkObjective compares one evaluation of objective and gradient:
 //     the QR-reduced form used for additive fits, the direct O(T·K) form,
 //     and the central-difference gradient.
@@ -67,10 +74,11 @@ func olsDesign(d *design) *mat.Dense {
 	return a
 }
 
-// numericSSR differentiates the direct sum of squares by central differences.
+// numericSSR differentiates the direct sum of squares by central
+// differences (its Hessian is the direct one's).
 type numericSSR struct {
-	direct *directSSR
-	x, g   []float64
+	*directSSR
+	x, g []float64
 }
 
 func (n *numericSSR) ssr(theta, grad []float64) float64 {
@@ -78,8 +86,8 @@ func (n *numericSSR) ssr(theta, grad []float64) float64 {
 	if n.g == nil {
 		n.g = make([]float64, len(theta))
 	}
-	f := n.direct.ssr(theta, n.g)
-	sigma := n.direct.d.layout().sigma()
+	f := n.directSSR.ssr(theta, n.g)
+	sigma := n.directSSR.d.layout().sigma()
 	for i := range theta {
 		grad[i] = 0
 		if i == sigma {
@@ -87,9 +95,9 @@ func (n *numericSSR) ssr(theta, grad []float64) float64 {
 		}
 		h := 1e-6 * math.Max(1, math.Abs(theta[i]))
 		n.x[i] = theta[i] + h
-		fp := n.direct.ssr(n.x, n.g)
+		fp := n.directSSR.ssr(n.x, n.g)
 		n.x[i] = theta[i] - h
-		fm := n.direct.ssr(n.x, n.g)
+		fm := n.directSSR.ssr(n.x, n.g)
 		n.x[i] = theta[i]
 		grad[i] = (fp - fm) / (2 * h)
 	}
@@ -132,7 +140,7 @@ func BenchmarkFit(b *testing.B) {
 			d, x0 := fitDesign(b, ds, y, o)
 			var info FitInfo
 			for b.Loop() {
-				obj := newNegLogPosterior(d, &numericSSR{direct: newDirectSSR(d)})
+				obj := newNegLogPosterior(d, &numericSSR{directSSR: newDirectSSR(d)})
 				_, fi, err := minimise(obj, x0)
 				if err != nil {
 					b.Fatal(err)
@@ -143,6 +151,46 @@ func BenchmarkFit(b *testing.B) {
 			b.ReportMetric(float64(info.Evaluations), "evals")
 		})
 	}
+}
+
+func BenchmarkFitShort(b *testing.B) {
+	for _, mode := range []Mode{Additive, Multiplicative} {
+		ds, y, _ := retailSeries(60, 7, 5, mode == Multiplicative)
+		for _, alg := range []Algorithm{AlgorithmNewton, AlgorithmLBFGS} {
+			o := DefaultOptions()
+			o.SeasonalityMode = mode
+			o.Algorithm = alg
+			b.Run(string(mode)+"/"+string(alg), func(b *testing.B) {
+				var info FitInfo
+				for b.Loop() {
+					m, err := Fit(ds, y, o)
+					if err != nil {
+						b.Fatal(err)
+					}
+					info = m.FitInfo()
+				}
+				b.ReportMetric(float64(info.Iterations), "iters")
+				b.ReportMetric(float64(info.Evaluations), "evals")
+			})
+		}
+	}
+}
+
+func BenchmarkNewtonHessian(b *testing.B) {
+	ds, y, _ := retailSeries(60, 7, 5, false)
+	d, x0 := fitDesign(b, ds, y, DefaultOptions())
+	obj := newNegLogPosterior(d, newReducedSSR(d))
+	s := newNewtonSolver(obj)
+	b.Run("analytic", func(b *testing.B) {
+		for b.Loop() {
+			s.stanHessian(x0)
+		}
+	})
+	b.Run("grad-hess-log-prob", func(b *testing.B) {
+		for b.Loop() {
+			gradHessLogProb(obj, s.free, x0)
+		}
+	})
 }
 
 func BenchmarkObjective(b *testing.B) {
@@ -156,7 +204,7 @@ func BenchmarkObjective(b *testing.B) {
 		}{
 			{"reduced", newReducedSSR(d)},
 			{"direct", newDirectSSR(d)},
-			{"numeric", &numericSSR{direct: newDirectSSR(d)}},
+			{"numeric", &numericSSR{directSSR: newDirectSSR(d)}},
 		} {
 			b.Run(size.name+"/"+c.name, func(b *testing.B) {
 				obj := newNegLogPosterior(d, c.rss)

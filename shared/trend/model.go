@@ -74,7 +74,7 @@ func Fit(ds []time.Time, y []float64, opts Options) (*Model, error) {
 	} else {
 		x0 := make([]float64, l.params())
 		x0[0], x0[1] = k0, m0
-		x, fi, err := maximumAPosteriori(d, x0)
+		x, fi, err := maximumAPosteriori(d, x0, opts.Algorithm)
 		if err != nil {
 			return nil, err
 		}

@@ -50,11 +50,13 @@ func (d *design) features() blas64.General {
 	return blas64.General{Rows: len(d.t), Cols: k, Stride: max(k, 1), Data: d.x}
 }
 
-// sumSquares evaluates the residual sum of squares of a parameter vector
-// and writes its gradient with respect to every parameter except sigma
-// (whose slot is left at zero) into grad.
+// sumSquares evaluates the residual sum of squares of a parameter vector:
+// ssr writes its gradient with respect to every parameter except sigma
+// (whose slot is left at zero) into grad; hessian writes its Hessian into
+// h, row-major over the whole parameter vector, sigma's row and column zero.
 type sumSquares interface {
 	ssr(theta, grad []float64) float64
+	hessian(theta, h []float64)
 }
 
 // negLogPosterior is minus Prophet's Stan log density as Stan's optimizer
@@ -98,20 +100,13 @@ func (o *negLogPosterior) eval(x, grad []float64) float64 {
 	sigma := math.Exp(u)
 	inv := math.Exp(-2 * u) // 1/σ²
 	ssr := o.rss.ssr(x, o.gRSS)
-
-	k, m := x[0], x[1]
-	f := k*k/50 + m*m/50 + 2*sigma*sigma + o.nObs*u + ssr*inv/2
-	delta := x[l.delta():l.sigma()]
-	for _, v := range delta {
-		f += math.Abs(v) / o.d.tau
-	}
-	beta := x[l.beta():]
-	for b, v := range beta {
-		f += v * v * o.d.prec[b] / 2
-	}
+	f := o.withFit(x, ssr*inv/2)
 	if grad == nil {
 		return f
 	}
+	k, m := x[0], x[1]
+	delta := x[l.delta():l.sigma()]
+	beta := x[l.beta():]
 	for i, g := range o.gRSS {
 		grad[i] = g * inv / 2
 	}
@@ -127,11 +122,61 @@ func (o *negLogPosterior) eval(x, grad []float64) float64 {
 	return f
 }
 
+// hessian writes the Hessian of f at x into h (row-major, n×n). The
+// Laplace term is linear on either side of δ = 0 and adds nothing; Newton's
+// method accounts for its kink as Stan does (see newtonSolver.stanHessian).
+//
+//	∂²f/∂θ² = ∇²SSR/(2σ²) + prior precisions,  ∂²f/∂θ∂u = −∇SSR/σ²,  ∂²f/∂u² = 8σ² + 2·SSR/σ²
+func (o *negLogPosterior) hessian(x, h []float64) {
+	l := o.l
+	n := l.params()
+	s := l.sigma()
+	u := x[s]
+	inv := math.Exp(-2 * u)
+	ssr := o.rss.ssr(x, o.gRSS)
+	o.rss.hessian(x, h)
+	for i := range h {
+		h[i] *= inv / 2
+	}
+	h[0] += 1.0 / 25
+	h[n+1] += 1.0 / 25
+	for b, p := range o.d.prec {
+		i := l.beta() + b
+		h[i*n+i] += p
+	}
+	for i, g := range o.gRSS {
+		if i != s {
+			h[i*n+s], h[s*n+i] = -g*inv, -g*inv
+		}
+	}
+	h[s*n+s] = 8*math.Exp(2*u) + 2*ssr*inv
+}
+
+// withFit is f at x given its likelihood term SSR/(2σ²), fit: the other
+// terms are added to it in one fixed order. With fit = 0 it is a lower
+// bound on f even in floating point, since rounded addition is monotonic,
+// at a cost of O(params).
+func (o *negLogPosterior) withFit(x []float64, fit float64) float64 {
+	l := o.l
+	u := x[l.sigma()]
+	sigma := math.Exp(u)
+	k, m := x[0], x[1]
+	f := k*k/50 + m*m/50 + 2*sigma*sigma + o.nObs*u + fit
+	for _, v := range x[l.delta():l.sigma()] {
+		f += math.Abs(v) / o.d.tau
+	}
+	for b, v := range x[l.beta():] {
+		f += v * v * o.d.prec[b] / 2
+	}
+	return f
+}
+
 // directSSR evaluates the model row by row, in O(T·K) per call: the
 // reference implementation, and the one used for multiplicative seasonality.
 type directSSR struct {
 	d               *design
 	s, trend, w, wt []float64
+	jac, cross      []float64 // scratch for hessian
 }
 
 func newDirectSSR(d *design) *directSSR {
@@ -140,15 +185,15 @@ func newDirectSSR(d *design) *directSSR {
 		w: make([]float64, n), wt: make([]float64, n)}
 }
 
-func (r *directSSR) ssr(theta, grad []float64) float64 {
+// model sets r.s to the seasonal terms and r.trend to the trend at theta.
+func (r *directSSR) model(theta []float64) {
 	d := r.d
 	l := d.layout()
 	k, m := theta[0], theta[1]
 	delta := theta[l.delta():l.sigma()]
 	beta := theta[l.beta():]
-	x := d.features()
 	if l.k > 0 {
-		blas64.Gemv(blas.NoTrans, 1, x, blas64.Vector{N: l.k, Inc: 1, Data: beta}, 0,
+		blas64.Gemv(blas.NoTrans, 1, d.features(), blas64.Vector{N: l.k, Inc: 1, Data: beta}, 0,
 			blas64.Vector{N: len(r.s), Inc: 1, Data: r.s})
 	}
 	// Trend, walking the changepoints: slope and offset change at each one.
@@ -165,15 +210,24 @@ func (r *directSSR) ssr(theta, grad []float64) float64 {
 		}
 		r.trend[i] = kc*t + mc
 	}
+}
+
+// residual is y − yhat in row i after model.
+func (r *directSSR) residual(i int) float64 {
+	if r.d.mult {
+		return r.d.y[i] - r.trend[i]*(1+r.s[i])
+	}
+	return r.d.y[i] - (r.trend[i] + r.s[i])
+}
+
+func (r *directSSR) ssr(theta, grad []float64) float64 {
+	d := r.d
+	l := d.layout()
+	x := d.features()
+	r.model(theta)
 	var ssr float64
-	for i, y := range d.y {
-		var yhat float64
-		if d.mult {
-			yhat = r.trend[i] * (1 + r.s[i])
-		} else {
-			yhat = r.trend[i] + r.s[i]
-		}
-		res := y - yhat
+	for i := range d.y {
+		res := r.residual(i)
 		ssr += res * res
 		r.w[i] = -2 * res // dSSR/dyhat
 	}
@@ -216,4 +270,76 @@ func (r *directSSR) ssr(theta, grad []float64) float64 {
 			blas64.Vector{N: l.k, Inc: 1, Data: grad[l.beta():]})
 	}
 	return ssr
+}
+
+// hessian is 2·JᵀJ − 2·Σ rᵢ·∇²yhatᵢ, J the Jacobian of yhat. Additive yhat
+// is linear in θ; multiplicative yhat = trend·(1 + Xβ) is bilinear, so its
+// only second derivatives are ∂²yhatᵢ/∂θ_trend∂β = aᵢ·xᵢ, aᵢ the row of
+// the trend's design ([t, 1, (t − s_j)+] or [1] for flat growth).
+func (r *directSSR) hessian(theta, h []float64) {
+	d := r.d
+	l := d.layout()
+	n := l.params()
+	rows := len(d.t)
+	if r.jac == nil {
+		r.jac = make([]float64, rows*n)
+	}
+	r.model(theta)
+	clear(r.jac)
+	for i, t := range d.t {
+		row := r.jac[i*n : (i+1)*n]
+		trendScale, betaScale := 1.0, 1.0
+		if d.mult {
+			trendScale, betaScale = 1+r.s[i], r.trend[i]
+		}
+		r.trendRow(row, t, trendScale)
+		for b := range l.k {
+			row[l.beta()+b] = d.x[i*l.k+b] * betaScale
+		}
+	}
+	c := blas64.Symmetric{N: n, Stride: n, Uplo: blas.Upper, Data: h}
+	blas64.Syrk(blas.Trans, 2, blas64.General{Rows: rows, Cols: n, Stride: n, Data: r.jac}, 0, c)
+	for i := range n {
+		for j := range i {
+			h[i*n+j] = h[j*n+i]
+		}
+	}
+	if !d.mult || l.k == 0 {
+		return
+	}
+	// Cross terms Σᵢ −2rᵢ·aᵢ·xᵢᵀ between the trend parameters and beta: the
+	// Jacobian's trend columns are reused for −2rᵢ·aᵢ.
+	nt := l.sigma()
+	for i, t := range d.t {
+		row := r.jac[i*n : i*n+nt]
+		clear(row)
+		r.trendRow(row, t, -2*r.residual(i))
+	}
+	if r.cross == nil {
+		r.cross = make([]float64, nt*l.k)
+	}
+	blas64.Gemm(blas.Trans, blas.NoTrans, 1, blas64.General{Rows: rows, Cols: nt, Stride: n, Data: r.jac},
+		d.features(), 0, blas64.General{Rows: nt, Cols: l.k, Stride: l.k, Data: r.cross})
+	for p := range nt {
+		for b, c := range r.cross[p*l.k : (p+1)*l.k] {
+			h[p*n+l.beta()+b] += c
+			h[(l.beta()+b)*n+p] += c
+		}
+	}
+}
+
+// trendRow writes scale times the trend's design row at time t into the
+// trend slots (k, m, delta) of row.
+func (r *directSSR) trendRow(row []float64, t, scale float64) {
+	d := r.d
+	if !d.linear {
+		row[1] = scale
+		return
+	}
+	row[0], row[1] = t*scale, scale
+	for j, c := range d.cps {
+		if c <= t {
+			row[2+j] = (t - c) * scale
+		}
+	}
 }

@@ -51,14 +51,17 @@ var ErrFit = errors.New("trend: fit failed")
 
 // FitInfo describes how the parameters were obtained.
 type FitInfo struct {
-	// Method is "lbfgs", "constant" (Prophet's shortcut for a constant
+	// Method is the optimiser that produced the parameters, "lbfgs" or
+	// "newton" (see Algorithm; a Newton fit after a failed L-BFGS run says
+	// so in Status), or "constant" (Prophet's shortcut for a constant
 	// history: initial values, sigma_obs 1e-9, no optimisation) or
 	// "fallback" (see FitWithFallback).
 	Method      string  `json:"method"`
 	Iterations  int     `json:"iterations"`
-	Evaluations int     `json:"evaluations"`
-	Objective   float64 `json:"objective"` // minus the log posterior at the optimum (Stan's -lp__)
-	Status      string  `json:"status"`
+	Evaluations int     `json:"evaluations"` // objective evaluations
+	Objective   float64 `json:"objective"`   // minus the log posterior at the optimum (Stan's -lp__)
+	// Status is why the optimiser stopped.
+	Status string `json:"status"`
 }
 
 // stanConverger applies Stan's L-BFGS termination tests that need only the
@@ -158,27 +161,46 @@ func newLBFGSRun(x []float64, f float64, g []float64) *lbfgsRun {
 	return r
 }
 
-// maximumAPosteriori minimises the negative log posterior of d from x0 with
-// gonum's L-BFGS (Stan's history size, line-search constants and trial-step
-// limit, analytic gradients) until one of Stan's convergence tests holds.
-// The Laplace prior makes the objective non-smooth at δ = 0, so the line
-// search can stall; Stan then resets its Hessian approximation and carries
-// on ("LS failed, Hessian reset"). This does the same: after a failed line
-// search the run restarts from the best iterate with an empty memory, until
-// a restart makes no progress (where Stan would report an error and Prophet
-// would retry with Newton's method, the best iterate is kept and the reason
-// recorded in FitInfo.Status).
-func maximumAPosteriori(d *design, x0 []float64) ([]float64, FitInfo, error) {
+// errLBFGS is wrapped when L-BFGS stops where Stan's would stop with an
+// error: a line search fails right after the memory was emptied.
+var errLBFGS = errors.New("L-BFGS failed")
+
+// maximumAPosteriori minimises the negative log posterior of d from x0 as
+// Prophet has Stan do it (models.py): with Newton's method (newtonMAP) for
+// histories under 100 rows or when alg asks for it, otherwise with L-BFGS
+// (minimise); when L-BFGS fails, Prophet logs "Optimization terminated
+// abnormally. Falling back to Newton." and runs Newton from the same
+// initial values, and so does this. FitInfo then describes the Newton run,
+// its Status starts with the L-BFGS error and Evaluations counts both runs.
+func maximumAPosteriori(d *design, x0 []float64, alg Algorithm) ([]float64, FitInfo, error) {
 	var rss sumSquares
 	if d.mult {
 		rss = newDirectSSR(d)
 	} else {
 		rss = newReducedSSR(d)
 	}
-	return minimise(newNegLogPosterior(d, rss), x0)
+	obj := newNegLogPosterior(d, rss)
+	if alg == AlgorithmNewton || alg == AlgorithmAuto && len(d.t) < prophetNewtonRows {
+		return newtonMAP(obj, x0)
+	}
+	x, info, err := minimise(obj, x0)
+	if !errors.Is(err, errLBFGS) {
+		return x, info, err
+	}
+	x, info, newtonErr := newtonMAP(obj, x0)
+	info.Status = fmt.Sprintf("%v; Newton: %s", err, info.Status)
+	return x, info, newtonErr
 }
 
-// minimise runs the L-BFGS search of maximumAPosteriori on obj.
+// minimise runs L-BFGS on obj: gonum's L-BFGS directions and line search
+// with Stan's history size, line-search constants and trial-step limit,
+// and analytic gradients, until one of Stan's convergence tests holds. The
+// Laplace prior makes the objective non-smooth at δ = 0, so the line
+// search can stall; Stan then resets its Hessian approximation and carries
+// on ("LS failed, Hessian reset"). This does the same: after a failed line
+// search the run restarts from the best iterate with an empty memory. When
+// the line search fails again at once, where Stan reports an error, the
+// error wraps errLBFGS.
 func minimise(obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
 	cache := &evalCache{obj: obj}
 	f0 := cache.value(x0)
@@ -186,7 +208,7 @@ func minimise(obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
 		return nil, FitInfo{}, fmt.Errorf("%w: objective at the initial values is %v", ErrFit, f0)
 	}
 	best := &optimize.Location{X: slices.Clone(x0), F: f0, Gradient: slices.Clone(cache.g)}
-	info := FitInfo{Method: "lbfgs"}
+	info := FitInfo{Method: string(AlgorithmLBFGS)}
 	for reset := 0; ; reset++ {
 		startF := best.F
 		run := newLBFGSRun(best.X, best.F, best.Gradient)
@@ -196,11 +218,12 @@ func minimise(obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
 			break
 		}
 		info.Status = err.Error()
-		progressed := best.F < startF
-		if reset == 0 && !progressed {
-			return nil, info, fmt.Errorf("%w: no progress from the initial values: %w", ErrFit, err)
+		if best.F >= startF {
+			info.Evaluations = obj.evals
+			return nil, info, fmt.Errorf("%w: line search with an empty memory made no progress after %d iterations: %w",
+				errLBFGS, info.Iterations, err)
 		}
-		if !progressed || reset == maxResets || info.Iterations >= stanIterations {
+		if reset == maxResets || info.Iterations >= stanIterations {
 			break
 		}
 	}

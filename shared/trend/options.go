@@ -43,6 +43,22 @@ const (
 	SwitchOff  Switch = "off"
 )
 
+// Algorithm selects the optimiser of the MAP fit, as the algorithm Prophet
+// passes to Stan's optimize.
+type Algorithm string
+
+// Algorithms. Whatever is chosen, an L-BFGS run that fails is followed by a
+// Newton run from the initial values, as Prophet's newton_fallback does.
+const (
+	// AlgorithmAuto is Prophet's choice: Newton for histories of fewer
+	// than 100 rows, L-BFGS otherwise.
+	AlgorithmAuto Algorithm = "auto"
+	// AlgorithmLBFGS uses L-BFGS at any length (Prophet's fit(algorithm='LBFGS')).
+	AlgorithmLBFGS Algorithm = "lbfgs"
+	// AlgorithmNewton uses Newton at any length (Prophet's fit(algorithm='Newton')).
+	AlgorithmNewton Algorithm = "newton"
+)
+
 // Seasonality configures one built-in seasonality (yearly, weekly or daily).
 type Seasonality struct {
 	// Enable is auto (Prophet's rule), on or off.
@@ -67,6 +83,8 @@ type Options struct {
 	Yearly                Seasonality
 	Weekly                Seasonality
 	Daily                 Seasonality
+	// Algorithm is the optimiser; AlgorithmAuto chooses as Prophet does.
+	Algorithm Algorithm
 	// IntervalWidth is the default central probability of the intervals.
 	IntervalWidth float64
 	// UncertaintySamples is the default number of simulated paths; 0 disables intervals.
@@ -78,7 +96,7 @@ type Options struct {
 // DefaultOptions returns Prophet's defaults: linear growth, additive seasonality,
 // absmax scaling, 25 changepoints over the first 80% of the history with prior
 // scale 0.05, seasonalities on Prophet's automatic rule with prior scale 10,
-// 80% intervals from 1000 samples.
+// the optimiser chosen as Prophet chooses it, 80% intervals from 1000 samples.
 func DefaultOptions() Options {
 	return Options{
 		Growth:                GrowthLinear,
@@ -91,6 +109,7 @@ func DefaultOptions() Options {
 		Yearly:                Seasonality{Enable: SwitchAuto},
 		Weekly:                Seasonality{Enable: SwitchAuto},
 		Daily:                 Seasonality{Enable: SwitchAuto},
+		Algorithm:             AlgorithmAuto,
 		IntervalWidth:         0.80,
 		UncertaintySamples:    1000,
 	}
@@ -148,6 +167,11 @@ func (o Options) Validate() error {
 		if s.s.PriorScale < 0 || math.IsNaN(s.s.PriorScale) || math.IsInf(s.s.PriorScale, 1) {
 			return bad("%s seasonality prior scale %v is not a positive number", s.name, s.s.PriorScale)
 		}
+	}
+	switch o.Algorithm {
+	case AlgorithmAuto, AlgorithmLBFGS, AlgorithmNewton:
+	default:
+		return bad("algorithm %q (want %q, %q or %q)", o.Algorithm, AlgorithmAuto, AlgorithmLBFGS, AlgorithmNewton)
 	}
 	if !(o.IntervalWidth > 0 && o.IntervalWidth < 1) {
 		return bad("interval_width %v is not in (0, 1)", o.IntervalWidth)

@@ -12,7 +12,8 @@ func TestDefaultOptionsAreProphets(t *testing.T) {
 	if o.Growth != GrowthLinear || o.SeasonalityMode != Additive || o.Scaling != ScalingAbsMax ||
 		o.NChangepoints != 25 || o.ChangepointRange != 0.8 || o.ChangepointPriorScale != 0.05 ||
 		o.SeasonalityPriorScale != 10 || o.IntervalWidth != 0.8 || o.UncertaintySamples != 1000 ||
-		o.Yearly.Enable != SwitchAuto || o.Weekly.Enable != SwitchAuto || o.Daily.Enable != SwitchAuto {
+		o.Yearly.Enable != SwitchAuto || o.Weekly.Enable != SwitchAuto || o.Daily.Enable != SwitchAuto ||
+		o.Algorithm != AlgorithmAuto {
 		t.Fatalf("defaults differ from Prophet's: %+v", o)
 	}
 	if err := o.Validate(); err != nil {
@@ -40,6 +41,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"switch", func(o *Options) { o.Weekly.Enable = "maybe" }, "weekly seasonality switch"},
 		{"order", func(o *Options) { o.Yearly.Order = -2 }, "yearly seasonality order"},
 		{"own prior scale", func(o *Options) { o.Daily.PriorScale = math.NaN() }, "daily seasonality prior scale"},
+		{"algorithm", func(o *Options) { o.Algorithm = "bfgs" }, "algorithm"},
 		{"width 1", func(o *Options) { o.IntervalWidth = 1 }, "interval_width"},
 		{"width 0", func(o *Options) { o.IntervalWidth = 0 }, "interval_width"},
 		{"samples", func(o *Options) { o.UncertaintySamples = -1 }, "uncertainty_samples"},

@@ -26,6 +26,8 @@ type reducedSSR struct {
 	theta []float64 // scratch: parameters in column order
 	g     []float64 // scratch: gradient in column order
 	v     []float64 // scratch: c − Rθ
+	n     int       // length of the parameter vector
+	hess  []float64 // 2·RᵀR over the parameter vector, built on first use
 }
 
 // newReducedSSR factorises the additive design of d. It panics on a
@@ -82,7 +84,7 @@ func newReducedSSR(d *design) *reducedSSR {
 	}
 	lapack64.Ormqr(blas.Left, blas.Trans, ga, tau, gy, work, len(work))
 
-	rs := &reducedSSR{r: r, p: p, rMat: make([]float64, r*p), c: qty[:r], param: param,
+	rs := &reducedSSR{r: r, p: p, n: l.params(), rMat: make([]float64, r*p), c: qty[:r], param: param,
 		theta: make([]float64, p), g: make([]float64, p), v: make([]float64, r)}
 	for i := range r {
 		copy(rs.rMat[i*p+i:(i+1)*p], a[i*p+i:(i+1)*p])
@@ -113,4 +115,22 @@ func (rs *reducedSSR) ssr(theta, grad []float64) float64 {
 		grad[i] = g[c]
 	}
 	return ssr
+}
+
+// hessian is the constant 2·RᵀR (= 2·AᵀA), scattered to parameter order.
+func (rs *reducedSSR) hessian(_, h []float64) {
+	if rs.hess == nil {
+		p, n := rs.p, rs.n
+		rtr := make([]float64, p*p)
+		blas64.Syrk(blas.Trans, 2, blas64.General{Rows: rs.r, Cols: p, Stride: p, Data: rs.rMat}, 0,
+			blas64.Symmetric{N: p, Stride: p, Uplo: blas.Upper, Data: rtr})
+		rs.hess = make([]float64, n*n)
+		for a, i := range rs.param {
+			for b := a; b < p; b++ {
+				v := rtr[a*p+b]
+				rs.hess[i*n+rs.param[b]], rs.hess[rs.param[b]*n+i] = v, v
+			}
+		}
+	}
+	copy(h, rs.hess)
 }
