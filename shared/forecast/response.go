@@ -70,7 +70,8 @@ type SeriesInfo struct {
 	// refit's) or "fitted_on_demand" (ad-hoc series, and every series in
 	// offline evaluation).
 	TrendModel string `json:"trend_model"`
-	// TrendFit is how its parameters were obtained: "lbfgs", "constant" or
+	// TrendFit is how its parameters were obtained: "lbfgs", "newton" (Prophet's
+	// optimizer for histories under 100 rows), "constant" or
 	// "fallback" (a flat model, see the "trend_fallback" note).
 	TrendFit string `json:"trend_fit"`
 }
