@@ -154,14 +154,14 @@ func LSTMSeries(table *series.Table) ([]lstm.Series, error) {
 }
 
 // resume loads the checkpoint, or starts a new model and says why.
-func (h *FineTune) resume(ctx context.Context, log *slog.Logger) (*lstm.Model, store.Object, error) {
+func (h *FineTune) resume(ctx context.Context, log *slog.Logger) (_ *lstm.Model, _ store.Object, err error) {
 	ctx, end := platform.Trace(ctx, "load-checkpoint")
+	defer func() { end(err) }()
 	body, obj, err := h.Store.Get(ctx, pipeline.CheckpointKey, store.GetOptions{})
 	var reader io.Reader
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		end(err)
 		return nil, store.Object{}, err
 	default:
 		defer body.Close()
@@ -169,7 +169,6 @@ func (h *FineTune) resume(ctx context.Context, log *slog.Logger) (*lstm.Model, s
 	}
 	model, fresh, err := lstm.Resume(reader, h.Config)
 	if err != nil {
-		end(err)
 		return nil, store.Object{}, fmt.Errorf("read checkpoint %s: %w", pipeline.CheckpointKey, err)
 	}
 	if fresh != nil {
@@ -177,7 +176,6 @@ func (h *FineTune) resume(ctx context.Context, log *slog.Logger) (*lstm.Model, s
 	} else {
 		log.InfoContext(ctx, "resuming the LSTM from its checkpoint", "etag", obj.ETag, "trained_through", model.LastDate().Format(time.DateOnly), "step", model.Step())
 	}
-	end(nil)
 	return model, obj, nil
 }
 
@@ -221,8 +219,9 @@ func (h *FineTune) options(ctx context.Context, in pipeline.TaskInput, log *slog
 }
 
 // save writes the checkpoint if the one it continued from is still current.
-func (h *FineTune) save(ctx context.Context, model *lstm.Model, etag string) (store.Object, error) {
+func (h *FineTune) save(ctx context.Context, model *lstm.Model, etag string) (_ store.Object, err error) {
 	ctx, end := platform.Trace(ctx, "save-checkpoint")
+	defer func() { end(err) }()
 	reader, writer := io.Pipe()
 	go func() {
 		_, err := model.WriteTo(writer)
@@ -233,8 +232,7 @@ func (h *FineTune) save(ctx context.Context, model *lstm.Model, etag string) (st
 	obj, err := h.Store.Put(ctx, pipeline.CheckpointKey, reader, opts)
 	reader.CloseWithError(errWriteAbandoned)
 	if errors.Is(err, store.ErrPreconditionFailed) {
-		err = &pipeline.CheckpointChanged{Key: pipeline.CheckpointKey, Want: etag}
+		return store.Object{}, &pipeline.CheckpointChanged{Key: pipeline.CheckpointKey, Want: etag}
 	}
-	end(err)
 	return obj, err
 }

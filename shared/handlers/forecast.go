@@ -155,12 +155,12 @@ func (h *Forecast) model(ctx context.Context) (*servedModel, error) {
 }
 
 // load reads the manifest and its artifacts (concurrently) and builds the engine.
-func (h *Forecast) load(ctx context.Context) (*servedModel, error) {
+func (h *Forecast) load(ctx context.Context) (_ *servedModel, err error) {
 	ctx, end := platform.Trace(ctx, "load-model")
+	defer func() { end(err) }()
 	started := time.Now()
 	manifest, obj, err := pipeline.ReadManifest(ctx, h.Store)
 	if err != nil {
-		end(err)
 		return nil, err
 	}
 	var (
@@ -181,12 +181,10 @@ func (h *Forecast) load(ctx context.Context) (*servedModel, error) {
 	})
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
-		end(err)
 		return nil, err
 	}
 	trainedThrough, _ := time.Parse(time.DateOnly, manifest.Dataset.LastDate)
 	engine, err := forecast.NewEngine(table, trends, net, forecast.Metadata{Version: manifest.Version, TrainedThrough: trainedThrough}, h.Config)
-	end(err)
 	if err != nil {
 		return nil, err
 	}

@@ -105,20 +105,17 @@ type upload struct {
 	obj                    store.Object
 }
 
-func (h *Merge) merge(ctx context.Context, u *upload) error {
+func (h *Merge) merge(ctx context.Context, u *upload) (err error) {
 	ctx, end := platform.Trace(ctx, "merge")
+	defer func() { end(err) }()
 	started := h.Now()
-	done, err := h.alreadyHandled(ctx, u)
-	if done || err != nil {
-		end(err)
+	if done, err := h.alreadyHandled(ctx, u); done || err != nil {
 		return err
 	}
 	if err := h.read(ctx, u); err != nil {
 		if errors.Is(err, errGone) {
-			end(nil)
 			return nil
 		}
-		end(err)
 		return err
 	}
 	if _, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
@@ -126,31 +123,23 @@ func (h *Merge) merge(ctx context.Context, u *upload) error {
 		job.Upload = pipeline.Upload{Bucket: h.Store.Bucket(), Key: u.key, ETag: u.obj.ETag, Size: u.obj.Size}
 		return nil
 	}); err != nil {
-		end(err)
 		return err
 	}
 	if u.obj.Size > h.Config.MaxUploadBytes {
-		err := h.reject(ctx, u, &dataset.ValidationError{Total: 1, Problems: []dataset.Problem{{
+		return h.reject(ctx, u, &dataset.ValidationError{Total: 1, Problems: []dataset.Problem{{
 			Reason: fmt.Sprintf("the upload is %d bytes; the limit is %d bytes (MAX_UPLOAD_BYTES)", u.obj.Size, h.Config.MaxUploadBytes),
 		}}})
-		end(err)
-		return err
 	}
 	result, err := h.mergeWithRetries(ctx, u)
 	var invalid *dataset.ValidationError
 	if errors.As(err, &invalid) {
-		err = h.reject(ctx, u, invalid)
-		end(err)
-		return err
+		return h.reject(ctx, u, invalid)
 	}
 	if err != nil {
-		end(err)
 		return err
 	}
 	result.report.DurationMS = h.Now().Sub(started).Milliseconds()
-	err = h.accept(ctx, u, result)
-	end(err)
-	return err
+	return h.accept(ctx, u, result)
 }
 
 // alreadyHandled recognises a duplicate delivery of an event whose upload was merged or refused
@@ -177,16 +166,15 @@ func (h *Merge) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
 var errGone = errors.New("upload gone")
 
 // read loads the upload (at most the size limit of it) into memory.
-func (h *Merge) read(ctx context.Context, u *upload) error {
+func (h *Merge) read(ctx context.Context, u *upload) (err error) {
 	ctx, end := platform.Trace(ctx, "merge.read")
+	defer func() { end(err) }()
 	body, obj, err := h.Store.Get(ctx, u.key, store.GetOptions{})
-	switch {
-	case errors.Is(err, store.ErrNotFound):
+	if errors.Is(err, store.ErrNotFound) {
 		u.log.InfoContext(ctx, "the upload is gone (moved by an earlier delivery of this event, or deleted)")
-		end(nil)
 		return errGone
-	case err != nil:
-		end(err)
+	}
+	if err != nil {
 		return err
 	}
 	defer body.Close()
@@ -196,14 +184,11 @@ func (h *Merge) read(ctx context.Context, u *upload) error {
 		u.log.InfoContext(ctx, "the upload was overwritten after this event; merging its current content", "event_etag", u.etag, "etag", obj.ETag)
 	}
 	u.obj = obj
-	u.data, err = io.ReadAll(io.LimitReader(body, h.Config.MaxUploadBytes+1))
-	if err != nil {
-		err = fmt.Errorf("read upload %s: %w", u.key, err)
-	} else if int64(len(u.data)) > u.obj.Size {
-		u.obj.Size = int64(len(u.data))
+	if u.data, err = io.ReadAll(io.LimitReader(body, h.Config.MaxUploadBytes+1)); err != nil {
+		return fmt.Errorf("read upload %s: %w", u.key, err)
 	}
-	end(err)
-	return err
+	u.obj.Size = max(u.obj.Size, int64(len(u.data)))
+	return nil
 }
 
 type mergeResult struct {
@@ -233,8 +218,9 @@ func (h *Merge) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, e
 	}
 }
 
-func (h *Merge) mergeOnce(ctx context.Context, u *upload) (mergeResult, error) {
+func (h *Merge) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err error) {
 	ctx, end := platform.Trace(ctx, "merge.dataset")
+	defer func() { end(err) }()
 	var before, after store.Object
 	open := func(ctx context.Context) (io.ReadCloser, error) {
 		// A second open (the in-memory fallback) must read the same version as the first.
@@ -253,13 +239,11 @@ func (h *Merge) mergeOnce(ctx context.Context, u *upload) (mergeResult, error) {
 			return stats, err
 		})
 	if err != nil {
-		end(err)
 		return mergeResult{}, err
 	}
 	if applied.Reordered {
 		u.log.WarnContext(ctx, "the dataset was not sorted by (date, product_id): it was merged in memory and is sorted again")
 	}
-	end(nil)
 	stats := applied.Stats
 	return mergeResult{
 		report: pipeline.Merge{
@@ -323,8 +307,9 @@ type RejectionReport struct {
 }
 
 // reject keeps the upload under rejected/ with its reasons and leaves the dataset alone.
-func (h *Merge) reject(ctx context.Context, u *upload, invalid *dataset.ValidationError) error {
+func (h *Merge) reject(ctx context.Context, u *upload, invalid *dataset.ValidationError) (err error) {
 	ctx, end := platform.Trace(ctx, "merge.reject")
+	defer func() { end(err) }()
 	report, err := json.MarshalIndent(RejectionReport{
 		Upload:     u.key,
 		ETag:       u.obj.ETag,
@@ -336,27 +321,24 @@ func (h *Merge) reject(ctx context.Context, u *upload, invalid *dataset.Validati
 		Problems:   invalid.Problems,
 	}, "", "  ")
 	if err != nil {
-		end(err)
 		return fmt.Errorf("encode rejection report: %w", err)
 	}
-	reportKey := pipeline.RejectedReportKey(u.name)
+	reportKey, movedTo := pipeline.RejectedReportKey(u.name), pipeline.RejectedKey(u.name)
 	if _, err := h.Store.Put(ctx, reportKey, bytes.NewReader(report), store.PutOptions{ContentType: "application/json"}); err != nil {
-		end(err)
 		return err
 	}
-	movedTo := pipeline.RejectedKey(u.name)
 	if err := h.move(ctx, u.key, movedTo); err != nil {
-		end(err)
 		return err
 	}
-	_, err = h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+	if _, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
 		job.Status, job.Stage, job.Error = pipeline.StatusRejected, "merge", invalid.Error()
 		job.Upload.MovedTo, job.Upload.Report = movedTo, reportKey
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
 	u.log.WarnContext(ctx, "upload refused; kept under rejected/ with its reasons", "reason", invalid.Error(), "problems", invalid.Total, "report", reportKey)
-	end(err)
-	return err
+	return nil
 }
 
 // accept moves the merged upload to processed/ and starts training if the dataset changed.

@@ -100,31 +100,29 @@ func (h *Refit) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.Ref
 }
 
 // loadTable reads exactly the dataset version the input names.
-func loadTable(ctx context.Context, s store.Store, in pipeline.TaskInput) (*series.Table, error) {
+func loadTable(ctx context.Context, s store.Store, in pipeline.TaskInput) (_ *series.Table, err error) {
 	ctx, end := platform.Trace(ctx, "load-dataset")
+	defer func() { end(err) }()
 	body, _, err := s.Get(ctx, in.DatasetKey, store.GetOptions{IfMatch: in.DatasetETag})
 	if errors.Is(err, store.ErrPreconditionFailed) || errors.Is(err, store.ErrNotFound) {
 		current := "nothing"
 		if obj, headErr := s.Head(ctx, in.DatasetKey); headErr == nil {
 			current = obj.ETag
 		}
-		err = &pipeline.DatasetChanged{Key: in.DatasetKey, Want: in.DatasetETag, Got: current}
-		end(err)
-		return nil, err
+		return nil, &pipeline.DatasetChanged{Key: in.DatasetKey, Want: in.DatasetETag, Got: current}
 	}
 	if err != nil {
-		end(err)
 		return nil, err
 	}
 	defer body.Close()
 	table, err := series.Load(ctx, body)
 	if err != nil {
-		err = fmt.Errorf("load %s: %w", in.DatasetKey, err)
-	} else if table.Rows() == 0 {
-		err = fmt.Errorf("dataset %s has no rows", in.DatasetKey)
+		return nil, fmt.Errorf("load %s: %w", in.DatasetKey, err)
 	}
-	end(err)
-	return table, err
+	if table.Rows() == 0 {
+		return nil, fmt.Errorf("dataset %s has no rows", in.DatasetKey)
+	}
+	return table, nil
 }
 
 // fitAll fits every series on all workers. A series whose fit fails gets the trend package's
