@@ -11,6 +11,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -20,7 +21,7 @@ import (
 )
 
 // baselines are the names the project gives its baseline sub-benchmarks, in order of preference.
-var baselines = []string{"in-memory", "naive", "gocsv", "numeric-gradient", "numeric", "prophet-loop", "per-window", "cold", "full-retrain", "1worker"}
+var baselines = []string{"in-memory", "naive", "naive64", "gocsv", "numeric-gradient", "numeric", "prophet-loop", "cold", "full-retrain", "1worker"}
 
 type measurement struct {
 	pkg, name string
@@ -90,34 +91,38 @@ func median(values []float64) float64 {
 	return sorted[len(sorted)/2]
 }
 
-// baselineOf finds the benchmark m is compared with, if any.
+// baselineOf finds the benchmark m is compared with, if any: the benchmark whose name has a
+// baseline's name in place of one of m's name elements (Merge/rows=1000000/in-memory for
+// Merge/rows=1000000/streaming, Gemm/naive64/32x200x50 for Gemm/lstm32/32x200x50), or
+// BenchmarkXNaive for BenchmarkX/….
 func baselineOf(m *measurement, all []*measurement) *measurement {
-	parent, last, nested := cutLast(m.name)
-	if slices.Contains(baselines, last) {
+	parts := strings.Split(m.name, "/")
+	for _, part := range parts {
+		if slices.Contains(baselines, part) {
+			return nil
+		}
+	}
+	find := func(name string) *measurement {
+		for _, other := range all {
+			if other.pkg == m.pkg && other.name == name {
+				return other
+			}
+		}
 		return nil
 	}
 	for _, candidate := range baselines {
-		for _, other := range all {
-			if other.pkg != m.pkg {
-				continue
-			}
-			if nested && other.name == parent+"/"+candidate {
-				return other
-			}
-			if head, rest, _ := strings.Cut(m.name, "/"); other.name == head+"Naive"+strings.TrimPrefix("/"+rest, "/"+m.name) {
+		for i := 1; i < len(parts); i++ {
+			replaced := slices.Clone(parts)
+			replaced[i] = candidate
+			if other := find(strings.Join(replaced, "/")); other != nil {
 				return other
 			}
 		}
 	}
-	return nil
-}
-
-func cutLast(name string) (parent, last string, nested bool) {
-	i := strings.LastIndex(name, "/")
-	if i < 0 {
-		return "", name, false
+	if other := find(parts[0] + "Naive"); other != nil {
+		return other
 	}
-	return name[:i], name[i+1:], true
+	return find(strings.Join(append([]string{parts[0] + "Naive"}, parts[1:]...), "/"))
 }
 
 func write(w io.Writer, all []*measurement) {
@@ -144,7 +149,7 @@ func metrics(m *measurement) string {
 		if unit == "sec/op" || unit == "allocs/op" && median(m.values[unit]) == 0 {
 			continue
 		}
-		parts = append(parts, strconv.FormatFloat(median(m.values[unit]), 'g', 4, 64)+" "+unit)
+		parts = append(parts, number(median(m.values[unit]))+" "+unit)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -155,7 +160,14 @@ func versus(m *measurement, all []*measurement) string {
 		return ""
 	}
 	ratio := median(base.values["sec/op"]) / median(m.values["sec/op"])
-	_, name, _ := cutLast(base.name)
+	name := base.name // the element that differs names the baseline
+	mine, theirs := strings.Split(m.name, "/"), strings.Split(base.name, "/")
+	for i := range min(len(mine), len(theirs)) {
+		if mine[i] != theirs[i] {
+			name = theirs[i]
+			break
+		}
+	}
 	if ratio >= 1 {
 		return fmt.Sprintf("%.1f× faster than %s", ratio, name)
 	}
@@ -172,4 +184,16 @@ func duration(seconds float64) string {
 		return strconv.FormatFloat(seconds*1e6, 'f', 2, 64) + " µs"
 	}
 	return strconv.FormatFloat(seconds*1e9, 'f', 0, 64) + " ns"
+}
+
+// number writes a value with four significant digits, without an exponent in the usual range.
+func number(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	if v == 0 || (v >= 1e-3 && v < 1e9) || (v <= -1e-3 && v > -1e9) {
+		digits := max(0, 3-int(math.Floor(math.Log10(math.Abs(v)))))
+		return strconv.FormatFloat(v, 'f', min(digits, 6), 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
