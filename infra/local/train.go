@@ -35,6 +35,11 @@ type trainResult struct {
 	Trained    string          `json:"trained_through"`
 	Out        string          `json:"out"`
 	Activation lstm.Activation `json:"activation"`
+	// WindowsPerSecond is the training throughput: windows trained (epochs × windows) per
+	// second of the run.
+	WindowsPerSecond float64 `json:"windows_per_second"`
+	// HeldOut is the number of last days left out of training (--holdout).
+	HeldOut int `json:"held_out_days,omitempty"`
 }
 
 // runTrain trains the LSTM offline with the fine-tune function's code.
@@ -48,6 +53,7 @@ func runTrain(ctx context.Context, args []string) error {
 	activation := flags.String("activation", string(lstm.Tanh), "cell activation: tanh or relu")
 	fullEpochs := flags.Int("full-epochs", lstm.DefaultPolicy().FullEpochs, "most epochs of a full run")
 	finetuneEpochs := flags.Int("finetune-epochs", lstm.DefaultPolicy().FineTuneEpochs, "most epochs of a fine-tuning run")
+	holdout := flags.Int("holdout", 0, "leave the last N days out of training, to evaluate with `stockcast forecast --holdout N` on days the model has not seen")
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), "usage: stockcast train --data FILE [--checkpoint FILE] [--mode full|finetune] [--since DATE] --out FILE\n\n"+
 			"Trains the global LSTM as the fine-tune function does and prints one JSON object; progress goes to stderr.\n\n")
@@ -80,6 +86,10 @@ func runTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *holdout > 0 {
+		last, _ := table.LastDate()
+		trainSeries = cutSeries(trainSeries, last.AddDate(0, 0, -*holdout))
+	}
 	cfg := lstm.DefaultConfig()
 	cfg.Activation = lstm.Activation(*activation)
 	model, err := resumeFile(*checkpoint, cfg)
@@ -101,7 +111,22 @@ func runTrain(ctx context.Context, args []string) error {
 		Since: report.Since.Format(time.DateOnly), Until: report.Until.Format(time.DateOnly),
 		Widened: len(report.Widened), New: len(report.NewSeries), Step: report.Step, Series: len(trainSeries),
 		Trained: model.LastDate().Format(time.DateOnly), Out: *out, Activation: cfg.Activation,
+		WindowsPerSecond: float64(report.Epochs*report.Windows) / seconds, HeldOut: *holdout,
 	})
+}
+
+// cutSeries keeps the days of each series up to and including cut.
+func cutSeries(all []lstm.Series, cut time.Time) []lstm.Series {
+	var kept []lstm.Series
+	for _, s := range all {
+		n := int(cut.Sub(s.Start).Hours()/24) + 1
+		if n <= 0 {
+			continue
+		}
+		s.Values = s.Values[:min(n, len(s.Values))]
+		kept = append(kept, s)
+	}
+	return kept
 }
 
 // loadTableFile loads a dataset file, or Prophet's two-column ds,y file, into a table.

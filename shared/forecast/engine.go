@@ -194,11 +194,11 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 		return nil, err
 	}
 	resp := e.response(r, h, f)
-	actual, predicted := s.Values[held:], make([]float64, holdout)
+	predicted := make([]float64, holdout)
 	for i, d := range s.Dates[held:] {
 		predicted[i] = f.forecast[daysBetween(cut, d)-1]
 	}
-	resp.Accuracy = accuracy(actual, predicted, s.Dates[held], last)
+	resp.Accuracy = accuracy(s, held, predicted)
 	if f.lstm != nil && e.net.LastDate().After(cut) {
 		resp.Notes = append(resp.Notes, Message{NoteLSTMSawHoldout, fmt.Sprintf(
 			"The LSTM was trained through %s, after the holdout cut %s: its part of the accuracy is optimistic.",

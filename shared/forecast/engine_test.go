@@ -453,14 +453,28 @@ func TestEvaluateHoldsOutDatesWithRows(t *testing.T) {
 
 func TestAccuracyByHand(t *testing.T) {
 	from := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	// errors 2, −1, 0: RMSE √(5/3), MAE 3/3 = 1, WAPE 3/15 = 0.2.
-	acc := accuracy([]float64{10, 0, 5}, []float64{8, 1, 5}, from, from.AddDate(0, 0, 2))
-	want := Accuracy{HoldoutDays: 3, From: Date{from}, To: Date{from.AddDate(0, 0, 2)}, RMSE: math.Sqrt(5.0 / 3), MAE: 1}
-	if acc.WAPE == nil || !near(*acc.WAPE, 0.2, 1e-15) || !near(acc.RMSE, want.RMSE, 1e-15) || acc.MAE != 1 ||
-		acc.HoldoutDays != 3 || acc.From != want.From || acc.To != want.To {
-		t.Fatalf("accuracy %+v, want %+v with WAPE 0.2", acc, want)
+	s := series.Series{Key: "k"}
+	for i, v := range []float64{1, 2, 3, 4, 5, 6, 7, 8, 10, 0, 5} {
+		s.Dates, s.Values = append(s.Dates, from.AddDate(0, 0, i)), append(s.Values, v)
 	}
-	if acc := accuracy([]float64{0, 0}, []float64{1, -1}, from, from.AddDate(0, 0, 1)); acc.WAPE != nil || acc.RMSE != 1 || acc.MAE != 1 {
+	acc := accuracy(s, 8, []float64{8, 1, 5})
+	check := func(name string, got Scores, rmse, mae, wape float64) {
+		t.Helper()
+		if got.WAPE == nil || !near(*got.WAPE, wape, 1e-15) || !near(got.RMSE, rmse, 1e-15) || !near(got.MAE, mae, 1e-15) {
+			t.Errorf("%s: %+v, want rmse %v mae %v wape %v", name, got, rmse, mae, wape)
+		}
+	}
+	// errors 2, −1, 0: RMSE √(5/3), MAE 1, WAPE 3/15.
+	check("model", acc.Scores, math.Sqrt(5.0/3), 1, 0.2)
+	// naive 8, 8, 8: errors 2, −8, −3.
+	check("naive", acc.Baselines[BaselineNaive], math.Sqrt(77.0/3), 13.0/3, 13.0/15)
+	// the same weekday a week before: 2, 3, 4; errors 8, −3, 1.
+	check("seasonal naive", acc.Baselines[BaselineSeasonalNaive], math.Sqrt(74.0/3), 4, 0.8)
+	if acc.HoldoutDays != 3 || !acc.From.Equal(from.AddDate(0, 0, 8)) || !acc.To.Equal(from.AddDate(0, 0, 10)) {
+		t.Errorf("accuracy %+v", acc)
+	}
+	zero := series.Series{Key: "z", Dates: s.Dates[:3], Values: []float64{1, 0, 0}}
+	if acc := accuracy(zero, 1, []float64{1, -1}); acc.WAPE != nil || acc.RMSE != 1 || acc.MAE != 1 {
 		t.Fatalf("all-zero actuals: %+v, want RMSE 1, MAE 1, no WAPE", acc)
 	}
 }
@@ -502,7 +516,7 @@ func TestResponseJSON(t *testing.T) {
 		"mean_daily_demand", "lead_time_demand", "safety_stock", "reorder_point", "min_level", "max_level",
 		"on_hand", "order_quantity", "days_of_cover")
 	checkKeys(t, "warning", parts.Warnings[0], "code", "message")
-	checkKeys(t, "accuracy", parts.Accuracy, "holdout_days", "from", "to", "rmse", "mae", "wape")
+	checkKeys(t, "accuracy", parts.Accuracy, "holdout_days", "from", "to", "rmse", "mae", "wape", "baselines")
 	if string(top["trained_through"]) != `"2022-04-30"` || string(parts.Days[0]["date"]) != `"2022-04-24"` {
 		t.Fatalf("dates: %s, %s", top["trained_through"], parts.Days[0]["date"])
 	}

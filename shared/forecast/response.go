@@ -113,13 +113,23 @@ type Day struct {
 
 // Accuracy measures a forecast against the held-out dates it forecast: the
 // series' last dates with rows (a date without rows is missing, not a zero).
-// It is computed from the unrounded forecast.
+// It is computed from the unrounded forecast; Baselines scores naive
+// forecasts on the same dates, so the model's errors can be judged.
 type Accuracy struct {
 	// HoldoutDays is the number of held-out dates compared.
 	HoldoutDays int `json:"holdout_days"`
 	// From and To bound the held-out days (YYYY-MM-DD).
 	From Date `json:"from"`
 	To   Date `json:"to"`
+	Scores
+	// Baselines scores the naive forecasts: "naive" (the last value before
+	// the cut, repeated) and "seasonal_naive_7" (the same weekday's value in
+	// the last week before the cut).
+	Baselines map[string]Scores `json:"baselines"`
+}
+
+// Scores are the errors of one forecast over the held-out dates.
+type Scores struct {
 	// RMSE is the root mean squared error, in sales units.
 	RMSE float64 `json:"rmse"`
 	// MAE is the mean absolute error, in sales units.
