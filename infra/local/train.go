@@ -129,7 +129,7 @@ func cutSeries(all []lstm.Series, cut time.Time) []lstm.Series {
 	return kept
 }
 
-// loadTableFile loads a dataset file, or Prophet's two-column ds,y file, into a table.
+// loadTableFile loads a dataset file into a table.
 func loadTableFile(ctx context.Context, path string) (*series.Table, error) {
 	file, err := os.Open(path)
 	if err != nil {

@@ -1,7 +1,12 @@
 package handlers
 
 import (
+	"errors"
+	"fmt"
+
+	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/trend"
 )
 
@@ -16,4 +21,31 @@ func TrendOptionsFromEnv(env *platform.Env) trend.Options {
 	options.ChangepointPriorScale = env.Float("TREND_CHANGEPOINT_PRIOR_SCALE", options.ChangepointPriorScale)
 	options.UncertaintySamples = int(env.Int64("TREND_UNCERTAINTY_SAMPLES", int64(options.UncertaintySamples)))
 	return options
+}
+
+// checkTask refuses a state machine task's input that is incomplete or names another bucket than
+// the one the function serves.
+func checkTask(step string, in pipeline.TaskInput, s store.Store) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if in.Bucket != s.Bucket() {
+		return fmt.Errorf("%s: input names bucket %s, this function serves %s", step, in.Bucket, s.Bucket())
+	}
+	return nil
+}
+
+// retryable returns the error a task reports to Step Functions: a *pipeline.DatasetChanged or
+// *pipeline.CheckpointChanged anywhere in err's chain is returned unwrapped, because its type
+// name is the error type the state machine retries on; any other error as it is.
+func retryable(err error) error {
+	var changed *pipeline.DatasetChanged
+	var conflict *pipeline.CheckpointChanged
+	switch {
+	case errors.As(err, &changed):
+		return changed
+	case errors.As(err, &conflict):
+		return conflict
+	}
+	return err
 }

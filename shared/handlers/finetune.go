@@ -49,27 +49,15 @@ func (h *FineTune) Handle(ctx context.Context, in pipeline.TaskInput) (pipeline.
 	ctx, end := platform.Trace(ctx, "finetune")
 	out, err := h.handle(ctx, in)
 	end(err)
-	if err == nil {
-		return out, nil
+	if err != nil {
+		h.Logger.ErrorContext(ctx, "fine-tune failed", "job_id", in.JobID, "error", err)
 	}
-	h.Logger.ErrorContext(ctx, "fine-tune failed", "job_id", in.JobID, "error", err)
-	var changed *pipeline.DatasetChanged
-	var conflict *pipeline.CheckpointChanged
-	switch {
-	case errors.As(err, &changed):
-		return out, changed // unwrapped: the type name is the error type Step Functions retries on
-	case errors.As(err, &conflict):
-		return out, conflict
-	}
-	return out, err
+	return out, retryable(err)
 }
 
 func (h *FineTune) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.FineTuneOutput, error) {
-	if err := in.Validate(); err != nil {
+	if err := checkTask("fine-tune", in, h.Store); err != nil {
 		return pipeline.FineTuneOutput{}, err
-	}
-	if in.Bucket != h.Store.Bucket() {
-		return pipeline.FineTuneOutput{}, fmt.Errorf("fine-tune: input names bucket %s, this function serves %s", in.Bucket, h.Store.Bucket())
 	}
 	log := h.Logger.With("job_id", in.JobID)
 	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {

@@ -40,11 +40,8 @@ func (h *Publish) Handle(ctx context.Context, in pipeline.PublishInput) (pipelin
 }
 
 func (h *Publish) handle(ctx context.Context, in pipeline.PublishInput) (pipeline.PublishOutput, error) {
-	if err := in.TaskInput.Validate(); err != nil {
+	if err := checkTask("publish", in.TaskInput, h.Store); err != nil {
 		return pipeline.PublishOutput{}, err
-	}
-	if in.Bucket != h.Store.Bucket() {
-		return pipeline.PublishOutput{}, fmt.Errorf("publish: input names bucket %s, this function serves %s", in.Bucket, h.Store.Bucket())
 	}
 	log := h.Logger.With("job_id", in.JobID)
 	if in.Error != nil {

@@ -45,20 +45,13 @@ func (h *Refit) Handle(ctx context.Context, in pipeline.TaskInput) (pipeline.Ref
 	end(err)
 	if err != nil {
 		h.Logger.ErrorContext(ctx, "refit failed", "job_id", in.JobID, "error", err)
-		var changed *pipeline.DatasetChanged
-		if errors.As(err, &changed) {
-			return out, changed // unwrapped: its type name is the error type Step Functions retries on
-		}
 	}
-	return out, err
+	return out, retryable(err)
 }
 
 func (h *Refit) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.RefitOutput, error) {
-	if err := in.Validate(); err != nil {
+	if err := checkTask("refit", in, h.Store); err != nil {
 		return pipeline.RefitOutput{}, err
-	}
-	if in.Bucket != h.Store.Bucket() {
-		return pipeline.RefitOutput{}, fmt.Errorf("refit: input names bucket %s, this function serves %s", in.Bucket, h.Store.Bucket())
 	}
 	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
 		job.Stage = "train"

@@ -47,14 +47,9 @@ func (s *S3) location(key string) string { return "s3://" + s.bucket + "/" + key
 
 // Get opens the object; ErrNotFound and ErrPreconditionFailed are reported as such.
 func (s *S3) Get(ctx context.Context, key string, opts GetOptions) (io.ReadCloser, Object, error) {
-	in := &s3.GetObjectInput{Bucket: &s.bucket, Key: &key}
-	if opts.IfMatch != "" {
-		in.IfMatch = aws.String(opts.IfMatch)
-	}
-	if opts.VersionID != "" {
-		in.VersionId = aws.String(opts.VersionID)
-	}
-	out, err := s.client.GetObject(ctx, in)
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: &s.bucket, Key: &key, IfMatch: optional(opts.IfMatch), VersionId: optional(opts.VersionID),
+	})
 	if err != nil {
 		return nil, Object{}, fmt.Errorf("get %s: %w", s.location(key), classify(err))
 	}
@@ -106,20 +101,15 @@ func (s *S3) Put(ctx context.Context, key string, body io.Reader, opts PutOption
 func (s *S3) partSize() int { return max(s.PartSize, MinPartSize) }
 
 func (s *S3) putSingle(ctx context.Context, key string, data []byte, contentType string, opts PutOptions) (Object, error) {
-	in := &s3.PutObjectInput{
+	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        &s.bucket,
 		Key:           &key,
 		Body:          bytes.NewReader(data),
 		ContentLength: aws.Int64(int64(len(data))),
 		ContentType:   &contentType,
-	}
-	if opts.IfMatch != "" {
-		in.IfMatch = aws.String(opts.IfMatch)
-	}
-	if opts.IfNoneMatch != "" {
-		in.IfNoneMatch = aws.String(opts.IfNoneMatch)
-	}
-	out, err := s.client.PutObject(ctx, in)
+		IfMatch:       optional(opts.IfMatch),
+		IfNoneMatch:   optional(opts.IfNoneMatch),
+	})
 	if err != nil {
 		return Object{}, fmt.Errorf("put %s: %w", s.location(key), classify(err))
 	}
@@ -222,17 +212,11 @@ func (s *S3) uploadParts(ctx context.Context, key string, uploadID *string, firs
 }
 
 func (s *S3) completeMultipart(ctx context.Context, key string, uploadID *string, parts []types.CompletedPart, opts PutOptions) (Object, error) {
-	in := &s3.CompleteMultipartUploadInput{
+	out, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket: &s.bucket, Key: &key, UploadId: uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	}
-	if opts.IfMatch != "" {
-		in.IfMatch = aws.String(opts.IfMatch)
-	}
-	if opts.IfNoneMatch != "" {
-		in.IfNoneMatch = aws.String(opts.IfNoneMatch)
-	}
-	out, err := s.client.CompleteMultipartUpload(ctx, in)
+		IfMatch:         optional(opts.IfMatch), IfNoneMatch: optional(opts.IfNoneMatch),
+	})
 	if err != nil {
 		return Object{}, fmt.Errorf("complete multipart upload: %w", classify(err))
 	}
@@ -264,6 +248,14 @@ func (s *S3) Copy(ctx context.Context, srcKey, dstKey string) (Object, error) {
 		obj.LastModified = aws.ToTime(out.CopyObjectResult.LastModified)
 	}
 	return obj, nil
+}
+
+// optional is nil for an empty option, which the SDK then leaves out of the request.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // escapePath URL-encodes each segment of a bucket/key path, as CopySource requires, '+'
