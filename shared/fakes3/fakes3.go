@@ -66,13 +66,14 @@ type Server struct {
 
 // New starts a server, restoring the objects persisted under opts.Dir.
 func New(opts Options) (*Server, error) {
-	s := &Server{backend: s3mem.New(), notify: opts.OnObjectCreated, log: opts.Logger, requests: map[string]int{}}
+	clock := &restoreClock{}
+	s := &Server{backend: s3mem.New(s3mem.WithTimeSource(clock)), notify: opts.OnObjectCreated, log: opts.Logger, requests: map[string]int{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	buckets := opts.Buckets
 	if opts.Dir != "" {
-		s.journal = &journal{dir: opts.Dir}
+		s.journal = &journal{dir: opts.Dir, clock: clock}
 		persisted, err := s.journal.persistedBuckets()
 		if err != nil {
 			return nil, fmt.Errorf("read object store %s: %w", opts.Dir, err)
