@@ -56,7 +56,9 @@ type Split struct {
 }
 
 // Split returns the evaluation's split.
-func (e *Evaluation) Split() Split { return Split{History: e.History, Cuts: e.Cuts, Horizon: e.Horizon} }
+func (e *Evaluation) Split() Split {
+	return Split{History: e.History, Cuts: e.Cuts, Horizon: e.Horizon}
+}
 
 // ModelScores are a source's pooled scores.
 type ModelScores struct {

@@ -31,7 +31,9 @@ func (s Spec) String() string {
 }
 
 // Code is the compact form of the spec: "MAdM" for ETS(M,Ad,M).
-func (s Spec) Code() string { return strings.NewReplacer("ETS(", "", ")", "", ",", "").Replace(s.String()) }
+func (s Spec) Code() string {
+	return strings.NewReplacer("ETS(", "", ")", "", ",", "").Replace(s.String())
+}
 
 // ParseSpec reads a Code ("ANN", "MAdM") with the given period.
 func ParseSpec(code string, period int) (Spec, error) {
