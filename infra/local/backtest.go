@@ -31,6 +31,9 @@ const (
 	forecastsFile = "forecasts.csv"
 )
 
+// maxSelectionLines bounds the selections the table lists.
+const maxSelectionLines = 12
+
 // backtestReport is the JSON output of the backtest command.
 type backtestReport struct {
 	Data      string                  `json:"data,omitempty"`
@@ -344,8 +347,12 @@ func writeReport(r *backtestReport, jsonOut string, stdout io.Writer) error {
 					return
 				}
 			}
-		}, func(a, b string) int { return r.Selection[b] - r.Selection[a] })
-		for _, k := range keys {
+		}, func(a, b string) int { return cmp.Or(r.Selection[b]-r.Selection[a], strings.Compare(a, b)) })
+		for i, k := range keys {
+			if i == maxSelectionLines {
+				fmt.Fprintf(stdout, "  … %d other choices (see --json)\n", len(keys)-i)
+				break
+			}
 			fmt.Fprintf(stdout, "  %5d  %s\n", r.Selection[k], k)
 		}
 	}

@@ -213,7 +213,7 @@ func WriteRows(w io.Writer, rows []Row) error {
 		if math.IsNaN(v) {
 			return "NA"
 		}
-		return strconv.FormatFloat(v, 'g', 10, 64)
+		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	for _, r := range rows {
 		_ = cw.Write([]string{r.Series, strconv.Itoa(r.Origin), strconv.Itoa(r.Step), r.Model, f(r.Mean), f(r.Lower), f(r.Upper)})

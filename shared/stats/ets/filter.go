@@ -27,8 +27,8 @@ func (s State) clone() State {
 // run filters y from the initial state x (modified in place into the final
 // state) and returns R's likelihood criterion n·log(SSE) + 2·Σlog|ŷ| (the
 // second term for multiplicative errors), the sum of squared innovations
-// and the number of observed steps. An impossible forecast (non-positive
-// with a multiplicative component, or not finite) gives +Inf.
+// and the number of observed steps. A one-step forecast that is not finite,
+// or zero with a multiplicative component (R's test), gives +Inf.
 func (s Spec) run(p Params, x *State, y []float64, start int) (lik, sse float64, n int) {
 	phi := p.Phi
 	if s.Trend != Damped {
@@ -63,7 +63,7 @@ func (s Spec) run(p Params, x *State, y []float64, start int) (lik, sse float64,
 			b *= phi
 			continue
 		}
-		if !(math.Abs(f) < math.MaxFloat64) || ((s.Error == Multiplicative || s.Season == Multiplicative) && f <= 1e-10*math.Max(1, math.Abs(q))) {
+		if !(math.Abs(f) < math.MaxFloat64) || ((s.Error == Multiplicative || s.Season == Multiplicative) && math.Abs(f) < 1e-10) {
 			return math.Inf(1), math.Inf(1), n
 		}
 		e := v - f

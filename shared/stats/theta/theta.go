@@ -11,8 +11,9 @@
 // decomposition (an additive one, subtracted, when the data are not all
 // positive) and the forecast reseasonalised. Unobserved steps are
 // interpolated for the autocorrelation, the decomposition and the trend
-// regression; the exponential smoothing skips them. The interval is SES's
-// analytic one (reseasonalised).
+// regression; the exponential smoothing skips them. The distribution is
+// thetaf's: normal around the forecast with SES's analytic standard
+// deviation σ·√(1 + (h−1)α²) (in the adjusted series' units).
 package theta
 
 import (
@@ -125,9 +126,6 @@ func (m *Model) Forecast(horizon int) (stats.Forecast, error) {
 	for h := range f.Mean {
 		i := m.steps + h
 		f.Mean[h] = m.reseason(f.Mean[h]+m.drift*(float64(h)+base), i)
-		if m.multiplicative {
-			f.Sigma[h] *= m.figure[i%len(m.figure)]
-		}
 	}
 	return f, nil
 }
