@@ -120,7 +120,7 @@ func (e *Engine) Stats() Stats {
 // Note codes (Response.Notes).
 const (
 	NoteNoLSTM          = "lstm_unavailable"   // no LSTM loaded: the trend model alone
-	NoteShortHistory    = "short_history"      // history shorter than the LSTM window: the trend model alone
+	NoteShortHistory    = "short_history"      // a few days of history: their mean; or fewer than the LSTM's window: the trend model alone
 	NoteLSTMUnseen      = "lstm_unseen_series" // the LSTM scaled the series by its own history's range
 	NoteTrendFallback   = "trend_fallback"     // the trend model is a flat fallback
 	NoteNoIntervals     = "no_intervals"       // the trend model has no intervals
@@ -343,10 +343,16 @@ func (e *Engine) forecast(r Request, h *history, horizon int) (*prediction, erro
 	} else {
 		p.notes = append(p.notes, Message{NoteNoIntervals, "The trend model has no uncertainty samples: lower and upper equal the forecast."})
 	}
+	short := h.trend.FitInfo().Method == trend.MethodMean
+	if short {
+		p.notes = append(p.notes, Message{NoteShortHistory, fmt.Sprintf(
+			"The series has rows on %d dates, fewer than %d: the forecast is their mean, with the interval so few values justify.",
+			h.points, trend.ShortHistory)})
+	}
 	if h.fallback != "" {
 		p.notes = append(p.notes, Message{NoteTrendFallback, "The trend model is a flat fallback (the mean of the last 28 days): " + h.fallback})
 	}
-	if r.Model != ModelTrend {
+	if r.Model != ModelTrend && !short {
 		if err := e.addLSTM(r, h, p); err != nil {
 			return nil, err
 		}
