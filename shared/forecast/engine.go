@@ -119,14 +119,15 @@ func (e *Engine) Stats() Stats {
 
 // Note codes (Response.Notes).
 const (
-	NoteNoLSTM          = "lstm_unavailable"   // no LSTM loaded: the trend model alone
-	NoteShortHistory    = "short_history"      // a few days of history: their mean; or fewer than the LSTM's window: the trend model alone
-	NoteLSTMUnseen      = "lstm_unseen_series" // the LSTM scaled the series by its own history's range
-	NoteTrendFallback   = "trend_fallback"     // the trend model is a flat fallback
-	NoteNoIntervals     = "no_intervals"       // the trend model has no intervals
-	NoteSeriesEndsEarly = "series_ends_early"  // the series' last row is before the dataset's last date
-	NoteNegativeDemand  = "negative_demand"    // the lead-time forecast was negative, floored at 0
-	NoteLSTMSawHoldout  = "lstm_saw_holdout"   // evaluation: the LSTM was trained on the held-out days
+	NoteNoLSTM          = "lstm_unavailable"        // no LSTM loaded: the trend model alone
+	NoteShortHistory    = "short_history"           // a few days of history: their mean; or fewer than the LSTM's window: the trend model alone
+	NoteLSTMUnseen      = "lstm_unseen_series"      // the LSTM scaled the series by its own history's range
+	NoteTrendFallback   = "trend_fallback"          // the trend model is a flat fallback
+	NoteNoIntervals     = "no_intervals"            // the trend model has no intervals
+	NoteSeriesEndsEarly = "series_ends_early"       // the series' last row is before the dataset's last date
+	NoteNegativeDemand  = "negative_demand"         // the lead-time forecast was negative, floored at 0
+	NoteLSTMSawHoldout  = "lstm_saw_holdout"        // evaluation: the LSTM was trained on the held-out days
+	NoteIncompleteDates = "incomplete_recent_dates" // a group's latest dates, with rows for only part of its products, left out
 )
 
 // Forecast answers a request from the engine's model version. A request
@@ -148,6 +149,13 @@ func (e *Engine) answer(ctx context.Context, r Request) (*history, *Response, er
 		return nil, nil, err
 	}
 	resp := e.response(r, h, f)
+	if in := h.incomplete; len(in) > 0 {
+		resp.Notes = append(resp.Notes, Message{NoteIncompleteDates, fmt.Sprintf(
+			"The %d dates from %s to %s have rows for only part of this group's products (%d of the %d on a typical date), "+
+				"as an upload of some products only leaves them: they are left out of the group's history until the others arrive, "+
+				"so that it ends on %s, its last complete date.",
+			len(in), day(in[0].Date), day(in[len(in)-1].Date), in[0].Products, in[0].Of, day(h.last))})
+	}
 	if last, ok := e.table.LastDate(); ok && h.last.Before(last) {
 		resp.Notes = append(resp.Notes, Message{NoteSeriesEndsEarly, fmt.Sprintf(
 			"The series' last row is on %s, before the dataset's last date %s; its forecast starts on %s.",
@@ -220,6 +228,8 @@ type history struct {
 	trend       *trend.Model
 	trendSource string // TrendPrecomputed or TrendFittedOnDemand
 	fallback    string // why the trend model is a fallback, or ""
+	// incomplete are the group's recent dates left out of its history (series.Series.Incomplete).
+	incomplete []series.Incomplete
 	// The models' predictions over the days after end depend only on the
 	// horizon: they are kept for a few horizons.
 	trendMemo memo[*trend.Forecast]
@@ -291,6 +301,9 @@ func (e *Engine) prepare(s series.Series, end time.Time) (*history, error) {
 		return nil, fmt.Errorf("series %s: %w", s.Key, err)
 	}
 	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values}
+	if n == len(s.Dates) {
+		h.incomplete = s.Incomplete
+	}
 	if pad := daysBetween(h.last, end); pad > 0 {
 		h.daily = append(h.daily, make([]float64, pad)...)
 	}
