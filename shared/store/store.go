@@ -73,6 +73,10 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 	// List returns every object whose key starts with prefix, in key order.
 	List(ctx context.Context, prefix string) ([]Object, error)
+	// Versions lists the versions of exactly key that hold content, newest first (delete
+	// markers are left out), each readable with GetOptions.VersionID; in a bucket without
+	// versioning, the current object only.
+	Versions(ctx context.Context, key string) ([]Object, error)
 }
 
 // SameETag reports whether two ETags name the same content, ignoring the quotes that some
