@@ -172,7 +172,7 @@ func (b *backend) PutObject(bucket, key string, meta map[string]string, input io
 }
 
 // put stores data as the newest version of key; b.mu is held. A replayed version (restored.ID
-// set) keeps its id and time and is not journalled again.
+// set) keeps its id and time and is not journalled again; one with only a time keeps that time.
 func (b *backend) put(bucket, key string, meta map[string]string, data []byte, conditions *gofakes3.PutConditions, restored version) (gofakes3.PutObjectResult, error) {
 	at := restored.LastModified
 	if at.IsZero() {

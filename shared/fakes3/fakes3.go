@@ -95,7 +95,9 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
-	s.fake = gofakes3.New(s.backend, gofakes3.WithTimeSkewLimit(0)).Server()
+	// Any CORS request headers are allowed: a browser sends a presigned PUT with the headers it
+	// was signed with (Content-Type, x-amz-meta-*).
+	s.fake = gofakes3.New(s.backend, gofakes3.WithTimeSkewLimit(0), gofakes3.WithInsecureCORS()).Server()
 	return s, nil
 }
 
@@ -130,6 +132,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests[op]++
 	s.mu.Unlock()
+
+	if err := checkPresigned(r, time.Now()); err != nil {
+		w.Header().Set("Access-Control-Allow-Origin", "*") // so that a browser can read why
+		writeError(w, http.StatusForbidden, "AccessDenied", err.Error())
+		return
+	}
 
 	if key != "" && writes(op) {
 		lock := &s.locks[lockIndex(bucket, key)]

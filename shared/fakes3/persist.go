@@ -116,8 +116,8 @@ func (j *journal) load(b *backend, bucket string) error {
 		}
 		switch {
 		case v.legacy:
-			// Journalled again as a version of its own; then the old files go.
-			if _, err = b.put(bucket, v.Key, v.Metadata, data, nil, version{}); err == nil {
+			// Journalled again as a version of its own, at its time; then the old files go.
+			if _, err = b.put(bucket, v.Key, v.Metadata, data, nil, version{LastModified: v.LastModified}); err == nil {
 				err = errors.Join(os.Remove(v.base+".json"), os.Remove(v.base+".data"))
 			}
 		case v.DeleteMarker:
@@ -167,7 +167,11 @@ func (j *journal) read(bucket string) ([]journalled, error) {
 			return nil, fmt.Errorf("persisted object %s: %w", filepath.Join(dir, name), err)
 		}
 		if v.seq, err = strconv.ParseUint(stem, 10, 64); err != nil || v.ID == "" {
-			v.seq, v.legacy = 0, true
+			var legacy struct {
+				Modified time.Time `json:"modified"`
+			}
+			_ = json.Unmarshal(data, &legacy) // decoded above
+			v.seq, v.legacy, v.LastModified = 0, true, legacy.Modified
 		}
 		complete[stem] = true
 		found = append(found, v)
