@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gocarina/gocsv"
+
 	"github.com/stockcast/stockcast/shared/forecast"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/series"
