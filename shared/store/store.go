@@ -106,3 +106,28 @@ func ReadAll(ctx context.Context, s Store, key string) ([]byte, Object, error) {
 	}
 	return data, obj, nil
 }
+
+// errWriteAbandoned ends a producer whose Put gave up before reading all it wrote.
+var errWriteAbandoned = errors.New("the write was abandoned")
+
+// PutFrom streams what produce writes into key: the object is written as produce writes it,
+// never held whole in memory. A failure of produce aborts the write (nothing is stored) and is
+// the error returned; otherwise Put's error is.
+func PutFrom(ctx context.Context, s Store, key string, opts PutOptions, produce func(io.Writer) error) (Object, error) {
+	reader, writer := io.Pipe()
+	produced := make(chan error, 1)
+	go func() {
+		err := produce(writer)
+		writer.CloseWithError(err)
+		produced <- err
+	}()
+	obj, putErr := s.Put(ctx, key, reader, opts)
+	reader.CloseWithError(errWriteAbandoned) // unblocks produce if Put gave up early
+	if err := <-produced; err != nil && !errors.Is(err, errWriteAbandoned) {
+		return Object{}, err // the cause; Put failed because of it
+	}
+	if putErr != nil {
+		return Object{}, fmt.Errorf("write s3://%s/%s: %w", s.Bucket(), key, putErr)
+	}
+	return obj, nil
+}
