@@ -42,8 +42,11 @@ type Job struct {
 	FineTune  *FineTune    `json:"finetune,omitempty"`
 	Publish   *Publish     `json:"publish,omitempty"`
 	Error     string       `json:"error,omitempty"`
-	Created   time.Time    `json:"created"`
-	Updated   time.Time    `json:"updated"`
+	// SupersededBy names the job that did this one's work (an attempt that died) or whose model
+	// holds its rows.
+	SupersededBy string    `json:"superseded_by,omitempty"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
 }
 
 // Upload is the file that started a job and where it was moved.

@@ -72,6 +72,8 @@ const (
 	Started Action = "started"
 	// Queued: a run is going on; the job waits for its next iteration.
 	Queued Action = "queued"
+	// Running: the run going on trains this very dataset version.
+	Running Action = "running"
 )
 
 // Decision is Request's outcome.
@@ -107,6 +109,9 @@ func (q *Queue) Request(ctx context.Context, in TaskInput, start StartFunc) (Dec
 				return nil, nil // a duplicate request: it runs already
 			}
 			return t, nil // its start may have been lost: start it again (idempotent)
+		case q.live(t) && store.SameETag(t.DatasetETag, in.DatasetETag) && !slices.Contains(t.jobs(), in.JobID):
+			decision = Decision{Action: Running, Execution: t.Execution}
+			return nil, nil
 		case q.live(t):
 			decision = Decision{Action: Queued, Execution: t.Execution}
 			if !slices.Contains(t.jobs(), in.JobID) {
@@ -149,12 +154,9 @@ func (q *Queue) Request(ctx context.Context, in TaskInput, start StartFunc) (Dec
 // covering the other waiting jobs — and this iteration's jobs when it failed, since the next
 // model holds their rows too.
 func (q *Queue) Finish(ctx context.Context, in TaskInput, failed bool, jobs *Jobs) (*TaskInput, error) {
-	dataset, err := q.store.Head(ctx, in.DatasetKey)
-	if err != nil {
-		return nil, fmt.Errorf("read the dataset for the next training: %w", err)
-	}
+	var dataset *store.Object
 	var next *TaskInput
-	_, err = q.update(ctx, func(t *Training) (*Training, error) {
+	_, err := q.update(ctx, func(t *Training) (*Training, error) {
 		next = nil
 		switch {
 		case t == nil || t.JobID != in.JobID:
@@ -162,6 +164,12 @@ func (q *Queue) Finish(ctx context.Context, in TaskInput, failed bool, jobs *Job
 		case len(t.Waiting) == 0:
 			t.Active, t.Updated = false, q.now().UTC()
 			return t, nil
+		case dataset == nil:
+			obj, err := q.store.Head(ctx, in.DatasetKey)
+			if err != nil {
+				return nil, fmt.Errorf("read the dataset for the next training: %w", err)
+			}
+			dataset = &obj
 		}
 		newest := t.Waiting[len(t.Waiting)-1]
 		covers := slices.Clone(t.Waiting[:len(t.Waiting)-1])

@@ -170,6 +170,9 @@ func (s *Stack) start(ctx context.Context) error {
 	if err := s.startAPI(); err != nil {
 		return err
 	}
+	if err := s.repair(ctx); err != nil {
+		return err
+	}
 	s.workers.Go(func() { s.deliver(ctx) })
 	if err := s.redeliverPending(ctx); err != nil {
 		return err
@@ -366,6 +369,17 @@ func (s *Stack) deliver(ctx context.Context) {
 			s.log.Error("merge failed after retries; the upload stays in uploads/ and is merged again at the next start", "key", n.Key, "error", err)
 		}
 	}
+}
+
+// repair checks at start-up that every merged upload is trained (a run that the last stop
+// aborted, an attempt that stopped after moving its upload), with the merge function's code.
+func (s *Stack) repair(ctx context.Context) error {
+	logger := s.log.With("function", "merge", "phase", "start-up repair")
+	starter := &stepfunctions.Starter{Client: platform.NewStepFunctionsClient(platform.LocalAWSConfig(s.Endpoint())), StateMachineARN: s.machine, Logger: logger}
+	if err := merge.New(s.store, starter, logger).Repair(ctx); err != nil {
+		return fmt.Errorf("start-up repair: %w", err)
+	}
+	return nil
 }
 
 // redeliverPending delivers an event for every upload still waiting in uploads/ (the stack

@@ -146,15 +146,33 @@ func TestUploadTrainsAndPublishesThroughTheStack(t *testing.T) {
 		t.Errorf("after a failed run the API serves %q, want the previous %q", version, second.Version)
 	}
 
-	// A restart keeps everything and starts nothing new.
+	// A restart keeps everything; its start-up check finds the dataset whose training failed
+	// and trains it again, for that job.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = start(t, dir)
 	defer s.Close()
 	client = platform.NewStepFunctionsClient(platform.LocalAWSConfig(s.Endpoint()))
-	if got := waitForExecutions(t, client, s.StateMachineARN(), 3); len(got) != 3 {
-		t.Errorf("%d executions after a restart, want the same 3", len(got))
+	objects = store.NewS3(platform.NewS3Client(platform.LocalAWSConfig(s.Endpoint())), "stockcast-local")
+	got := waitForExecutions(t, client, s.StateMachineARN(), 4)
+	if len(got) != 4 || got[0].Status != types.ExecutionStatusSucceeded {
+		t.Errorf("%d executions after a restart (the newest %s), want 4: the failed training again", len(got), got[0].Status)
+	}
+	retried, err := pipeline.NewJobs(objects).Get(ctx, aws.ToString(executions[0].Name))
+	third, _, merr := pipeline.ReadManifest(ctx, objects)
+	if err != nil || merr != nil || retried.Status != pipeline.StatusSucceeded || third.JobID != retried.ID || third.Dataset.LastDate != "2024-03-03" {
+		t.Errorf("after the restart: job %+v (%v), manifest %+v (%v)", retried, err, third, merr)
+	}
+	// A second restart finds everything trained: nothing new.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = start(t, dir)
+	defer s.Close()
+	client = platform.NewStepFunctionsClient(platform.LocalAWSConfig(s.Endpoint()))
+	if got := waitForExecutions(t, client, s.StateMachineARN(), 4); len(got) != 4 {
+		t.Errorf("%d executions after a second restart, want the same 4", len(got))
 	}
 }
 

@@ -3,6 +3,7 @@ package stack_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,8 +16,8 @@ import (
 )
 
 // TestStepFunctionsStarterIsIdempotent drives the merge function's real starter through the AWS
-// SDK against the stack's Step Functions: starting the same job twice starts one execution, while
-// it runs and after it has finished.
+// SDK against the stack's Step Functions: starting the same job twice while it runs starts one
+// execution; once it has ended, starting the job again (a retry, a repair) starts a new one.
 func TestStepFunctionsStarterIsIdempotent(t *testing.T) {
 	s, err := stack.Start(context.Background(), stack.Config{
 		Addr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", StateDir: t.TempDir(), Bucket: "stockcast-local",
@@ -44,11 +45,15 @@ func TestStepFunctionsStarterIsIdempotent(t *testing.T) {
 	if _, err := s.StepFunctions().Wait(context.Background(), first); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := starter.Start(context.Background(), in); err != nil {
-		t.Errorf("start after the execution finished: %v, want success (ExecutionAlreadyExists)", err)
+	if running, err := starter.Running(context.Background(), first); err != nil || running {
+		t.Errorf("Running after the end: %v, %v", running, err)
+	}
+	again, err := starter.Start(context.Background(), in)
+	if err != nil || again == first || !strings.Contains(again, ":"+in.JobID+"-r") {
+		t.Errorf("start after the execution finished: %q, %v; want a new execution named after the job", again, err)
 	}
 	list, err := client.ListExecutions(context.Background(), &awssfn.ListExecutionsInput{StateMachineArn: aws.String(machine)})
-	if err != nil || len(list.Executions) != 1 || aws.ToString(list.Executions[0].Name) != in.JobID {
-		t.Errorf("executions %+v (%v), want one named after the job", list, err)
+	if err != nil || len(list.Executions) != 2 {
+		t.Errorf("executions %+v (%v), want two", list, err)
 	}
 }

@@ -50,15 +50,44 @@ type Starter interface {
 type Handler struct {
 	Store   store.Store
 	Jobs    *pipeline.Jobs
+	Queue   *pipeline.Queue
 	Starter Starter
 	Logger  *slog.Logger
 	Config  Config
 	Now     func() time.Time
+	// Fault, when set, is called at each FaultPoint; an error it returns stops the invocation
+	// there, as a crash would (tests of the crash windows).
+	Fault func(point FaultPoint) error
+}
+
+// FaultPoint names a point between two writes of a merge, where a crash leaves the work half done.
+type FaultPoint string
+
+// The merge's crash windows.
+const (
+	AfterDatasetWrite FaultPoint = "after_dataset_write"
+	AfterMove         FaultPoint = "after_move"
+	AfterJobUpdate    FaultPoint = "after_job_update"
+	AfterStart        FaultPoint = "after_start_execution"
+)
+
+// FaultPoints lists the crash windows in the order a merge passes them.
+var FaultPoints = []FaultPoint{AfterDatasetWrite, AfterMove, AfterJobUpdate, AfterStart}
+
+func (h *Handler) fault(point FaultPoint) error {
+	if h.Fault == nil {
+		return nil
+	}
+	if err := h.Fault(point); err != nil {
+		return fmt.Errorf("fault at %s: %w", point, err)
+	}
+	return nil
 }
 
 // New returns the merge handler over s with the default configuration.
 func New(s store.Store, starter Starter, logger *slog.Logger) *Handler {
-	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Starter: starter, Logger: logger, Config: DefaultConfig(), Now: time.Now}
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Queue: pipeline.NewQueue(s), Starter: starter, Logger: logger,
+		Config: DefaultConfig(), Now: time.Now}
 }
 
 // Handle processes every record of the event. A record that fails for a reason worth retrying
@@ -122,7 +151,7 @@ func (h *Handler) merge(ctx context.Context, u *upload) (err error) {
 	}
 	if err := h.read(ctx, u); err != nil {
 		if errors.Is(err, errGone) {
-			return nil
+			return h.afterGone(ctx, u)
 		}
 		return err
 	}
@@ -151,7 +180,8 @@ func (h *Handler) merge(ctx context.Context, u *upload) (err error) {
 }
 
 // alreadyHandled recognises a duplicate delivery of an event whose upload was merged or refused
-// already: it only makes sure that training was started.
+// already: it only makes sure that the dataset is trained (the invariant: every dataset version
+// the merge wrote is trained and published, or superseded by a newer one that is).
 func (h *Handler) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
 	job, err := h.Jobs.Get(ctx, u.jobID)
 	if errors.Is(err, pipeline.ErrJobNotFound) {
@@ -163,12 +193,30 @@ func (h *Handler) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
 	switch {
 	case job.Status == pipeline.StatusRunning:
 		return false, nil // an earlier attempt stopped half-way: every step is safe to redo
-	case job.Status == pipeline.StatusRejected, job.Status == pipeline.StatusUnchanged, job.Execution != "":
-		u.log.InfoContext(ctx, "duplicate event: this upload was handled already", "status", job.Status)
+	case job.Status == pipeline.StatusRejected:
+		u.log.InfoContext(ctx, "duplicate event: this upload was refused already")
 		return true, nil
 	}
-	u.log.InfoContext(ctx, "duplicate event: the upload was merged but training was not started yet")
-	return true, h.start(ctx, u, job.Merge)
+	u.log.InfoContext(ctx, "duplicate event: this upload was merged already; checking that its dataset is trained", "status", job.Status)
+	return true, h.train(ctx, u, job.Merge)
+}
+
+// afterGone handles an event whose upload is no longer in uploads/: moved by an earlier attempt
+// of this job that stopped before recording it (the rows are in the dataset: train it), or by
+// another job, or deleted.
+func (h *Handler) afterGone(ctx context.Context, u *upload) error {
+	job, err := h.Jobs.Get(ctx, u.jobID)
+	if errors.Is(err, pipeline.ErrJobNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if job.Status != pipeline.StatusRunning {
+		return h.train(ctx, u, job.Merge)
+	}
+	u.log.WarnContext(ctx, "an earlier attempt merged and moved the upload, then stopped; training the dataset that holds its rows")
+	return h.train(ctx, u, nil)
 }
 
 var errGone = errors.New("upload gone")
@@ -247,6 +295,9 @@ func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err 
 			return stats, err
 		})
 	if err != nil {
+		return mergeResult{}, err
+	}
+	if err := h.fault(AfterDatasetWrite); err != nil {
 		return mergeResult{}, err
 	}
 	if applied.Reordered {
@@ -335,13 +386,19 @@ func (h *Handler) reject(ctx context.Context, u *upload, invalid *dataset.Valida
 	return nil
 }
 
-// accept moves the merged upload to processed/ and starts training if the dataset changed.
+// accept moves the merged upload to processed/, records the merge and has the dataset trained.
 func (h *Handler) accept(ctx context.Context, u *upload, result mergeResult) error {
 	movedTo := pipeline.ProcessedKey(u.name, h.Now())
 	if err := h.move(ctx, u.key, movedTo); err != nil {
 		return err
 	}
+	if err := h.fault(AfterMove); err != nil {
+		return err
+	}
 	job, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+		if !result.changed && job.Merge != nil {
+			return nil // a concurrent delivery of this event merged it: its report stands
+		}
 		report := result.report
 		job.Merge, job.Upload.MovedTo = &report, movedTo
 		job.Status, job.Stage = pipeline.StatusTraining, "train"
@@ -356,46 +413,188 @@ func (h *Handler) accept(ctx context.Context, u *upload, result mergeResult) err
 	u.log.InfoContext(ctx, "upload merged", "rows_before", result.report.RowsBefore, "rows_after", result.report.RowsAfter,
 		"inserted", result.report.Inserted, "replaced", result.report.Replaced, "new_columns", result.report.NewColumns,
 		"attempts", result.report.Attempts, "changed", result.changed)
-	if !result.changed {
-		u.log.InfoContext(ctx, "the upload changed nothing in the dataset; no training needed")
-		return nil
+	if err := h.fault(AfterJobUpdate); err != nil {
+		return err
 	}
-	return h.start(ctx, u, job.Merge)
+	if err := h.closeDeadAttempts(ctx, u); err != nil {
+		return err
+	}
+	return h.train(ctx, u, job.Merge)
 }
 
-// start hands the merged upload to the training state machine and records the execution.
-func (h *Handler) start(ctx context.Context, u *upload, merged *pipeline.MergeReport) error {
-	if merged == nil {
-		return fmt.Errorf("job %s has no merge report to train from", u.jobID)
+// closeDeadAttempts ends the records of earlier attempts at the same upload that died half-way
+// (their process was killed): the merge function runs one invocation at a time, so another job
+// of this upload still running now is no longer running anywhere.
+func (h *Handler) closeDeadAttempts(ctx context.Context, u *upload) error {
+	jobs, err := h.Jobs.List(ctx, pipeline.ListOptions{Upload: u.key, Limit: pipeline.MaxListLimit})
+	if err != nil {
+		return err
 	}
-	execution, err := h.Starter.Start(ctx, pipeline.TaskInput{
-		Bucket:      h.Store.Bucket(),
-		DatasetKey:  pipeline.DatasetKey,
-		DatasetETag: merged.DatasetETag,
-		JobID:       u.jobID,
-		NewFrom:     merged.FirstDate,
-		NewTo:       merged.LastDate,
-		Mode:        pipeline.ModeFineTune,
-		// DatasetWritten orders dataset versions for the publish step.
-		DatasetWritten: merged.Written,
+	for _, other := range jobs {
+		if other.ID == u.jobID || other.Status != pipeline.StatusRunning || !store.SameETag(other.Upload.ETag, u.obj.ETag) {
+			continue
+		}
+		if _, err := h.Jobs.Update(ctx, other.ID, func(job *pipeline.Job) error {
+			if job.Status == pipeline.StatusRunning {
+				job.Status, job.Stage, job.SupersededBy = pipeline.StatusSuperseded, "done", u.jobID
+				job.Error = fmt.Sprintf("this attempt stopped before it finished; job %s merged the same upload", u.jobID)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		u.log.InfoContext(ctx, "closed the record of an attempt that died", "dead_job_id", other.ID)
+	}
+	return nil
+}
+
+// train has the current dataset trained for the job, unless the published model covers it: it
+// starts a run, or queues the job behind the run in progress. merged is the job's merge report
+// (nil when an earlier attempt stopped before recording it).
+func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeReport) error {
+	current, err := h.Store.Head(ctx, pipeline.DatasetKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the dataset's version: %w", err)
+	}
+	if err := h.abandonDeadRun(ctx); err != nil {
+		return err
+	}
+	in := pipeline.TaskInput{
+		Bucket: h.Store.Bucket(), DatasetKey: pipeline.DatasetKey, DatasetETag: current.ETag, JobID: u.jobID,
+		Mode: pipeline.ModeFineTune, DatasetWritten: current.LastModified.UTC(),
+	}
+	if merged != nil {
+		in.NewFrom, in.NewTo = merged.FirstDate, merged.LastDate
+		if store.SameETag(merged.DatasetETag, current.ETag) {
+			in.DatasetWritten = merged.Written // DatasetWritten orders dataset versions for the publish step
+		}
+	}
+	// A failed job trains again: it is training from now on (publish ends it, even before this
+	// handler returns).
+	if _, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+		if job.Status == pipeline.StatusFailed {
+			job.Status, job.Stage, job.Error, job.Publish = pipeline.StatusTraining, "train", "", nil
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	decision, err := h.Queue.Request(ctx, in, func(ctx context.Context, in pipeline.TaskInput) (string, error) {
+		execution, err := h.Starter.Start(ctx, in)
+		if err != nil {
+			return "", err
+		}
+		return execution, h.fault(AfterStart)
 	})
 	if err != nil {
 		return err
 	}
-	if execution == "" {
-		return nil // training is not wired
+	u.log.InfoContext(ctx, "training", "decision", decision.Action, "execution", decision.Execution, "version", decision.Version)
+	switch {
+	case decision.Action == pipeline.Running || decision.Execution == "" && decision.Action != pipeline.Covered:
+		return nil // the run in progress trains this dataset, or training is not wired
+	case decision.Action == pipeline.Covered:
+		// The published model holds the rows: a job still open ends with it.
+		_, err = h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+			if job.Status == pipeline.StatusTraining || job.Status == pipeline.StatusRunning {
+				job.Status, job.Stage, job.Error = pipeline.StatusSuperseded, "done", ""
+				job.Publish = &pipeline.Publish{Status: pipeline.StatusSuperseded, Version: decision.Version}
+			}
+			return nil
+		})
+		return err
 	}
 	_, err = h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
-		job.Execution = execution
+		if job.Publish != nil {
+			return nil // the run has ended already: publish recorded how
+		}
+		job.Status, job.Stage, job.Execution, job.Error = pipeline.StatusTraining, "train", decision.Execution, ""
+		if decision.Action == pipeline.Queued {
+			job.Stage = "queued"
+		}
 		return nil
 	})
 	return err
 }
 
+// runningChecker is a Starter that can tell whether an execution still runs.
+type runningChecker interface {
+	Running(ctx context.Context, execution string) (bool, error)
+}
+
+// abandonDeadRun ends the claim of a training run whose execution is no longer running though
+// it never finished (its process was killed, it timed out), so that the next request trains
+// again, covering the run's jobs.
+func (h *Handler) abandonDeadRun(ctx context.Context) error {
+	checker, ok := h.Starter.(runningChecker)
+	if !ok {
+		return nil
+	}
+	claim, err := h.Queue.Read(ctx)
+	if err != nil || claim == nil || !claim.Active || !claim.Started || claim.Execution == "" {
+		return err
+	}
+	running, err := checker.Running(ctx, claim.Execution)
+	if err != nil || running {
+		return err
+	}
+	h.Logger.WarnContext(ctx, "the training run stopped before it finished; the next training covers its jobs", "execution", claim.Execution)
+	return h.Queue.Abandon(ctx, claim.Execution)
+}
+
+// Repair checks, when the system starts, that every merged upload is trained: an upload that an
+// attempt moved to processed/ before it stopped is trained (the attempts whose upload is still in
+// uploads/ merge again and are closed then), and the current dataset is trained unless the
+// published model or the run in progress covers it.
+func (h *Handler) Repair(ctx context.Context) error {
+	jobs, err := h.Jobs.List(ctx, pipeline.ListOptions{Limit: pipeline.MaxListLimit})
+	if err != nil {
+		return err
+	}
+	current, err := h.Store.Head(ctx, pipeline.DatasetKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var writer *pipeline.Job // the job that wrote the current dataset, or the newest that merged
+	for _, job := range jobs {
+		if job.Merge != nil && (writer == nil || store.SameETag(job.Merge.DatasetETag, current.ETag) && !store.SameETag(writer.Merge.DatasetETag, current.ETag)) {
+			writer = job
+		}
+		if job.Status != pipeline.StatusRunning {
+			continue
+		}
+		if _, err := h.Store.Head(ctx, job.Upload.Key); err == nil || !errors.Is(err, store.ErrNotFound) {
+			continue // still in uploads/ (or unknown): merged again by its redelivered event
+		}
+		u := &upload{key: job.Upload.Key, jobID: job.ID, log: h.Logger.With("job_id", job.ID)}
+		u.log.WarnContext(ctx, "an attempt moved its upload, then stopped: training the dataset that holds its rows")
+		if err := h.train(ctx, u, job.Merge); err != nil {
+			return err
+		}
+	}
+	if writer == nil {
+		return nil
+	}
+	return h.train(ctx, &upload{key: writer.Upload.Key, jobID: writer.ID, log: h.Logger.With("job_id", writer.ID)}, writer.Merge)
+}
+
 // move copies key to dst and deletes it: nothing is lost if it stops half-way, since the
 // upload stays where it was until the copy exists.
 func (h *Handler) move(ctx context.Context, key, dst string) error {
-	if _, err := h.Store.Copy(ctx, key, dst); err != nil {
+	_, err := h.Store.Copy(ctx, key, dst)
+	if errors.Is(err, store.ErrNotFound) {
+		// A concurrent delivery of the same event moved it first.
+		if _, err := h.Store.Head(ctx, dst); err == nil {
+			return nil
+		}
+	}
+	if err != nil {
 		return err
 	}
 	return h.Store.Delete(ctx, key)

@@ -23,6 +23,7 @@ import (
 type Handler struct {
 	Store  store.Store
 	Jobs   *pipeline.Jobs
+	Queue  *pipeline.Queue
 	Logger *slog.Logger
 	Now    func() time.Time
 	// MaxAttempts bounds the retries of a manifest write that loses a race.
@@ -31,7 +32,7 @@ type Handler struct {
 
 // New returns the publish handler over s.
 func New(s store.Store, logger *slog.Logger) *Handler {
-	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, MaxAttempts: 8}
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Queue: pipeline.NewQueue(s), Logger: logger, Now: time.Now, MaxAttempts: 8}
 }
 
 // Handle publishes the trained models, or records the failure that stopped training.
@@ -55,6 +56,9 @@ func (h *Handler) handle(ctx context.Context, in pipeline.PublishInput) (pipelin
 	}
 	for attempt := 1; ; attempt++ {
 		out, err := h.publish(ctx, in, log)
+		if err == nil {
+			return h.finish(ctx, in, out, log)
+		}
 		if !errors.Is(err, store.ErrPreconditionFailed) {
 			return out, err
 		}
@@ -118,15 +122,55 @@ func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *sl
 	return pipeline.PublishOutput{JobID: in.JobID, Status: pipeline.StatusSucceeded, Version: manifest.Version, ManifestETag: written.ETag}, nil
 }
 
+// finish ends the jobs this run covered — superseded by the model that holds their rows — and
+// hands the state machine the next training, for the uploads merged meanwhile.
+func (h *Handler) finish(ctx context.Context, in pipeline.PublishInput, out pipeline.PublishOutput, log *slog.Logger) (pipeline.PublishOutput, error) {
+	for _, id := range in.Covers {
+		if _, err := h.Jobs.Update(ctx, id, func(job *pipeline.Job) error {
+			job.Status, job.Stage, job.Error, job.SupersededBy = pipeline.StatusSuperseded, "done", "", in.JobID
+			job.Publish = &pipeline.Publish{Status: pipeline.StatusSuperseded, Version: out.Version, ManifestETag: out.ManifestETag}
+			return nil
+		}); err != nil {
+			return pipeline.PublishOutput{}, err
+		}
+	}
+	next, err := h.Queue.Finish(ctx, in.TaskInput, false, h.Jobs)
+	if err != nil {
+		return pipeline.PublishOutput{}, err
+	}
+	if next != nil {
+		log.InfoContext(ctx, "uploads were merged while this model trained: training the latest dataset next", "next_job_id", next.JobID, "covers", next.Covers)
+	}
+	out.Next = next
+	return out, nil
+}
+
 // fail records why training failed; the manifest, and so the served model, stay as they were.
+// When uploads were merged meanwhile (the usual cause of DatasetChanged), the next training holds
+// this run's rows too: its jobs wait for it instead of failing.
 func (h *Handler) fail(ctx context.Context, in pipeline.PublishInput, log *slog.Logger) (pipeline.PublishOutput, error) {
 	reason := describeTaskError(in.Error)
-	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
-		job.Status, job.Error = pipeline.StatusFailed, reason
-		job.Publish = &pipeline.Publish{Status: pipeline.StatusFailed}
-		return nil
-	}); err != nil {
+	next, err := h.Queue.Finish(ctx, in.TaskInput, true, h.Jobs)
+	if err != nil {
 		return pipeline.PublishOutput{}, err
+	}
+	for _, id := range append([]string{in.JobID}, in.Covers...) {
+		if _, err := h.Jobs.Update(ctx, id, func(job *pipeline.Job) error {
+			if next != nil {
+				job.Status, job.Stage, job.Error = pipeline.StatusTraining, "queued", ""
+				job.Publish = nil
+				return nil
+			}
+			job.Status, job.Error = pipeline.StatusFailed, reason
+			job.Publish = &pipeline.Publish{Status: pipeline.StatusFailed}
+			return nil
+		}); err != nil {
+			return pipeline.PublishOutput{}, err
+		}
+	}
+	if next != nil {
+		log.WarnContext(ctx, "training stopped; the next training, of the latest dataset, holds these rows too", "error", reason, "next_job_id", next.JobID)
+		return pipeline.PublishOutput{JobID: in.JobID, Status: pipeline.StatusTraining, Next: next}, nil
 	}
 	log.ErrorContext(ctx, "training failed; the previous model keeps serving", "error", reason)
 	return pipeline.PublishOutput{JobID: in.JobID, Status: pipeline.StatusFailed}, nil
