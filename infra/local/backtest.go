@@ -279,7 +279,7 @@ func scoreExport(dir string) (*backtestReport, error) {
 		}
 		rows = append(rows, rs...)
 	}
-	report := &backtestReport{Series: len(splits), Models: backtest.Score(splits, rows)}
+	report := &backtestReport{Data: filepath.Base(dir), Series: len(splits), Models: backtest.Score(splits, rows)}
 	if len(splits) > 0 {
 		report.Frequency, report.Horizon, report.Origins = splits[0].History.Freq, splits[0].Horizon, len(splits[0].Cuts)
 	}
