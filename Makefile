@@ -75,6 +75,7 @@ ACCURACY_CORES ?= 2
 .PHONY: accuracy
 accuracy: bin/stockcast ## backtest every data set of ../shared/data and, with R (forecast, prophet), R's ets/auto.arima/prophet on the same splits
 	@ls $(ACCURACY_DATA)/*.csv >/dev/null || { echo "no data sets in $(ACCURACY_DATA)"; exit 1; }
+	@mkdir -p build/accuracy
 	@if Rscript -e 'library(forecast); library(prophet)' >/dev/null 2>&1; then r=1; else r=0; \
 	  echo "R with the forecast and prophet packages is not installed: stockcast's models only"; fi; \
 	for f in $(ACCURACY_DATA)/*.csv; do \

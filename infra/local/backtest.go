@@ -150,7 +150,7 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 		for _, sel := range ev.Selections {
 			choice := "median of all (history too short to backtest)"
 			if sel != nil {
-				choice = describeSelection(sel)
+				choice = sel.Choice()
 			}
 			summary.Selections = append(summary.Selections, choice)
 			report.Selection[choice]++
@@ -165,14 +165,6 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 		}
 	}
 	return report, nil
-}
-
-// describeSelection is a selection in a few words: "ets", "median(ets,theta,snaive)".
-func describeSelection(sel *backtest.Selection) string {
-	if sel.Method == backtest.Single {
-		return sel.Models[0]
-	}
-	return sel.Method + "(" + strings.Join(sel.Models, ",") + ")"
 }
 
 // productHistories reads a dataset's products as regular histories at the dataset's
