@@ -369,7 +369,7 @@ type prediction struct {
 	models    map[string][]float64 // each served model's forecast
 	served    []ServedModel
 	selection *SelectionInfo
-	sigma     float64                              // one step's demand error σ
+	sigma     float64                                // one step's demand error σ
 	safety    func(steps int, level float64) float64 // the lead-time error quantile; nil: z·σ·√L
 }
 

@@ -180,7 +180,7 @@ var params = []param{
 		rule:  modelRule(),
 		parse: func(r *Request, text string) bool { r.Model = Model(text); return true },
 		valid: func(r *Request) bool { return slices.Contains(Models, r.Model) },
-		show: func(r *Request) string { return strconv.Quote(string(r.Model)) },
+		show:  func(r *Request) string { return strconv.Quote(string(r.Model)) },
 	},
 	intParam("lead_time_days", 1, 365, func(r *Request) *int { return &r.LeadTimeDays }),
 	{
