@@ -27,7 +27,7 @@ type Manifest struct {
 	// Selection is the backtest selections model=auto serves; absent in manifests written
 	// before selections existed (the API then backtests each series on first use).
 	Selection *Artifact `json:"selection,omitempty"`
-	Metrics Metrics   `json:"metrics"`
+	Metrics   Metrics   `json:"metrics"`
 	// Previous is the version this one replaced.
 	Previous string `json:"previous,omitempty"`
 }
