@@ -37,6 +37,9 @@ type Handler struct {
 	Options trend.Options
 	// Workers is how many series are fitted at once; 0 means one per core.
 	Workers int
+	// Select backtests every candidate model on every series and stores the selections
+	// model=auto serves (New sets it; without, the API backtests each series on first use).
+	Select bool
 	// Backtest configures the rolling-origin backtests of the selection (zero: 3 origins × 28
 	// days, 8 weeks or 6 months by the data's frequency).
 	Backtest backtest.Config
@@ -44,7 +47,7 @@ type Handler struct {
 
 // New returns the refit handler over s with Prophet's default options.
 func New(s store.Store, logger *slog.Logger) *Handler {
-	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions()}
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions(), Select: true}
 }
 
 // Handle fits the dataset version named by the input. A dataset that changed since the input
@@ -93,8 +96,10 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 		TrendKey: key, TrendETag: obj.ETag, Series: len(set.Models), Failed: failed, FitMS: fitMS,
 		Rows: table.Rows(), FirstDate: first.Format(time.DateOnly), LastDate: last.Format(time.DateOnly),
 	}
-	if err := h.selectModels(ctx, in.JobID, standard, &out); err != nil {
-		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
+	if h.Select {
+		if err := h.selectModels(ctx, in.JobID, standard, &out); err != nil {
+			return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
+		}
 	}
 	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
 		job.Refit = &pipeline.Refit{Status: pipeline.StatusSucceeded, Series: out.Series, Failed: failed, FitMS: fitMS, TrendKey: key}
