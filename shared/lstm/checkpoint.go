@@ -39,10 +39,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // header is the JSON header of a checkpoint.
 type header struct {
-	Config   Config            `json:"config"`
-	Params   int               `json:"params"`
-	Step     int64             `json:"step"`
-	LastDate string            `json:"last_date,omitempty"`
+	Config   Config             `json:"config"`
+	Params   int                `json:"params"`
+	Step     int64              `json:"step"`
+	LastDate string             `json:"last_date,omitempty"`
 	Scales   map[string]float64 `json:"scales"`
 	Runs     []Run              `json:"runs"`
 }

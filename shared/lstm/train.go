@@ -317,15 +317,15 @@ type trainer struct {
 	fallback []float64   // each series' scale for a context with no observed non-zero value
 	valDays  int         // days held out for validation
 	fresh    []windowRef // windows with a new target (all of them in full)
-	old    []windowRef // the replay pool
-	val    []windowRef // held-out windows
-	epoch  []windowRef // this epoch's windows
-	pool   []windowRef // scratch for sampling
-	ws     *workspace[float32]
-	grad   []float32
-	gw     weights[float32]
-	rng    *rand.Rand
-	best   snapshot
+	old      []windowRef // the replay pool
+	val      []windowRef // held-out windows
+	epoch    []windowRef // this epoch's windows
+	pool     []windowRef // scratch for sampling
+	ws       *workspace[float32]
+	grad     []float32
+	gw       weights[float32]
+	rng      *rand.Rand
+	best     snapshot
 }
 
 // snapshot is a copy of the trainable state.
