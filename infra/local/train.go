@@ -28,7 +28,6 @@ type trainResult struct {
 	Stop       lstm.StopReason `json:"stop"`
 	Since      string          `json:"since"`
 	Until      string          `json:"until"`
-	Widened    int             `json:"widened_scalers"`
 	New        int             `json:"new_series"`
 	Step       int64           `json:"optimizer_step"`
 	Series     int             `json:"series"`
@@ -109,7 +108,7 @@ func runTrain(ctx context.Context, args []string) error {
 		Mode: report.Mode, Reason: report.Reason, Epochs: report.Epochs, Windows: report.Windows, Seconds: seconds,
 		Loss: report.Loss, ValLoss: report.ValLoss, Stop: report.Stop,
 		Since: report.Since.Format(time.DateOnly), Until: report.Until.Format(time.DateOnly),
-		Widened: len(report.Widened), New: len(report.NewSeries), Step: report.Step, Series: len(trainSeries),
+		New: len(report.NewSeries), Step: report.Step, Series: len(trainSeries),
 		Trained: model.LastDate().Format(time.DateOnly), Out: *out, Activation: cfg.Activation,
 		WindowsPerSecond: float64(report.Epochs*report.Windows) / seconds, HeldOut: *holdout,
 	})

@@ -118,8 +118,8 @@ func (e *Engine) Stats() Stats {
 // Note codes (Response.Notes).
 const (
 	NoteNoLSTM          = "lstm_unavailable"   // no LSTM loaded: the trend model alone
-	NoteShortHistory    = "short_history"      // history shorter than the LSTM window: the trend model alone
-	NoteLSTMUnseen      = "lstm_unseen_series" // the LSTM scaled the series by its own history's range
+	NoteShortHistory    = "short_history"      // history shorter than the LSTM's minimum: the trend model alone
+	NoteLSTMUnseen      = "lstm_unseen_series" // the LSTM was not trained on the series
 	NoteTrendFallback   = "trend_fallback"     // the trend model is a flat fallback
 	NoteNoIntervals     = "no_intervals"       // the trend model has no intervals
 	NoteSeriesEndsEarly = "series_ends_early"  // the series' last row is before the dataset's last date
@@ -214,7 +214,7 @@ type history struct {
 	points      int       // dates with a row, up to end
 	first, last time.Time // first and last date with a row, up to end
 	end         time.Time // forecasts start the day after
-	daily       []float64 // the zero-filled daily values from first to end
+	daily       []float64 // the daily values from first to end, NaN on dates without a row
 	trend       *trend.Model
 	trendSource string // TrendPrecomputed or TrendFittedOnDemand
 	fallback    string // why the trend model is a fallback, or ""
@@ -289,8 +289,8 @@ func (e *Engine) prepare(s series.Series, end time.Time) (*history, error) {
 		return nil, fmt.Errorf("series %s: %w", s.Key, err)
 	}
 	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values}
-	if pad := daysBetween(h.last, end); pad > 0 {
-		h.daily = append(h.daily, make([]float64, pad)...)
+	for range daysBetween(h.last, end) {
+		h.daily = append(h.daily, math.NaN())
 	}
 	cut := n < len(s.Dates)
 	if m, ok := e.precomputed(s.Key); ok && !cut {
@@ -365,22 +365,22 @@ func (e *Engine) addLSTM(r Request, h *history, p *prediction) error {
 	case e.net == nil:
 		p.notes = append(p.notes, Message{NoteNoLSTM, "No LSTM model is loaded: the trend model serves alone."})
 		return nil
-	case len(h.daily) < e.net.Config().Window:
+	case len(h.daily) < lstm.MinHistory:
 		p.notes = append(p.notes, Message{NoteShortHistory, fmt.Sprintf(
-			"The series has %d days of history, fewer than the LSTM's window of %d: the trend model serves alone.",
-			len(h.daily), e.net.Config().Window)})
+			"The series has %d days of history, fewer than the LSTM's minimum of %d: the trend model serves alone.",
+			len(h.daily), lstm.MinHistory)})
 		return nil
 	}
 	out, err := h.lstmMemo.get(len(p.dates), func() ([]float64, error) {
-		return e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Horizon: len(p.dates)})
+		f, err := e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Last: h.end, Horizon: len(p.dates)})
+		return f.Point, err
 	})
 	if err != nil {
 		return fmt.Errorf("lstm forecast of %s: %w", h.key, err)
 	}
-	if _, seen := e.net.Scaler(h.key); !seen {
-		p.notes = append(p.notes, Message{NoteLSTMUnseen, fmt.Sprintf(
-			"The LSTM was not trained on this series: it is scaled by its own history's range [%s, %s].",
-			num(slices.Min(h.daily)), num(slices.Max(h.daily)))})
+	if _, seen := e.net.Scale(h.key); !seen {
+		p.notes = append(p.notes, Message{NoteLSTMUnseen,
+			"The LSTM was not trained on this series: it reads it scaled by its own recent level, as any series."})
 	}
 	p.lstm = out
 	if r.Model == ModelLSTM {

@@ -41,10 +41,12 @@ func (e *Engine) Plot(ctx context.Context, r Request) ([]byte, error) {
 	p.Legend.Left = true
 
 	shown := h.daily[max(0, len(h.daily)-PlotHistoryDays):]
-	past := make(plotter.XYs, len(shown))
+	past := make(plotter.XYs, 0, len(shown))
 	start := h.end.AddDate(0, 0, 1-len(shown))
 	for i, v := range shown {
-		past[i] = plotter.XY{X: unix(start.AddDate(0, 0, i)), Y: v}
+		if !math.IsNaN(v) { // a date without a row is not observed
+			past = append(past, plotter.XY{X: unix(start.AddDate(0, 0, i)), Y: v})
+		}
 	}
 	future := make(plotter.XYs, len(resp.Days))
 	band := make(plotter.XYs, 2*len(resp.Days))

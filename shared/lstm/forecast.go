@@ -10,6 +10,11 @@ import (
 // forecastBatch is the number of series one forecasting workspace runs at once.
 const forecastBatch = 32
 
+// MinHistory is the fewest days of history (a week: every weekday once) a
+// forecast should be asked from; shorter histories are better served by
+// simpler models. Forecast itself needs one observed day.
+const MinHistory = 7
+
 // Query asks for a forecast of one series.
 type Query struct {
 	// ID names the series. A series the model was trained on falls back to
