@@ -25,6 +25,17 @@ build/aws-lambda-rie: FORCE
 bin/stockcast: FORCE
 	go build -o $@ ./infra/local
 
+# The page the forecast API serves at GET / (shared/web): built with esbuild from the npm packages
+# pinned in shared/web/package-lock.json into shared/web/dist/index.html, which is committed so
+# that `go build` and `go vet` work from a clean checkout; `make lint` checks it is up to date.
+.PHONY: web
+web: ## rebuild the page (shared/web/dist/index.html) from shared/web/src
+	cd shared/web && npm ci --no-audit --no-fund && node build.mjs
+
+.PHONY: web-check
+web-check: web ## check that the committed page is what its sources build
+	@git diff --exit-code --stat -- shared/web/dist || { echo "shared/web/dist is stale: run make web and commit it"; exit 1; }
+
 .PHONY: run
 run: bin/stockcast ## start the embedded local stack on 127.0.0.1:4566 with sample data
 	bin/stockcast run
@@ -43,7 +54,7 @@ e2e: ## the whole system under the Lambda Runtime Interface Emulator, driven wit
 	go test -tags e2e -count=1 -timeout 20m -v ./infra/e2e
 
 .PHONY: lint
-lint: ## gofmt, go vet and cfn-lint
+lint: web-check ## gofmt, go vet, cfn-lint, and the committed page built from its sources
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...

@@ -1,22 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/gocarina/gocsv"
 	"github.com/stockcast/stockcast/shared/forecast"
 	"github.com/stockcast/stockcast/shared/lstm"
-	"github.com/stockcast/stockcast/shared/series"
 )
 
 // forecastFlags maps the command's flags to the API's parameter names, so that the command
@@ -71,7 +64,7 @@ func runForecast(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "stockcast forecast:", err)
 		return exitError{2}
 	}
-	table, err := loadForecastData(ctx, *data)
+	table, err := loadTableFile(ctx, *data)
 	if err != nil {
 		return err
 	}
@@ -110,36 +103,4 @@ func readCheckpoint(path string) (*lstm.Model, error) {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	return model, nil
-}
-
-// prophetRow is one row of Prophet's input format.
-type prophetRow struct {
-	DS string  `csv:"ds"`
-	Y  float64 `csv:"y"`
-}
-
-// loadForecastData loads a dataset file, or a Prophet ds,y file as one series (the total).
-func loadForecastData(ctx context.Context, path string) (*series.Table, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	header, _, _ := bytes.Cut(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")), []byte("\n"))
-	if strings.TrimSpace(string(header)) != "ds,y" {
-		return series.Load(ctx, bytes.NewReader(raw))
-	}
-	var rows []prophetRow
-	if err := gocsv.UnmarshalBytes(raw, &rows); err != nil {
-		return nil, fmt.Errorf("read %s as Prophet's ds,y: %w", path, err)
-	}
-	var dataset bytes.Buffer
-	dataset.WriteString("date,product_id,sales\n")
-	for i, row := range rows {
-		day, err := time.Parse(time.DateOnly, row.DS[:min(len(row.DS), 10)])
-		if err != nil {
-			return nil, fmt.Errorf("%s line %d: ds %q is not a date", path, i+2, row.DS)
-		}
-		fmt.Fprintf(&dataset, "%s,y,%s\n", day.Format(time.DateOnly), strconv.FormatFloat(row.Y, 'g', -1, 64))
-	}
-	return series.Load(ctx, io.Reader(&dataset))
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/stockcast/stockcast/shared/handlers"
 	"github.com/stockcast/stockcast/shared/lstm"
-	"github.com/stockcast/stockcast/shared/series"
 )
 
 // trainResult is what `stockcast train` prints.
@@ -44,7 +43,7 @@ type trainResult struct {
 // runTrain trains the LSTM offline with the fine-tune function's code.
 func runTrain(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("train", flag.ContinueOnError)
-	data := flags.String("data", "", "the dataset CSV (required)")
+	data := flags.String("data", "", "the dataset CSV, or a Prophet two-column ds,y CSV (required)")
 	checkpoint := flags.String("checkpoint", "", "checkpoint to continue from (none: train from scratch)")
 	mode := flags.String("mode", "finetune", "finetune (continue from --checkpoint on the new days) or full")
 	since := flags.String("since", "", "first new day (YYYY-MM-DD) for fine-tuning; default the day after the checkpoint's last")
@@ -126,20 +125,6 @@ func cutSeries(all []lstm.Series, cut time.Time) []lstm.Series {
 		kept = append(kept, s)
 	}
 	return kept
-}
-
-// loadTableFile loads a dataset file into a table.
-func loadTableFile(ctx context.Context, path string) (*series.Table, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	table, err := series.Load(ctx, file)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
-	}
-	return table, nil
 }
 
 // resumeFile continues from the checkpoint file, or starts a new model (saying why) when there is

@@ -47,10 +47,17 @@ type headerMap struct {
 	columns    []string // dataset columns after the upload
 	newColumns []string // the columns the upload adds
 	target     []int    // for each upload column, its index in columns
+	required   [3]int   // the upload column of date, product_id and sales
+	// fallback lists, for each required column, the other upload columns spelled like it
+	// (ProductID beside product_id), in header order: a row whose required value is empty
+	// takes the first of theirs that is not.
+	fallback [3][]int
 }
 
-// matchHeader matches an upload's header (at line) to the existing dataset
-// columns following the contract's order, and lists every problem.
+// matchHeader matches an upload's header (at line) to the existing dataset columns in the
+// contract's order — required columns first, then exact names, then names ignoring case and
+// non-alphanumerics — and lists every problem. It never puts two upload columns into one
+// dataset column: a column whose match another one already took keeps its own name.
 func matchHeader(header, existing []string, line int) (headerMap, []Problem) {
 	var problems []Problem
 	problem := func(column, reason string) {
@@ -63,6 +70,8 @@ func matchHeader(header, existing []string, line int) (headerMap, []Problem) {
 		switch {
 		case names[i] == "":
 			problem("", fmt.Sprintf("column %d has no name", i+1))
+		case strings.ContainsRune(names[i], 0):
+			problem(names[i], "column name holds a NUL byte")
 		case seen[names[i]]:
 			problem(names[i], "duplicate column name")
 		}
@@ -72,15 +81,9 @@ func matchHeader(header, existing []string, line int) (headerMap, []Problem) {
 		return headerMap{}, problems
 	}
 
-	target := make([]string, len(names)) // dataset column name per upload column
-	claimedBy := map[string]int{}
-	claim := func(i int, col string) {
-		if j, ok := claimedBy[col]; ok {
-			problem(names[i], fmt.Sprintf("columns %q and %q both match dataset column %q", names[j], names[i], col))
-		}
-		claimedBy[col] = i
-		target[i] = col
-	}
+	target := make([]string, len(names)) // dataset column name per upload column; "" while unmatched
+	taken := map[string]bool{}
+	claim := func(i int, col string) { target[i], taken[col] = col, true }
 	unmatched := func(yield func(int) bool) {
 		for i := range names {
 			if target[i] == "" && !yield(i) {
@@ -88,16 +91,13 @@ func matchHeader(header, existing []string, line int) (headerMap, []Problem) {
 			}
 		}
 	}
+	var hm headerMap
 
-	// 1. Exact names.
-	for i, n := range names {
-		if slices.Contains(existing, n) || slices.Contains(canonicalColumns, n) {
-			claim(i, n)
-		}
-	}
-	// 2. Required columns missing by exact name, from the one column that folds to them.
-	for _, req := range RequiredColumns() {
-		if _, ok := claimedBy[req]; ok {
+	// 1. Each required column: by exact name, else the one column that folds to it.
+	for r, req := range RequiredColumns() {
+		if i := slices.Index(names, req); i >= 0 {
+			claim(i, req)
+			hm.required[r] = i
 			continue
 		}
 		var candidates []int
@@ -111,21 +111,31 @@ func matchHeader(header, existing []string, line int) (headerMap, []Problem) {
 			problem(req, "required column missing")
 		case 1:
 			claim(candidates[0], req)
+			hm.required[r] = candidates[0]
 		default:
 			quoted := make([]string, len(candidates))
 			for k, i := range candidates {
 				quoted[k] = fmt.Sprintf("%q", names[i])
-				target[i] = names[i] // reported; keep it out of later steps
 			}
-			problem(req, fmt.Sprintf("ambiguous: columns %s all match required column %q", strings.Join(quoted, ", "), req))
+			problem(req, fmt.Sprintf("ambiguous: columns %s all match required column %q; rename one of them to %q", strings.Join(quoted, ", "), req, req))
 		}
 	}
-	// 3. Existing dataset columns, then 4. canonical names, ignoring case and separators.
+	if len(problems) > 0 {
+		return headerMap{}, problems
+	}
+	// 2. Other columns by exact name to a dataset (or known optional) column.
+	for i := range unmatched {
+		if !taken[names[i]] && (slices.Contains(existing, names[i]) || slices.Contains(canonicalColumns, names[i])) {
+			claim(i, names[i])
+		}
+	}
+	// 3. The rest ignoring case and non-alphanumerics: to a dataset column, else to a known
+	// optional column's canonical name; only to one that no other column took.
 	for _, pool := range [][]string{existing, canonicalColumns} {
 		for i := range unmatched {
 			var matches []string
 			for _, col := range pool {
-				if foldName(col) == foldName(names[i]) {
+				if !taken[col] && foldName(col) == foldName(names[i]) {
 					matches = append(matches, col)
 				}
 			}
@@ -143,11 +153,18 @@ func matchHeader(header, existing []string, line int) (headerMap, []Problem) {
 		return headerMap{}, problems
 	}
 
-	// 5. The rest are new columns; new columns are appended in header order.
-	hm := headerMap{columns: slices.Clone(existing), target: make([]int, len(names))}
+	// 4. The rest keep their own names: new columns, appended in header order.
 	for i := range unmatched {
 		target[i] = names[i]
 	}
+	for r, req := range RequiredColumns() {
+		for i := range names {
+			if i != hm.required[r] && foldName(names[i]) == foldName(req) {
+				hm.fallback[r] = append(hm.fallback[r], i)
+			}
+		}
+	}
+	hm.columns, hm.target = slices.Clone(existing), make([]int, len(names))
 	for i, col := range target {
 		k := slices.Index(hm.columns, col)
 		if k < 0 {

@@ -10,27 +10,39 @@
 // appended in order of first appearance.
 //
 // An upload's header is matched to the dataset's columns in this order:
-//  1. a column whose name is exactly a dataset column or a canonical column
-//     name lands in it;
-//  2. a required column still missing is taken from the one remaining column
-//     whose name matches it ignoring case and non-alphanumerics (ProductID,
-//     Date, SALES); two candidates are an error;
-//  3. another column that matches an existing dataset column that way lands in
-//     it;
-//  4. another column that matches a canonical name that way (Category,
-//     PRICE) takes the canonical name;
-//  5. the rest are new columns, appended in the order they appear.
+//  1. each required column: the upload column of exactly its name, else the one
+//     column whose name matches it ignoring case and non-alphanumerics
+//     (ProductID, Date, SALES) — before any other matching, also when the
+//     dataset has a column spelled like the upload's; two such candidates and
+//     no exact name are an error;
+//  2. another column whose name is exactly a dataset column or a known optional
+//     column's name lands in it;
+//  3. another column that matches a dataset column ignoring case and
+//     non-alphanumerics lands in it, else one that matches a known optional
+//     name that way (Category, PRICE) takes the canonical name; matching two
+//     free dataset columns that way is an error;
+//  4. the rest keep their own names as new columns, appended in the order they
+//     appear.
 //
-// Two upload columns landing in the same dataset column, a column without a
-// name and a duplicated name are errors. The first upload into a dataset that
-// does not exist yet gives the dataset its columns in the upload's order,
-// with required and known optional columns under their canonical names.
+// A column never lands in a dataset column that another column of the same
+// upload took: it is kept as its own column under its own name, so nothing is
+// dropped (the prototype's files carry ProductID beside product_id). A row
+// whose required value is empty takes it from the first other column of the
+// upload spelled like that required column (ProductID for product_id) that has
+// one; that column still keeps its own value. A column without a name, a name
+// holding a NUL byte and a duplicated name are errors. The first upload into a
+// dataset that does not exist yet gives the dataset its columns in the
+// upload's order, with required and known optional columns under their
+// canonical names. A quoted header ("date","product_id","sales") is a header
+// like any other.
 //
 // A data row is invalid when its field count differs from the header's, its
 // date is not an ISO date (YYYY-MM-DD, or an ISO date-time — T or space
 // separator, optional seconds, fraction and zone — which is cut to its date),
 // its product_id is empty, or its sales value is empty, not a number or not
-// finite. A file with any invalid row is refused whole with every problem
+// finite. Numbers are decimal: digits, optionally a sign, a fraction and an
+// exponent (-3, +7, 85.50, .5, 1e2); digit separators (1_000), hex (0x10),
+// inf and nan are not numbers. A file with any invalid row is refused whole with every problem
 // listed (1-based physical line, column, value, reason), up to a cap, with
 // the total count. An empty file and a file with a header but no data rows
 // are refused ("empty file", "no data rows"): an upload must add something.

@@ -125,6 +125,11 @@ func TestUploadFixtures(t *testing.T) {
 			contains: []string{"2024-02-28,P0004,100,Home,South,172.20,0\n2024-02-28,P0005,12,Toys,North,19.99,10\n2024-02-29,P0001,"}},
 		"ok_sales_formats.csv": {header: smallHeader, inserted: 5, first: "2024-03-01", last: "2024-03-02",
 			contains: []string{"2024-03-01,P0001,9,,,,\n", "2024-03-01,P0002,85.50,,,,\n", "2024-03-01,P0003,100,,,,\n", "2024-03-01,P0004,-3,,,,\n", "2024-03-02,P0001,7,,,,\n"}},
+		"ok_prototype_both_ids.csv": {header: smallHeader + ",ProductID", newColumns: []string{"ProductID"}, inserted: 4, first: "2024-03-01", last: "2024-03-01",
+			contains: []string{"2024-03-01,P0001,10,Home,,,,\n", "2024-03-01,P0002,11,Electronics,,,,P0002\n", "2024-03-01,P0003,12,Groceries,,,,P0003\n",
+				"2024-03-01,P0004,13,Home,,,,P0004-OLD\n"}},
+		"ok_quoted_header.csv": {header: smallHeader, inserted: 1, first: "2024-03-01", last: "2024-03-01",
+			contains: []string{"2024-03-01,P0001,5,,,,\n"}},
 	}
 	badCases := map[string]struct {
 		total    int
@@ -161,11 +166,19 @@ func TestUploadFixtures(t *testing.T) {
 			{7, "", "", "expected 4 fields, got 3"},
 		}},
 		"bad_missing_column.csv":   {1, []Problem{{1, "sales", "", "required column missing"}}},
-		"bad_ambiguous_column.csv": {1, []Problem{{1, "sales", "", `ambiguous: columns "Sales", "SALES" all match required column "sales"`}}},
+		"bad_ambiguous_column.csv": {1, []Problem{{1, "sales", "", `ambiguous: columns "Sales", "SALES" all match required column "sales"; rename one of them to "sales"`}}},
 		"bad_unterminated_quote.csv": {1, []Problem{
 			{2, "", "", `malformed CSV: extraneous or missing " in quoted-field`},
 		}},
-		"bad_many_rows.csv": {150, []Problem{{2, "sales", "lots", "sales is not a number"}}},
+		"bad_number_formats.csv": {5, []Problem{
+			{2, "sales", "1_000", "sales is not a number"},
+			{3, "sales", "0x10", "sales is not a number"},
+			{4, "sales", "0x1p4", "sales is not a number"},
+			{5, "sales", "١٢", "sales is not a number"},
+			{6, "sales", "7;DROP TABLE", "sales is not a number"},
+		}},
+		"bad_nul_header.csv": {1, []Problem{{1, "no\x00te", "", "column name holds a NUL byte"}}},
+		"bad_many_rows.csv":  {150, []Problem{{2, "sales", "lots", "sales is not a number"}}},
 	}
 
 	entries, err := os.ReadDir(filepath.Join(testdata, "uploads"))

@@ -149,11 +149,7 @@ func ParseUpload(ctx context.Context, r io.Reader, existingColumns []string, opt
 	}
 
 	up := &Upload{Columns: hm.columns, NewColumns: hm.newColumns}
-	pos := map[string]int{} // upload column index of each required column
-	for i, k := range hm.target {
-		pos[hm.columns[k]] = i
-	}
-	di, pi, si := pos[ColDate], pos[ColProductID], pos[ColSales]
+	di, pi, si := hm.required[0], hm.required[1], hm.required[2]
 	out := make([]string, len(hm.columns))
 	var first, last Day
 	for {
@@ -180,18 +176,19 @@ func ParseUpload(ctx context.Context, r io.Reader, existingColumns []string, opt
 			continue
 		}
 		bad := problems.err.Total
-		date := bytes.TrimSpace(rr.fields[di])
+		dateAt, date := required(rr.fields, di, hm.fallback[0])
 		day, reason := parseDate(date)
 		if reason != "" {
-			problems.add(Problem{Line: rr.start, Column: header[di], Value: string(rr.fields[di]), Reason: reason})
+			problems.add(Problem{Line: rr.start, Column: header[dateAt], Value: string(rr.fields[dateAt]), Reason: reason})
 		}
-		product := bytes.TrimSpace(rr.fields[pi])
+		productAt, product := required(rr.fields, pi, hm.fallback[1])
 		if len(product) == 0 {
-			problems.add(Problem{Line: rr.start, Column: header[pi], Value: string(rr.fields[pi]), Reason: "empty product_id"})
+			problems.add(Problem{Line: rr.start, Column: header[productAt], Value: string(rr.fields[productAt]), Reason: "empty product_id"})
 		}
-		sales, reason := parseSales(bytes.TrimSpace(rr.fields[si]))
+		salesAt, salesText := required(rr.fields, si, hm.fallback[2])
+		sales, reason := parseSales(salesText)
 		if reason != "" {
-			problems.add(Problem{Line: rr.start, Column: header[si], Value: string(rr.fields[si]), Reason: reason})
+			problems.add(Problem{Line: rr.start, Column: header[salesAt], Value: string(rr.fields[salesAt]), Reason: reason})
 		}
 		if problems.err.Total > bad {
 			continue
@@ -221,6 +218,22 @@ func ParseUpload(ctx context.Context, r io.Reader, existingColumns []string, opt
 	up.Duplicates = up.DataRows - len(up.rows)
 	up.FirstDate, up.LastDate = first.Time(), last.Time()
 	return up, nil
+}
+
+// required returns the trimmed value of a required column in a record, and the column it came
+// from: the column matched to it, or when that one is empty the first of its fallbacks that is
+// not (the matched column when all are empty).
+func required(fields [][]byte, at int, fallback []int) (int, []byte) {
+	value := bytes.TrimSpace(fields[at])
+	for _, i := range fallback {
+		if len(value) > 0 {
+			break
+		}
+		if v := bytes.TrimSpace(fields[i]); len(v) > 0 {
+			at, value = i, v
+		}
+	}
+	return at, value
 }
 
 // sortKeepLast sorts rows by key, keeping only the last of rows with equal keys.

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"unsafe"
+
+	"github.com/stockcast/stockcast/shared/decimal"
 )
 
 // parseSales validates a (trimmed) sales value and returns the text to write
@@ -13,14 +15,15 @@ func parseSales(b []byte) (string, string) {
 	if len(b) == 0 {
 		return "", "empty sales"
 	}
-	v, err := strconv.ParseFloat(bytesString(b), 64)
-	switch {
-	case err != nil && math.IsInf(v, 0):
-		return "", "sales out of range"
-	case err != nil:
+	if !decimal.Valid(b) {
+		if nonFinite(b) {
+			return "", "sales is not finite"
+		}
 		return "", "sales is not a number"
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return "", "sales is not finite"
+	}
+	v, err := strconv.ParseFloat(bytesString(b), 64)
+	if err != nil {
+		return "", "sales out of range"
 	}
 	if plainDecimal(b) {
 		return string(b), ""
@@ -37,11 +40,20 @@ func parseNumber(b []byte) float64 {
 	if len(b) == 0 {
 		return math.NaN()
 	}
+	if !decimal.Valid(b) {
+		return math.NaN()
+	}
 	v, err := strconv.ParseFloat(bytesString(b), 64)
-	if err != nil || math.IsInf(v, 0) {
+	if err != nil {
 		return math.NaN()
 	}
 	return v
+}
+
+// nonFinite reports whether b spells an infinity or NaN the way strconv reads them.
+func nonFinite(b []byte) bool {
+	v, err := strconv.ParseFloat(bytesString(b), 64)
+	return err == nil && (math.IsNaN(v) || math.IsInf(v, 0))
 }
 
 // pow10 holds the powers of ten that float64 represents exactly.

@@ -105,7 +105,11 @@ func TestParseSales(t *testing.T) {
 		{"1.5E-3", "0.0015", ""},
 		{".5", "0.5", ""},
 		{"5.", "5", ""},
-		{"0x1p4", "16", ""},
+		{"0x1p4", "", "sales is not a number"},
+		{"1_000", "", "sales is not a number"},
+		{"0x10", "", "sales is not a number"},
+		{"0b11", "", "sales is not a number"},
+		{"7;DROP TABLE", "", "sales is not a number"},
 		{"1e21", "1e+21", ""},
 		{"", "", "empty sales"},
 		{"abc", "", "sales is not a number"},
@@ -130,7 +134,7 @@ func TestParseNumber(t *testing.T) {
 			t.Errorf("parseNumber(%q) = %v, want %v", in, got, want)
 		}
 	}
-	for _, in := range []string{"", "  ", "n/a", "Inf", "1e400"} {
+	for _, in := range []string{"", "  ", "n/a", "Inf", "1e400", "1_000", "0x1p4"} {
 		if got := parseNumber([]byte(in)); !math.IsNaN(got) {
 			t.Errorf("parseNumber(%q) = %v, want NaN", in, got)
 		}

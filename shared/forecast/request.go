@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stockcast/stockcast/shared/decimal"
 	"github.com/stockcast/stockcast/shared/series"
 )
 
@@ -225,13 +226,11 @@ func thresholdParam(name, rule string, ok func(float64) bool, field func(*Reques
 	}
 }
 
-// parseInt reads a base-10 integer, also written as an integral decimal
-// ("7.0", "1e2") as JSON encoders may write it.
+// parseInt reads a decimal integer, also written as an integral decimal
+// ("7.0", "1e2") as JSON encoders may write it; nothing else ("1_0", "0x10",
+// "7;DROP TABLE") is an integer.
 func parseInt(text string) (int, bool) {
-	if n, err := strconv.Atoi(text); err == nil {
-		return n, true
-	}
-	f, err := strconv.ParseFloat(text, 64)
+	f, err := decimal.Parse(text)
 	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, false
 	}
@@ -240,8 +239,8 @@ func parseInt(text string) (int, bool) {
 
 // parseFinite reads a finite decimal number into v.
 func parseFinite(text string, v *float64) bool {
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	f, err := decimal.Parse(text)
+	if err != nil {
 		return false
 	}
 	*v = f
@@ -298,8 +297,8 @@ func ParseQuery(q url.Values) (Request, error) {
 // with the prototype's field names, the same as the query parameters. A
 // value may be a JSON string or number (a number is read as the text of its
 // literal); null and an empty string mean not given; an empty body is the
-// default request. It returns a *RequestError naming every bad or unknown
-// field, or a body that is not a JSON object.
+// default request. It returns a *RequestError naming every bad, unknown or
+// repeated field, or a body that is not exactly one JSON object.
 func ParseJSON(body []byte) (Request, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return DefaultRequest(), nil
@@ -310,6 +309,9 @@ func ParseJSON(body []byte) (Request, error) {
 	}
 	if fields == nil { // the body was null
 		return Request{}, &RequestError{Problems: []Problem{{"body", "must be a JSON object, got null"}}}
+	}
+	if name := duplicateName(body); name != "" {
+		return Request{}, &RequestError{Problems: []Problem{{name, "given twice, give it once"}}}
 	}
 	raws := make([]rawParam, 0, len(fields))
 	for name, value := range fields {
@@ -329,6 +331,32 @@ func ParseJSON(body []byte) (Request, error) {
 		raws = append(raws, raw)
 	}
 	return build(raws)
+}
+
+// duplicateName returns the first member name given twice in body, a valid JSON object, or "".
+// (json.Unmarshal keeps the last of them silently.)
+func duplicateName(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		name, _ := key.(string)
+		if seen[name] {
+			return name
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // build starts from the default request, applies every parameter, and

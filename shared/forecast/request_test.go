@@ -78,6 +78,11 @@ func TestParameterValidation(t *testing.T) {
 		{"days", "7.5", nil, `must be an integer from 1 to 365, got "7.5"`},
 		{"days", "-3", nil, `must be an integer from 1 to 365, got "-3"`},
 		{"days", "1e300", nil, `must be an integer from 1 to 365, got "1e300"`},
+		{"days", "1_0", nil, `must be an integer from 1 to 365, got "1_0"`},
+		{"days", "0x10", nil, `must be an integer from 1 to 365, got "0x10"`},
+		{"days", "7;DROP TABLE", nil, `must be an integer from 1 to 365, got "7;DROP TABLE"`},
+		{"days", " 7", nil, `must be an integer from 1 to 365, got " 7"`},
+		{"days", "7.0", func(r *Request) { r.Days = 7 }, ""},
 		{"product_id", "P0001", func(r *Request) { r.ProductID = "P0001" }, ""},
 		{"product_id", strings.Repeat("x", 257), nil, `must be a string of at most 256 bytes, got "` + strings.Repeat("x", 257) + `"`},
 		{"category", "Home & Garden", func(r *Request) { r.Category = "Home & Garden" }, ""},
@@ -111,6 +116,11 @@ func TestParameterValidation(t *testing.T) {
 		{"on_hand", "12.5", func(r *Request) { r.OnHand = ptr(12.5) }, ""},
 		{"on_hand", "-1", nil, `must be a number of units ≥ 0, got "-1"`},
 		{"on_hand", "+Inf", nil, `must be a number of units ≥ 0, got "+Inf"`},
+		{"on_hand", "1_000", nil, `must be a number of units ≥ 0, got "1_000"`},
+		{"on_hand", "1e3", func(r *Request) { r.OnHand = ptr(1000) }, ""},
+		{"service_level", "0x1p-1", nil, `must be a number greater than 0.5 and less than 0.9999, got "0x1p-1"`},
+		{"min_rating", "infinity", nil, `must be a finite number, got "infinity"`},
+		{"max_price", "10 ", nil, `must be a finite number, got "10 "`},
 		{"review_days", "0", func(r *Request) { r.ReviewDays = 0 }, ""},
 		{"review_days", "365", func(r *Request) { r.ReviewDays = 365 }, ""},
 		{"review_days", "-1", nil, `must be an integer from 0 to 365, got "-1"`},
@@ -204,6 +214,10 @@ func TestParseJSONShapes(t *testing.T) {
 		{`null`, []Problem{{"body", "must be a JSON object, got null"}}},
 		{`{"days": 3`, []Problem{{"body", "must be a JSON object: unexpected end of JSON input"}}},
 		{`{"days": 3} x`, []Problem{{"body", "must be a JSON object: invalid character 'x' after top-level value"}}},
+		{`{"days": 3} {}`, []Problem{{"body", "must be a JSON object: invalid character '{' after top-level value"}}},
+		{`{"days": 3, "product_id": "P1", "days": 400}`, []Problem{{"days", "given twice, give it once"}}},
+		{`{"product_id": "P1", "product_id": "P1"}`, []Problem{{"product_id", "given twice, give it once"}}},
+		{`{"colour": 1, "colour": 2}`, []Problem{{"colour", "given twice, give it once"}}},
 		{`{"days": [3], "product_id": {"id": 1}, "on_hand": true, "colour": "red"}`, []Problem{
 			{"days", "must be an integer from 1 to 365, got [3]"},
 			{"product_id", `must be a string of at most 256 bytes, got {"id": 1}`},
@@ -288,6 +302,7 @@ func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"", everyParam, "days=abc&colour=red", "days=1&days=2", "service_level=0.9999", "on_hand=-0",
 		"min_rating=1e309", "days=7.0", "model=&days=", "product_id=%00", "days=0x10", "review_days=+3",
+		"days=1_0", "days=7%3BDROP+TABLE", "on_hand=1_000", "service_level=0x1p-1", "min_rating=infinity",
 	} {
 		f.Add(seed)
 	}
@@ -344,7 +359,7 @@ func FuzzParseJSON(f *testing.F) {
 	for _, seed := range []string{
 		"", "{}", "null", "[]", `{"days": 3}`, `{"days": "3", "model": "trend"}`, `{"days": 1e400}`,
 		`{"on_hand": -0.0}`, `{"product_id": 12, "min_rating": "4.5"}`, `{"days": true}`, `{"x": {}}`,
-		`{"days": 3, "days": 400}`, `{"service_level": 0.95, "lead_time_days": 7.0}`, `"days"`, `{"days": null}`,
+		`{"days": 3, "days": 400}`, `{"days": 3, "days": 3}`, `{"days": "1_0"}`, `{"days": 3}{}`, `{"service_level": 0.95, "lead_time_days": 7.0}`, `"days"`, `{"days": null}`,
 	} {
 		f.Add([]byte(seed))
 	}

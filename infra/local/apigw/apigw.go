@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -119,9 +120,13 @@ func (g *Gateway) event(r *http.Request, route Route, params map[string]string) 
 	for name, values := range r.Header {
 		headers[name], multiHeaders[name] = values[len(values)-1], values
 	}
-	query, multiQuery := map[string]string{}, map[string][]string{}
-	for name, values := range r.URL.Query() {
-		query[name], multiQuery[name] = values[len(values)-1], values
+	multiQuery, err := queryParameters(r.URL.RawQuery)
+	if err != nil {
+		return events.APIGatewayProxyRequest{}, err
+	}
+	query := map[string]string{}
+	for name, values := range multiQuery {
+		query[name] = values[len(values)-1]
 	}
 	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	event := events.APIGatewayProxyRequest{
@@ -146,6 +151,28 @@ func (g *Gateway) event(r *http.Request, route Route, params map[string]string) 
 		}
 	}
 	return event, nil
+}
+
+// queryParameters splits a query string as API Gateway does: at '&' only, so that a ';' is part
+// of a value (days=7;DROP TABLE reaches the function as it was sent, where net/url would drop
+// the pair), each name and value unescaped.
+func queryParameters(raw string) (map[string][]string, error) {
+	params := map[string][]string{}
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(name)
+		if err != nil {
+			return nil, fmt.Errorf("query string: %w", err)
+		}
+		if value, err = url.QueryUnescape(value); err != nil {
+			return nil, fmt.Errorf("query string: parameter %s: %w", name, err)
+		}
+		params[name] = append(params[name], value)
+	}
+	return params, nil
 }
 
 func (g *Gateway) binary(contentType string) bool {

@@ -78,3 +78,31 @@ func TestUnknownRoutesAndFunctionErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestQueryValuesReachTheFunctionAsSent(t *testing.T) {
+	var got events.APIGatewayProxyRequest
+	server := gateway(t, func(_ context.Context, payload []byte) ([]byte, error) {
+		if err := json.Unmarshal(payload, &got); err != nil {
+			return nil, err
+		}
+		return json.Marshal(events.APIGatewayProxyResponse{StatusCode: 200})
+	})
+	resp, err := http.Get(server.URL + "/forecast?days=7;DROP%20TABLE&product_id=P+1&&flag")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got.QueryStringParameters["days"] != "7;DROP TABLE" || got.QueryStringParameters["product_id"] != "P 1" ||
+		got.MultiValueQueryStringParameters["flag"][0] != "" || len(got.QueryStringParameters) != 3 {
+		t.Errorf("query parameters %q", got.MultiValueQueryStringParameters)
+	}
+	resp, err = http.Get(server.URL + "/forecast?days=%zz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]string
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 400 || !strings.Contains(body["message"], "days") {
+		t.Errorf("bad escape: %d %v %v", resp.StatusCode, body, err)
+	}
+	resp.Body.Close()
+}
