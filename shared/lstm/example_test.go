@@ -61,6 +61,6 @@ func Example() {
 	// epoch 1/3
 	// epoch 2/3
 	// epoch 3/3
-	// full no usable checkpoint: no checkpoint 112 windows
+	// full no usable checkpoint: no checkpoint 105 windows
 	// 7 days forecast, quantiles [0.1 0.5 0.9]
 }

@@ -52,18 +52,18 @@ type Policy struct {
 	ReplayRatio float64 `json:"replay_ratio"`
 	MaxReplay   int     `json:"max_replay"`
 	// ValidationDays is how many of the most recent days of the trained
-	// range are held out for validation and early stopping; it is cut to a
-	// quarter of the range when the range is short.
+	// range are held out as targets for validation and early stopping; it
+	// is cut to a quarter of the range when the range is short.
 	ValidationDays int `json:"validation_days"`
 }
 
 // DefaultPolicy is 50 epochs (patience 5) over at most 100,000 windows when
 // training in full, 10 epochs (patience 3) over the new windows and as many
-// replayed ones (at most 50,000) when fine-tuning, with the last 7 days
+// replayed ones (at most 50,000) when fine-tuning, with the last 14 days
 // held out for validation.
 func DefaultPolicy() Policy {
 	return Policy{FullEpochs: 50, FineTuneEpochs: 10, FullPatience: 5, FineTunePatience: 3,
-		MaxWindows: 100_000, ReplayRatio: 1, MaxReplay: 50_000, ValidationDays: 7}
+		MaxWindows: 100_000, ReplayRatio: 1, MaxReplay: 50_000, ValidationDays: 14}
 }
 
 // withDefaults fills p's zero fields from DefaultPolicy.
