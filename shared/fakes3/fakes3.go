@@ -66,13 +66,14 @@ type Server struct {
 
 // New starts a server, restoring the objects persisted under opts.Dir.
 func New(opts Options) (*Server, error) {
-	s := &Server{backend: s3mem.New(), notify: opts.OnObjectCreated, log: opts.Logger, requests: map[string]int{}}
+	clock := &restoreClock{}
+	s := &Server{backend: s3mem.New(s3mem.WithTimeSource(clock)), notify: opts.OnObjectCreated, log: opts.Logger, requests: map[string]int{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	buckets := opts.Buckets
 	if opts.Dir != "" {
-		s.journal = &journal{dir: opts.Dir}
+		s.journal = &journal{dir: opts.Dir, clock: clock}
 		persisted, err := s.journal.persistedBuckets()
 		if err != nil {
 			return nil, fmt.Errorf("read object store %s: %w", opts.Dir, err)
@@ -89,7 +90,9 @@ func New(opts Options) (*Server, error) {
 			}
 		}
 	}
-	s.fake = gofakes3.New(s.backend, gofakes3.WithTimeSkewLimit(0)).Server()
+	// Any CORS request headers are allowed: a browser sends a presigned PUT with the headers it
+	// was signed with (Content-Type, x-amz-meta-*).
+	s.fake = gofakes3.New(s.backend, gofakes3.WithTimeSkewLimit(0), gofakes3.WithInsecureCORS()).Server()
 	return s, nil
 }
 
@@ -134,6 +137,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests[op]++
 	s.mu.Unlock()
+
+	if err := checkPresigned(r, time.Now()); err != nil {
+		w.Header().Set("Access-Control-Allow-Origin", "*") // so that a browser can read why
+		writeError(w, http.StatusForbidden, "AccessDenied", err.Error())
+		return
+	}
 
 	if key != "" && writes(op) {
 		lock := &s.locks[lockIndex(bucket, key)]

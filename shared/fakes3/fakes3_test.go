@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -57,13 +58,24 @@ func TestObjectsSurviveARestart(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
+	before, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	stop()
+	time.Sleep(1100 * time.Millisecond) // so that a restart's own time would show, also at S3's one-second precision
 
 	s, _, stop = serve(t, fakes3.Options{Dir: dir})
 	defer stop()
 	list, err := s.List(ctx, "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i, obj := range list {
+		// The journal takes the time right after the write: the same instant give or take a few ms.
+		if i >= len(before) || obj.Key != before[i].Key || obj.LastModified.Sub(before[i].LastModified).Abs() > 500*time.Millisecond {
+			t.Errorf("after restart %s was last modified at %v; before, %v", obj.Key, obj.LastModified, before[min(i, len(before)-1)].LastModified)
+		}
 	}
 	if len(list) != len(want) {
 		t.Errorf("after restart: %d objects %v, want %d", len(list), list, len(want))

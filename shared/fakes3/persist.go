@@ -1,6 +1,7 @@
 package fakes3
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 )
@@ -19,12 +22,45 @@ import (
 // <dir>/<bucket>/: <sha256(key)>.data and <sha256(key)>.json (its key and metadata), each
 // written to a temporary file and renamed into place.
 type journal struct {
-	dir string
+	dir   string
+	clock *restoreClock // the backend's time source
 }
 
 type journalEntry struct {
 	Key      string            `json:"key"`
 	Metadata map[string]string `json:"metadata"`
+	// Modified is when the object was written; a restored object keeps it as its LastModified.
+	Modified time.Time `json:"modified"`
+}
+
+// restoreClock is the backend's time source: the system clock, except while the journal puts an
+// object back, when it is the time that object was written.
+type restoreClock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (c *restoreClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() {
+		return c.at
+	}
+	return time.Now()
+}
+
+func (c *restoreClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// restoring makes Now return at until the returned function is called.
+func (c *restoreClock) restoring(at time.Time) func() {
+	c.mu.Lock()
+	c.at = at
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		c.at = time.Time{}
+		c.mu.Unlock()
+	}
 }
 
 func (j *journal) paths(bucket, key string) (data, meta string) {
@@ -50,7 +86,7 @@ func (j *journal) save(backend gofakes3.Backend, bucket, key string) error {
 	if err := writeAtomically(dataPath, func(w io.Writer) error { _, err := io.Copy(w, obj.Contents); return err }); err != nil {
 		return fmt.Errorf("persist %s/%s: %w", bucket, key, err)
 	}
-	meta := journalEntry{Key: key, Metadata: obj.Metadata}
+	meta := journalEntry{Key: key, Metadata: obj.Metadata, Modified: j.clock.Now().UTC()}
 	return writeAtomically(metaPath, func(w io.Writer) error { return json.NewEncoder(w).Encode(meta) })
 }
 
@@ -115,7 +151,9 @@ func (j *journal) load(backend gofakes3.Backend, bucket string) error {
 		}
 		info, err := file.Stat()
 		if err == nil {
+			done := j.clock.restoring(cmp.Or(entry.Modified, info.ModTime()))
 			_, err = backend.PutObject(bucket, entry.Key, entry.Metadata, file, info.Size(), nil)
+			done()
 		}
 		file.Close()
 		if err != nil {

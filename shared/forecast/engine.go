@@ -70,6 +70,8 @@ type Engine struct {
 	meta   Metadata
 	cfg    Config
 	cache  *historyCache
+	// catalog lists the standard series for GET /series.
+	catalog catalog
 }
 
 // NewEngine bundles one model version. trends (the refit's set) and net (the

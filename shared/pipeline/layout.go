@@ -57,6 +57,12 @@ func UploadName(key string) (name string, ok bool) {
 // [0-9A-Za-z_-].
 func JobID(bucket, key, etag, sequencer string) string {
 	sum := sha256.Sum256([]byte(bucket + "\x00" + key + "\x00" + strings.Trim(etag, `"`) + "\x00" + sequencer))
+	return JobIDStem(key) + "-" + hex.EncodeToString(sum[:])[:16]
+}
+
+// JobIDStem is how the ids of an upload's jobs begin: the file name without its extension, in
+// at most 48 characters of [0-9A-Za-z_-] ("upload" if none is left).
+func JobIDStem(key string) string {
 	stem := strings.TrimSuffix(path.Base(key), path.Ext(key))
 	var b strings.Builder
 	for _, r := range stem {
@@ -73,5 +79,5 @@ func JobID(bucket, key, etag, sequencer string) string {
 	if b.Len() == 0 {
 		b.WriteString("upload")
 	}
-	return b.String() + "-" + hex.EncodeToString(sum[:])[:16]
+	return b.String()
 }

@@ -77,7 +77,20 @@ func (s *S3) Head(ctx context.Context, key string) (Object, error) {
 		VersionID:    aws.ToString(out.VersionId),
 		LastModified: aws.ToTime(out.LastModified),
 		ContentType:  aws.ToString(out.ContentType),
+		Metadata:     lowerKeys(out.Metadata),
 	}, nil
+}
+
+// lowerKeys returns m with its keys in lower case, as S3 keeps user metadata names.
+func lowerKeys(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
 }
 
 // Put streams body to key. The conditions apply to the whole write: for a multipart upload they

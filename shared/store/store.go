@@ -28,6 +28,8 @@ type Object struct {
 	VersionID    string    `json:"version_id,omitempty"`
 	LastModified time.Time `json:"last_modified"`
 	ContentType  string    `json:"content_type,omitempty"`
+	// Metadata is the object's user metadata (x-amz-meta-*), keys in lower case; read by Head.
+	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 // GetOptions narrows a read.

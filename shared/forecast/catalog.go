@@ -1,0 +1,204 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stockcast/stockcast/shared/series"
+)
+
+// The kinds of standard series (SeriesEntry.Kind).
+const (
+	KindTotal    = "total"
+	KindProduct  = "product"
+	KindCategory = "category"
+	KindRegion   = "region"
+)
+
+// SeriesEntry describes one standard series the served model knows.
+type SeriesEntry struct {
+	// Key is the series key, as in responses: "total", "product/ID", "category/C", "region/R".
+	Key string `json:"key"`
+	// Kind is "total", "product", "category" or "region"; Name is the product id, category or
+	// region ("" for the total).
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// FirstDate and LastDate are the first and last dates with a row; DaysWithData counts the
+	// dates with at least one row (a date without a row is not observed, not a zero).
+	FirstDate    Date `json:"first_date"`
+	LastDate     Date `json:"last_date"`
+	DaysWithData int  `json:"days_with_data"`
+	// Model is the model that serves the series' default forecast: "blend" when the LSTM can
+	// take part, "trend" when the trend model serves alone (no LSTM loaded, or a history shorter
+	// than its window).
+	Model string `json:"model"`
+	// TrendFit is how the refit obtained the series' trend model ("lbfgs", "newton",
+	// "constant", "fallback"), or "fitted_on_demand" when the refit has none for it.
+	TrendFit string `json:"trend_fit"`
+}
+
+// SeriesQuery selects and pages the catalog of GET /series.
+type SeriesQuery struct {
+	// Kind keeps one kind of series; empty keeps every kind.
+	Kind string
+	// Search keeps the series whose name contains it, ignoring case.
+	Search string
+	// Limit (1–MaxSeriesLimit) and Offset page the result.
+	Limit, Offset int
+}
+
+// Paging bounds of GET /series.
+const (
+	DefaultSeriesLimit = 50
+	MaxSeriesLimit     = 1000
+)
+
+// ParseSeriesQuery reads GET /series' parameters: kind, q, limit, offset. It returns a
+// *RequestError naming every bad or unknown parameter.
+func ParseSeriesQuery(q url.Values) (SeriesQuery, error) {
+	out := SeriesQuery{Limit: DefaultSeriesLimit}
+	var problems []Problem
+	for name, values := range q {
+		if len(values) != 1 {
+			problems = append(problems, Problem{name, fmt.Sprintf("given %d times, give it once", len(values))})
+			continue
+		}
+		v := values[0]
+		switch name {
+		case "kind":
+			switch v {
+			case "", KindTotal, KindProduct, KindCategory, KindRegion:
+				out.Kind = v
+			default:
+				problems = append(problems, Problem{name, fmt.Sprintf("must be total, product, category or region, got %q", v)})
+			}
+		case "q":
+			out.Search = v
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > MaxSeriesLimit {
+				problems = append(problems, Problem{name, fmt.Sprintf("must be an integer from 1 to %d, got %q", MaxSeriesLimit, v)})
+			}
+			out.Limit = n
+		case "offset":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				problems = append(problems, Problem{name, fmt.Sprintf("must be a non-negative integer, got %q", v)})
+			}
+			out.Offset = n
+		default:
+			problems = append(problems, Problem{name, "unknown parameter; GET /series takes kind, q, limit and offset"})
+		}
+	}
+	if len(problems) > 0 {
+		sort.Slice(problems, func(i, j int) bool { return problems[i].Param < problems[j].Param })
+		return SeriesQuery{}, &RequestError{Problems: problems}
+	}
+	return out, nil
+}
+
+// SeriesPage is the answer of GET /series.
+type SeriesPage struct {
+	// ModelVersion is the model version whose data the catalog describes.
+	ModelVersion string `json:"model_version"`
+	// Total counts the series that match; Series holds those of this page.
+	Total  int           `json:"total"`
+	Offset int           `json:"offset"`
+	Limit  int           `json:"limit"`
+	Series []SeriesEntry `json:"series"`
+	// NextOffset is the offset of the next page; null on the last page.
+	NextOffset *int `json:"next_offset"`
+}
+
+// catalog is the engine's list of standard series, built on first use.
+type catalog struct {
+	once    sync.Once
+	entries []SeriesEntry
+}
+
+// Series lists the standard series of the engine's model version that match q.
+func (e *Engine) Series(q SeriesQuery) SeriesPage {
+	e.catalog.once.Do(func() { e.catalog.entries = e.buildCatalog() })
+	search := strings.ToLower(q.Search)
+	page := SeriesPage{ModelVersion: e.meta.Version, Offset: q.Offset, Limit: q.Limit, Series: []SeriesEntry{}}
+	for _, s := range e.catalog.entries {
+		if (q.Kind != "" && s.Kind != q.Kind) || (search != "" && !strings.Contains(strings.ToLower(s.Name), search)) {
+			continue
+		}
+		if page.Total >= q.Offset && len(page.Series) < q.Limit {
+			page.Series = append(page.Series, s)
+		}
+		page.Total++
+	}
+	if next := q.Offset + q.Limit; next < page.Total {
+		page.NextOffset = &next
+	}
+	return page
+}
+
+func (e *Engine) buildCatalog() []SeriesEntry {
+	standard := e.table.Standard()
+	entries := make([]SeriesEntry, 0, len(standard))
+	for _, s := range standard {
+		kind, name, _ := strings.Cut(s.Key, "/")
+		entry := SeriesEntry{
+			Key: s.Key, Kind: kind, Name: name,
+			FirstDate: Date{s.Dates[0]}, LastDate: Date{s.Dates[len(s.Dates)-1]}, DaysWithData: len(s.Dates),
+			Model: string(ModelTrend), TrendFit: TrendFittedOnDemand,
+		}
+		if m, ok := e.precomputed(s.Key); ok {
+			entry.TrendFit = m.FitInfo().Method
+		}
+		if e.net != nil && daysBetween(s.Dates[0], s.Dates[len(s.Dates)-1])+1 >= e.net.Config().Window {
+			entry.Model = string(ModelBlend)
+		}
+		entries = append(entries, entry)
+	}
+	return entries
+}
+
+// History is the answer of GET /series/history: a series' observed daily sales.
+type History struct {
+	// Key is the series key, as in responses.
+	Key string `json:"key"`
+	// Dates are the dates with at least one matching row, in order, over the last Days calendar
+	// days up to the series' last date; Sales[i] is the sum of sales on Dates[i].
+	Dates []Date    `json:"dates"`
+	Sales []float64 `json:"sales"`
+	// Days is the number of calendar days asked for.
+	Days int `json:"days"`
+}
+
+// History returns the observed sales of the request's series over its last r.Days calendar days
+// (r's other fields than the filter are ignored). A filter matching no row gives an error
+// wrapping series.ErrNoMatch.
+func (e *Engine) History(ctx context.Context, r Request) (*History, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	s, err := e.table.Filtered(r.Filter())
+	if err != nil {
+		return nil, err
+	}
+	return historyOf(s, r.Days), nil
+}
+
+func historyOf(s series.Series, days int) *History {
+	from := s.Dates[len(s.Dates)-1].AddDate(0, 0, 1-days)
+	start := sort.Search(len(s.Dates), func(i int) bool { return !s.Dates[i].Before(from) })
+	h := &History{Key: s.Key, Days: days, Dates: make([]Date, 0, len(s.Dates)-start), Sales: make([]float64, 0, len(s.Dates)-start)}
+	for i := start; i < len(s.Dates); i++ {
+		h.Dates = append(h.Dates, Date{s.Dates[i].UTC().Truncate(24 * time.Hour)})
+		h.Sales = append(h.Sales, roundTo(s.Values[i], 2))
+	}
+	return h
+}

@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// ListOptions select the jobs that List returns.
+type ListOptions struct {
+	// Upload keeps the jobs of one upload: its name in the drop folder ("new_data.csv") or its
+	// key ("uploads/new_data.csv").
+	Upload string
+	// Limit is the number of jobs returned, newest first (1–MaxListLimit).
+	Limit int
+}
+
+// MaxListLimit bounds ListOptions.Limit.
+const MaxListLimit = 100
+
+// List returns the latest jobs, the most recently created first. It reads the records of at most
+// Limit jobs (with Upload, of at most MaxListLimit jobs whose id begins as that upload's do).
+func (j *Jobs) List(ctx context.Context, opts ListOptions) ([]*Job, error) {
+	if opts.Limit < 1 || opts.Limit > MaxListLimit {
+		return nil, fmt.Errorf("list jobs: limit %d is not in 1–%d", opts.Limit, MaxListLimit)
+	}
+	prefix, key := JobsPrefix, ""
+	if opts.Upload != "" {
+		key = opts.Upload
+		if !strings.HasPrefix(key, UploadsPrefix) {
+			key = UploadsPrefix + key
+		}
+		prefix += JobIDStem(key) + "-"
+	}
+	objects, err := j.store.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	// Newest first; LastModified is the time of the record's last update.
+	slices.SortFunc(objects, func(a, b store.Object) int {
+		if c := b.LastModified.Compare(a.LastModified); c != 0 {
+			return c
+		}
+		return strings.Compare(b.Key, a.Key)
+	})
+	read := opts.Limit
+	if key != "" {
+		read = MaxListLimit
+	}
+	ids := make([]string, 0, min(read, len(objects)))
+	for _, o := range objects {
+		if len(ids) == cap(ids) {
+			break
+		}
+		if id, ok := strings.CutSuffix(strings.TrimPrefix(o.Key, JobsPrefix), ".json"); ok && !strings.Contains(id, "/") {
+			ids = append(ids, id)
+		}
+	}
+	jobs := make([]*Job, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	limit := make(chan struct{}, 8)
+	for i, id := range ids {
+		wg.Go(func() {
+			limit <- struct{}{}
+			defer func() { <-limit }()
+			jobs[i], errs[i] = j.Get(ctx, id)
+			if errors.Is(errs[i], ErrJobNotFound) {
+				errs[i] = nil // deleted since the listing
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := make([]*Job, 0, opts.Limit)
+	for _, job := range jobs {
+		if job != nil && (key == "" || path.Clean(job.Upload.Key) == path.Clean(key)) && len(out) < opts.Limit {
+			out = append(out, job)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *Job) int { return b.Created.Compare(a.Created) })
+	return out, nil
+}

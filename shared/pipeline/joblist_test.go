@@ -1,0 +1,59 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+func TestListJobs(t *testing.T) {
+	ctx := context.Background()
+	jobs := pipeline.NewJobs(store.NewMemory("b"))
+	// Uploads in this order: a.csv, a-2.csv (whose ids also begin with "a-"), b.csv, a.csv again.
+	var ids []string
+	for i, key := range []string{"uploads/a.csv", "uploads/a-2.csv", "uploads/b.csv", "uploads/a.csv"} {
+		id := pipeline.JobID("b", key, fmt.Sprintf("etag%d", i), fmt.Sprint(i))
+		ids = append(ids, id)
+		if _, err := jobs.Update(ctx, id, func(j *pipeline.Job) error {
+			j.Status, j.Upload.Key = pipeline.StatusRunning, key
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond) // distinct creation times
+	}
+	latest, err := jobs.List(ctx, pipeline.ListOptions{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(latest) != 3 || latest[0].ID != ids[3] || latest[1].ID != ids[2] || latest[2].ID != ids[1] {
+		t.Fatalf("latest 3: %v", jobIDs(latest))
+	}
+	for _, upload := range []string{"a.csv", "uploads/a.csv"} {
+		of, err := jobs.List(ctx, pipeline.ListOptions{Upload: upload, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(of) != 2 || of[0].ID != ids[3] || of[1].ID != ids[0] {
+			t.Fatalf("jobs of %s: %v, want %s, %s", upload, jobIDs(of), ids[3], ids[0])
+		}
+	}
+	if none, err := jobs.List(ctx, pipeline.ListOptions{Upload: "c.csv", Limit: 10}); err != nil || len(none) != 0 {
+		t.Fatalf("jobs of c.csv: %v, %v", jobIDs(none), err)
+	}
+	if _, err := jobs.List(ctx, pipeline.ListOptions{Limit: 0}); err == nil {
+		t.Fatal("limit 0 accepted")
+	}
+}
+
+func jobIDs(jobs []*pipeline.Job) []string {
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	return ids
+}
