@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/stockcast/stockcast/shared/handlers"
 	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/lstminput"
 )
 
 // trainResult is what `stockcast train` prints.
@@ -80,16 +80,17 @@ func runTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	trainSeries, err := handlers.LSTMSeries(table)
+	base := lstm.DefaultConfig()
+	base.Activation = lstm.Activation(*activation)
+	cfg := lstminput.ConfigFor(base, table)
+	trainSeries, err := lstminput.Standard(table, cfg.Covariates)
 	if err != nil {
 		return err
 	}
 	if *holdout > 0 {
 		last, _ := table.LastDate()
-		trainSeries = cutSeries(trainSeries, last.AddDate(0, 0, -*holdout))
+		trainSeries = lstm.Through(trainSeries, last.AddDate(0, 0, -*holdout))
 	}
-	cfg := lstm.DefaultConfig()
-	cfg.Activation = lstm.Activation(*activation)
 	model, err := resumeFile(*checkpoint, cfg)
 	if err != nil {
 		return err
@@ -111,20 +112,6 @@ func runTrain(ctx context.Context, args []string) error {
 		Trained: model.LastDate().Format(time.DateOnly), Out: *out, Activation: cfg.Activation,
 		WindowsPerSecond: float64(report.Epochs*report.Windows) / seconds, HeldOut: *holdout,
 	})
-}
-
-// cutSeries keeps the days of each series up to and including cut.
-func cutSeries(all []lstm.Series, cut time.Time) []lstm.Series {
-	var kept []lstm.Series
-	for _, s := range all {
-		n := int(cut.Sub(s.Start).Hours()/24) + 1
-		if n <= 0 {
-			continue
-		}
-		s.Values = s.Values[:min(n, len(s.Values))]
-		kept = append(kept, s)
-	}
-	return kept
 }
 
 // resumeFile continues from the checkpoint file, or starts a new model (saying why) when there is

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/trend"
 )
@@ -187,7 +188,7 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", s.Key, err)
 	}
-	h, err := e.prepare(s, cut)
+	h, err := e.prepare(s, r.Filter(), cut)
 	if err != nil {
 		return nil, err
 	}
@@ -213,10 +214,11 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 // day forecasts start after, and its trend model.
 type history struct {
 	key         string
-	points      int       // dates with a row, up to end
-	first, last time.Time // first and last date with a row, up to end
-	end         time.Time // forecasts start the day after
-	daily       []float64 // the daily values from first to end, NaN on dates without a row
+	points      int         // dates with a row, up to end
+	first, last time.Time   // first and last date with a row, up to end
+	end         time.Time   // forecasts start the day after
+	daily       []float64   // the daily values from first to end, NaN on dates without a row
+	covariates  [][]float64 // the LSTM's covariates over the days of daily
 	trend       *trend.Model
 	trendSource string // TrendPrecomputed or TrendFittedOnDemand
 	fallback    string // why the trend model is a fallback, or ""
@@ -273,26 +275,30 @@ func (e *Engine) history(ctx context.Context, r Request) (*history, error) {
 		if err != nil {
 			return nil, err
 		}
-		return e.prepare(s, s.Dates[len(s.Dates)-1])
+		return e.prepare(s, r.Filter(), s.Dates[len(s.Dates)-1])
 	})
 }
 
-// prepare builds the history of s up to end. Without a cut (end is the
-// series' last date) a standard series takes the refit's trend model;
-// otherwise the trend model is fitted on the history up to end.
-func (e *Engine) prepare(s series.Series, end time.Time) (*history, error) {
+// prepare builds the history of s (the series of filter f) up to end.
+// Without a cut (end is the series' last date) a standard series takes the
+// refit's trend model; otherwise the trend model is fitted on the history up
+// to end.
+func (e *Engine) prepare(s series.Series, f series.Filter, end time.Time) (*history, error) {
 	n := sort.Search(len(s.Dates), func(i int) bool { return s.Dates[i].After(end) })
 	if n == 0 {
 		return nil, fmt.Errorf("series %s: no history on or before %s", s.Key, day(end))
 	}
 	dates, values := s.Dates[:n], s.Values[:n]
-	daily, err := lstm.Daily(s.Key, dates, values)
+	daily, err := e.lstmInput(series.Series{Key: s.Key, Dates: dates, Values: values}, f)
 	if err != nil {
 		return nil, fmt.Errorf("series %s: %w", s.Key, err)
 	}
-	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values}
+	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values, covariates: daily.Covariates}
 	for range daysBetween(h.last, end) {
 		h.daily = append(h.daily, math.NaN())
+		for c := range h.covariates {
+			h.covariates[c] = append(h.covariates[c], math.NaN())
+		}
 	}
 	cut := n < len(s.Dates)
 	if m, ok := e.precomputed(s.Key); ok && !cut {
@@ -305,6 +311,23 @@ func (e *Engine) prepare(s series.Series, end time.Time) (*history, error) {
 	}
 	h.trend, h.trendSource, h.fallback = m, TrendFittedOnDemand, reason
 	return h, nil
+}
+
+// lstmInput is s as the LSTM reads it: daily, with the covariates the
+// LSTM was trained on (means over the rows of f).
+func (e *Engine) lstmInput(s series.Series, f series.Filter) (lstm.Series, error) {
+	if e.net == nil || len(e.net.Config().Covariates) == 0 {
+		return lstm.Daily(s.Key, s.Dates, s.Values)
+	}
+	names := e.net.Config().Covariates
+	all, err := e.table.FilteredCovariates(f, names)
+	if err != nil {
+		return lstm.Series{}, err
+	}
+	for name, values := range all {
+		all[name] = values[:len(s.Dates)]
+	}
+	return lstminput.FromSeries(s, all, names)
 }
 
 func (e *Engine) precomputed(key string) (*trend.Model, bool) {
@@ -374,7 +397,7 @@ func (e *Engine) addLSTM(r Request, h *history, p *prediction) error {
 		return nil
 	}
 	out, err := h.lstmMemo.get(len(p.dates), func() ([]float64, error) {
-		f, err := e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Last: h.end, Horizon: len(p.dates)})
+		f, err := e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Last: h.end, Covariates: h.covariates, Horizon: len(p.dates)})
 		return f.Point, err
 	})
 	if err != nil {

@@ -69,18 +69,6 @@ func replayData(b *testing.B) (name string, all []Series) {
 	return name, all
 }
 
-// cutAt keeps the days of each series up to and including day.
-func cutAt(all []Series, day time.Time) []Series {
-	var out []Series
-	for _, s := range all {
-		if n := days(s.Start, day) + 1; n > 0 {
-			s.Values = s.Values[:min(n, len(s.Values))]
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // productMASE is the mean over the products (series keyed product/…) of
 // the MASE of the model's Horizon-day forecasts from the day after cut: the
 // mean absolute error over the observed days, over the mean absolute
@@ -149,7 +137,7 @@ func BenchmarkContinualLearning(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
 		m := mustNew(b, cfg)
-		if _, err := m.Train(ctx, cutAt(all, first), TrainOptions{Policy: pol}); err != nil {
+		if _, err := m.Train(ctx, Through(all, first), TrainOptions{Policy: pol}); err != nil {
 			b.Fatal(err)
 		}
 		var fineCPU, lastCPU time.Duration
@@ -160,7 +148,7 @@ func BenchmarkContinualLearning(b *testing.B) {
 				next = cut
 			}
 			c0 := cpuTime(b)
-			rep, err := m.Train(ctx, cutAt(all, next), TrainOptions{Since: month.AddDate(0, 0, 1), Policy: pol})
+			rep, err := m.Train(ctx, Through(all, next), TrainOptions{Since: month.AddDate(0, 0, 1), Policy: pol})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -174,7 +162,7 @@ func BenchmarkContinualLearning(b *testing.B) {
 		fineMASE := productMASE(b, m, all, cut)
 		full := mustNew(b, cfg)
 		c0 := cpuTime(b)
-		rep, err := full.Train(ctx, cutAt(all, cut), TrainOptions{Mode: ModeFull, Policy: pol})
+		rep, err := full.Train(ctx, Through(all, cut), TrainOptions{Mode: ModeFull, Policy: pol})
 		if err != nil {
 			b.Fatal(err)
 		}

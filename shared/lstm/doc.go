@@ -1,6 +1,6 @@
 // Package lstm is stockcast's global LSTM demand model: two stacked LSTM
 // layers (50 units each, dropout 0.2 after each, as the prototype) reading
-// the last 56 days of a series and a dense layer predicting the 10%, 50% and
+// the last 28 days of a series and a dense layer predicting the 10%, 50% and
 // 90% quantiles of each of the next 28 days at once, trained by Adam on the
 // pinball loss as one model over every series; its training and
 // fine-tuning policy; its checkpoint format; and forecasting.

@@ -90,3 +90,16 @@ func (m *Model) Scale(id string) (float64, bool) {
 
 // SeriesIDs lists the series the model has been trained on, sorted.
 func (m *Model) SeriesIDs() []string { return slices.Sorted(maps.Keys(m.scales)) }
+
+// Clone returns an independent copy of the model: weights, optimiser state,
+// scales and history. It must not run concurrently with Train.
+func (m *Model) Clone() *Model {
+	c := allocModel(m.cfg)
+	copy(c.params, m.params)
+	copy(c.opt.m, m.opt.m)
+	copy(c.opt.v, m.opt.v)
+	c.opt.step = m.opt.step
+	c.scales = maps.Clone(m.scales)
+	c.lastDate, c.runs, c.fresh = m.lastDate, slices.Clone(m.runs), m.fresh
+	return c
+}

@@ -148,3 +148,24 @@ func checkFinite[F float](values []F) error {
 	}
 	return nil
 }
+
+// Through is every series cut after day, covariates too (sharing their
+// values); a series starting after day is left out.
+func Through(all []Series, day time.Time) []Series {
+	var out []Series
+	for _, s := range all {
+		n := days(s.Start, Day(day)) + 1
+		if n <= 0 {
+			continue
+		}
+		n = min(n, len(s.Values))
+		c := s
+		c.Values = s.Values[:n:n]
+		c.Covariates = nil
+		for _, cv := range s.Covariates {
+			c.Covariates = append(c.Covariates, cv[:min(n, len(cv)):min(n, len(cv))])
+		}
+		out = append(out, c)
+	}
+	return out
+}
