@@ -145,4 +145,3 @@ func TrainLSTM(ctx context.Context, series []lstm.Series, cfg lstm.Config, pol l
 	}
 	return f, nil
 }
-
