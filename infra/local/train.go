@@ -51,6 +51,7 @@ func runTrain(ctx context.Context, args []string) error {
 	activation := flags.String("activation", string(lstm.Tanh), "cell activation: tanh or relu")
 	fullEpochs := flags.Int("full-epochs", lstm.DefaultPolicy().FullEpochs, "most epochs of a full run")
 	finetuneEpochs := flags.Int("finetune-epochs", lstm.DefaultPolicy().FineTuneEpochs, "most epochs of a fine-tuning run")
+	covariates := flags.Bool("covariates", false, "read the dataset's known covariates (price, discount and every column outside the contract, such as promotion and holiday flags) at every step of the context")
 	holdout := flags.Int("holdout", 0, "leave the last N days out of training, to evaluate with `stockcast forecast --holdout N` on days the model has not seen")
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), "usage: stockcast train --data FILE [--checkpoint FILE] [--mode full|finetune] [--since DATE] --out FILE\n\n"+
@@ -80,9 +81,11 @@ func runTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	base := lstm.DefaultConfig()
-	base.Activation = lstm.Activation(*activation)
-	cfg := lstminput.ConfigFor(base, table)
+	cfg := lstm.DefaultConfig()
+	cfg.Activation = lstm.Activation(*activation)
+	if *covariates {
+		cfg.Covariates = table.Covariates()
+	}
 	trainSeries, err := lstminput.Standard(table, cfg.Covariates)
 	if err != nil {
 		return err

@@ -85,12 +85,3 @@ func normalise(values []float64) []float64 {
 	}
 	return values
 }
-
-// ConfigFor is base reading every known covariate of the table (its
-// Covariates). A checkpoint resumes only into the same covariates: a dataset
-// that gains or loses a covariate column is trained from scratch, and the
-// run says why.
-func ConfigFor(base lstm.Config, table *series.Table) lstm.Config {
-	base.Covariates = table.Covariates()
-	return base
-}

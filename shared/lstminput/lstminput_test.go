@@ -20,11 +20,11 @@ func TestStandard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := ConfigFor(lstm.DefaultConfig(), table)
-	if !slices.Equal(cfg.Covariates, []string{"price", "promo"}) {
-		t.Fatalf("covariates %q", cfg.Covariates)
+	names := table.Covariates()
+	if !slices.Equal(names, []string{"price", "promo"}) {
+		t.Fatalf("covariates %q", names)
 	}
-	all, err := Standard(table, cfg.Covariates)
+	all, err := Standard(table, names)
 	if err != nil {
 		t.Fatal(err)
 	}

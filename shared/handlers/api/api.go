@@ -1,4 +1,6 @@
-package handlers
+// Package api is the ForecastFunction's handler: the forecast API behind API Gateway, which
+// serves the published model version and reloads it when models/manifest.json changes.
+package api
 
 import (
 	"context"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/stockcast/stockcast/shared/forecast"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
@@ -32,12 +35,12 @@ const ReloadErrorHeader = "X-Stockcast-Reload-Error"
 // ModelVersionHeader names the model version that answered.
 const ModelVersionHeader = "X-Stockcast-Model-Version"
 
-// Forecast is the forecast API behind API Gateway (REST proxy events): GET and POST /forecast,
+// Handler is the forecast API behind API Gateway (REST proxy events): GET and POST /forecast,
 // GET /forecast/plot, GET /jobs/{id} and GET /health. It keeps the current model version in
 // memory and, on every invocation, asks S3 for models/manifest.json's ETag only: unchanged, it
 // serves from memory; changed, it loads the new version's artifacts and swaps them in at once.
 // If loading fails, the previous version keeps serving.
-type Forecast struct {
+type Handler struct {
 	Store  store.Store
 	Jobs   *pipeline.Jobs
 	Logger *slog.Logger
@@ -59,13 +62,13 @@ type servedModel struct {
 	failedTag string
 }
 
-// NewForecast returns the forecast API over s.
-func NewForecast(s store.Store, logger *slog.Logger) *Forecast {
-	return &Forecast{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Config: forecast.DefaultConfig()}
+// New returns the forecast API over s.
+func New(s store.Store, logger *slog.Logger) *Handler {
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Config: forecast.DefaultConfig()}
 }
 
 // Handle answers one API Gateway request.
-func (h *Forecast) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	ctx, end := platform.Trace(ctx, "api")
 	resp := h.route(ctx, req)
 	end(nil)
@@ -73,7 +76,7 @@ func (h *Forecast) Handle(ctx context.Context, req events.APIGatewayProxyRequest
 	return resp, nil
 }
 
-func (h *Forecast) route(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	path := strings.TrimSuffix(req.Path, "/")
 	switch {
 	case path == "/forecast" && (req.HTTPMethod == http.MethodGet || req.HTTPMethod == http.MethodPost):
@@ -95,7 +98,7 @@ func (h *Forecast) route(ctx context.Context, req events.APIGatewayProxyRequest)
 }
 
 // withModel serves f from the current model version, loading a newly published one first.
-func (h *Forecast) withModel(ctx context.Context, f func(*servedModel) events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
+func (h *Handler) withModel(ctx context.Context, f func(*servedModel) events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
 	m, err := h.model(ctx)
 	if errors.Is(err, pipeline.ErrNoManifest) {
 		return errorResponse(http.StatusServiceUnavailable, fmt.Sprintf(
@@ -118,7 +121,7 @@ func (h *Forecast) withModel(ctx context.Context, f func(*servedModel) events.AP
 // model returns the model to serve: the cached one if the manifest's ETag is unchanged, else the
 // newly published version, loaded now. When loading fails it returns the previous version (its
 // reloadErr says why) and, with no previous version, the error.
-func (h *Forecast) model(ctx context.Context) (*servedModel, error) {
+func (h *Handler) model(ctx context.Context) (*servedModel, error) {
 	head, err := h.Store.Head(ctx, pipeline.ManifestKey)
 	current := h.current.Load()
 	switch {
@@ -155,7 +158,7 @@ func (h *Forecast) model(ctx context.Context) (*servedModel, error) {
 }
 
 // load reads the manifest and its artifacts (concurrently) and builds the engine.
-func (h *Forecast) load(ctx context.Context) (_ *servedModel, err error) {
+func (h *Handler) load(ctx context.Context) (_ *servedModel, err error) {
 	ctx, end := platform.Trace(ctx, "load-model")
 	defer func() { end(err) }()
 	started := time.Now()
@@ -220,7 +223,7 @@ func loadArtifact[T any](ctx context.Context, s store.Store, key, versionID, eta
 	return value, nil
 }
 
-func (h *Forecast) forecast(ctx context.Context, m *servedModel, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+func (h *Handler) forecast(ctx context.Context, m *servedModel, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	r, err := parseRequest(req)
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, err.Error())
@@ -232,7 +235,7 @@ func (h *Forecast) forecast(ctx context.Context, m *servedModel, req events.APIG
 	return jsonResponse(http.StatusOK, resp)
 }
 
-func (h *Forecast) plot(ctx context.Context, m *servedModel, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+func (h *Handler) plot(ctx context.Context, m *servedModel, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	r, err := parseRequest(req)
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, err.Error())
@@ -295,7 +298,7 @@ type Health struct {
 	Message      string         `json:"message,omitempty"`
 }
 
-func (h *Forecast) health(ctx context.Context) events.APIGatewayProxyResponse {
+func (h *Handler) health(ctx context.Context) events.APIGatewayProxyResponse {
 	m, err := h.model(ctx)
 	if errors.Is(err, pipeline.ErrNoManifest) {
 		return jsonResponse(http.StatusOK, Health{Status: "waiting_for_data",
@@ -309,7 +312,7 @@ func (h *Forecast) health(ctx context.Context) events.APIGatewayProxyResponse {
 	return jsonResponse(http.StatusOK, Health{Status: "ok", ManifestETag: m.etag, Model: &info, LoadedAt: &loaded, ReloadError: m.reloadErr})
 }
 
-func (h *Forecast) job(ctx context.Context, id string) events.APIGatewayProxyResponse {
+func (h *Handler) job(ctx context.Context, id string) events.APIGatewayProxyResponse {
 	if id == "" || strings.ContainsAny(id, "/.") {
 		return errorResponse(http.StatusBadRequest, fmt.Sprintf("id: %q is not a job id", id))
 	}

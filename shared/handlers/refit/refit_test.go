@@ -1,4 +1,4 @@
-package handlers_test
+package refit_test
 
 import (
 	"context"
@@ -7,28 +7,26 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/handlertest"
+
+	"github.com/stockcast/stockcast/shared/handlers/refit"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/trend"
 )
 
-func refitInput(job string, etag string) pipeline.TaskInput {
-	return pipeline.TaskInput{Bucket: testBucket, DatasetKey: pipeline.DatasetKey, DatasetETag: etag, JobID: job, Mode: pipeline.ModeFineTune}
-}
-
 func TestRefitFitsEveryStandardSeries(t *testing.T) {
-	e := newEnv(t)
+	e := handlertest.NewEnv(t)
 	// One product with a single day of history cannot be fitted: it gets the fallback.
-	data := append(testdata(t, "small_dataset.csv"), []byte("2024-02-29,LONELY,5,Home,East,1.0,0\n")...)
-	dataset := e.put(pipeline.DatasetKey, data)
-	out, err := handlers.NewRefit(e.store, testLogger(t)).Handle(context.Background(), refitInput("job-1", dataset.ETag))
+	data := append(handlertest.Testdata(t, "small_dataset.csv"), []byte("2024-02-29,LONELY,5,Home,East,1.0,0\n")...)
+	dataset := e.Put(pipeline.DatasetKey, data)
+	out, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), handlertest.TaskInput("job-1", dataset.ETag))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// total + 5 products + categories + regions of small_dataset.csv
 	var set trend.Set
-	if err := json.Unmarshal(e.read(out.TrendKey), &set); err != nil {
+	if err := json.Unmarshal(e.Read(out.TrendKey), &set); err != nil {
 		t.Fatalf("decode %s: %v", out.TrendKey, err)
 	}
 	for _, key := range []string{series.Total, series.ProductKey("P0001"), series.ProductKey("LONELY"), series.CategoryKey("Home"), series.RegionKey("East")} {
@@ -45,7 +43,7 @@ func TestRefitFitsEveryStandardSeries(t *testing.T) {
 	if out.Rows != 241 || out.FirstDate != "2024-01-01" || out.LastDate != "2024-02-29" {
 		t.Errorf("dataset summary rows %d %s..%s", out.Rows, out.FirstDate, out.LastDate)
 	}
-	job := e.job("job-1")
+	job := e.Job("job-1")
 	if job.Refit == nil || job.Refit.Status != pipeline.StatusSucceeded || job.Refit.Series != out.Series {
 		t.Errorf("job refit = %+v", job.Refit)
 	}
@@ -56,26 +54,26 @@ func TestRefitFitsEveryStandardSeries(t *testing.T) {
 }
 
 func TestRefitRefusesAChangedDataset(t *testing.T) {
-	e := newEnv(t)
-	old := e.put(pipeline.DatasetKey, testdata(t, "small_dataset.csv"))
-	e.put(pipeline.DatasetKey, testdata(t, "sample_dataset.csv"))
-	_, err := handlers.NewRefit(e.store, testLogger(t)).Handle(context.Background(), refitInput("job-2", old.ETag))
+	e := handlertest.NewEnv(t)
+	old := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "sample_dataset.csv"))
+	_, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), handlertest.TaskInput("job-2", old.ETag))
 	var changed *pipeline.DatasetChanged
 	if !errors.As(err, &changed) || err != error(changed) {
 		t.Fatalf("err = %v (%T), want an unwrapped *pipeline.DatasetChanged", err, err)
 	}
-	if e.exists(pipeline.TrendKey("job-2")) {
+	if e.Exists(pipeline.TrendKey("job-2")) {
 		t.Errorf("models were written for a stale dataset")
 	}
-	if job := e.job("job-2"); job.Refit.Status != pipeline.StatusFailed {
+	if job := e.Job("job-2"); job.Refit.Status != pipeline.StatusFailed {
 		t.Errorf("job refit status %s", job.Refit.Status)
 	}
 }
 
 func TestRefitRefusesBadInput(t *testing.T) {
-	e := newEnv(t)
-	h := handlers.NewRefit(e.store, testLogger(t))
-	for _, in := range []pipeline.TaskInput{{}, refitInput("", `"x"`), {Bucket: "other", DatasetKey: "k", DatasetETag: "e", JobID: "j"}} {
+	e := handlertest.NewEnv(t)
+	h := refit.New(e.Store, handlertest.Logger(t))
+	for _, in := range []pipeline.TaskInput{{}, handlertest.TaskInput("", `"x"`), {Bucket: "other", DatasetKey: "k", DatasetETag: "e", JobID: "j"}} {
 		if _, err := h.Handle(context.Background(), in); err == nil {
 			t.Errorf("input %+v accepted", in)
 		}

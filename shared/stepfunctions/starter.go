@@ -1,4 +1,6 @@
-package pipeline
+// Package stepfunctions is the adapter that starts the training state machine on AWS Step
+// Functions (or any endpoint that speaks its protocol, such as the local stack's).
+package stepfunctions
 
 import (
 	"context"
@@ -10,16 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/stockcast/stockcast/shared/pipeline"
 )
 
-// Starter starts the training state machine for a job. Starting a job that was already started
-// is a success that starts nothing.
-type Starter interface {
-	Start(ctx context.Context, in TaskInput) (execution string, err error)
-}
-
-// StepFunctions starts executions of one state machine, named by the job id.
-type StepFunctions struct {
+// Starter starts executions of one state machine, named by the job id.
+type Starter struct {
 	Client          *sfn.Client
 	StateMachineARN string
 	Logger          *slog.Logger
@@ -27,7 +25,7 @@ type StepFunctions struct {
 
 // Start starts the execution named in.JobID; ExecutionAlreadyExists means a duplicate event, and
 // is success.
-func (s *StepFunctions) Start(ctx context.Context, in TaskInput) (string, error) {
+func (s *Starter) Start(ctx context.Context, in pipeline.TaskInput) (string, error) {
 	input, err := json.Marshal(in)
 	if err != nil {
 		return "", fmt.Errorf("encode execution input: %w", err)
@@ -55,7 +53,7 @@ type NotWired struct {
 }
 
 // Start logs the job that would have been started.
-func (n NotWired) Start(ctx context.Context, in TaskInput) (string, error) {
+func (n NotWired) Start(ctx context.Context, in pipeline.TaskInput) (string, error) {
 	n.Logger.WarnContext(ctx, "training is not wired: STATE_MACHINE_ARN is not set; the dataset was merged but no model will be trained", "job_id", in.JobID)
 	return "", nil
 }

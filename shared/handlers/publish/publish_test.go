@@ -1,4 +1,4 @@
-package handlers_test
+package publish_test
 
 import (
 	"bytes"
@@ -7,14 +7,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/handlertest"
+
+	"github.com/stockcast/stockcast/shared/handlers/publish"
 	"github.com/stockcast/stockcast/shared/pipeline"
 )
 
 func publishInput(job string, written time.Time) pipeline.PublishInput {
 	return pipeline.PublishInput{
 		TaskInput: pipeline.TaskInput{
-			Bucket: testBucket, DatasetKey: pipeline.DatasetKey, DatasetETag: `"d-` + job + `"`, JobID: job,
+			Bucket: handlertest.Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: `"d-` + job + `"`, JobID: job,
 			Mode: pipeline.ModeFineTune, DatasetWritten: written,
 		},
 		Results: &pipeline.TrainResults{
@@ -26,14 +28,14 @@ func publishInput(job string, written time.Time) pipeline.PublishInput {
 	}
 }
 
-func newPublishHandler(t *testing.T, e *env) *handlers.Publish {
-	h := handlers.NewPublish(e.store, testLogger(t))
-	h.Now = func() time.Time { return mergeDay }
+func newPublishHandler(t *testing.T, e *handlertest.Env) *publish.Handler {
+	h := publish.New(e.Store, handlertest.Logger(t))
+	h.Now = func() time.Time { return handlertest.Day }
 	return h
 }
 
 func TestPublishWritesTheManifestAndSucceedsTheJob(t *testing.T) {
-	e := newEnv(t)
+	e := handlertest.NewEnv(t)
 	h := newPublishHandler(t, e)
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
@@ -42,7 +44,7 @@ func TestPublishWritesTheManifestAndSucceedsTheJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	manifest, obj, err := pipeline.ReadManifest(ctx, e.store)
+	manifest, obj, err := pipeline.ReadManifest(ctx, e.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,27 +55,27 @@ func TestPublishWritesTheManifestAndSucceedsTheJob(t *testing.T) {
 		manifest.Dataset.LastDate != "2024-04-10" || manifest.Metrics.Epochs != 10 || manifest.Previous != "" {
 		t.Errorf("manifest = %+v", manifest)
 	}
-	if job := e.job("job-a"); job.Status != pipeline.StatusSucceeded || job.Publish.Version != "job-a" {
+	if job := e.Job("job-a"); job.Status != pipeline.StatusSucceeded || job.Publish.Version != "job-a" {
 		t.Errorf("job = %+v", job)
 	}
 
 	if _, err := h.Handle(ctx, publishInput("job-b", t0.Add(time.Minute))); err != nil {
 		t.Fatal(err)
 	}
-	manifest, _, _ = pipeline.ReadManifest(ctx, e.store)
+	manifest, _, _ = pipeline.ReadManifest(ctx, e.Store)
 	if manifest.Version != "job-b" || manifest.Previous != "job-a" {
 		t.Errorf("second publish: version %s previous %s", manifest.Version, manifest.Previous)
 	}
 }
 
 func TestPublishFailureModeKeepsTheManifest(t *testing.T) {
-	e := newEnv(t)
+	e := handlertest.NewEnv(t)
 	h := newPublishHandler(t, e)
 	ctx := context.Background()
 	if _, err := h.Handle(ctx, publishInput("good", time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	before := e.read(pipeline.ManifestKey)
+	before := e.Read(pipeline.ManifestKey)
 	in := publishInput("bad", time.Now())
 	in.Results = nil
 	in.Error = &pipeline.TaskError{Error: "DatasetChanged", Cause: `{"errorMessage":"dataset data/large_dataset.csv changed","errorType":"DatasetChanged"}`}
@@ -84,28 +86,28 @@ func TestPublishFailureModeKeepsTheManifest(t *testing.T) {
 	if out.Status != pipeline.StatusFailed {
 		t.Errorf("status %s, want failed", out.Status)
 	}
-	if !bytes.Equal(e.read(pipeline.ManifestKey), before) {
+	if !bytes.Equal(e.Read(pipeline.ManifestKey), before) {
 		t.Errorf("the manifest changed in failure mode")
 	}
-	job := e.job("bad")
+	job := e.Job("bad")
 	if job.Status != pipeline.StatusFailed || job.Error != "DatasetChanged: dataset data/large_dataset.csv changed" {
 		t.Errorf("job status %s error %q", job.Status, job.Error)
 	}
 }
 
 func TestPublishNeverReplacesANewerDatasetsModel(t *testing.T) {
-	e := newEnv(t)
+	e := handlertest.NewEnv(t)
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
 	// The older run reads the manifest; before it writes, the newer run publishes. The older
 	// write then fails its If-Match, and on the retry it sees the newer model and stands down.
 	newer := newPublishHandler(t, e)
-	racing := &countingStore{Store: e.store, beforeWrite: map[string]func(){pipeline.ManifestKey: func() {
+	racing := &handlertest.CountingStore{Store: e.Store, BeforeWrite: map[string]func(){pipeline.ManifestKey: func() {
 		if _, err := newer.Handle(ctx, publishInput("newer", t0.Add(time.Hour))); err != nil {
 			t.Errorf("newer publish: %v", err)
 		}
 	}}}
-	older := handlers.NewPublish(racing, testLogger(t))
+	older := publish.New(racing, handlertest.Logger(t))
 	out, err := older.Handle(ctx, publishInput("older", t0))
 	if err != nil {
 		t.Fatal(err)
@@ -113,17 +115,17 @@ func TestPublishNeverReplacesANewerDatasetsModel(t *testing.T) {
 	if out.Status != pipeline.StatusSuperseded {
 		t.Errorf("older run status %s, want superseded", out.Status)
 	}
-	manifest, _, _ := pipeline.ReadManifest(ctx, e.store)
+	manifest, _, _ := pipeline.ReadManifest(ctx, e.Store)
 	if manifest.Version != "newer" {
 		t.Errorf("manifest version %s, want newer", manifest.Version)
 	}
-	if job := e.job("older"); job.Status != pipeline.StatusSuperseded {
+	if job := e.Job("older"); job.Status != pipeline.StatusSuperseded {
 		t.Errorf("older job status %s", job.Status)
 	}
 }
 
 func TestPublishRefusesIncompleteInput(t *testing.T) {
-	e := newEnv(t)
+	e := handlertest.NewEnv(t)
 	h := newPublishHandler(t, e)
 	for name, in := range map[string]pipeline.PublishInput{
 		"no results nor error": {TaskInput: publishInput("x", time.Now()).TaskInput},
@@ -136,7 +138,7 @@ func TestPublishRefusesIncompleteInput(t *testing.T) {
 			t.Errorf("%s: error %q does not say what is wrong", name, err)
 		}
 	}
-	if e.exists(pipeline.ManifestKey) {
+	if e.Exists(pipeline.ManifestKey) {
 		t.Errorf("a manifest was written from bad input")
 	}
 }

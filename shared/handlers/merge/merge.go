@@ -1,8 +1,9 @@
-// Package handlers is the code behind each Lambda function, one file per function. Handlers take
-// AWS event types and interfaces (store.Store, pipeline.Starter), so functions/<name>/main.go
-// only wires real dependencies into them, and the local stack and the tests run these same
-// handlers in process.
-package handlers
+// Package merge is the MergeFunction's handler: S3 ObjectCreated events on uploads/*.csv are
+// validated, merged into data/large_dataset.csv (or refused and kept under rejected/ with the
+// reasons) and start the training state machine. It takes AWS event types and interfaces
+// (store.Store, Starter), so functions/merge only wires real dependencies into it, and the local
+// stack and the tests run this same handler in process.
+package merge
 
 import (
 	"bytes"
@@ -16,14 +17,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/stockcast/stockcast/shared/dataset"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
-// MergeConfig tunes the merge step.
-type MergeConfig struct {
+// Config tunes the merge step.
+type Config struct {
 	// MaxUploadBytes refuses larger uploads (they are kept under rejected/).
 	MaxUploadBytes int64
 	// MaxAttempts bounds how often a merge is redone after losing a race for the dataset.
@@ -32,31 +34,37 @@ type MergeConfig struct {
 	MaxProblems int
 }
 
-// DefaultMergeConfig allows 64 MiB uploads, 8 attempts and 100 listed problems.
-func DefaultMergeConfig() MergeConfig {
-	return MergeConfig{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems}
+// DefaultConfig allows 64 MiB uploads, 8 attempts and 100 listed problems.
+func DefaultConfig() Config {
+	return Config{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems}
 }
 
-// Merge folds CSV uploads into the dataset: it is the handler of S3 ObjectCreated events on
+// Starter starts the training state machine for a job. Starting a job that was already started
+// is a success that starts nothing.
+type Starter interface {
+	Start(ctx context.Context, in pipeline.TaskInput) (execution string, err error)
+}
+
+// Handler folds CSV uploads into the dataset: it is the handler of S3 ObjectCreated events on
 // uploads/*.csv.
-type Merge struct {
+type Handler struct {
 	Store   store.Store
 	Jobs    *pipeline.Jobs
-	Starter pipeline.Starter
+	Starter Starter
 	Logger  *slog.Logger
-	Config  MergeConfig
+	Config  Config
 	Now     func() time.Time
 }
 
-// NewMerge returns the merge handler over s with the default configuration.
-func NewMerge(s store.Store, starter pipeline.Starter, logger *slog.Logger) *Merge {
-	return &Merge{Store: s, Jobs: pipeline.NewJobs(s), Starter: starter, Logger: logger, Config: DefaultMergeConfig(), Now: time.Now}
+// New returns the merge handler over s with the default configuration.
+func New(s store.Store, starter Starter, logger *slog.Logger) *Handler {
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Starter: starter, Logger: logger, Config: DefaultConfig(), Now: time.Now}
 }
 
 // Handle processes every record of the event. A record that fails for a reason worth retrying
 // (S3 or Step Functions unavailable, the dataset contended beyond the retry budget) makes the
 // invocation fail, so Lambda retries it; retries are safe because every step is idempotent.
-func (h *Merge) Handle(ctx context.Context, event events.S3Event) error {
+func (h *Handler) Handle(ctx context.Context, event events.S3Event) error {
 	var errs []error
 	for _, record := range event.Records {
 		if err := h.record(ctx, record); err != nil {
@@ -66,7 +74,7 @@ func (h *Merge) Handle(ctx context.Context, event events.S3Event) error {
 	return errors.Join(errs...)
 }
 
-func (h *Merge) record(ctx context.Context, record events.S3EventRecord) error {
+func (h *Handler) record(ctx context.Context, record events.S3EventRecord) error {
 	key, err := url.QueryUnescape(record.S3.Object.Key)
 	if err != nil {
 		h.Logger.WarnContext(ctx, "skipping an event whose key is not URL-encoded", "key", record.S3.Object.Key, "error", err)
@@ -105,7 +113,7 @@ type upload struct {
 	obj                    store.Object
 }
 
-func (h *Merge) merge(ctx context.Context, u *upload) (err error) {
+func (h *Handler) merge(ctx context.Context, u *upload) (err error) {
 	ctx, end := platform.Trace(ctx, "merge")
 	defer func() { end(err) }()
 	started := h.Now()
@@ -144,7 +152,7 @@ func (h *Merge) merge(ctx context.Context, u *upload) (err error) {
 
 // alreadyHandled recognises a duplicate delivery of an event whose upload was merged or refused
 // already: it only makes sure that training was started.
-func (h *Merge) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
+func (h *Handler) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
 	job, err := h.Jobs.Get(ctx, u.jobID)
 	if errors.Is(err, pipeline.ErrJobNotFound) {
 		return false, nil
@@ -166,7 +174,7 @@ func (h *Merge) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
 var errGone = errors.New("upload gone")
 
 // read loads the upload (at most the size limit of it) into memory.
-func (h *Merge) read(ctx context.Context, u *upload) (err error) {
+func (h *Handler) read(ctx context.Context, u *upload) (err error) {
 	ctx, end := platform.Trace(ctx, "merge.read")
 	defer func() { end(err) }()
 	body, obj, err := h.Store.Get(ctx, u.key, store.GetOptions{})
@@ -192,13 +200,13 @@ func (h *Merge) read(ctx context.Context, u *upload) (err error) {
 }
 
 type mergeResult struct {
-	report  pipeline.Merge
+	report  pipeline.MergeReport
 	changed bool
 }
 
 // mergeWithRetries merges the upload into the dataset, writing it back only if nobody else wrote
 // it meanwhile; on a lost race it starts again from the fresh dataset.
-func (h *Merge) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, error) {
+func (h *Handler) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, error) {
 	for attempt := 1; ; attempt++ {
 		result, err := h.mergeOnce(ctx, u)
 		if err == nil {
@@ -218,7 +226,7 @@ func (h *Merge) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, e
 	}
 }
 
-func (h *Merge) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err error) {
+func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err error) {
 	ctx, end := platform.Trace(ctx, "merge.dataset")
 	defer func() { end(err) }()
 	var before, after store.Object
@@ -246,7 +254,7 @@ func (h *Merge) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err er
 	}
 	stats := applied.Stats
 	return mergeResult{
-		report: pipeline.Merge{
+		report: pipeline.MergeReport{
 			RowsBefore:  stats.RowsBefore,
 			RowsAfter:   stats.RowsAfter,
 			UploadRows:  applied.Upload.DataRows,
@@ -266,33 +274,19 @@ func (h *Merge) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err er
 
 // write streams what produce writes into the dataset object, conditionally on etag. A failure
 // of produce aborts the write: the dataset is never half-written.
-func (h *Merge) write(ctx context.Context, etag string, produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, store.Object, error) {
-	reader, writer := io.Pipe()
-	type produced struct {
-		stats dataset.Stats
-		err   error
-	}
-	result := make(chan produced, 1)
-	go func() {
-		stats, err := produce(writer)
-		writer.CloseWithError(err)
-		result <- produced{stats, err}
-	}()
+func (h *Handler) write(ctx context.Context, etag string, produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, store.Object, error) {
 	opts := store.ConditionFor(etag)
 	opts.ContentType = "text/csv"
-	obj, putErr := h.Store.Put(ctx, pipeline.DatasetKey, reader, opts)
-	reader.CloseWithError(errWriteAbandoned) // unblocks produce if Put gave up early
-	out := <-result
-	switch {
-	case out.err != nil && !errors.Is(out.err, errWriteAbandoned):
-		return dataset.Stats{}, store.Object{}, out.err // the cause; Put failed because of it
-	case putErr != nil:
-		return dataset.Stats{}, store.Object{}, fmt.Errorf("write dataset: %w", putErr)
+	var stats dataset.Stats
+	obj, err := store.PutFrom(ctx, h.Store, pipeline.DatasetKey, opts, func(w io.Writer) (err error) {
+		stats, err = produce(w)
+		return err
+	})
+	if err != nil {
+		return dataset.Stats{}, store.Object{}, err
 	}
-	return out.stats, obj, nil
+	return stats, obj, nil
 }
-
-var errWriteAbandoned = errors.New("the dataset write was abandoned")
 
 // RejectionReport is what rejected/<name>.error.json holds.
 type RejectionReport struct {
@@ -307,7 +301,7 @@ type RejectionReport struct {
 }
 
 // reject keeps the upload under rejected/ with its reasons and leaves the dataset alone.
-func (h *Merge) reject(ctx context.Context, u *upload, invalid *dataset.ValidationError) (err error) {
+func (h *Handler) reject(ctx context.Context, u *upload, invalid *dataset.ValidationError) (err error) {
 	ctx, end := platform.Trace(ctx, "merge.reject")
 	defer func() { end(err) }()
 	report, err := json.MarshalIndent(RejectionReport{
@@ -342,7 +336,7 @@ func (h *Merge) reject(ctx context.Context, u *upload, invalid *dataset.Validati
 }
 
 // accept moves the merged upload to processed/ and starts training if the dataset changed.
-func (h *Merge) accept(ctx context.Context, u *upload, result mergeResult) error {
+func (h *Handler) accept(ctx context.Context, u *upload, result mergeResult) error {
 	movedTo := pipeline.ProcessedKey(u.name, h.Now())
 	if err := h.move(ctx, u.key, movedTo); err != nil {
 		return err
@@ -370,7 +364,7 @@ func (h *Merge) accept(ctx context.Context, u *upload, result mergeResult) error
 }
 
 // start hands the merged upload to the training state machine and records the execution.
-func (h *Merge) start(ctx context.Context, u *upload, merged *pipeline.Merge) error {
+func (h *Handler) start(ctx context.Context, u *upload, merged *pipeline.MergeReport) error {
 	if merged == nil {
 		return fmt.Errorf("job %s has no merge report to train from", u.jobID)
 	}
@@ -400,7 +394,7 @@ func (h *Merge) start(ctx context.Context, u *upload, merged *pipeline.Merge) er
 
 // move copies key to dst and deletes it: nothing is lost if it stops half-way, since the
 // upload stays where it was until the copy exists.
-func (h *Merge) move(ctx context.Context, key, dst string) error {
+func (h *Handler) move(ctx context.Context, key, dst string) error {
 	if _, err := h.Store.Copy(ctx, key, dst); err != nil {
 		return err
 	}

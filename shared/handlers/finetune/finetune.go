@@ -1,4 +1,6 @@
-package handlers
+// Package finetune is the FineTuneFunction's handler: the training state machine's task that
+// continues training the global LSTM from its checkpoint in S3.
+package finetune
 
 import (
 	"context"
@@ -8,23 +10,27 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
-	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
-// FineTune is the fine-tune task of the training state machine: it continues training the global
+// Handler is the fine-tune task of the training state machine: it continues training the global
 // LSTM from its checkpoint (models/lstm/checkpoint.bin) on what the merged upload brought, or
 // trains it from scratch when there is no usable checkpoint, and writes the new checkpoint only if
 // nobody else wrote one meanwhile.
-type FineTune struct {
+type Handler struct {
 	Store  store.Store
 	Jobs   *pipeline.Jobs
 	Logger *slog.Logger
 	// Config is the network; a checkpoint of another architecture is not resumed.
 	Config lstm.Config
+	// Covariates makes the network read the dataset's known covariates (series.Table's
+	// Covariates) beside the sales; a dataset that gains or loses one is trained from scratch.
+	Covariates bool
 	// Policy is the training schedule.
 	Policy lstm.Policy
 	// SaveMargin is the time kept before the invocation's deadline to write the checkpoint.
@@ -33,10 +39,10 @@ type FineTune struct {
 	ProgressEvery time.Duration
 }
 
-// NewFineTune returns the fine-tune handler over s with the prototype's network and the
+// New returns the fine-tune handler over s with the prototype's network and the
 // default schedule.
-func NewFineTune(s store.Store, logger *slog.Logger) *FineTune {
-	return &FineTune{
+func New(s store.Store, logger *slog.Logger) *Handler {
+	return &Handler{
 		Store: s, Jobs: pipeline.NewJobs(s), Logger: logger,
 		Config: lstm.DefaultConfig(), Policy: lstm.DefaultPolicy(),
 		SaveMargin: 20 * time.Second, ProgressEvery: time.Second,
@@ -45,18 +51,18 @@ func NewFineTune(s store.Store, logger *slog.Logger) *FineTune {
 
 // Handle trains and saves the checkpoint. A dataset or checkpoint that changed under it is a
 // *pipeline.DatasetChanged or *pipeline.CheckpointChanged error, which the state machine retries.
-func (h *FineTune) Handle(ctx context.Context, in pipeline.TaskInput) (pipeline.FineTuneOutput, error) {
+func (h *Handler) Handle(ctx context.Context, in pipeline.TaskInput) (pipeline.FineTuneOutput, error) {
 	ctx, end := platform.Trace(ctx, "finetune")
 	out, err := h.handle(ctx, in)
 	end(err)
 	if err != nil {
 		h.Logger.ErrorContext(ctx, "fine-tune failed", "job_id", in.JobID, "error", err)
 	}
-	return out, retryable(err)
+	return out, task.Retryable(err)
 }
 
-func (h *FineTune) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.FineTuneOutput, error) {
-	if err := checkTask("fine-tune", in, h.Store); err != nil {
+func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.FineTuneOutput, error) {
+	if err := task.Check("fine-tune", in, h.Store); err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
 	log := h.Logger.With("job_id", in.JobID)
@@ -79,16 +85,20 @@ func (h *FineTune) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.
 	return out, err
 }
 
-func (h *FineTune) train(ctx context.Context, in pipeline.TaskInput, log *slog.Logger) (pipeline.FineTuneOutput, error) {
-	table, err := loadTable(ctx, h.Store, in)
+func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Logger) (pipeline.FineTuneOutput, error) {
+	table, err := task.LoadTable(ctx, h.Store, in)
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
-	data, err := LSTMSeries(table)
+	cfg := h.Config
+	if h.Covariates {
+		cfg.Covariates = table.Covariates()
+	}
+	data, err := lstminput.Standard(table, cfg.Covariates)
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
-	model, checkpoint, err := h.resume(ctx, log)
+	model, checkpoint, err := h.resume(ctx, cfg, log)
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
@@ -104,7 +114,7 @@ func (h *FineTune) train(ctx context.Context, in pipeline.TaskInput, log *slog.L
 	}
 	log.InfoContext(ctx, "LSTM trained", "mode", report.Mode, "reason", report.Reason, "epochs", report.Epochs,
 		"windows", report.Windows, "loss", report.Loss, "val_loss", report.ValLoss, "stop", report.Stop,
-		"widened", len(report.Widened), "new_series", len(report.NewSeries))
+		"new_series", len(report.NewSeries))
 	saved := checkpoint
 	if report.Stop != lstm.StopNoNewData || checkpoint.ETag == "" {
 		if saved, err = h.save(ctx, model, checkpoint.ETag); err != nil {
@@ -126,23 +136,8 @@ func (h *FineTune) train(ctx context.Context, in pipeline.TaskInput, log *slog.L
 	return out, err
 }
 
-// LSTMSeries is what the global LSTM learns from: every standard series of the dataset (the
-// total, each product, category and region), zero-filled daily.
-func LSTMSeries(table *series.Table) ([]lstm.Series, error) {
-	standard := table.Standard()
-	out := make([]lstm.Series, 0, len(standard))
-	for _, s := range standard {
-		daily, err := lstm.Daily(s.Key, s.Dates, s.Values)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, daily)
-	}
-	return out, nil
-}
-
 // resume loads the checkpoint, or starts a new model and says why.
-func (h *FineTune) resume(ctx context.Context, log *slog.Logger) (_ *lstm.Model, _ store.Object, err error) {
+func (h *Handler) resume(ctx context.Context, cfg lstm.Config, log *slog.Logger) (_ *lstm.Model, _ store.Object, err error) {
 	ctx, end := platform.Trace(ctx, "load-checkpoint")
 	defer func() { end(err) }()
 	body, obj, err := h.Store.Get(ctx, pipeline.CheckpointKey, store.GetOptions{})
@@ -155,7 +150,7 @@ func (h *FineTune) resume(ctx context.Context, log *slog.Logger) (_ *lstm.Model,
 		defer body.Close()
 		reader = body
 	}
-	model, fresh, err := lstm.Resume(reader, h.Config)
+	model, fresh, err := lstm.Resume(reader, cfg)
 	if err != nil {
 		return nil, store.Object{}, fmt.Errorf("read checkpoint %s: %w", pipeline.CheckpointKey, err)
 	}
@@ -169,7 +164,7 @@ func (h *FineTune) resume(ctx context.Context, log *slog.Logger) (_ *lstm.Model,
 
 // options turns the task input into a training run: the new dates, the mode, a deadline that
 // leaves time to save, and progress written to the job record about once a second.
-func (h *FineTune) options(ctx context.Context, in pipeline.TaskInput, log *slog.Logger) (lstm.TrainOptions, error) {
+func (h *Handler) options(ctx context.Context, in pipeline.TaskInput, log *slog.Logger) (lstm.TrainOptions, error) {
 	opts := lstm.TrainOptions{Mode: lstm.ModeFineTune, Policy: h.Policy}
 	if in.Mode == pipeline.ModeFull {
 		opts.Mode = lstm.ModeFull
@@ -207,18 +202,15 @@ func (h *FineTune) options(ctx context.Context, in pipeline.TaskInput, log *slog
 }
 
 // save writes the checkpoint if the one it continued from is still current.
-func (h *FineTune) save(ctx context.Context, model *lstm.Model, etag string) (_ store.Object, err error) {
+func (h *Handler) save(ctx context.Context, model *lstm.Model, etag string) (_ store.Object, err error) {
 	ctx, end := platform.Trace(ctx, "save-checkpoint")
 	defer func() { end(err) }()
-	reader, writer := io.Pipe()
-	go func() {
-		_, err := model.WriteTo(writer)
-		writer.CloseWithError(err)
-	}()
 	opts := store.ConditionFor(etag)
 	opts.ContentType = "application/octet-stream"
-	obj, err := h.Store.Put(ctx, pipeline.CheckpointKey, reader, opts)
-	reader.CloseWithError(errWriteAbandoned)
+	obj, err := store.PutFrom(ctx, h.Store, pipeline.CheckpointKey, opts, func(w io.Writer) error {
+		_, err := model.WriteTo(w)
+		return err
+	})
 	if errors.Is(err, store.ErrPreconditionFailed) {
 		return store.Object{}, &pipeline.CheckpointChanged{Key: pipeline.CheckpointKey, Want: etag}
 	}

@@ -1,4 +1,4 @@
-package handlers_test
+package api_test
 
 import (
 	"bytes"
@@ -11,42 +11,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/handlers/handlertest"
+
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/stockcast/stockcast/shared/forecast"
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/api"
 	"github.com/stockcast/stockcast/shared/pipeline"
 )
-
-// train runs refit, fine-tune (a small network) and publish on data as a job would, and returns
-// the published version.
-func train(t *testing.T, e *env, job string, data []byte, written time.Time) pipeline.PublishOutput {
-	t.Helper()
-	ctx := context.Background()
-	dataset := e.put(pipeline.DatasetKey, data)
-	in := pipeline.TaskInput{Bucket: testBucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, JobID: job,
-		Mode: pipeline.ModeFineTune, DatasetWritten: written}
-	refit, err := handlers.NewRefit(e.store, testLogger(t)).Handle(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	finetune, err := newFineTuneHandler(t, e.store).Handle(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := handlers.NewPublish(e.store, testLogger(t)).Handle(ctx, pipeline.PublishInput{
-		TaskInput: in, Results: &pipeline.TrainResults{Refit: refit, FineTune: finetune},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 func get(path string, query map[string]string) events.APIGatewayProxyRequest {
 	return events.APIGatewayProxyRequest{HTTPMethod: http.MethodGet, Path: path, Resource: path, QueryStringParameters: query}
 }
 
-func call(t *testing.T, h *handlers.Forecast, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+func call(t *testing.T, h *api.Handler, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	t.Helper()
 	resp, err := h.Handle(context.Background(), req)
 	if err != nil {
@@ -56,8 +34,8 @@ func call(t *testing.T, h *handlers.Forecast, req events.APIGatewayProxyRequest)
 }
 
 func TestForecastAPIBeforeAnyModel(t *testing.T) {
-	e := newEnv(t)
-	h := handlers.NewForecast(e.store, testLogger(t))
+	e := handlertest.NewEnv(t)
+	h := api.New(e.Store, handlertest.Logger(t))
 	resp := call(t, h, get("/forecast", map[string]string{"product_id": "P0001"}))
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Body, "uploads/") {
 		t.Errorf("before any model: %d %s", resp.StatusCode, resp.Body)
@@ -68,13 +46,13 @@ func TestForecastAPIBeforeAnyModel(t *testing.T) {
 }
 
 func TestForecastAPIServesCachesAndReloadsByETag(t *testing.T) {
-	e := newEnv(t)
+	e := handlertest.NewEnv(t)
 	t0 := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
-	first := train(t, e, "v1", testdata(t, "small_dataset.csv"), t0)
-	h := handlers.NewForecast(e.store, testLogger(t))
+	first := handlertest.Train(t, e, "v1", handlertest.Testdata(t, "small_dataset.csv"), t0)
+	h := api.New(e.Store, handlertest.Logger(t))
 
 	resp := call(t, h, get("/forecast", map[string]string{"product_id": "P0001", "days": "7", "on_hand": "40"}))
-	if resp.StatusCode != http.StatusOK || resp.Headers[handlers.ModelVersionHeader] != first.Version {
+	if resp.StatusCode != http.StatusOK || resp.Headers[api.ModelVersionHeader] != first.Version {
 		t.Fatalf("forecast: %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
 	}
 	var answer forecast.Response
@@ -86,43 +64,43 @@ func TestForecastAPIServesCachesAndReloadsByETag(t *testing.T) {
 	}
 
 	// The same manifest: one HEAD, no artifact read.
-	gets, heads := e.server.Requests("GetObject"), e.server.Requests("HeadObject")
+	gets, heads := e.Server.Requests("GetObject"), e.Server.Requests("HeadObject")
 	for range 3 {
 		if resp := call(t, h, get("/forecast", map[string]string{"category": "Home"})); resp.StatusCode != http.StatusOK {
 			t.Fatalf("warm forecast: %d %s", resp.StatusCode, resp.Body)
 		}
 	}
-	if got := e.server.Requests("GetObject") - gets; got != 0 {
+	if got := e.Server.Requests("GetObject") - gets; got != 0 {
 		t.Errorf("%d objects read while the manifest was unchanged, want 0", got)
 	}
-	if got := e.server.Requests("HeadObject") - heads; got != 3 {
+	if got := e.Server.Requests("HeadObject") - heads; got != 3 {
 		t.Errorf("%d HEAD requests for 3 invocations, want 3", got)
 	}
 
 	// A new version is served by the same warm handler.
-	merged := append(testdata(t, "small_dataset.csv"), bytes.SplitN(testdata(t, "uploads/ok_next_days.csv"), []byte("\n"), 2)[1]...)
-	second := train(t, e, "v2", merged, t0.Add(time.Hour))
+	merged := append(handlertest.Testdata(t, "small_dataset.csv"), bytes.SplitN(handlertest.Testdata(t, "uploads/ok_next_days.csv"), []byte("\n"), 2)[1]...)
+	second := handlertest.Train(t, e, "v2", merged, t0.Add(time.Hour))
 	resp = call(t, h, get("/forecast", map[string]string{"product_id": "P0001"}))
-	if resp.Headers[handlers.ModelVersionHeader] != second.Version {
-		t.Fatalf("after publish: version %q, want %q", resp.Headers[handlers.ModelVersionHeader], second.Version)
+	if resp.Headers[api.ModelVersionHeader] != second.Version {
+		t.Fatalf("after publish: version %q, want %q", resp.Headers[api.ModelVersionHeader], second.Version)
 	}
 	if err := json.Unmarshal([]byte(resp.Body), &answer); err != nil || answer.Days[0].Date.Format(time.DateOnly) != "2024-03-03" {
 		t.Errorf("new model's first day %v (%v)", answer.Days[0].Date, err)
 	}
 
 	// A published version whose artifact is broken: the previous one keeps serving, and says so.
-	manifest, obj, err := pipeline.ReadManifest(context.Background(), e.store)
+	manifest, obj, err := pipeline.ReadManifest(context.Background(), e.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	broken := e.put("models/trend/broken.json", []byte(`{"format":"nonsense"}`))
+	broken := e.Put("models/trend/broken.json", []byte(`{"format":"nonsense"}`))
 	manifest.Version, manifest.Trend.Key, manifest.Trend.ETag = "broken", "models/trend/broken.json", broken.ETag
-	if _, err := pipeline.WriteManifest(context.Background(), e.store, manifest, obj.ETag); err != nil {
+	if _, err := pipeline.WriteManifest(context.Background(), e.Store, manifest, obj.ETag); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
 		resp = call(t, h, get("/forecast", map[string]string{"product_id": "P0001"}))
-		if resp.StatusCode != http.StatusOK || resp.Headers[handlers.ModelVersionHeader] != second.Version || resp.Headers[handlers.ReloadErrorHeader] == "" {
+		if resp.StatusCode != http.StatusOK || resp.Headers[api.ModelVersionHeader] != second.Version || resp.Headers[api.ReloadErrorHeader] == "" {
 			t.Errorf("with a broken new version: %d %v", resp.StatusCode, resp.Headers)
 		}
 	}
@@ -133,9 +111,9 @@ func TestForecastAPIServesCachesAndReloadsByETag(t *testing.T) {
 }
 
 func TestForecastAPIRequests(t *testing.T) {
-	e := newEnv(t)
-	out := train(t, e, "v1", testdata(t, "small_dataset.csv"), time.Now())
-	h := handlers.NewForecast(e.store, testLogger(t))
+	e := handlertest.NewEnv(t)
+	out := handlertest.Train(t, e, "v1", handlertest.Testdata(t, "small_dataset.csv"), time.Now())
+	h := api.New(e.Store, handlertest.Logger(t))
 	for _, tc := range []struct {
 		name   string
 		req    events.APIGatewayProxyRequest

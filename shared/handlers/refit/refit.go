@@ -1,4 +1,6 @@
-package handlers
+// Package refit is the RefitFunction's handler: the training state machine's task that fits the
+// trend model to every standard series of one dataset version.
+package refit
 
 import (
 	"bytes"
@@ -11,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/series"
@@ -18,10 +21,10 @@ import (
 	"github.com/stockcast/stockcast/shared/trend"
 )
 
-// Refit is the refit task of the training state machine: it fits a trend model (Prophet's
+// Handler is the refit task of the training state machine: it fits a trend model (Prophet's
 // model) to every standard series of one dataset version — the total, each product, each
 // category, each region — on all cores, and stores them as models/trend/<version>.json.
-type Refit struct {
+type Handler struct {
 	Store  store.Store
 	Jobs   *pipeline.Jobs
 	Logger *slog.Logger
@@ -32,25 +35,25 @@ type Refit struct {
 	Workers int
 }
 
-// NewRefit returns the refit handler over s with Prophet's default options.
-func NewRefit(s store.Store, logger *slog.Logger) *Refit {
-	return &Refit{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions()}
+// New returns the refit handler over s with Prophet's default options.
+func New(s store.Store, logger *slog.Logger) *Handler {
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions()}
 }
 
 // Handle fits the dataset version named by the input. A dataset that changed since the input
 // was made is a *pipeline.DatasetChanged error, which the state machine retries.
-func (h *Refit) Handle(ctx context.Context, in pipeline.TaskInput) (pipeline.RefitOutput, error) {
+func (h *Handler) Handle(ctx context.Context, in pipeline.TaskInput) (pipeline.RefitOutput, error) {
 	ctx, end := platform.Trace(ctx, "refit")
 	out, err := h.handle(ctx, in)
 	end(err)
 	if err != nil {
 		h.Logger.ErrorContext(ctx, "refit failed", "job_id", in.JobID, "error", err)
 	}
-	return out, retryable(err)
+	return out, task.Retryable(err)
 }
 
-func (h *Refit) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.RefitOutput, error) {
-	if err := checkTask("refit", in, h.Store); err != nil {
+func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.RefitOutput, error) {
+	if err := task.Check("refit", in, h.Store); err != nil {
 		return pipeline.RefitOutput{}, err
 	}
 	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
@@ -60,7 +63,7 @@ func (h *Refit) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.Ref
 	}); err != nil {
 		return pipeline.RefitOutput{}, err
 	}
-	table, err := loadTable(ctx, h.Store, in)
+	table, err := task.LoadTable(ctx, h.Store, in)
 	if err != nil {
 		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
 	}
@@ -92,35 +95,9 @@ func (h *Refit) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.Ref
 	return out, nil
 }
 
-// loadTable reads exactly the dataset version the input names.
-func loadTable(ctx context.Context, s store.Store, in pipeline.TaskInput) (_ *series.Table, err error) {
-	ctx, end := platform.Trace(ctx, "load-dataset")
-	defer func() { end(err) }()
-	body, _, err := s.Get(ctx, in.DatasetKey, store.GetOptions{IfMatch: in.DatasetETag})
-	if errors.Is(err, store.ErrPreconditionFailed) || errors.Is(err, store.ErrNotFound) {
-		current := "nothing"
-		if obj, headErr := s.Head(ctx, in.DatasetKey); headErr == nil {
-			current = obj.ETag
-		}
-		return nil, &pipeline.DatasetChanged{Key: in.DatasetKey, Want: in.DatasetETag, Got: current}
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer body.Close()
-	table, err := series.Load(ctx, body)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", in.DatasetKey, err)
-	}
-	if table.Rows() == 0 {
-		return nil, fmt.Errorf("dataset %s has no rows", in.DatasetKey)
-	}
-	return table, nil
-}
-
 // fitAll fits every series on all workers. A series whose fit fails gets the trend package's
 // fallback (a flat model at its recent mean) and is listed in failed.
-func (h *Refit) fitAll(ctx context.Context, all []series.Series) (*trend.Set, []string) {
+func (h *Handler) fitAll(ctx context.Context, all []series.Series) (*trend.Set, []string) {
 	_, end := platform.Trace(ctx, "fit")
 	defer end(nil)
 	type fitted struct {
@@ -165,7 +142,7 @@ func (h *Refit) fitAll(ctx context.Context, all []series.Series) (*trend.Set, []
 	return set, failed
 }
 
-func (h *Refit) failed(ctx context.Context, jobID string, cause error) error {
+func (h *Handler) failed(ctx context.Context, jobID string, cause error) error {
 	if _, err := h.Jobs.Update(ctx, jobID, func(job *pipeline.Job) error {
 		job.Refit = &pipeline.Refit{Status: pipeline.StatusFailed}
 		return nil

@@ -1,4 +1,6 @@
-package handlers
+// Package publish is the PublishFunction's handler: the training state machine's last state,
+// which writes models/manifest.json (or, in failure mode, marks the job failed).
+package publish
 
 import (
 	"context"
@@ -8,16 +10,17 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
-// Publish is the last state of the training state machine. With training results it writes
+// Handler is the last state of the training state machine. With training results it writes
 // models/manifest.json, the pointer the forecast API watches, and marks the job succeeded; in
 // failure mode (its input carries the error) it marks the job failed and leaves the manifest
 // alone, so the previous model keeps serving.
-type Publish struct {
+type Handler struct {
 	Store  store.Store
 	Jobs   *pipeline.Jobs
 	Logger *slog.Logger
@@ -26,21 +29,21 @@ type Publish struct {
 	MaxAttempts int
 }
 
-// NewPublish returns the publish handler over s.
-func NewPublish(s store.Store, logger *slog.Logger) *Publish {
-	return &Publish{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, MaxAttempts: 8}
+// New returns the publish handler over s.
+func New(s store.Store, logger *slog.Logger) *Handler {
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, MaxAttempts: 8}
 }
 
 // Handle publishes the trained models, or records the failure that stopped training.
-func (h *Publish) Handle(ctx context.Context, in pipeline.PublishInput) (pipeline.PublishOutput, error) {
+func (h *Handler) Handle(ctx context.Context, in pipeline.PublishInput) (pipeline.PublishOutput, error) {
 	ctx, end := platform.Trace(ctx, "publish")
 	out, err := h.handle(ctx, in)
 	end(err)
 	return out, err
 }
 
-func (h *Publish) handle(ctx context.Context, in pipeline.PublishInput) (pipeline.PublishOutput, error) {
-	if err := checkTask("publish", in.TaskInput, h.Store); err != nil {
+func (h *Handler) handle(ctx context.Context, in pipeline.PublishInput) (pipeline.PublishOutput, error) {
+	if err := task.Check("publish", in.TaskInput, h.Store); err != nil {
 		return pipeline.PublishOutput{}, err
 	}
 	log := h.Logger.With("job_id", in.JobID)
@@ -64,7 +67,7 @@ func (h *Publish) handle(ctx context.Context, in pipeline.PublishInput) (pipelin
 	}
 }
 
-func (h *Publish) publish(ctx context.Context, in pipeline.PublishInput, log *slog.Logger) (pipeline.PublishOutput, error) {
+func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *slog.Logger) (pipeline.PublishOutput, error) {
 	current, obj, err := pipeline.ReadManifest(ctx, h.Store)
 	if err != nil && !errors.Is(err, pipeline.ErrNoManifest) {
 		return pipeline.PublishOutput{}, err
@@ -116,7 +119,7 @@ func (h *Publish) publish(ctx context.Context, in pipeline.PublishInput, log *sl
 }
 
 // fail records why training failed; the manifest, and so the served model, stay as they were.
-func (h *Publish) fail(ctx context.Context, in pipeline.PublishInput, log *slog.Logger) (pipeline.PublishOutput, error) {
+func (h *Handler) fail(ctx context.Context, in pipeline.PublishInput, log *slog.Logger) (pipeline.PublishOutput, error) {
 	reason := describeTaskError(in.Error)
 	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
 		job.Status, job.Error = pipeline.StatusFailed, reason
