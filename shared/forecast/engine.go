@@ -120,14 +120,15 @@ func (e *Engine) Stats() Stats {
 
 // Note codes (Response.Notes).
 const (
-	NoteNoLSTM          = "lstm_unavailable"   // no LSTM loaded: the trend model alone
-	NoteShortHistory    = "short_history"      // history shorter than the LSTM's minimum: the trend model alone
-	NoteLSTMUnseen      = "lstm_unseen_series" // the LSTM was not trained on the series
-	NoteTrendFallback   = "trend_fallback"     // the trend model is a flat fallback
-	NoteNoIntervals     = "no_intervals"       // the trend model has no intervals
-	NoteSeriesEndsEarly = "series_ends_early"  // the series' last row is before the dataset's last date
-	NoteNegativeDemand  = "negative_demand"    // the lead-time forecast was negative, floored at 0
-	NoteLSTMSawHoldout  = "lstm_saw_holdout"   // evaluation: the LSTM was trained on the held-out days
+	NoteNoLSTM          = "lstm_unavailable"        // no LSTM loaded: the trend model alone
+	NoteShortHistory    = "short_history"           // a few days of history: their mean; or fewer than the LSTM's minimum: the trend model alone
+	NoteLSTMUnseen      = "lstm_unseen_series"      // the LSTM was not trained on the series
+	NoteTrendFallback   = "trend_fallback"          // the trend model is a flat fallback
+	NoteNoIntervals     = "no_intervals"            // the trend model has no intervals
+	NoteSeriesEndsEarly = "series_ends_early"       // the series' last row is before the dataset's last date
+	NoteNegativeDemand  = "negative_demand"         // the lead-time forecast was negative, floored at 0
+	NoteLSTMSawHoldout  = "lstm_saw_holdout"        // evaluation: the LSTM was trained on the held-out days
+	NoteIncompleteDates = "incomplete_recent_dates" // a group's latest dates, with rows for only part of its products, left out
 )
 
 // Forecast answers a request from the engine's model version. A request
@@ -149,6 +150,13 @@ func (e *Engine) answer(ctx context.Context, r Request) (*history, *Response, er
 		return nil, nil, err
 	}
 	resp := e.response(r, h, f)
+	if in := h.incomplete; len(in) > 0 {
+		resp.Notes = append(resp.Notes, Message{NoteIncompleteDates, fmt.Sprintf(
+			"The %d dates from %s to %s have rows for only part of this group's products (%d of the %d on a typical date), "+
+				"as an upload of some products only leaves them: they are left out of the group's history until the others arrive, "+
+				"so that it ends on %s, its last complete date.",
+			len(in), day(in[0].Date), day(in[len(in)-1].Date), in[0].Products, in[0].Of, day(h.last))})
+	}
 	if last, ok := e.table.LastDate(); ok && h.last.Before(last) {
 		resp.Notes = append(resp.Notes, Message{NoteSeriesEndsEarly, fmt.Sprintf(
 			"The series' last row is on %s, before the dataset's last date %s; its forecast starts on %s.",
@@ -222,6 +230,8 @@ type history struct {
 	trend       *trend.Model
 	trendSource string // TrendPrecomputed or TrendFittedOnDemand
 	fallback    string // why the trend model is a fallback, or ""
+	// incomplete are the group's recent dates left out of its history (series.Series.Incomplete).
+	incomplete []series.Incomplete
 	// The models' predictions over the days after end depend only on the
 	// horizon: they are kept for a few horizons.
 	trendMemo memo[*trend.Forecast]
@@ -294,6 +304,9 @@ func (e *Engine) prepare(s series.Series, f series.Filter, end time.Time) (*hist
 		return nil, fmt.Errorf("series %s: %w", s.Key, err)
 	}
 	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values, covariates: daily.Covariates}
+	if n == len(s.Dates) {
+		h.incomplete = s.Incomplete
+	}
 	for range daysBetween(h.last, end) {
 		h.daily = append(h.daily, math.NaN())
 		for c := range h.covariates {
@@ -323,9 +336,6 @@ func (e *Engine) lstmInput(s series.Series, f series.Filter) (lstm.Series, error
 	all, err := e.table.FilteredCovariates(f, names)
 	if err != nil {
 		return lstm.Series{}, err
-	}
-	for name, values := range all {
-		all[name] = values[:len(s.Dates)]
 	}
 	return lstminput.FromSeries(s, all, names)
 }
@@ -366,10 +376,16 @@ func (e *Engine) forecast(r Request, h *history, horizon int) (*prediction, erro
 	} else {
 		p.notes = append(p.notes, Message{NoteNoIntervals, "The trend model has no uncertainty samples: lower and upper equal the forecast."})
 	}
+	short := h.trend.FitInfo().Method == trend.MethodMean
+	if short {
+		p.notes = append(p.notes, Message{NoteShortHistory, fmt.Sprintf(
+			"The series has rows on %d dates, fewer than %d: the forecast is their mean, with the interval so few values justify.",
+			h.points, trend.ShortHistory)})
+	}
 	if h.fallback != "" {
 		p.notes = append(p.notes, Message{NoteTrendFallback, "The trend model is a flat fallback (the mean of the last 28 days): " + h.fallback})
 	}
-	if r.Model != ModelTrend {
+	if r.Model != ModelTrend && !short {
 		if err := e.addLSTM(r, h, p); err != nil {
 			return nil, err
 		}

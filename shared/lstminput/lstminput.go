@@ -37,8 +37,9 @@ func Standard(table *series.Table, covariates []string) ([]lstm.Series, error) {
 }
 
 // FromSeries is one series as the LSTM reads it, with its covariates cov
-// (aligned with s.Dates, as series.Table's StandardCovariates and
-// FilteredCovariates give them) in the order of names; a name missing from
+// (aligned with s.Dates from the first, as series.Table's StandardCovariates
+// and FilteredCovariates give them; values past the series' dates are not
+// read) in the order of names; a name missing from
 // cov is unknown on every day. A covariate whose values are all 0 or 1 is a
 // flag and kept as it is; any other is divided by its mean absolute value
 // over the series (a price becomes the price relative to its usual level).
@@ -55,10 +56,10 @@ func FromSeries(s series.Series, cov map[string][]float64, names []string) (lstm
 				values[i] = math.NaN()
 			}
 		}
-		if len(values) != len(s.Dates) {
+		if len(values) < len(s.Dates) {
 			return lstm.Series{}, fmt.Errorf("series %s: covariate %s has %d values for %d dates", s.Key, name, len(values), len(s.Dates))
 		}
-		d.Covariates = append(d.Covariates, normalise(d.DailyCovariate(s.Dates, values)))
+		d.Covariates = append(d.Covariates, normalise(d.DailyCovariate(s.Dates, values[:len(s.Dates)])))
 	}
 	return d, nil
 }

@@ -93,6 +93,8 @@ func (b *meanBuilder) means(g int32) []float64 {
 // the daily mean of each named covariate over the series' rows, aligned
 // with the series' dates: out[i][name][k] is the mean on Standard()[i].Dates[k],
 // NaN on a date where no row has it. An unknown name gives NaN everywhere.
+// The recent incomplete dates a group's series leaves out (Series.Incomplete)
+// are kept here, after the series' dates.
 func (t *Table) StandardCovariates(names []string) []map[string][]float64 {
 	if len(t.day) == 0 {
 		return nil
@@ -136,7 +138,8 @@ func (t *Table) StandardCovariates(names []string) []map[string][]float64 {
 
 // FilteredCovariates is StandardCovariates for the series Filtered(f)
 // returns: the daily mean of each named covariate over the matching rows,
-// aligned with its dates. It fails as Filtered does.
+// aligned with its dates (and its incomplete dates after them). It fails as
+// Filtered does.
 func (t *Table) FilteredCovariates(f Filter, names []string) (map[string][]float64, error) {
 	match, err := t.matcher(f)
 	if err != nil {

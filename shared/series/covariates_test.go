@@ -34,11 +34,11 @@ func TestCovariates(t *testing.T) {
 	}
 	for i, s := range std {
 		for name, w := range want[s.Key] {
-			if got := covs[i][name]; len(got) != len(s.Dates) || !same(got, w) {
+			if got := covs[i][name]; len(got) != len(s.Dates)+len(s.Incomplete) || !same(got, w) {
 				t.Errorf("%s %s: %v, want %v", s.Key, name, got, w)
 			}
 		}
-		if c := covs[i]["colour"]; len(c) != len(s.Dates) || !math.IsNaN(c[0]) {
+		if c := covs[i]["colour"]; len(c) != len(s.Dates)+len(s.Incomplete) || !math.IsNaN(c[0]) {
 			t.Errorf("%s: unknown covariate %v", s.Key, c)
 		}
 	}

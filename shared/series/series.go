@@ -42,6 +42,17 @@ type Series struct {
 	Key    string      `json:"key"`
 	Dates  []time.Time `json:"dates"`
 	Values []float64   `json:"values"`
+	// Incomplete are the group's most recent dates left out of its history because only part of
+	// its products have rows on them yet (see Table.Standard); empty for a product.
+	Incomplete []Incomplete `json:"incomplete,omitempty"`
+}
+
+// Incomplete is a date left out of a group's history: the products with rows on it, and the
+// products the group has on a typical recent date.
+type Incomplete struct {
+	Date     time.Time `json:"date"`
+	Products int       `json:"products"`
+	Of       int       `json:"of"`
 }
 
 // ErrNoMatch is returned for a filter that matches no row.
@@ -291,32 +302,73 @@ func names(dict []string, order []int32) []string {
 	return out
 }
 
-// builder accumulates one series per group from rows in day order.
+// builder accumulates one series per group from rows in day order, and how many rows (one per
+// product) each date has.
 type builder struct {
 	days   [][]dataset.Day
 	values [][]float64
+	rows   [][]int32
 }
 
 func newBuilder(groups int) *builder {
-	return &builder{days: make([][]dataset.Day, groups), values: make([][]float64, groups)}
+	return &builder{days: make([][]dataset.Day, groups), values: make([][]float64, groups), rows: make([][]int32, groups)}
 }
 
 func (b *builder) add(g int32, d dataset.Day, v float64) {
 	days := b.days[g]
 	if n := len(days); n > 0 && days[n-1] == d {
 		b.values[g][n-1] += v
+		b.rows[g][n-1]++
 		return
 	}
 	b.days[g] = append(days, d)
 	b.values[g] = append(b.values[g], v)
+	b.rows[g] = append(b.rows[g], 1)
 }
 
+// series returns group g's series: a product's whole history (one row a date), or a group's up to
+// its last complete date.
 func (b *builder) series(g int32, key string) Series {
-	dates := make([]time.Time, len(b.days[g]))
-	for i, d := range b.days[g] {
+	n, incomplete := completeThrough(b.days[g], b.rows[g])
+	dates := make([]time.Time, n)
+	for i, d := range b.days[g][:n] {
 		dates[i] = d.Time()
 	}
-	return Series{Key: key, Dates: dates, Values: b.values[g]}
+	return Series{Key: key, Dates: dates, Values: b.values[g][:n], Incomplete: incomplete}
+}
+
+// Completeness of a group's recent dates: a date is complete when at least CompleteShare of the
+// products the group has on a typical date — the median over its last CompleteWindow dates —
+// have rows on it.
+const (
+	CompleteShare  = 0.9
+	CompleteWindow = 365
+)
+
+// completeThrough returns how many of a group's dates (with rows products each) its history
+// keeps: all but its most recent incomplete dates, which a partial upload (one product's new
+// week) leaves, and which read as a collapse of the group's sales. Dates in the middle of the
+// history are kept whatever their count: the rule is about data not arrived yet.
+func completeThrough(days []dataset.Day, rows []int32) (int, []Incomplete) {
+	n := len(rows)
+	recent := slices.Clone(rows[max(0, n-CompleteWindow):])
+	if len(recent) == 0 {
+		return 0, nil
+	}
+	slices.Sort(recent)
+	typical := recent[len(recent)/2]
+	keep := n
+	for keep > 0 && float64(rows[keep-1]) < CompleteShare*float64(typical) {
+		keep--
+	}
+	if keep == n {
+		return n, nil
+	}
+	incomplete := make([]Incomplete, 0, n-keep)
+	for i := keep; i < n; i++ {
+		incomplete = append(incomplete, Incomplete{Date: days[i].Time(), Products: int(rows[i]), Of: int(typical)})
+	}
+	return keep, incomplete
 }
 
 // Standard returns the standard series: the total, then each product, each
