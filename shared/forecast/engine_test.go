@@ -50,9 +50,11 @@ func expect(t *testing.T, table *series.Table, r Request, m *trend.Model, net *l
 	}
 	x.daily = d.Values
 	if net != nil {
-		if x.lstm, err = net.Forecast(lstm.Query{ID: s.Key, History: d.Values, Horizon: n}); err != nil {
+		f, err := net.Forecast(lstm.Query{ID: s.Key, History: d.Values, Last: last, Horizon: n})
+		if err != nil {
 			t.Fatal(err)
 		}
+		x.lstm = f.Point
 	}
 	return x
 }
