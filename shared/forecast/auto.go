@@ -284,9 +284,9 @@ func (e *Engine) predictStats(r Request, h *history, sh *statHistory, horizon in
 		}
 	}
 	for j := range p.served {
-		p.served[j].Weight = keptWeights[j]
+		p.served[j].Weight = roundTo(keptWeights[j], 4)
 		if p.served[j].Model == candidates.Trend {
-			p.weights.Trend = keptWeights[j]
+			p.weights.Trend = p.served[j].Weight
 		}
 	}
 	p.forecast = backtest.Combine(method, keptWeights, means)
@@ -321,8 +321,7 @@ func (e *Engine) predictStats(r Request, h *history, sh *statHistory, horizon in
 	if r.Model == ModelAuto {
 		p.selection = &SelectionInfo{Method: method, Source: sh.source}
 		if sel != nil {
-			sc := sel.Scores
-			p.selection.Choice, p.selection.Horizon, p.selection.Origins, p.selection.Backtest = sel.Choice(), sel.Horizon, sel.Origins, &sc
+			p.selection.Choice, p.selection.Horizon, p.selection.Origins, p.selection.Backtest = sel.Choice(), sel.Horizon, sel.Origins, roundScores(sel.Scores)
 			p.selection.CalibrationErrors = sel.Calibration.Points()
 			if len(kept) != len(sel.Models) {
 				p.selection.Choice = method + "(" + strings.Join(kept, ",") + ")"
@@ -340,16 +339,25 @@ func (e *Engine) predictStats(r Request, h *history, sh *statHistory, horizon in
 	return p, nil
 }
 
-// candidateScores is a candidate's backtest scores in a selection (nil without).
+// candidateScores is a candidate's backtest scores in a selection, rounded (nil without).
 func candidateScores(sel *backtest.Selection, name string) *backtest.Scores {
 	if sel == nil {
 		return nil
 	}
 	if res, ok := sel.Candidates[name]; ok && res.Scores != nil {
-		sc := *res.Scores
-		return &sc
+		return roundScores(*res.Scores)
 	}
 	return nil
+}
+
+// roundScores rounds scores for display: ratios to 4 decimals, RMSE to 2.
+func roundScores(sc backtest.Scores) *backtest.Scores {
+	sc.MASE, sc.WAPE, sc.RMSE = roundTo(sc.MASE, 4), roundTo(sc.WAPE, 4), roundTo(sc.RMSE, 2)
+	if sc.Coverage != nil {
+		c := roundTo(*sc.Coverage, 4)
+		sc.Coverage = &c
+	}
+	return &sc
 }
 
 // oneStepSigma is the standard deviation of a forecast's first step (0 without a distribution).
