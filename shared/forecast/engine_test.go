@@ -50,9 +50,11 @@ func expect(t *testing.T, table *series.Table, r Request, m *trend.Model, net *l
 	}
 	x.daily = d.Values
 	if net != nil {
-		if x.lstm, err = net.Forecast(lstm.Query{ID: s.Key, History: d.Values, Horizon: n}); err != nil {
+		f, err := net.Forecast(lstm.Query{ID: s.Key, History: d.Values, Last: last, Horizon: n})
+		if err != nil {
 			t.Fatal(err)
 		}
+		x.lstm = f.Point
 	}
 	return x
 }
@@ -495,7 +497,7 @@ func TestResponseJSON(t *testing.T) {
 	if err := json.Unmarshal(data, &top); err != nil {
 		t.Fatal(err)
 	}
-	checkKeys(t, "response", top, "model_version", "trained_through", "model", "weights", "interval_width", "series",
+	checkKeys(t, "response", top, "model_version", "trained_through", "model", "served", "weights", "interval_width", "series",
 		"days", "policy", "warnings", "notes", "accuracy")
 	var parts struct {
 		Weights  map[string]json.RawMessage   `json:"weights"`

@@ -72,6 +72,10 @@ type Table struct {
 	categoryIdx, regionIdx    map[string]int32
 	sortedProducts            []int32 // dictionary indices in name order
 	sortedCats, sortedRegions []int32
+	// covNames are the covariate columns beyond price and discount, cov
+	// their values per row (see Covariates).
+	covNames []string
+	cov      [][]float64
 }
 
 // Load reads a dataset stream into a Table. An empty stream gives an empty
@@ -88,6 +92,11 @@ func Load(ctx context.Context, r io.Reader) (*Table, error) {
 	var product, category, region column[int32]
 	var sales, price, discount, rating column[float64]
 	var last dataset.Day
+	extra := extraColumns(s.Columns())
+	covs := make([]column[float64], len(extra))
+	for _, i := range extra {
+		t.covNames = append(t.covNames, s.Columns()[i])
+	}
 	for n := 0; s.Scan(); n++ {
 		if n%8192 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -108,12 +117,18 @@ func Load(ctx context.Context, r io.Reader) (*Table, error) {
 		price.add(row.Price)
 		discount.add(row.Discount)
 		rating.add(row.Rating)
+		for k, i := range extra {
+			covs[k].add(s.Covariate(i))
+		}
 	}
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("load series table: %w", err)
 	}
 	t.day, t.product, t.category, t.region = day.join(), product.join(), category.join(), region.join()
 	t.sales, t.price, t.discount, t.rating = sales.join(), price.join(), discount.join(), rating.join()
+	for k := range covs {
+		t.cov = append(t.cov, covs[k].join())
+	}
 	if !sorted {
 		t.sortByDay()
 	}
@@ -238,6 +253,9 @@ func (t *Table) sortByDay() {
 	t.price = permute(t.price, perm)
 	t.discount = permute(t.discount, perm)
 	t.rating = permute(t.rating, perm)
+	for k := range t.cov {
+		t.cov[k] = permute(t.cov[k], perm)
+	}
 }
 
 func permute[T any](s []T, perm []int) []T {
@@ -438,33 +456,45 @@ func (f Filter) Key() string {
 // returns an error wrapping ErrNoMatch when no row matches, and an error
 // naming the threshold for a NaN threshold.
 func (t *Table) Filtered(f Filter) (Series, error) {
+	match, err := t.matcher(f)
+	if err != nil {
+		return Series{}, err
+	}
+	b := newBuilder(1)
+	for i, d := range t.day {
+		if match(i) {
+			b.add(0, d, t.sales[i])
+		}
+	}
+	if len(b.days[0]) == 0 {
+		return Series{}, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
+	}
+	return b.series(0, f.Key()), nil
+}
+
+// matcher is the predicate of the rows f selects. It fails as Filtered does
+// for a NaN threshold, and with ErrNoMatch for a product, category or region
+// absent from the table.
+func (t *Table) matcher(f Filter) (func(i int) bool, error) {
 	for name, v := range map[string]*float64{"min_rating": f.MinRating, "max_price": f.MaxPrice, "min_discount": f.MinDiscount} {
 		if v != nil && math.IsNaN(*v) {
-			return Series{}, fmt.Errorf("filter %s is not a number", name)
+			return nil, fmt.Errorf("filter %s is not a number", name)
 		}
 	}
 	product, ok1 := lookup(t.productIdx, f.ProductID)
 	category, ok2 := lookup(t.categoryIdx, f.Category)
 	region, ok3 := lookup(t.regionIdx, f.Region)
 	if !ok1 || !ok2 || !ok3 {
-		return Series{}, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
+		return nil, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
 	}
-	b := newBuilder(1)
-	for i, d := range t.day {
-		if (product >= 0 && t.product[i] != product) ||
+	return func(i int) bool {
+		return !((product >= 0 && t.product[i] != product) ||
 			(category >= 0 && t.category[i] != category) ||
 			(region >= 0 && t.region[i] != region) ||
 			(f.MinRating != nil && !(t.rating[i] >= *f.MinRating)) ||
 			(f.MaxPrice != nil && !(t.price[i] <= *f.MaxPrice)) ||
-			(f.MinDiscount != nil && !(t.discount[i] >= *f.MinDiscount)) {
-			continue
-		}
-		b.add(0, d, t.sales[i])
-	}
-	if len(b.days[0]) == 0 {
-		return Series{}, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
-	}
-	return b.series(0, f.Key()), nil
+			(f.MinDiscount != nil && !(t.discount[i] >= *f.MinDiscount)))
+	}, nil
 }
 
 // lookup resolves an equality filter: -1 for no filter, false for a value
