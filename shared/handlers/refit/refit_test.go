@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"testing"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
 
 	"github.com/stockcast/stockcast/shared/handlers/refit"
@@ -17,7 +17,7 @@ import (
 
 func TestRefitFitsEveryStandardSeries(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	// One product with a single day of history cannot be fitted: it gets the fallback.
+	// One product with a single day of history is served its mean, not a fitted model.
 	data := append(handlertest.Testdata(t, "small_dataset.csv"), []byte("2024-02-29,LONELY,5,Home,East,1.0,0\n")...)
 	dataset := e.Put(pipeline.DatasetKey, data)
 	out, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), handlertest.TaskInput("job-1", dataset.ETag))
@@ -37,8 +37,8 @@ func TestRefitFitsEveryStandardSeries(t *testing.T) {
 	if out.Series != len(set.Models) || out.TrendKey != "models/trend/job-1.json" || out.TrendETag == "" {
 		t.Errorf("output %+v", out)
 	}
-	if !slices.Equal(out.Failed, []string{series.ProductKey("LONELY")}) || set.Fallbacks[series.ProductKey("LONELY")] == "" {
-		t.Errorf("failed = %v, fallbacks = %v; want the one-day product", out.Failed, set.Fallbacks)
+	if len(out.Failed) != 0 || len(set.Fallbacks) != 0 || set.Models[series.ProductKey("LONELY")].FitInfo().Method != trend.MethodMean {
+		t.Errorf("failed = %v, fallbacks = %v; want the one-day product served its mean", out.Failed, set.Fallbacks)
 	}
 	if out.Rows != 241 || out.FirstDate != "2024-01-01" || out.LastDate != "2024-02-29" {
 		t.Errorf("dataset summary rows %d %s..%s", out.Rows, out.FirstDate, out.LastDate)
@@ -50,6 +50,21 @@ func TestRefitFitsEveryStandardSeries(t *testing.T) {
 	forecast, err := set.Models[series.Total].Predict(set.Models[series.Total].FutureDates(7))
 	if err != nil || len(forecast.Yhat) != 7 {
 		t.Errorf("the stored total model does not predict: %v", err)
+	}
+	// Every series long enough to backtest has a selection with its backtest and calibration;
+	// the one-day product has none, and says why.
+	var sel backtest.Set
+	if err := json.Unmarshal(e.Read(out.SelectionKey), &sel); err != nil {
+		t.Fatalf("decode %s: %v", out.SelectionKey, err)
+	}
+	p1 := sel.Selections[series.ProductKey("P0001")]
+	if out.SelectionKey != "models/selection/job-1.json" || out.SelectionETag == "" || sel.Format != backtest.SetFormat || sel.Frequency != "daily" ||
+		p1 == nil || p1.Calibration.Points() != p1.Origins*p1.Horizon || p1.Candidates["ets"].Scores == nil || p1.Candidates["trend"].Scores == nil {
+		t.Fatalf("selections %+v, P0001 %+v", out, p1)
+	}
+	if sel.Unselected[series.ProductKey("LONELY")] == "" || out.Backtest == nil || out.Backtest.Selected != len(set.Models)-1 ||
+		out.Backtest.Unselected != 1 || !(out.Backtest.MASE > 0) {
+		t.Errorf("unselected %v, summary %+v", sel.Unselected, out.Backtest)
 	}
 }
 
