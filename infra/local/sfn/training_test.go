@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
 )
 
 // The training pipeline's functions as the definition names them.
@@ -57,9 +59,9 @@ func (p *publishRecorder) sent() []map[string]any {
 // error (or exhausted retries, or a timeout) is caught, published in failure
 // mode, and fails the execution with the original error.
 func TestTrainingPipeline(t *testing.T) {
-	transient := &FunctionError{Type: "Lambda.TooManyRequestsException", Message: "Rate exceeded"}
-	changed := &FunctionError{Type: "DatasetChanged", Message: "the dataset's ETag moved during the refit"}
-	corrupt := &FunctionError{Type: "CheckpointCorrupt", Message: "bad magic"}
+	transient := &lambdaerr.Error{Type: "Lambda.TooManyRequestsException", Message: "Rate exceeded"}
+	changed := &lambdaerr.Error{Type: "DatasetChanged", Message: "the dataset's ETag moved during the refit"}
+	corrupt := &lambdaerr.Error{Type: "CheckpointCorrupt", Message: "bad magic"}
 	hang := func(ctx context.Context, _ []byte) ([]byte, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
@@ -79,7 +81,7 @@ func TestTrainingPipeline(t *testing.T) {
 				f.failsWith("stockcast-refit", `{"trend":"models/trend/v2.json"}`, transient, changed, changed)
 			},
 			finetune: func(f *fakeInvoker) {
-				f.failsThen("stockcast-finetune", 1, &FunctionError{Type: "Lambda.ServiceException"}, `{"lstm":"models/lstm/checkpoint.bin"}`)
+				f.failsThen("stockcast-finetune", 1, &lambdaerr.Error{Type: "Lambda.ServiceException"}, `{"lstm":"models/lstm/checkpoint.bin"}`)
 			},
 			wantStatus: StatusSucceeded, wantRefits: 4, wantFineTune: 2,
 		},
@@ -162,8 +164,8 @@ func checkPublishedSuccess(t *testing.T, sent map[string]any, output string) {
 // retrier counting on its own.
 func TestTrainingRetryTimings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		transient := &FunctionError{Type: "Lambda.SdkClientException"}
-		changed := &FunctionError{Type: "DatasetChanged"}
+		transient := &lambdaerr.Error{Type: "Lambda.SdkClientException"}
+		changed := &lambdaerr.Error{Type: "DatasetChanged"}
 		inv := newFakeInvoker().
 			failsWith("stockcast-refit", `{}`, transient, changed, changed).
 			returns("stockcast-finetune", `{}`).
