@@ -503,7 +503,10 @@ func TestServiceTrainingPipeline(t *testing.T) {
 		t.Errorf("execution: status %s error %v cause %v", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
 	}
 	sent := publish.sent()
-	if len(sent) != 1 || sent[0]["mode"] != "failure" || sent[0]["error"] != "OutOfMemory" {
+	if len(sent) != 1 {
+		t.Fatalf("publish called %d times, want once", len(sent))
+	}
+	if caught, _ := sent[0]["error"].(map[string]any); caught["Error"] != "OutOfMemory" {
 		t.Errorf("publish got %v", sent)
 	}
 	// The fine-tune's transient error waited before its retry; the refit's
