@@ -56,7 +56,7 @@
 // a quarter of it; later runs train on them): the validation windows are
 // those with one of them as a target, so that every horizon is validated,
 // and no training window has one as its target. Their loss drives early
-// stopping (patience 5 in full, 3 when fine-tuning), and the model keeps
+// stopping (patience 8 in full, 3 when fine-tuning), and the model keeps
 // the weights of the epoch with the lowest validation loss — those it
 // started from if no epoch beat them. In ModeFull the network is
 // reinitialised and every epoch draws up to Policy.MaxWindows windows
