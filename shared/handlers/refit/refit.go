@@ -82,7 +82,7 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 	first, _ := table.FirstDate()
 	last, _ := table.LastDate()
 	out := pipeline.RefitOutput{
-		TrendKey: key, TrendETag: obj.ETag, Series: len(set.Models), Failed: failed, FitMS: fitMS,
+		TrendKey: key, TrendETag: obj.ETag, TrendVersionID: obj.VersionID, Series: len(set.Models), Failed: failed, FitMS: fitMS,
 		Rows: table.Rows(), FirstDate: first.Format(time.DateOnly), LastDate: last.Format(time.DateOnly),
 	}
 	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
