@@ -276,7 +276,7 @@ func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err 
 	}
 	limits := h.Config.Limits
 	limits.Today = h.Now()
-	applied, err := dataset.Apply(ctx, open, h.openUpload(u), dataset.Options{MaxProblems: h.Config.MaxProblems, Limits: limits},
+	applied, err := dataset.Apply(ctx, open, h.openUpload(u), dataset.Options{MaxProblems: h.Config.MaxProblems, Limits: limits, SizeHint: u.obj.Size},
 		func(produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, error) {
 			var stats dataset.Stats
 			var err error
