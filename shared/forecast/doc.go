@@ -12,19 +12,19 @@
 // combination, or any threshold (min_rating, max_price, min_discount), is an
 // ad-hoc series: aggregated from the dataset table and its trend model fitted
 // on demand with Config.TrendOptions. Either way the engine keeps the
-// series (its zero-filled daily history and trend model) in a bounded cache
+// series (its daily history, NaN on dates without a row, and trend model) in a bounded cache
 // keyed by series key; concurrent first requests for a key share one fit.
 // The engine is the cache of its model version: a new version starts empty.
 //
 // # Forecast
 //
 // Days start the day after the series' last date. The trend part is the
-// trend model's yhat; the LSTM part is the global LSTM's recursive forecast
-// from the series' daily history (scaled by the series' own scaler, or by
-// its history's range for a series the LSTM was not trained on). The served
+// trend model's yhat; the LSTM part is the global LSTM's median forecast
+// from the series' daily history (its dates without a row read as not
+// observed, every window scaled by its own recent level). The served
 // forecast is TrendWeight·trend + LSTMWeight·LSTM for the blend (0.6/0.4 by
 // default), the trend part for "trend", the LSTM part for "lstm". With no
-// LSTM loaded, or a history shorter than the LSTM's window, the trend model
+// LSTM loaded, or a history shorter than lstm.MinHistory days, the trend model
 // serves alone and a note says so.
 //
 // The interval is the trend model's (Prophet's simulated paths, 80% by

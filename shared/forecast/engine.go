@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/trend"
 )
@@ -119,14 +120,15 @@ func (e *Engine) Stats() Stats {
 
 // Note codes (Response.Notes).
 const (
-	NoteNoLSTM          = "lstm_unavailable"   // no LSTM loaded: the trend model alone
-	NoteShortHistory    = "short_history"      // history shorter than the LSTM window: the trend model alone
-	NoteLSTMUnseen      = "lstm_unseen_series" // the LSTM scaled the series by its own history's range
-	NoteTrendFallback   = "trend_fallback"     // the trend model is a flat fallback
-	NoteNoIntervals     = "no_intervals"       // the trend model has no intervals
-	NoteSeriesEndsEarly = "series_ends_early"  // the series' last row is before the dataset's last date
-	NoteNegativeDemand  = "negative_demand"    // the lead-time forecast was negative, floored at 0
-	NoteLSTMSawHoldout  = "lstm_saw_holdout"   // evaluation: the LSTM was trained on the held-out days
+	NoteNoLSTM          = "lstm_unavailable"        // no LSTM loaded: the trend model alone
+	NoteShortHistory    = "short_history"           // a few days of history: their mean; or fewer than the LSTM's minimum: the trend model alone
+	NoteLSTMUnseen      = "lstm_unseen_series"      // the LSTM was not trained on the series
+	NoteTrendFallback   = "trend_fallback"          // the trend model is a flat fallback
+	NoteNoIntervals     = "no_intervals"            // the trend model has no intervals
+	NoteSeriesEndsEarly = "series_ends_early"       // the series' last row is before the dataset's last date
+	NoteNegativeDemand  = "negative_demand"         // the lead-time forecast was negative, floored at 0
+	NoteLSTMSawHoldout  = "lstm_saw_holdout"        // evaluation: the LSTM was trained on the held-out days
+	NoteIncompleteDates = "incomplete_recent_dates" // a group's latest dates, with rows for only part of its products, left out
 )
 
 // Forecast answers a request from the engine's model version. A request
@@ -148,6 +150,13 @@ func (e *Engine) answer(ctx context.Context, r Request) (*history, *Response, er
 		return nil, nil, err
 	}
 	resp := e.response(r, h, f)
+	if in := h.incomplete; len(in) > 0 {
+		resp.Notes = append(resp.Notes, Message{NoteIncompleteDates, fmt.Sprintf(
+			"The %d dates from %s to %s have rows for only part of this group's products (%d of the %d on a typical date), "+
+				"as an upload of some products only leaves them: they are left out of the group's history until the others arrive, "+
+				"so that it ends on %s, its last complete date.",
+			len(in), day(in[0].Date), day(in[len(in)-1].Date), in[0].Products, in[0].Of, day(h.last))})
+	}
 	if last, ok := e.table.LastDate(); ok && h.last.Before(last) {
 		resp.Notes = append(resp.Notes, Message{NoteSeriesEndsEarly, fmt.Sprintf(
 			"The series' last row is on %s, before the dataset's last date %s; its forecast starts on %s.",
@@ -187,7 +196,7 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", s.Key, err)
 	}
-	h, err := e.prepare(s, cut)
+	h, err := e.prepare(s, r.Filter(), cut)
 	if err != nil {
 		return nil, err
 	}
@@ -213,13 +222,16 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 // day forecasts start after, and its trend model.
 type history struct {
 	key         string
-	points      int       // dates with a row, up to end
-	first, last time.Time // first and last date with a row, up to end
-	end         time.Time // forecasts start the day after
-	daily       []float64 // the zero-filled daily values from first to end
+	points      int         // dates with a row, up to end
+	first, last time.Time   // first and last date with a row, up to end
+	end         time.Time   // forecasts start the day after
+	daily       []float64   // the daily values from first to end, NaN on dates without a row
+	covariates  [][]float64 // the LSTM's covariates over the days of daily
 	trend       *trend.Model
 	trendSource string // TrendPrecomputed or TrendFittedOnDemand
 	fallback    string // why the trend model is a fallback, or ""
+	// incomplete are the group's recent dates left out of its history (series.Series.Incomplete).
+	incomplete []series.Incomplete
 	// The models' predictions over the days after end depend only on the
 	// horizon: they are kept for a few horizons.
 	trendMemo memo[*trend.Forecast]
@@ -273,26 +285,33 @@ func (e *Engine) history(ctx context.Context, r Request) (*history, error) {
 		if err != nil {
 			return nil, err
 		}
-		return e.prepare(s, s.Dates[len(s.Dates)-1])
+		return e.prepare(s, r.Filter(), s.Dates[len(s.Dates)-1])
 	})
 }
 
-// prepare builds the history of s up to end. Without a cut (end is the
-// series' last date) a standard series takes the refit's trend model;
-// otherwise the trend model is fitted on the history up to end.
-func (e *Engine) prepare(s series.Series, end time.Time) (*history, error) {
+// prepare builds the history of s (the series of filter f) up to end.
+// Without a cut (end is the series' last date) a standard series takes the
+// refit's trend model; otherwise the trend model is fitted on the history up
+// to end.
+func (e *Engine) prepare(s series.Series, f series.Filter, end time.Time) (*history, error) {
 	n := sort.Search(len(s.Dates), func(i int) bool { return s.Dates[i].After(end) })
 	if n == 0 {
 		return nil, fmt.Errorf("series %s: no history on or before %s", s.Key, day(end))
 	}
 	dates, values := s.Dates[:n], s.Values[:n]
-	daily, err := lstm.Daily(s.Key, dates, values)
+	daily, err := e.lstmInput(series.Series{Key: s.Key, Dates: dates, Values: values}, f)
 	if err != nil {
 		return nil, fmt.Errorf("series %s: %w", s.Key, err)
 	}
-	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values}
-	if pad := daysBetween(h.last, end); pad > 0 {
-		h.daily = append(h.daily, make([]float64, pad)...)
+	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values, covariates: daily.Covariates}
+	if n == len(s.Dates) {
+		h.incomplete = s.Incomplete
+	}
+	for range daysBetween(h.last, end) {
+		h.daily = append(h.daily, math.NaN())
+		for c := range h.covariates {
+			h.covariates[c] = append(h.covariates[c], math.NaN())
+		}
 	}
 	cut := n < len(s.Dates)
 	if m, ok := e.precomputed(s.Key); ok && !cut {
@@ -305,6 +324,20 @@ func (e *Engine) prepare(s series.Series, end time.Time) (*history, error) {
 	}
 	h.trend, h.trendSource, h.fallback = m, TrendFittedOnDemand, reason
 	return h, nil
+}
+
+// lstmInput is s as the LSTM reads it: daily, with the covariates the
+// LSTM was trained on (means over the rows of f).
+func (e *Engine) lstmInput(s series.Series, f series.Filter) (lstm.Series, error) {
+	if e.net == nil || len(e.net.Config().Covariates) == 0 {
+		return lstm.Daily(s.Key, s.Dates, s.Values)
+	}
+	names := e.net.Config().Covariates
+	all, err := e.table.FilteredCovariates(f, names)
+	if err != nil {
+		return lstm.Series{}, err
+	}
+	return lstminput.FromSeries(s, all, names)
 }
 
 func (e *Engine) precomputed(key string) (*trend.Model, bool) {
@@ -343,10 +376,16 @@ func (e *Engine) forecast(r Request, h *history, horizon int) (*prediction, erro
 	} else {
 		p.notes = append(p.notes, Message{NoteNoIntervals, "The trend model has no uncertainty samples: lower and upper equal the forecast."})
 	}
+	short := h.trend.FitInfo().Method == trend.MethodMean
+	if short {
+		p.notes = append(p.notes, Message{NoteShortHistory, fmt.Sprintf(
+			"The series has rows on %d dates, fewer than %d: the forecast is their mean, with the interval so few values justify.",
+			h.points, trend.ShortHistory)})
+	}
 	if h.fallback != "" {
 		p.notes = append(p.notes, Message{NoteTrendFallback, "The trend model is a flat fallback (the mean of the last 28 days): " + h.fallback})
 	}
-	if r.Model != ModelTrend {
+	if r.Model != ModelTrend && !short {
 		if err := e.addLSTM(r, h, p); err != nil {
 			return nil, err
 		}
@@ -367,22 +406,22 @@ func (e *Engine) addLSTM(r Request, h *history, p *prediction) error {
 	case e.net == nil:
 		p.notes = append(p.notes, Message{NoteNoLSTM, "No LSTM model is loaded: the trend model serves alone."})
 		return nil
-	case len(h.daily) < e.net.Config().Window:
+	case len(h.daily) < lstm.MinHistory:
 		p.notes = append(p.notes, Message{NoteShortHistory, fmt.Sprintf(
-			"The series has %d days of history, fewer than the LSTM's window of %d: the trend model serves alone.",
-			len(h.daily), e.net.Config().Window)})
+			"The series has %d days of history, fewer than the LSTM's minimum of %d: the trend model serves alone.",
+			len(h.daily), lstm.MinHistory)})
 		return nil
 	}
 	out, err := h.lstmMemo.get(len(p.dates), func() ([]float64, error) {
-		return e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Horizon: len(p.dates)})
+		f, err := e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Last: h.end, Covariates: h.covariates, Horizon: len(p.dates)})
+		return f.Point, err
 	})
 	if err != nil {
 		return fmt.Errorf("lstm forecast of %s: %w", h.key, err)
 	}
-	if _, seen := e.net.Scaler(h.key); !seen {
-		p.notes = append(p.notes, Message{NoteLSTMUnseen, fmt.Sprintf(
-			"The LSTM was not trained on this series: it is scaled by its own history's range [%s, %s].",
-			num(slices.Min(h.daily)), num(slices.Max(h.daily)))})
+	if _, seen := e.net.Scale(h.key); !seen {
+		p.notes = append(p.notes, Message{NoteLSTMUnseen,
+			"The LSTM was not trained on this series: it reads it scaled by its own recent level, as any series."})
 	}
 	p.lstm = out
 	if r.Model == ModelLSTM {

@@ -32,6 +32,9 @@ type TaskInput struct {
 	// DatasetWritten is when the merge wrote this dataset version: it orders versions, so that a
 	// slow run never replaces the model of a newer dataset.
 	DatasetWritten time.Time `json:"dataset_written"`
+	// Covers are the other jobs whose rows this dataset version holds and that no model served
+	// yet (uploads merged while an earlier run trained): they end with this run.
+	Covers []string `json:"covers,omitempty"`
 }
 
 // Validate names the first missing or malformed field.
@@ -112,6 +115,9 @@ type PublishOutput struct {
 	Status       Status `json:"status"`
 	Version      string `json:"version,omitempty"`
 	ManifestETag string `json:"manifest_etag,omitempty"`
+	// Next is the training the state machine runs next, for the uploads merged while this one
+	// ran (see Queue.Finish); absent when none waits.
+	Next *TaskInput `json:"next,omitempty"`
 }
 
 // DatasetChanged reports that the dataset is no longer the version a task was given; the state

@@ -21,6 +21,7 @@ const (
 	TrendPrefix     = "models/trend/"
 	CheckpointKey   = "models/lstm/checkpoint.bin"
 	ManifestKey     = "models/manifest.json"
+	TrainingKey     = "models/training.json"
 	JobsPrefix      = "jobs/"
 )
 
