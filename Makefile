@@ -67,6 +67,25 @@ bench: ## run every benchmark and print them as tables with their baselines (raw
 	go test -run '^$$' -bench . -benchmem -count 1 -timeout 90m ./shared/... ./infra/local/stack | tee bench.txt
 	go run ./infra/benchreport bench.txt
 
+# ---- Accuracy on real data (not in CI; see README "Accuracy") ------------------------------------
+ACCURACY_DATA ?= ../shared/data
+ACCURACY_SAMPLE ?= 20
+ACCURACY_CORES ?= 2
+
+.PHONY: accuracy
+accuracy: bin/stockcast ## backtest every data set of ../shared/data and, with R (forecast, prophet), R's ets/auto.arima/prophet on the same splits
+	@ls $(ACCURACY_DATA)/*.csv >/dev/null || { echo "no data sets in $(ACCURACY_DATA)"; exit 1; }
+	@mkdir -p build/accuracy
+	@if Rscript -e 'library(forecast); library(prophet)' >/dev/null 2>&1; then r=1; else r=0; \
+	  echo "R with the forecast and prophet packages is not installed: stockcast's models only"; fi; \
+	for f in $(ACCURACY_DATA)/*.csv; do \
+	  dir=build/accuracy/$$(basename $$f .csv); rm -rf $$dir; \
+	  bin/stockcast backtest --data $$f --sample $(ACCURACY_SAMPLE) --export $$dir --json $$dir.go.json > $$dir.go.txt; \
+	  if [ $$r = 1 ]; then ACCURACY_CORES=$(ACCURACY_CORES) Rscript infra/accuracy/r_models.R $$dir 2>/dev/null; fi; \
+	  bin/stockcast backtest --score $$dir --json $$dir.json; \
+	  sed -n '/^selections/,$$p' $$dir.go.txt; echo; \
+	done
+
 # ---- LocalStack (machines with Docker; see README "LocalStack") --------------------------------
 LOCALSTACK_ENDPOINT ?= http://localhost:4566
 AWS_LOCAL := AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 aws --endpoint-url $(LOCALSTACK_ENDPOINT)

@@ -165,7 +165,7 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 		for _, sel := range ev.Selections {
 			choice := "median of all (history too short to backtest)"
 			if sel != nil {
-				choice = describeSelection(sel)
+				choice = sel.Choice()
 			}
 			summary.Selections = append(summary.Selections, choice)
 			report.Selection[choice]++
@@ -180,14 +180,6 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 		}
 	}
 	return report, nil
-}
-
-// describeSelection is a selection in a few words: "ets", "median(ets,theta,snaive)".
-func describeSelection(sel *backtest.Selection) string {
-	if sel.Method == backtest.Single {
-		return sel.Models[0]
-	}
-	return sel.Method + "(" + strings.Join(sel.Models, ",") + ")"
 }
 
 // lstmCandidate trains the LSTM candidate of a backtest of table: one model in full on the days
@@ -317,7 +309,7 @@ func scoreExport(dir string) (*backtestReport, error) {
 		}
 		rows = append(rows, rs...)
 	}
-	report := &backtestReport{Series: len(splits), Models: backtest.Score(splits, rows)}
+	report := &backtestReport{Data: filepath.Base(dir), Series: len(splits), Models: backtest.Score(splits, rows)}
 	if len(splits) > 0 {
 		report.Frequency, report.Horizon, report.Origins = splits[0].History.Freq, splits[0].Horizon, len(splits[0].Cuts)
 	}

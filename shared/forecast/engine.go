@@ -10,9 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/stats"
+	"github.com/stockcast/stockcast/shared/stats/candidates"
 	"github.com/stockcast/stockcast/shared/trend"
 )
 
@@ -28,6 +31,10 @@ type Config struct {
 	// MaxCachedSeries bounds how many series' histories and trend models an
 	// engine keeps; past it a new series evicts an arbitrary one.
 	MaxCachedSeries int
+	// Backtest configures the backtests of series the refit did not select
+	// models for (ad-hoc series, offline evaluation); the zero value is the
+	// refit's default.
+	Backtest backtest.Config
 }
 
 // DefaultConfig is the prototype's 0.6 trend + 0.4 LSTM blend, Prophet's
@@ -57,6 +64,9 @@ type Metadata struct {
 	// TrainedThrough is the last date of the training data; zero means the
 	// table's last date.
 	TrainedThrough time.Time
+	// Selections are the refit's backtest selections of this version
+	// (model=auto); nil backtests every series on first use.
+	Selections *backtest.Set
 }
 
 // Engine serves forecasts from one model version: the dataset table, the
@@ -71,6 +81,10 @@ type Engine struct {
 	meta   Metadata
 	cfg    Config
 	cache  *historyCache
+	// cands are the statistical path's candidates; freq the dataset's frequency.
+	cands    []stats.Forecaster
+	freqOnce sync.Once
+	freq     stats.Frequency
 	// catalog lists the standard series for GET /series.
 	catalog catalog
 }
@@ -89,7 +103,8 @@ func NewEngine(table *series.Table, trends *trend.Set, net *lstm.Model, meta Met
 		meta.TrainedThrough, _ = table.LastDate()
 	}
 	meta.TrainedThrough = lstm.Day(meta.TrainedThrough)
-	return &Engine{table: table, trends: trends, net: net, meta: meta, cfg: cfg, cache: newHistoryCache(cfg.MaxCachedSeries)}, nil
+	return &Engine{table: table, trends: trends, net: net, meta: meta, cfg: cfg, cache: newHistoryCache(cfg.MaxCachedSeries),
+		cands: candidates.All(cfg.TrendOptions)}, nil
 }
 
 // Info describes the engine's model version.
@@ -145,7 +160,7 @@ func (e *Engine) answer(ctx context.Context, r Request) (*history, *Response, er
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := e.forecast(r, h, max(r.Days, r.LeadTimeDays))
+	f, err := e.predict(r, h, max(r.Days, r.LeadTimeDays))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -191,6 +206,7 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 	}
 	// The held-out days are the series' last holdout dates with rows (as Prophet users hold out
 	// rows); a date without rows is missing, not a zero.
+	shown := r.Days
 	held := len(s.Dates) - holdout
 	cut, last := s.Dates[held-1], s.Dates[len(s.Dates)-1]
 	if err := ctx.Err(); err != nil {
@@ -200,14 +216,29 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 	if err != nil {
 		return nil, err
 	}
-	f, err := e.forecast(r, h, max(r.Days, r.LeadTimeDays, daysBetween(cut, last)))
+	span := daysBetween(cut, last)
+	if r.Model == ModelAuto || r.Model.statistical() {
+		r.Days = max(r.Days, e.stats(h).hist.Freq.Steps(cut, last)) // the held-out steps
+	}
+	f, err := e.predict(r, h, max(r.Days, r.LeadTimeDays, span))
 	if err != nil {
 		return nil, err
 	}
 	resp := e.response(r, h, f)
+	if len(resp.Days) > shown {
+		resp.Days = resp.Days[:shown]
+	}
+	index := make(map[time.Time]int, len(f.dates))
+	for i, d := range f.dates {
+		index[d] = i
+	}
 	predicted := make([]float64, holdout)
 	for i, d := range s.Dates[held:] {
-		predicted[i] = f.forecast[daysBetween(cut, d)-1]
+		j, ok := index[d]
+		if !ok {
+			return nil, fmt.Errorf("evaluate %s: held-out date %s is not a forecast step", s.Key, day(d))
+		}
+		predicted[i] = f.forecast[j]
 	}
 	resp.Accuracy = accuracy(s, held, predicted)
 	if f.lstm != nil && e.net.LastDate().After(cut) {
@@ -230,6 +261,13 @@ type history struct {
 	trend       *trend.Model
 	trendSource string // TrendPrecomputed or TrendFittedOnDemand
 	fallback    string // why the trend model is a fallback, or ""
+	// dates and values are the observed history up to end; cut is set when
+	// it stops before the series' last date (offline evaluation).
+	dates  []time.Time
+	values []float64
+	cut    bool
+	// stat is the statistical path's regular history, selection and fits.
+	stat statHistory
 	// incomplete are the group's recent dates left out of its history (series.Series.Incomplete).
 	incomplete []series.Incomplete
 	// The models' predictions over the days after end depend only on the
@@ -303,7 +341,8 @@ func (e *Engine) prepare(s series.Series, f series.Filter, end time.Time) (*hist
 	if err != nil {
 		return nil, fmt.Errorf("series %s: %w", s.Key, err)
 	}
-	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values, covariates: daily.Covariates}
+	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values, covariates: daily.Covariates,
+		dates: dates, values: values, cut: n < len(s.Dates)}
 	if n == len(s.Dates) {
 		h.incomplete = s.Incomplete
 	}
@@ -357,6 +396,27 @@ type prediction struct {
 	weights             Weights
 	notes               []Message
 	intervalWidth       *float64
+	// Set by the statistical path (model=auto and the statistical models):
+	direct    bool                 // lower and upper are the served bounds themselves
+	stepDays  int                  // days per step (1 for daily series)
+	models    map[string][]float64 // each served model's forecast
+	served    []ServedModel
+	selection *SelectionInfo
+	sigma     float64                                // one step's demand error σ
+	safety    func(steps int, level float64) float64 // the lead-time error quantile; nil: z·σ·√L
+}
+
+// predict answers r from h with the path of its model.
+func (e *Engine) predict(r Request, h *history, horizon int) (*prediction, error) {
+	if r.Model == ModelAuto || r.Model.statistical() {
+		return e.forecastStats(r, h)
+	}
+	p, err := e.forecast(r, h, horizon)
+	if err != nil {
+		return nil, err
+	}
+	p.served = e.servedPath(h, p)
+	return p, nil
 }
 
 // forecast predicts the horizon days after h.end.
@@ -439,6 +499,8 @@ func (e *Engine) response(r Request, h *history, p *prediction) *Response {
 		TrainedThrough: Date{e.meta.TrainedThrough},
 		Model:          r.Model,
 		Weights:        p.weights,
+		Served:         p.served,
+		Selection:      p.selection,
 		IntervalWidth:  p.intervalWidth,
 		Series: SeriesInfo{
 			Key: h.key, Standard: r.Standard(), Filter: filterOf(r),
@@ -451,7 +513,10 @@ func (e *Engine) response(r Request, h *history, p *prediction) *Response {
 	}
 	for i := range resp.Days {
 		lower, upper := p.forecast[i], p.forecast[i]
-		if p.lower != nil {
+		switch {
+		case p.direct:
+			lower, upper = p.lower[i], p.upper[i]
+		case p.lower != nil:
 			lower -= p.trend[i] - p.lower[i]
 			upper += p.upper[i] - p.trend[i]
 		}
@@ -461,9 +526,15 @@ func (e *Engine) response(r Request, h *history, p *prediction) *Response {
 			v := roundTo(p.lstm[i], 2)
 			d.LSTM = &v
 		}
+		if len(p.models) > 0 {
+			d.Models = make(map[string]float64, len(p.models))
+			for name, f := range p.models {
+				d.Models[name] = roundTo(f[i], 2)
+			}
+		}
 		resp.Days[i] = d
 	}
-	policy, negative := newPolicy(p.forecast[:r.LeadTimeDays], h.trend.NoiseSigma(), r)
+	policy, negative := e.policy(r, h, p)
 	resp.Policy = policy.round()
 	resp.Warnings = append(resp.Warnings, policy.warnings()...)
 	if negative {
@@ -473,6 +544,28 @@ func (e *Engine) response(r Request, h *history, p *prediction) *Response {
 	return resp
 }
 
+// policy is the inventory policy of a prediction. On the trend/LSTM path, σ is the trend
+// model's noise and the safety stock z·σ·√L. On the statistical path the demand of each lead
+// day is its step's forecast spread over the step's days; with a calibrated selection the
+// safety stock is the service-level quantile of the backtest's lead-time error (over the
+// lead time's steps, scaled to its days), else z·σ·√L with the model's one-step σ.
+func (e *Engine) policy(r Request, h *history, p *prediction) (Policy, bool) {
+	if !p.direct {
+		return newPolicy(p.forecast[:r.LeadTimeDays], h.trend.NoiseSigma(), nil, r)
+	}
+	days := p.stepDays
+	lead := make([]float64, r.LeadTimeDays)
+	for d := range lead {
+		lead[d] = p.forecast[d/days] / float64(days)
+	}
+	sigma := p.sigma / math.Sqrt(float64(days))
+	if p.safety == nil {
+		return newPolicy(lead, sigma, nil, r)
+	}
+	steps := (r.LeadTimeDays + days - 1) / days
+	ss := p.safety(steps, r.ServiceLevel) * float64(r.LeadTimeDays) / float64(steps*days)
+	return newPolicy(lead, sigma, &ss, r)
+}
 func filterOf(r Request) Filter {
 	return Filter{ProductID: r.ProductID, Category: r.Category, Region: r.Region,
 		MinRating: r.MinRating, MaxPrice: r.MaxPrice, MinDiscount: r.MinDiscount}

@@ -497,7 +497,7 @@ func TestResponseJSON(t *testing.T) {
 	if err := json.Unmarshal(data, &top); err != nil {
 		t.Fatal(err)
 	}
-	checkKeys(t, "response", top, "model_version", "trained_through", "model", "weights", "interval_width", "series",
+	checkKeys(t, "response", top, "model_version", "trained_through", "model", "served", "weights", "interval_width", "series",
 		"days", "policy", "warnings", "notes", "accuracy")
 	var parts struct {
 		Weights  map[string]json.RawMessage   `json:"weights"`

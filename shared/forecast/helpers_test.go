@@ -129,8 +129,11 @@ func newTestEngine(t testing.TB, set *trend.Set, net *lstm.Model, cfg Config) *E
 	return e
 }
 
+// request is a request of the trend/LSTM path (model=blend) with a change; the statistical
+// path's tests ask for their models.
 func request(change func(*Request)) Request {
 	r := DefaultRequest()
+	r.Model = ModelBlend
 	if change != nil {
 		change(&r)
 	}

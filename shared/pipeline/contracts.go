@@ -75,6 +75,26 @@ type RefitOutput struct {
 	Rows      int    `json:"rows"`
 	FirstDate string `json:"first_date"`
 	LastDate  string `json:"last_date"`
+	// SelectionKey and SelectionETag name the backtest selections (empty when none were made);
+	// Backtest summarises them.
+	SelectionKey  string    `json:"selection_key,omitempty"`
+	SelectionETag string    `json:"selection_etag,omitempty"`
+	Backtest      *Backtest `json:"backtest,omitempty"`
+}
+
+// Backtest summarises the refit's backtests and selections.
+type Backtest struct {
+	// Selected counts the series with a selection; Unselected those too short to backtest.
+	Selected   int `json:"selected"`
+	Unselected int `json:"unselected"`
+	// MS is the wall time of the backtests.
+	MS int64 `json:"ms"`
+	// MASE is the mean backtest MASE of the served selections (on the windows they were chosen
+	// on); Coverage the pooled coverage of their best model's own 80% interval.
+	MASE     float64  `json:"mase"`
+	Coverage *float64 `json:"coverage,omitempty"`
+	// Choices counts each choice ("ets", "median(ets,theta,trend)", …).
+	Choices map[string]int `json:"choices"`
 }
 
 // FineTuneOutput is what the fine-tune task returns.

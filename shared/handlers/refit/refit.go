@@ -1,5 +1,6 @@
 // Package refit is the RefitFunction's handler: the training state machine's task that fits the
-// trend model to every standard series of one dataset version.
+// trend model to every standard series of one dataset version and backtests every candidate
+// model on each, storing the selection model=auto serves.
 package refit
 
 import (
@@ -13,10 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/stats"
+	"github.com/stockcast/stockcast/shared/stats/candidates"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/trend"
 )
@@ -33,11 +37,17 @@ type Handler struct {
 	Options trend.Options
 	// Workers is how many series are fitted at once; 0 means one per core.
 	Workers int
+	// Select backtests every candidate model on every series and stores the selections
+	// model=auto serves (New sets it; without, the API backtests each series on first use).
+	Select bool
+	// Backtest configures the rolling-origin backtests of the selection (zero: 3 origins × 28
+	// days, 8 weeks or 6 months by the data's frequency).
+	Backtest backtest.Config
 }
 
 // New returns the refit handler over s with Prophet's default options.
 func New(s store.Store, logger *slog.Logger) *Handler {
-	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions()}
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions(), Select: true}
 }
 
 // Handle fits the dataset version named by the input. A dataset that changed since the input
@@ -68,7 +78,8 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
 	}
 	started := time.Now()
-	set, failed := h.fitAll(ctx, table.Standard())
+	standard := table.Standard()
+	set, failed := h.fitAll(ctx, standard)
 	fitMS := time.Since(started).Milliseconds()
 	data, err := json.Marshal(set)
 	if err != nil {
@@ -85,6 +96,11 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 		TrendKey: key, TrendETag: obj.ETag, TrendVersionID: obj.VersionID, Series: len(set.Models), Failed: failed, FitMS: fitMS,
 		Rows: table.Rows(), FirstDate: first.Format(time.DateOnly), LastDate: last.Format(time.DateOnly),
 	}
+	if h.Select {
+		if err := h.selectModels(ctx, in.JobID, standard, &out); err != nil {
+			return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
+		}
+	}
 	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
 		job.Refit = &pipeline.Refit{Status: pipeline.StatusSucceeded, Series: out.Series, Failed: failed, FitMS: fitMS, TrendKey: key}
 		return nil
@@ -93,6 +109,50 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 	}
 	h.Logger.InfoContext(ctx, "trend models fitted", "job_id", in.JobID, "series", out.Series, "fallbacks", len(failed), "fit_ms", fitMS, "key", key)
 	return out, nil
+}
+
+// selectModels backtests every candidate on every series, stores the selections as
+// models/selection/<version>.json and records them in out.
+func (h *Handler) selectModels(ctx context.Context, jobID string, all []series.Series, out *pipeline.RefitOutput) (err error) {
+	ctx, end := platform.Trace(ctx, "backtest")
+	defer func() { end(err) }()
+	started := time.Now()
+	freq := stats.Detect(all[0].Dates) // the total: every date of the dataset
+	hs := make([]stats.History, 0, len(all))
+	for _, s := range all {
+		hist, err := stats.FromDatesAt(s.Key, s.Dates, s.Values, freq)
+		if err != nil { // dates off the dataset's grid: the series is read daily
+			if hist, err = stats.FromDatesAt(s.Key, s.Dates, s.Values, stats.Daily); err != nil {
+				return fmt.Errorf("series %s: %w", s.Key, err)
+			}
+		}
+		hs = append(hs, hist)
+	}
+	sel, err := backtest.SelectAll(ctx, hs, candidates.All(h.Options), h.Backtest, h.Workers)
+	if err != nil {
+		return err
+	}
+	sel.Created, sel.Frequency = h.Now(), freq
+	data, err := json.Marshal(sel)
+	if err != nil {
+		return fmt.Errorf("encode selections: %w", err)
+	}
+	key := pipeline.SelectionKey(jobID)
+	obj, err := h.Store.Put(ctx, key, bytes.NewReader(data), store.PutOptions{ContentType: "application/json"})
+	if err != nil {
+		return err
+	}
+	summary := &pipeline.Backtest{Selected: len(sel.Selections), Unselected: len(sel.Unselected),
+		MS: time.Since(started).Milliseconds(), Choices: sel.Summary.Choices}
+	for _, m := range sel.Summary.Models {
+		if m.Model == backtest.Auto {
+			summary.MASE, summary.Coverage = m.MASE, m.Coverage
+		}
+	}
+	out.SelectionKey, out.SelectionETag, out.Backtest = key, obj.ETag, summary
+	h.Logger.InfoContext(ctx, "models selected by backtest", "job_id", jobID, "series", summary.Selected,
+		"unselected", summary.Unselected, "backtest_ms", summary.MS, "mase", summary.MASE, "key", key)
+	return nil
 }
 
 // fitAll fits every series on all workers. A series whose fit fails gets the trend package's

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
 
 	"github.com/stockcast/stockcast/shared/handlers/refit"
@@ -49,6 +50,21 @@ func TestRefitFitsEveryStandardSeries(t *testing.T) {
 	forecast, err := set.Models[series.Total].Predict(set.Models[series.Total].FutureDates(7))
 	if err != nil || len(forecast.Yhat) != 7 {
 		t.Errorf("the stored total model does not predict: %v", err)
+	}
+	// Every series long enough to backtest has a selection with its backtest and calibration;
+	// the one-day product has none, and says why.
+	var sel backtest.Set
+	if err := json.Unmarshal(e.Read(out.SelectionKey), &sel); err != nil {
+		t.Fatalf("decode %s: %v", out.SelectionKey, err)
+	}
+	p1 := sel.Selections[series.ProductKey("P0001")]
+	if out.SelectionKey != "models/selection/job-1.json" || out.SelectionETag == "" || sel.Format != backtest.SetFormat || sel.Frequency != "daily" ||
+		p1 == nil || p1.Calibration.Points() != p1.Origins*p1.Horizon || p1.Candidates["ets"].Scores == nil || p1.Candidates["trend"].Scores == nil {
+		t.Fatalf("selections %+v, P0001 %+v", out, p1)
+	}
+	if sel.Unselected[series.ProductKey("LONELY")] == "" || out.Backtest == nil || out.Backtest.Selected != len(set.Models)-1 ||
+		out.Backtest.Unselected != 1 || !(out.Backtest.MASE > 0) {
+		t.Errorf("unselected %v, summary %+v", sel.Unselected, out.Backtest)
 	}
 }
 
