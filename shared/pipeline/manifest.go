@@ -81,7 +81,7 @@ type Metrics struct {
 var ErrNoManifest = errors.New("no model has been published yet")
 
 // ErrDamagedManifest marks a manifest object that is not one this build can read: not JSON,
-// another format, or without the artifacts a model needs.
+// another format, or no model version.
 var ErrDamagedManifest = errors.New("damaged manifest")
 
 // MaxManifestVersions bounds how many versions of the manifest NewestReadableManifest reads.
@@ -123,8 +123,8 @@ func decodeManifest(data []byte) (*Manifest, error) {
 	switch {
 	case m.Format != ManifestFormat:
 		return nil, fmt.Errorf("%w: format %q; this build reads %q", ErrDamagedManifest, m.Format, ManifestFormat)
-	case m.Version == "" || m.Dataset.Key == "" || m.Trend.Key == "" || m.LSTM.Key == "":
-		return nil, fmt.Errorf("%w: it does not name a version, its dataset and both models", ErrDamagedManifest)
+	case m.Version == "":
+		return nil, fmt.Errorf("%w: it names no model version", ErrDamagedManifest)
 	}
 	return &m, nil
 }
