@@ -44,8 +44,9 @@ run: bin/stockcast ## start the embedded local stack on 127.0.0.1:4566 with samp
 test: lint unit e2e ## everything CI runs: formatting, vet, cfn-lint, unit/integration/emulator tests, end to end
 
 .PHONY: unit
-unit: ## unit, integration and emulator tests (go test ./...), the concurrent packages also under -race
+unit: ## unit, integration and emulator tests (go test ./...), the LSTM also on its portable path (purego, as on arm64), the concurrent packages under -race
 	go test -count=1 -timeout 30m ./...
+	go test -count=1 -tags purego ./shared/lstm/...
 	go test -count=1 -race -timeout 30m ./shared/store ./shared/fakes3 ./shared/pipeline ./shared/handlers/... ./infra/local/sfn ./infra/local/stack
 
 .PHONY: e2e
@@ -54,11 +55,16 @@ e2e: ## the whole system under the Lambda Runtime Interface Emulator, driven wit
 	go test -tags e2e -count=1 -timeout 20m -v ./infra/e2e
 
 .PHONY: lint
-lint: web-check ## gofmt, go vet, cfn-lint, and the committed page built from its sources
+lint: web-check ## gofmt, go vet, staticcheck, a tidy go.mod, the layering rule, cfn-lint, and the committed page built from its sources
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
 	go vet -tags e2e ./infra/e2e
+	go vet -tags purego ./shared/lstm/...
+	go tool staticcheck ./...
+	go tool staticcheck -tags e2e ./infra/e2e
+	@go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
+	go test -count=1 ./shared/layering
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is required (pip install cfn-lint)"; exit 1; }
 	cfn-lint template.yaml
 
