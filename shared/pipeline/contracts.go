@@ -150,6 +150,18 @@ func (e *DatasetChanged) Error() string {
 	return fmt.Sprintf("dataset %s changed: task was given ETag %s, the bucket now has %s", e.Key, e.Want, e.Got)
 }
 
+// DeadlineNear reports that a task stopped before its invocation's deadline, with Done of Of
+// items finished, rather than being killed at it; the state machine retries it by this type's
+// name, once.
+type DeadlineNear struct {
+	Step     string
+	Done, Of int
+}
+
+func (e *DeadlineNear) Error() string {
+	return fmt.Sprintf("%s stopped before the invocation's deadline with %d of %d done", e.Step, e.Done, e.Of)
+}
+
 // CheckpointChanged reports that another run wrote the LSTM checkpoint while this one trained;
 // the state machine retries the fine-tune task by this type's name, which continues from the
 // newer checkpoint.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stockcast/stockcast/infra/local/lambdaerr"
 	"github.com/stockcast/stockcast/infra/statemachine"
@@ -55,6 +56,16 @@ func TestRetriedErrorsAreTheOnesTheHandlersReturn(t *testing.T) {
 			old := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
 			e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "sample_dataset.csv"))
 			_, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), handlertest.TaskInput("job", old.ETag))
+			return err
+		},
+		"DeadlineNear": func(t *testing.T) error {
+			e := handlertest.NewEnv(t)
+			dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+			h := refit.New(e.Store, handlertest.Logger(t))
+			h.StopMargin = time.Hour
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err := h.Handle(ctx, handlertest.TaskInput("job", dataset.ETag))
 			return err
 		},
 		"CheckpointChanged": func(t *testing.T) error {
