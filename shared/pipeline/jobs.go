@@ -68,6 +68,8 @@ type MergeReport struct {
 	FirstDate   string   `json:"first_date,omitempty"`
 	LastDate    string   `json:"last_date,omitempty"`
 	DatasetETag string   `json:"dataset_etag,omitempty"`
+	// DatasetVersionID is the S3 version of the merged dataset: what training reads.
+	DatasetVersionID string `json:"dataset_version_id,omitempty"`
 	// Written is when the merged dataset was written.
 	Written    time.Time `json:"written"`
 	Attempts   int       `json:"attempts"`
