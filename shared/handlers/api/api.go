@@ -88,9 +88,18 @@ func New(s store.Store, logger *slog.Logger) *Handler {
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	ctx, end := platform.Trace(ctx, "api")
 	resp := h.route(ctx, req)
-	end(nil)
+	end(serverError(resp))
 	h.Logger.InfoContext(ctx, "request", "method", req.HTTPMethod, "path", req.Path, "status", resp.StatusCode)
 	return resp, nil
+}
+
+// serverError is what the trace records of an answer: an error for a 5xx (the API failed), nil
+// otherwise (a 4xx is the client's).
+func serverError(resp events.APIGatewayProxyResponse) error {
+	if resp.StatusCode < http.StatusInternalServerError {
+		return nil
+	}
+	return fmt.Errorf("answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 }
 
 func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {

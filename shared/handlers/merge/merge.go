@@ -242,23 +242,18 @@ type mergeResult struct {
 // mergeWithRetries merges the upload into the dataset, writing it back only if nobody else wrote
 // it meanwhile; on a lost race it starts again from the fresh dataset.
 func (h *Handler) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, error) {
-	for attempt := 1; ; attempt++ {
+	result, err := store.RetryConflicts(ctx, h.Config.MaxAttempts, func(attempt int) (mergeResult, error) {
+		if attempt > 1 {
+			u.log.InfoContext(ctx, "the dataset changed while merging; merging again", "attempt", attempt)
+		}
 		result, err := h.mergeOnce(ctx, u)
-		if err == nil {
-			result.report.Attempts = attempt
-			return result, nil
-		}
-		if !errors.Is(err, store.ErrPreconditionFailed) {
-			return mergeResult{}, err
-		}
-		if attempt >= h.Config.MaxAttempts {
-			return mergeResult{}, fmt.Errorf("dataset still contended after %d attempts: %w", attempt, err)
-		}
-		u.log.InfoContext(ctx, "the dataset changed while merging; merging again", "attempt", attempt)
-		if err := pipeline.Backoff(ctx, attempt); err != nil {
-			return mergeResult{}, err
-		}
+		result.report.Attempts = attempt
+		return result, err
+	})
+	if err != nil {
+		return mergeResult{}, fmt.Errorf("merge into the dataset: %w", err)
 	}
+	return result, nil
 }
 
 func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err error) {

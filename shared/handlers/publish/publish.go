@@ -53,18 +53,13 @@ func (h *Handler) handle(ctx context.Context, in pipeline.PublishInput) (pipelin
 	if in.Results == nil {
 		return pipeline.PublishOutput{}, errors.New("publish: the input has neither training results nor an error")
 	}
-	for attempt := 1; ; attempt++ {
-		out, err := h.publish(ctx, in, log)
-		if !errors.Is(err, store.ErrPreconditionFailed) {
-			return out, err
-		}
-		if attempt == h.MaxAttempts {
-			return pipeline.PublishOutput{}, fmt.Errorf("publish: manifest still contended after %d attempts: %w", attempt, err)
-		}
-		if err := pipeline.Backoff(ctx, attempt); err != nil {
-			return pipeline.PublishOutput{}, err
-		}
+	out, err := store.RetryConflicts(ctx, h.MaxAttempts, func(int) (pipeline.PublishOutput, error) {
+		return h.publish(ctx, in, log)
+	})
+	if errors.Is(err, store.ErrPreconditionFailed) {
+		return pipeline.PublishOutput{}, fmt.Errorf("publish: manifest: %w", err)
 	}
+	return out, err
 }
 
 func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *slog.Logger) (pipeline.PublishOutput, error) {
