@@ -49,9 +49,11 @@ unit: ## unit, integration and emulator tests (go test ./...), the concurrent pa
 	go test -count=1 -race -timeout 30m ./shared/store ./shared/fakes3 ./shared/pipeline ./shared/handlers ./infra/local/sfn ./infra/local/stack
 
 .PHONY: e2e
-e2e: ## the whole system under the Lambda Runtime Interface Emulator, driven with awscli, the SDK and HTTP
+e2e: ## the whole system under the Lambda Runtime Interface Emulator, driven with awscli, the SDK, HTTP and the page in headless Chromium
 	@command -v aws >/dev/null || { echo "awscli is required for the end-to-end test"; exit 1; }
-	go test -tags e2e -count=1 -timeout 20m -v ./infra/e2e
+	@test -x /usr/bin/chromium || { echo "Debian's chromium is required for the browser test (apt-get install chromium)"; exit 1; }
+	cd infra/e2e/browser && npm ci --no-audit --no-fund
+	go test -tags e2e -count=1 -timeout 30m -v ./infra/e2e
 
 .PHONY: lint
 lint: web-check ## gofmt, go vet, cfn-lint, and the committed page built from its sources

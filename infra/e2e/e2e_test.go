@@ -59,25 +59,55 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// build makes what `make build` makes, into dir.
-func build(t *testing.T, dir string) string {
+// built is the folder of the binaries that build made, shared by the tests of this run.
+var built struct {
+	once sync.Once
+	dir  string
+	cli  string
+	err  error
+}
+
+// buildOnce builds the binaries for every test of the run, the first time a test asks.
+func buildOnce(t *testing.T) (dir, cli string) {
 	t.Helper()
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "stockcast-e2e-")
+		if built.err == nil {
+			built.cli, built.err = build(built.dir)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.dir, built.cli
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// build makes what `make build` makes, into dir.
+func build(dir string) (string, error) {
 	ctx := context.Background()
 	if _, err := rie.BuildEmulator(ctx, root, dir); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for _, name := range []string{"merge", "refit", "finetune", "publish", "forecast"} {
 		if _, err := rie.BuildFunction(ctx, root, dir, name); err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 	}
 	cli := filepath.Join(dir, "stockcast")
 	cmd := exec.Command("go", "build", "-o", cli, "./infra/local")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build bin/stockcast: %v\n%s", err, out)
+		return "", fmt.Errorf("build bin/stockcast: %v\n%s", err, out)
 	}
-	return cli
+	return cli, nil
 }
 
 type lockedBuffer struct {
@@ -100,10 +130,9 @@ func (l *lockedBuffer) String() string {
 // start runs `stockcast run --rie` and stops it (and every emulator it started) at the end.
 func start(t *testing.T) *system {
 	t.Helper()
-	dir := t.TempDir()
-	cli := build(t, dir)
+	dir, cli := buildOnce(t)
 	endpoint, api := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(cli, "run", "--rie", "--build", dir, "--state", filepath.Join(dir, "state"),
+	cmd := exec.Command(cli, "run", "--rie", "--build", dir, "--state", filepath.Join(t.TempDir(), "state"),
 		"--addr", endpoint, "--api", api, "--seed", filepath.Join(root, "testdata/sample_dataset.csv"),
 		"--lstm-full-epochs", "2", "--lstm-max-windows", "4000")
 	logs := &lockedBuffer{}
