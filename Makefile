@@ -22,8 +22,12 @@ build/%/bootstrap: FORCE
 build/aws-lambda-rie: FORCE
 	CGO_ENABLED=0 go build -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
+# The first build downloads and compiles every Go module (a few minutes): go build -v names each
+# package it compiles, counted here as progress; anything else it prints (errors) is shown.
 bin/stockcast: FORCE
-	go build -o $@ ./infra/local
+	@echo "building $@ (the first build downloads and compiles the Go modules: a few minutes)"
+	@go build -v -o $@ ./infra/local 2>&1 | awk '/^[^ :]+$$/ { if (++n % 25 == 0) printf "  %d packages compiled...\n", n; fflush(); next } { print; fflush() } END { if (n) printf "  %d packages compiled\n", n }'
+	@echo "built $@"
 
 # The page the forecast API serves at GET / (shared/web): built with esbuild from the npm packages
 # pinned in shared/web/package-lock.json into shared/web/dist/index.html, which is committed so
@@ -96,8 +100,8 @@ forecast: ## forecast PRODUCT=P0001 [DAYS=7] from the LocalStack deployment's AP
 	curl -fsS "$(LOCAL_API)forecast?product_id=$(PRODUCT)&days=$(or $(DAYS),7)"; echo
 
 .PHONY: clean
-clean: ## remove build output and the local stack's state
-	rm -rf build bin .stockcast .aws-sam bench.txt
+clean: ## remove build output, the README examples' scratch/ folder and the local stack's state
+	rm -rf build bin scratch .stockcast .aws-sam bench.txt
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
 build-MergeFunction build-RefitFunction build-PublishFunction build-ForecastFunction: build-%Function:
