@@ -50,7 +50,7 @@ test: lint unit e2e ## everything CI runs: formatting, vet, cfn-lint, unit/integ
 .PHONY: unit
 unit: ## unit, integration and emulator tests (go test ./...), the concurrent packages also under -race
 	go test -count=1 -timeout 30m ./...
-	go test -count=1 -race -timeout 30m ./shared/store ./shared/fakes3 ./shared/pipeline ./shared/handlers ./infra/local/sfn ./infra/local/stack
+	go test -count=1 -race -timeout 30m ./shared/store ./shared/fakes3 ./shared/pipeline ./shared/handlers/... ./infra/local/sfn ./infra/local/stack
 
 .PHONY: e2e
 e2e: ## the whole system under the Lambda Runtime Interface Emulator, driven with awscli, the SDK, HTTP and the page in headless Chromium

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/stockcast/stockcast/infra/local/rie"
 	"github.com/stockcast/stockcast/shared/fakes3"
 	"github.com/stockcast/stockcast/shared/pipeline"

@@ -8,18 +8,18 @@
 package main
 
 import (
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/finetune"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/platform"
 )
 
 func main() {
 	fn := platform.NewFunction("finetune")
-	finetune := handlers.NewFineTune(fn.DataBucket(), fn.Logger)
-	finetune.Config.Activation = lstm.Activation(fn.Env.String("LSTM_ACTIVATION", string(finetune.Config.Activation)))
-	finetune.Policy.FullEpochs = int(fn.Env.Int64("LSTM_FULL_EPOCHS", int64(finetune.Policy.FullEpochs)))
-	finetune.Policy.FineTuneEpochs = int(fn.Env.Int64("LSTM_FINETUNE_EPOCHS", int64(finetune.Policy.FineTuneEpochs)))
-	finetune.Policy.MaxWindows = int(fn.Env.Int64("LSTM_MAX_WINDOWS", int64(finetune.Policy.MaxWindows)))
-	finetune.SaveMargin = fn.Env.Duration("LSTM_SAVE_MARGIN", finetune.SaveMargin)
-	fn.Start(finetune.Handle, finetune.Config.Validate())
+	h := finetune.New(fn.DataBucket(), fn.Logger)
+	h.Config.Activation = lstm.Activation(fn.Env.String("LSTM_ACTIVATION", string(h.Config.Activation)))
+	h.Policy.FullEpochs = int(fn.Env.Int64("LSTM_FULL_EPOCHS", int64(h.Policy.FullEpochs)))
+	h.Policy.FineTuneEpochs = int(fn.Env.Int64("LSTM_FINETUNE_EPOCHS", int64(h.Policy.FineTuneEpochs)))
+	h.Policy.MaxWindows = int(fn.Env.Int64("LSTM_MAX_WINDOWS", int64(h.Policy.MaxWindows)))
+	h.SaveMargin = fn.Env.Duration("LSTM_SAVE_MARGIN", h.SaveMargin)
+	fn.Start(h.Handle, h.Config.Validate())
 }

@@ -10,19 +10,20 @@ package main
 import (
 	"fmt"
 
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/api"
+	"github.com/stockcast/stockcast/shared/handlers/trendconfig"
 	"github.com/stockcast/stockcast/shared/platform"
 )
 
 func main() {
 	fn := platform.NewFunction("forecast")
-	api := handlers.NewForecast(fn.DataBucket(), fn.Logger)
-	api.Config.TrendWeight = fn.Env.Float("BLEND_TREND_WEIGHT", api.Config.TrendWeight)
-	api.Config.LSTMWeight = 1 - api.Config.TrendWeight
-	api.Config.TrendOptions = handlers.TrendOptionsFromEnv(fn.Env)
+	h := api.New(fn.DataBucket(), fn.Logger)
+	h.Config.TrendWeight = fn.Env.Float("BLEND_TREND_WEIGHT", h.Config.TrendWeight)
+	h.Config.LSTMWeight = 1 - h.Config.TrendWeight
+	h.Config.TrendOptions = trendconfig.FromEnv(fn.Env)
 	var weight error
-	if w := api.Config.TrendWeight; w < 0 || w > 1 {
+	if w := h.Config.TrendWeight; w < 0 || w > 1 {
 		weight = fmt.Errorf("BLEND_TREND_WEIGHT=%v must be between 0 and 1", w)
 	}
-	fn.Start(api.Handle, weight, api.Config.TrendOptions.Validate())
+	fn.Start(h.Handle, weight, h.Config.TrendOptions.Validate())
 }

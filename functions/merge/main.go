@@ -6,18 +6,18 @@
 package main
 
 import (
-	"github.com/stockcast/stockcast/shared/handlers"
-	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/handlers/merge"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/stepfunctions"
 )
 
 func main() {
 	fn := platform.NewFunction("merge")
-	var starter pipeline.Starter = pipeline.NotWired{Logger: fn.Logger}
+	var starter merge.Starter = stepfunctions.NotWired{Logger: fn.Logger}
 	if arn := fn.Env.String("STATE_MACHINE_ARN", ""); arn != "" {
-		starter = &pipeline.StepFunctions{Client: platform.NewStepFunctionsClient(fn.AWS), StateMachineARN: arn, Logger: fn.Logger}
+		starter = &stepfunctions.Starter{Client: platform.NewStepFunctionsClient(fn.AWS), StateMachineARN: arn, Logger: fn.Logger}
 	}
-	merge := handlers.NewMerge(fn.DataBucket(), starter, fn.Logger)
-	merge.Config.MaxUploadBytes = fn.Env.Int64("MAX_UPLOAD_BYTES", merge.Config.MaxUploadBytes)
-	fn.Start(merge.Handle)
+	h := merge.New(fn.DataBucket(), starter, fn.Logger)
+	h.Config.MaxUploadBytes = fn.Env.Int64("MAX_UPLOAD_BYTES", h.Config.MaxUploadBytes)
+	fn.Start(h.Handle)
 }

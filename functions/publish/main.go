@@ -6,11 +6,11 @@
 package main
 
 import (
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/publish"
 	"github.com/stockcast/stockcast/shared/platform"
 )
 
 func main() {
 	fn := platform.NewFunction("publish")
-	fn.Start(handlers.NewPublish(fn.DataBucket(), fn.Logger).Handle)
+	fn.Start(publish.New(fn.DataBucket(), fn.Logger).Handle)
 }

@@ -8,13 +8,14 @@
 package main
 
 import (
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/refit"
+	"github.com/stockcast/stockcast/shared/handlers/trendconfig"
 	"github.com/stockcast/stockcast/shared/platform"
 )
 
 func main() {
 	fn := platform.NewFunction("refit")
-	refit := handlers.NewRefit(fn.DataBucket(), fn.Logger)
-	refit.Options = handlers.TrendOptionsFromEnv(fn.Env)
-	fn.Start(refit.Handle, refit.Options.Validate())
+	h := refit.New(fn.DataBucket(), fn.Logger)
+	h.Options = trendconfig.FromEnv(fn.Env)
+	fn.Start(h.Handle, h.Options.Validate())
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
 	"github.com/stockcast/stockcast/infra/local/rie"
 	"github.com/stockcast/stockcast/infra/local/stack"
 	"github.com/stockcast/stockcast/shared/pipeline"

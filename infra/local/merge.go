@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/dataset"
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/merge"
 )
 
 // runMerge applies uploads to a dataset file in order, with the merge function's code.
@@ -95,7 +95,7 @@ func mergeFile(ctx context.Context, current, uploadPath, next string, maxProblem
 		})
 	var invalid *dataset.ValidationError
 	if errors.As(err, &invalid) {
-		report, _ := json.MarshalIndent(handlers.RejectionReport{
+		report, _ := json.MarshalIndent(merge.RejectionReport{
 			Upload: uploadPath, Size: int64(len(data)), RejectedAt: time.Now().UTC(),
 			Error: invalid.Error(), Total: invalid.Total, Problems: invalid.Problems,
 		}, "", "  ")

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/finetune"
 	"github.com/stockcast/stockcast/shared/lstm"
 )
 
@@ -81,7 +81,7 @@ func runTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	trainSeries, err := handlers.LSTMSeries(table)
+	trainSeries, err := finetune.LSTMSeries(table)
 	if err != nil {
 		return err
 	}

@@ -185,6 +185,10 @@ func Merge(ctx context.Context, src *Source, up *Upload, w io.Writer) (Stats, er
 			return Stats{}, fmt.Errorf("write row: %w", err)
 		}
 	}
+	// The rows after the dataset's last one are the only ones that can lie too far ahead.
+	if err := up.checkHorizon(string(prevDate)); err != nil {
+		return Stats{}, err
+	}
 	for _, r := range up.rows[next:] {
 		if _, err := bw.Write(r.line); err != nil {
 			return Stats{}, fmt.Errorf("write row: %w", err)
@@ -231,6 +235,13 @@ func MergeInMemory(ctx context.Context, src *Source, up *Upload, w io.Writer) (S
 		existing[[2]string{r.date, r.product}] = true
 	}
 	st.RowsBefore = len(rows)
+	var datasetLast string
+	for _, r := range rows {
+		datasetLast = max(datasetLast, r.date)
+	}
+	if err := up.checkHorizon(datasetLast); err != nil {
+		return Stats{}, err
+	}
 	for _, r := range up.rows {
 		if existing[[2]string{r.date, r.product}] {
 			st.Replaced++

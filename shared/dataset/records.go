@@ -169,7 +169,7 @@ func isBlank(fields [][]byte) bool {
 
 // appendField appends one CSV field, quoted only if it holds a comma, quote,
 // CR or LF — so an unquoted record is written back byte for byte.
-func appendField(b []byte, f string) []byte {
+func appendField[F string | []byte](b []byte, f F) []byte {
 	needs := false
 	for i := 0; i < len(f); i++ {
 		if c := f[i]; c == ',' || c == '"' || c == '\r' || c == '\n' {
@@ -191,7 +191,7 @@ func appendField(b []byte, f string) []byte {
 }
 
 // appendRecord appends fields as one LF-terminated CSV line.
-func appendRecord(b []byte, fields []string) []byte {
+func appendRecord[F string | []byte](b []byte, fields []F) []byte {
 	for i, f := range fields {
 		if i > 0 {
 			b = append(b, ',')

@@ -24,6 +24,8 @@ type Options struct {
 	// MaxProblems caps the problems listed in a ValidationError (the total is
 	// always counted); zero means DefaultMaxProblems.
 	MaxProblems int
+	// Limits bound the upload's columns, fields and dates; zero fields take their defaults.
+	Limits Limits
 }
 
 // Problem is one reason an upload is refused. Line is the 1-based physical
@@ -85,7 +87,9 @@ type Upload struct {
 	// FirstDate and LastDate are the upload's earliest and latest days.
 	FirstDate, LastDate time.Time
 
-	rows []row
+	rows        []row
+	limits      Limits // the limits it was parsed with, for the checks of the merge
+	maxProblems int
 }
 
 // Rows returns the number of distinct (date, product_id) rows.
@@ -95,6 +99,7 @@ func (u *Upload) Rows() int { return len(u.rows) }
 type row struct {
 	date, product string
 	line          []byte
+	at            int // the upload's line it came from (0 for the dataset's rows)
 }
 
 func compareRows(a, b row) int { return compareKey(a.date, a.product, b.date, b.product) }
@@ -140,7 +145,12 @@ func ParseUpload(ctx context.Context, r io.Reader, existingColumns []string, opt
 	for i, f := range rr.fields {
 		header[i] = string(f)
 	}
+	limits := opts.Limits.resolved()
 	hm, headerProblems := matchHeader(header, existingColumns, rr.start)
+	if len(headerProblems) == 0 {
+		headerProblems = limits.checkColumns(hm, rr.start)
+	}
+	headerProblems = append(limits.checkHeader(header, rr.start), headerProblems...)
 	if len(headerProblems) > 0 {
 		for _, p := range headerProblems {
 			problems.add(p)
@@ -148,10 +158,14 @@ func ParseUpload(ctx context.Context, r io.Reader, existingColumns []string, opt
 		return nil, &problems.err
 	}
 
-	up := &Upload{Columns: hm.columns, NewColumns: hm.newColumns}
+	up := &Upload{Columns: hm.columns, NewColumns: hm.newColumns, limits: limits, maxProblems: problems.max}
 	di, pi, si := hm.required[0], hm.required[1], hm.required[2]
-	out := make([]string, len(hm.columns))
-	var first, last Day
+	out := make([][]byte, len(hm.columns))
+	var (
+		first, last Day
+		rows        arena
+		scratch     []byte
+	)
 	for {
 		if up.DataRows%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -176,8 +190,16 @@ func ParseUpload(ctx context.Context, r io.Reader, existingColumns []string, opt
 			continue
 		}
 		bad := problems.err.Total
+		for i, f := range rr.fields {
+			if reason := limits.fieldTooLong(f); reason != "" {
+				problems.add(Problem{Line: rr.start, Column: header[i], Value: string(f), Reason: reason})
+			}
+		}
 		dateAt, date := required(rr.fields, di, hm.fallback[0])
 		day, reason := parseDate(date)
+		if reason == "" {
+			reason = limits.dateTooEarly(day)
+		}
 		if reason != "" {
 			problems.add(Problem{Line: rr.start, Column: header[dateAt], Value: string(rr.fields[dateAt]), Reason: reason})
 		}
@@ -194,12 +216,18 @@ func ParseUpload(ctx context.Context, r io.Reader, existingColumns []string, opt
 			continue
 		}
 		for i, f := range rr.fields {
-			out[hm.target[i]] = string(f)
+			out[hm.target[i]] = f
 		}
-		out[hm.target[di]] = string(date[:10])
-		out[hm.target[pi]] = string(product)
-		out[hm.target[si]] = sales
-		up.rows = append(up.rows, row{date: out[hm.target[di]], product: out[hm.target[pi]], line: appendRecord(nil, out)})
+		out[hm.target[di]] = date[:10]
+		out[hm.target[pi]] = product
+		out[hm.target[si]] = stringBytes(sales)
+		scratch = appendRecord(scratch[:0], out)
+		up.rows = append(up.rows, row{
+			date:    bytesString(rows.copy(date[:10])),
+			product: bytesString(rows.copy(product)),
+			line:    rows.copy(scratch),
+			at:      rr.start,
+		})
 		if len(up.rows) == 1 || day < first {
 			first = day
 		}

@@ -13,15 +13,12 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
 // Notification describes an object that was just created, as S3 event notifications do.
@@ -38,10 +35,9 @@ type Notification struct {
 
 // Options configure a Server.
 type Options struct {
-	// Dir, if set, keeps the objects across restarts (the latest version of each); buckets are
-	// versioned while the server runs.
+	// Dir, if set, keeps every version of every object across restarts, with its version id.
 	Dir string
-	// Buckets are created at start if they do not exist.
+	// Buckets are created at start if they do not exist. Every bucket is versioned.
 	Buckets []string
 	// OnObjectCreated, if set, is called after every successful PutObject, CopyObject and
 	// CompleteMultipartUpload, once the response has been written. It must not block.
@@ -53,8 +49,7 @@ type Options struct {
 // Server is an http.Handler speaking the S3 REST protocol (path-style addressing).
 type Server struct {
 	fake     http.Handler
-	backend  gofakes3.Backend
-	journal  *journal
+	backend  *backend
 	notify   func(Notification)
 	log      *slog.Logger
 	locks    [64]sync.Mutex
@@ -66,25 +61,36 @@ type Server struct {
 
 // New starts a server, restoring the objects persisted under opts.Dir.
 func New(opts Options) (*Server, error) {
-	s := &Server{backend: s3mem.New(), notify: opts.OnObjectCreated, log: opts.Logger, requests: map[string]int{}}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	var j *journal
 	buckets := opts.Buckets
 	if opts.Dir != "" {
-		s.journal = &journal{dir: opts.Dir}
-		persisted, err := s.journal.persistedBuckets()
+		j = newJournal(opts.Dir)
+		persisted, err := j.persistedBuckets()
 		if err != nil {
 			return nil, fmt.Errorf("read object store %s: %w", opts.Dir, err)
 		}
 		buckets = append(persisted, buckets...)
 	}
+	s := &Server{backend: newBackend(j), notify: opts.OnObjectCreated, log: opts.Logger, requests: map[string]int{}}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	for _, bucket := range buckets {
-		if err := s.CreateBucket(bucket); err != nil {
-			return nil, err
+		exists, err := s.backend.BucketExists(bucket)
+		if err != nil {
+			return nil, fmt.Errorf("check bucket %s: %w", bucket, err)
 		}
-		if s.journal != nil {
-			if err := s.journal.load(s.backend, bucket); err != nil {
+		if exists {
+			continue // both persisted and asked for
+		}
+		if err := s.backend.CreateBucket(bucket); err != nil {
+			return nil, fmt.Errorf("create bucket %s: %w", bucket, err)
+		}
+		if j != nil {
+			s.backend.mu.Lock()
+			err = j.load(s.backend, bucket)
+			s.backend.mu.Unlock()
+			if err != nil {
 				return nil, err
 			}
 		}
@@ -95,7 +101,7 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// CreateBucket creates the bucket (versioned where the store supports it) unless it exists.
+// CreateBucket creates a versioned bucket unless it exists.
 func (s *Server) CreateBucket(name string) error {
 	exists, err := s.backend.BucketExists(name)
 	if err != nil {
@@ -106,16 +112,6 @@ func (s *Server) CreateBucket(name string) error {
 	}
 	if err := s.backend.CreateBucket(name); err != nil {
 		return fmt.Errorf("create bucket %s: %w", name, err)
-	}
-	if s.journal != nil {
-		if err := os.MkdirAll(filepath.Join(s.journal.dir, name), 0o755); err != nil {
-			return fmt.Errorf("create bucket %s: %w", name, err)
-		}
-	}
-	if versioned, ok := s.backend.(gofakes3.VersionedBackend); ok {
-		if err := versioned.SetVersioningConfiguration(name, gofakes3.VersioningConfiguration{Status: gofakes3.VersioningEnabled}); err != nil {
-			return fmt.Errorf("enable versioning on %s: %w", name, err)
-		}
 	}
 	return nil
 }
@@ -158,20 +154,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.status >= 300 {
 		s.log.Debug("s3 request failed", "op", op, "bucket", bucket, "key", key, "status", rec.status)
 		return
-	}
-	if s.journal != nil {
-		var err error
-		switch {
-		case writes(op):
-			err = s.journal.save(s.backend, bucket, key)
-		case op == "DeleteObjects":
-			err = s.journal.reconcile(s.backend, bucket)
-		case op == "BucketPut":
-			err = os.MkdirAll(filepath.Join(s.journal.dir, bucket), 0o755)
-		}
-		if err != nil {
-			s.log.Error("s3: could not persist a change; it is lost at the next restart", "op", op, "bucket", bucket, "key", key, "error", err)
-		}
 	}
 	if s.notify != nil {
 		if event, ok := createdEvent(op); ok {
@@ -234,8 +216,8 @@ func (s *Server) checkConditions(op, bucket, key string, r *http.Request) error 
 
 // head describes the object, or the given version of it.
 func (s *Server) head(bucket, key, versionID string) (*gofakes3.Object, error) {
-	if versioned, ok := s.backend.(gofakes3.VersionedBackend); ok && versionID != "" {
-		return versioned.HeadObjectVersion(bucket, key, gofakes3.VersionID(versionID))
+	if versionID != "" {
+		return s.backend.HeadObjectVersion(bucket, key, gofakes3.VersionID(versionID))
 	}
 	return s.backend.HeadObject(bucket, key)
 }

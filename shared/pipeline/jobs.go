@@ -32,18 +32,18 @@ const (
 
 // Job is the status record of one upload's way through the pipeline, kept at jobs/<id>.json.
 type Job struct {
-	ID        string    `json:"id"`
-	Status    Status    `json:"status"`
-	Stage     string    `json:"stage"`
-	Upload    Upload    `json:"upload"`
-	Execution string    `json:"execution,omitempty"`
-	Merge     *Merge    `json:"merge,omitempty"`
-	Refit     *Refit    `json:"refit,omitempty"`
-	FineTune  *FineTune `json:"finetune,omitempty"`
-	Publish   *Publish  `json:"publish,omitempty"`
-	Error     string    `json:"error,omitempty"`
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
+	ID        string       `json:"id"`
+	Status    Status       `json:"status"`
+	Stage     string       `json:"stage"`
+	Upload    Upload       `json:"upload"`
+	Execution string       `json:"execution,omitempty"`
+	Merge     *MergeReport `json:"merge,omitempty"`
+	Refit     *Refit       `json:"refit,omitempty"`
+	FineTune  *FineTune    `json:"finetune,omitempty"`
+	Publish   *Publish     `json:"publish,omitempty"`
+	Error     string       `json:"error,omitempty"`
+	Created   time.Time    `json:"created"`
+	Updated   time.Time    `json:"updated"`
 }
 
 // Upload is the file that started a job and where it was moved.
@@ -58,8 +58,8 @@ type Upload struct {
 	Report string `json:"report,omitempty"`
 }
 
-// Merge is what the merge step did.
-type Merge struct {
+// MergeReport is what the merge step did.
+type MergeReport struct {
 	RowsBefore  int      `json:"rows_before"`
 	RowsAfter   int      `json:"rows_after"`
 	UploadRows  int      `json:"upload_rows"`

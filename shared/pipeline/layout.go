@@ -1,6 +1,6 @@
 // Package pipeline holds what the steps of the training pipeline share: the bucket layout, the
-// JSON contracts between the state machine's tasks, job records, and the starter that hands a
-// merged upload to the state machine.
+// JSON contracts between the state machine's tasks, job records and the manifest. It knows no
+// AWS service: starting the state machine is the stepfunctions adapter's job.
 package pipeline
 
 import (

@@ -70,7 +70,7 @@ func TestConcurrentJobUpdatesLoseNothing(t *testing.T) {
 		wg.Go(func() {
 			if _, err := jobs.Update(context.Background(), "j", func(job *pipeline.Job) error {
 				if job.Merge == nil {
-					job.Merge = &pipeline.Merge{}
+					job.Merge = &pipeline.MergeReport{}
 				}
 				job.Merge.Attempts++
 				return nil

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,7 +41,7 @@ func NewMemory(bucket string) *Memory {
 // Bucket names the bucket.
 func (m *Memory) Bucket() string { return m.bucket }
 
-// Requests returns how many times op ("get", "head", "put", "copy", "delete", "list") was
+// Requests returns how many times op ("get", "head", "put", "copy", "delete", "list", "versions") was
 // called, so tests can prove that a cache read nothing.
 func (m *Memory) Requests(op string) int {
 	m.mu.Lock()
@@ -166,5 +167,19 @@ func (m *Memory) List(_ context.Context, prefix string) ([]Object, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Versions lists the versions of key that hold content, newest first.
+func (m *Memory) Versions(_ context.Context, key string) ([]Object, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.requests["versions"]++
+	var out []Object
+	for _, v := range slices.Backward(m.objects[key]) {
+		if v.data != nil {
+			out = append(out, v.obj)
+		}
+	}
 	return out, nil
 }

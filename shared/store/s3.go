@@ -51,6 +51,9 @@ func (s *S3) Get(ctx context.Context, key string, opts GetOptions) (io.ReadClose
 		Bucket: &s.bucket, Key: &key, IfMatch: optional(opts.IfMatch), VersionId: optional(opts.VersionID),
 	})
 	if err != nil {
+		if opts.VersionID == "" {
+			err = s.absentIfUnlisted(ctx, key, err)
+		}
 		return nil, Object{}, fmt.Errorf("get %s: %w", s.location(key), classify(err))
 	}
 	obj := Object{
@@ -68,7 +71,7 @@ func (s *S3) Get(ctx context.Context, key string, opts GetOptions) (io.ReadClose
 func (s *S3) Head(ctx context.Context, key string) (Object, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
 	if err != nil {
-		return Object{}, fmt.Errorf("head %s: %w", s.location(key), classify(err))
+		return Object{}, fmt.Errorf("head %s: %w", s.location(key), classify(s.absentIfUnlisted(ctx, key, err)))
 	}
 	return Object{
 		Key:          key,
@@ -308,6 +311,51 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Object, error) {
 		}
 	}
 	return out, nil
+}
+
+// Versions lists the versions of key that hold content, newest first as S3 lists them.
+func (s *S3) Versions(ctx context.Context, key string) ([]Object, error) {
+	var out []Object
+	pages := s3.NewListObjectVersionsPaginator(s.client, &s3.ListObjectVersionsInput{Bucket: &s.bucket, Prefix: &key})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list versions of %s: %w", s.location(key), classify(err))
+		}
+		for _, item := range page.Versions {
+			if aws.ToString(item.Key) != key {
+				continue // a longer key with this one as its prefix
+			}
+			version := aws.ToString(item.VersionId)
+			if version == "null" {
+				version = "" // an object written before versioning was enabled
+			}
+			out = append(out, Object{
+				Key:          key,
+				ETag:         aws.ToString(item.ETag),
+				Size:         aws.ToInt64(item.Size),
+				VersionID:    version,
+				LastModified: aws.ToTime(item.LastModified),
+			})
+		}
+	}
+	return out, nil
+}
+
+// absentIfUnlisted refines S3's answer 403 to a read of key. S3 answers 403 rather than 404 for a
+// missing key unless the caller may list it, and a ListBucket permission narrowed to a prefix
+// (s3:prefix) may not count for that; a listing of the key itself, which such a permission
+// allows, tells whether it exists. The error gains ErrNotFound when the key is not there.
+func (s *S3) absentIfUnlisted(ctx context.Context, key string, err error) error {
+	var status *smithyhttp.ResponseError
+	if !errors.As(err, &status) || status.HTTPStatusCode() != http.StatusForbidden {
+		return err
+	}
+	out, listErr := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &key, MaxKeys: aws.Int32(1)})
+	if listErr != nil || (len(out.Contents) > 0 && aws.ToString(out.Contents[0].Key) == key) {
+		return err // denied indeed, or the listing is denied too
+	}
+	return errors.Join(ErrNotFound, err)
 }
 
 // classify maps S3's not-found and precondition answers onto this package's sentinels, keeping

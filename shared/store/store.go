@@ -75,6 +75,10 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 	// List returns every object whose key starts with prefix, in key order.
 	List(ctx context.Context, prefix string) ([]Object, error)
+	// Versions lists the versions of exactly key that hold content, newest first (delete
+	// markers are left out), each readable with GetOptions.VersionID; in a bucket without
+	// versioning, the current object only.
+	Versions(ctx context.Context, key string) ([]Object, error)
 }
 
 // SameETag reports whether two ETags name the same content, ignoring the quotes that some
@@ -101,4 +105,29 @@ func ReadAll(ctx context.Context, s Store, key string) ([]byte, Object, error) {
 		return nil, Object{}, fmt.Errorf("read s3://%s/%s: %w", s.Bucket(), key, err)
 	}
 	return data, obj, nil
+}
+
+// errWriteAbandoned ends a producer whose Put gave up before reading all it wrote.
+var errWriteAbandoned = errors.New("the write was abandoned")
+
+// PutFrom streams what produce writes into key: the object is written as produce writes it,
+// never held whole in memory. A failure of produce aborts the write (nothing is stored) and is
+// the error returned; otherwise Put's error is.
+func PutFrom(ctx context.Context, s Store, key string, opts PutOptions, produce func(io.Writer) error) (Object, error) {
+	reader, writer := io.Pipe()
+	produced := make(chan error, 1)
+	go func() {
+		err := produce(writer)
+		writer.CloseWithError(err)
+		produced <- err
+	}()
+	obj, putErr := s.Put(ctx, key, reader, opts)
+	reader.CloseWithError(errWriteAbandoned) // unblocks produce if Put gave up early
+	if err := <-produced; err != nil && !errors.Is(err, errWriteAbandoned) {
+		return Object{}, err // the cause; Put failed because of it
+	}
+	if putErr != nil {
+		return Object{}, fmt.Errorf("write s3://%s/%s: %w", s.Bucket(), key, putErr)
+	}
+	return obj, nil
 }

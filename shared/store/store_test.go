@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -101,6 +103,60 @@ func conformance(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		if _, _, err := s.Get(ctx, "v", store.GetOptions{VersionID: "no-such-version"}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("missing version: %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("versions are listed newest first and read by id", func(t *testing.T) {
+		s := newStore(t)
+		var written []store.Object
+		for _, content := range []string{"one", "two", "three"} {
+			obj, err := s.Put(ctx, "models/manifest.json", strings.NewReader(content), store.PutOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			written = append(written, obj)
+		}
+		if _, err := s.Put(ctx, "models/manifest.json.bak", strings.NewReader("other key"), store.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		head, err := s.Head(ctx, "models/manifest.json")
+		if err != nil || head.VersionID != written[2].VersionID {
+			t.Fatalf("head version %q (%v), want the last put's %q", head.VersionID, err, written[2].VersionID)
+		}
+		copied, err := s.Copy(ctx, "models/manifest.json", "models/copy.json")
+		if err != nil || copied.VersionID == "" {
+			t.Fatalf("copy gave version %q (%v)", copied.VersionID, err)
+		}
+		if err := s.Delete(ctx, "models/manifest.json"); err != nil {
+			t.Fatal(err)
+		}
+		versions, err := s.Versions(ctx, "models/manifest.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids, want []string
+		for _, v := range versions {
+			ids = append(ids, v.VersionID)
+		}
+		for i := len(written) - 1; i >= 0; i-- {
+			want = append(want, written[i].VersionID)
+		}
+		if strings.Join(ids, ",") != strings.Join(want, ",") {
+			t.Fatalf("versions %v, want %v (newest first, the delete marker and the longer key left out)", ids, want)
+		}
+		for i, v := range versions {
+			body, obj, err := s.Get(ctx, v.Key, store.GetOptions{VersionID: v.VersionID})
+			if err != nil {
+				t.Fatalf("get version %s: %v", v.VersionID, err)
+			}
+			data, _ := io.ReadAll(body)
+			body.Close()
+			if wantData := []string{"three", "two", "one"}[i]; string(data) != wantData || !store.SameETag(obj.ETag, v.ETag) || obj.VersionID != v.VersionID {
+				t.Errorf("version %s = %q %s, want %q %s", v.VersionID, data, obj.ETag, wantData, v.ETag)
+			}
+		}
+		if none, err := s.Versions(ctx, "models/absent.json"); err != nil || len(none) != 0 {
+			t.Errorf("versions of a missing key: %v, %v", none, err)
 		}
 	})
 
@@ -243,3 +299,52 @@ func TestS3PutFailsCleanlyOnBrokenBody(t *testing.T) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("boom") }
+
+// denying answers as S3 does to a caller whose ListBucket permission does not cover a read: 403
+// instead of 404 for a missing key, and 403 for the keys under denied whether they exist or not.
+type denying struct {
+	next   http.Handler
+	denied string
+}
+
+func (d denying) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if key == "" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		d.next.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	d.next.ServeHTTP(rec, r)
+	if rec.Code == http.StatusNotFound || strings.HasPrefix(key, d.denied) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+		return
+	}
+	maps.Copy(w.Header(), rec.Header())
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
+}
+
+func TestS3TellsAMissingKeyFromADeniedOne(t *testing.T) {
+	ctx := context.Background()
+	server, err := fakes3.New(fakes3.Options{Buckets: []string{"bucket"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewServer(denying{next: server, denied: "secret/"})
+	defer front.Close()
+	s := store.NewS3(platform.NewS3Client(platform.LocalAWSConfig(front.URL)), "bucket")
+	if _, err := s.Put(ctx, "secret/x", strings.NewReader("x"), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Get(ctx, "data/absent.csv", store.GetOptions{}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("get of a missing key answered 403: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Head(ctx, "data/absent.csv"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("head of a missing key answered 403: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Head(ctx, "secret/x"); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("head of an existing, denied key: %v, want access denied", err)
+	}
+}

@@ -35,7 +35,7 @@ func IsRequest(r *http.Request) bool {
 // ServeHTTP serves the Step Functions API over the AWS JSON 1.0 protocol:
 // POST / with X-Amz-Target: AWSStepFunctions.<Operation>. Supported
 // operations: StartExecution, DescribeExecution, ListExecutions,
-// StopExecution, GetExecutionHistory, DescribeStateMachine,
+// StopExecution, RedriveExecution, GetExecutionHistory, DescribeStateMachine,
 // ListStateMachines. Errors are HTTP 400 (500 for internal failures) with
 // {"__type": CODE, "message": …}.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -104,6 +104,7 @@ func (s *Service) operations() map[string]operation {
 		"DescribeExecution":    handle(s.apiDescribeExecution),
 		"ListExecutions":       handle(s.apiListExecutions),
 		"StopExecution":        handle(s.apiStopExecution),
+		"RedriveExecution":     handle(s.apiRedriveExecution),
 		"GetExecutionHistory":  handle(s.apiGetExecutionHistory),
 		"DescribeStateMachine": handle(s.apiDescribeStateMachine),
 		"ListStateMachines":    handle(s.apiListStateMachines),
@@ -148,6 +149,21 @@ func (s *Service) apiStartExecution(ctx context.Context, in startExecutionReques
 	}{ex.ARN, epoch(ex.StartDate)}, nil
 }
 
+type redriveExecutionRequest struct {
+	ExecutionArn string `json:"executionArn"`
+	ClientToken  string `json:"clientToken"`
+}
+
+func (s *Service) apiRedriveExecution(ctx context.Context, in redriveExecutionRequest) (any, error) {
+	ex, err := s.RedriveExecution(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		RedriveDate epoch `json:"redriveDate"`
+	}{epoch(*ex.RedriveDate)}, nil
+}
+
 type executionArnRequest struct {
 	ExecutionArn string `json:"executionArn"`
 }
@@ -170,10 +186,17 @@ func (s *Service) apiDescribeExecution(_ context.Context, in executionArnRequest
 		OutputDetails   *dataDetails `json:"outputDetails,omitempty"`
 		Error           string       `json:"error,omitempty"`
 		Cause           string       `json:"cause,omitempty"`
+		RedriveCount    int          `json:"redriveCount"`
+		RedriveDate     *epoch       `json:"redriveDate,omitempty"`
+		RedriveStatus   string       `json:"redriveStatus"`
 	}{
 		ExecutionArn: ex.ARN, StateMachineArn: ex.StateMachineARN, Name: ex.Name, Status: ex.Status,
 		StartDate: epoch(ex.StartDate), StopDate: epochPtr(ex.StopDate), Input: ex.Input, InputDetails: included,
 		Output: ex.Output, Error: ex.Error, Cause: ex.Cause,
+		RedriveCount: ex.RedriveCount, RedriveDate: epochPtr(ex.RedriveDate), RedriveStatus: "NOT_REDRIVABLE",
+	}
+	if ex.Redrivable() {
+		out.RedriveStatus = "REDRIVABLE"
 	}
 	if ex.Status == StatusSucceeded {
 		out.OutputDetails = included
@@ -301,6 +324,9 @@ func wireEvent(e Event, withData bool) map[string]any {
 	set("error", e.Error)
 	set("cause", e.Cause)
 	set("roleArn", e.RoleARN)
+	if e.RedriveCount > 0 {
+		details["redriveCount"] = e.RedriveCount
+	}
 	if e.TimeoutSeconds > 0 {
 		details["timeoutInSeconds"] = e.TimeoutSeconds
 	}

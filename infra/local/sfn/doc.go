@@ -4,7 +4,9 @@
 // Language definition ([ParseDefinition]) and runs it ([Interpreter.Run]),
 // invoking Task states' functions through an [Invoker]. The service
 // ([Service]) registers state machines, starts, stops and persists
-// executions, and speaks the AWS JSON 1.0 wire protocol of Step Functions
+// executions, redrives unsuccessful ones ([Service.RedriveExecution]: from the
+// last top-level state entered and not left, on its input; a Parallel state
+// runs all its branches again), and speaks the AWS JSON 1.0 wire protocol of Step Functions
 // ([Service.ServeHTTP], [IsRequest]) so that the AWS CLI and SDKs work
 // against it.
 //

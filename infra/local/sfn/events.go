@@ -26,6 +26,8 @@ type Event struct {
 	Error          string `json:"error,omitempty"`
 	Cause          string `json:"cause,omitempty"`
 	RoleARN        string `json:"roleArn,omitempty"`
+	// RedriveCount numbers an ExecutionRedriven event.
+	RedriveCount int `json:"redriveCount,omitempty"`
 }
 
 // History event types the interpreter records.
@@ -35,6 +37,7 @@ const (
 	EventExecutionFailed    = "ExecutionFailed"
 	EventExecutionTimedOut  = "ExecutionTimedOut"
 	EventExecutionAborted   = "ExecutionAborted"
+	EventExecutionRedriven  = "ExecutionRedriven"
 	EventFailStateEntered   = "FailStateEntered"
 	EventTaskScheduled      = "TaskScheduled"
 	EventTaskStarted        = "TaskStarted"

@@ -85,6 +85,67 @@ var errTaskTimedOut = errors.New("task timed out")
 // (context.Cause) is a *Failure, its Name and Cause are the abort's error and
 // cause, as StopExecution gives them.
 func (it *Interpreter) Run(ctx context.Context, def *Definition, exec ExecutionInfo, input string, record func(Event)) Outcome {
+	r := it.newRun(exec, record)
+	th := &thread{}
+	r.emit(th, Event{Type: EventExecutionStarted, Input: input, RoleARN: exec.RoleARN})
+	value, err := decodeJSON([]byte(input))
+	if err != nil {
+		return r.finish(th, Outcome{Status: StatusFailed, Error: ErrorRuntime, Cause: fmt.Sprintf("the execution input is not JSON: %v", err)})
+	}
+	r.execInput = value
+	return r.runFrom(ctx, def, def.machine.startAt, value, th)
+}
+
+// Redrive continues an unsuccessful execution, as RedriveExecution does: from
+// its unsuccessful step — the last top-level state it entered and did not
+// leave — on the input that state was given, or from the start if it entered
+// none. A Parallel state runs all its branches again. history is the
+// execution's events so far; the new events (ExecutionRedriven first) follow
+// them. redriveCount is the number of this redrive, from 1.
+func (it *Interpreter) Redrive(ctx context.Context, def *Definition, exec ExecutionInfo, history []Event, redriveCount int, record func(Event)) Outcome {
+	r := it.newRun(exec, record)
+	th := &thread{}
+	if n := len(history); n > 0 {
+		r.lastID, th.last = history[n-1].ID, history[n-1].ID
+	}
+	r.emit(th, Event{Type: EventExecutionRedriven, RedriveCount: redriveCount})
+	start, input, err := redrivePoint(def, history)
+	if err != nil {
+		return r.finish(th, Outcome{Status: StatusFailed, Error: ErrorRuntime, Cause: err.Error()})
+	}
+	for _, e := range history {
+		if e.Type == EventExecutionStarted {
+			if r.execInput, err = decodeJSON([]byte(e.Input)); err != nil {
+				return r.finish(th, Outcome{Status: StatusFailed, Error: ErrorRuntime, Cause: fmt.Sprintf("the execution input is not JSON: %v", err)})
+			}
+		}
+	}
+	if input == nil {
+		input = r.execInput
+	}
+	return r.runFrom(ctx, def, start, input, th)
+}
+
+// redrivePoint finds where a redrive starts in history: the last top-level
+// state entered, with its input; the machine's StartAt (and a nil input, the
+// execution's) when none was.
+func redrivePoint(def *Definition, history []Event) (string, any, error) {
+	for i := len(history) - 1; i >= 0; i-- {
+		e := history[i]
+		s, ok := def.machine.states[e.State]
+		if !ok || e.Type != stateEnteredEvent(s.typ) {
+			continue
+		}
+		input, err := decodeJSON([]byte(e.Input))
+		if err != nil {
+			return "", nil, fmt.Errorf("redrive: the input of state %s is not JSON: %v", e.State, err)
+		}
+		return e.State, input, nil
+	}
+	return def.machine.startAt, nil, nil
+}
+
+func (it *Interpreter) newRun(exec ExecutionInfo, record func(Event)) *run {
 	r := &run{it: it, exec: exec, record: record, clock: it.Clock, logger: it.Logger, random: it.Random}
 	if r.clock == nil {
 		r.clock = SystemClock{}
@@ -96,21 +157,19 @@ func (it *Interpreter) Run(ctx context.Context, def *Definition, exec ExecutionI
 		r.random = rand.Float64
 	}
 	r.logger = r.logger.With("execution", exec.Name, "stateMachine", exec.StateMachineName)
-	th := &thread{}
-	r.emit(th, Event{Type: EventExecutionStarted, Input: input, RoleARN: exec.RoleARN})
+	return r
+}
 
-	value, err := decodeJSON([]byte(input))
-	if err != nil {
-		return r.finish(th, Outcome{Status: StatusFailed, Error: ErrorRuntime, Cause: fmt.Sprintf("the execution input is not JSON: %v", err)})
-	}
-	r.execInput = value
+// runFrom runs the top-level states from start on input until the execution
+// ends, and records how it ended.
+func (r *run) runFrom(ctx context.Context, def *Definition, start string, input any, th *thread) Outcome {
 	runCtx := ctx
 	if def.timeout > 0 {
 		var cancel context.CancelFunc
 		runCtx, cancel = context.WithTimeoutCause(ctx, def.timeout, errExecutionTimedOut)
 		defer cancel()
 	}
-	out, err := r.runBranch(runCtx, def.machine, value, th)
+	out, err := r.runStates(runCtx, def.machine, start, input, th)
 	var f *Failure
 	switch {
 	case ctx.Err() != nil:
@@ -188,7 +247,11 @@ func (r *run) finish(th *thread, o Outcome) Outcome {
 
 // runBranch runs states from b's StartAt until one ends the branch.
 func (r *run) runBranch(ctx context.Context, b *branch, input any, th *thread) (any, error) {
-	name := b.startAt
+	return r.runStates(ctx, b, b.startAt, input, th)
+}
+
+// runStates runs b's states from name until one ends the branch.
+func (r *run) runStates(ctx context.Context, b *branch, name string, input any, th *thread) (any, error) {
 	for {
 		s := b.states[name]
 		out, next, err := r.runState(ctx, s, input, th)

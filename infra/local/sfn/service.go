@@ -80,6 +80,15 @@ type Execution struct {
 	Cause           string     `json:"cause,omitempty"`
 	StartDate       time.Time  `json:"startDate"`
 	StopDate        *time.Time `json:"stopDate,omitempty"`
+	// RedriveCount counts the redrives; RedriveDate is the last one's time.
+	RedriveCount int        `json:"redriveCount,omitempty"`
+	RedriveDate  *time.Time `json:"redriveDate,omitempty"`
+}
+
+// Redrivable reports whether RedriveExecution can continue the execution: it
+// failed, timed out or was aborted.
+func (e Execution) Redrivable() bool {
+	return e.Status == StatusFailed || e.Status == StatusTimedOut || e.Status == StatusAborted
 }
 
 // execution is an execution known to the service. rec is guarded by
@@ -106,6 +115,7 @@ const (
 	CodeInvalidDefinition        = "InvalidDefinition"
 	CodeInvalidToken             = "InvalidToken"
 	CodeValidation               = "ValidationException"
+	CodeExecutionNotRedrivable   = "ExecutionNotRedrivable"
 )
 
 // APIError is an error the service reports to clients with its Step
@@ -288,13 +298,58 @@ func (s *Service) StartExecution(ctx context.Context, stateMachineARN, name, inp
 	ex := &execution{rec: rec, done: make(chan struct{}), cancel: cancel, events: s.store.eventLog(rec)}
 	s.executions[arn] = ex
 	s.wg.Add(1)
-	go s.execute(runCtx, ex, rec, sm)
+	go s.execute(runCtx, ex, rec, sm, func(ctx context.Context, info ExecutionInfo, record func(Event)) Outcome {
+		return s.interp.Run(ctx, sm.def, info, rec.Input, record)
+	})
 	s.logger.InfoContext(ctx, "execution started", "execution", arn)
 	return rec, nil
 }
 
-// execute runs an execution to its end and records the outcome.
-func (s *Service) execute(ctx context.Context, ex *execution, rec Execution, sm *stateMachine) {
+// RedriveExecution continues a failed, timed-out or aborted execution from
+// its unsuccessful step (see Interpreter.Redrive), under the same ARN, and
+// returns its record, RUNNING again. Any other execution is refused with
+// ExecutionNotRedrivable.
+func (s *Service) RedriveExecution(ctx context.Context, arn string) (Execution, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.ctx.Err(); err != nil {
+		return Execution{}, fmt.Errorf("redrive execution: the service is closed: %w", err)
+	}
+	ex, err := s.lookup(arn)
+	if err != nil {
+		return Execution{}, err
+	}
+	if !ex.rec.Redrivable() {
+		return Execution{}, apiErrorf(CodeExecutionNotRedrivable, "Execution is %s and cannot be redriven: '%s'", ex.rec.Status, arn)
+	}
+	sm, ok := s.machines[ex.rec.StateMachineARN]
+	if !ok {
+		return Execution{}, apiErrorf(CodeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", ex.rec.StateMachineARN)
+	}
+	history, err := ex.events.read()
+	if err != nil {
+		return Execution{}, fmt.Errorf("redrive %s: %w", arn, err)
+	}
+	now := s.clock.Now()
+	rec := ex.rec
+	rec.Status, rec.Output, rec.Error, rec.Cause, rec.StopDate = StatusRunning, "", "", "", nil
+	rec.RedriveCount, rec.RedriveDate = rec.RedriveCount+1, &now
+	if err := s.store.saveExecution(rec); err != nil {
+		return Execution{}, fmt.Errorf("redrive execution %s: %w", arn, err)
+	}
+	runCtx, cancel := context.WithCancelCause(s.ctx)
+	ex.rec, ex.done, ex.cancel = rec, make(chan struct{}), cancel
+	s.wg.Add(1)
+	go s.execute(runCtx, ex, rec, sm, func(ctx context.Context, info ExecutionInfo, record func(Event)) Outcome {
+		return s.interp.Redrive(ctx, sm.def, info, history, rec.RedriveCount, record)
+	})
+	s.logger.InfoContext(ctx, "execution redriven", "execution", arn, "redrive_count", rec.RedriveCount)
+	return rec, nil
+}
+
+// execute runs an execution (with run) to its end and records the outcome.
+func (s *Service) execute(ctx context.Context, ex *execution, rec Execution, sm *stateMachine,
+	run func(context.Context, ExecutionInfo, func(Event)) Outcome) {
 	defer s.wg.Done()
 	defer close(ex.done)
 	defer ex.cancel(nil)
@@ -302,7 +357,7 @@ func (s *Service) execute(ctx context.Context, ex *execution, rec Execution, sm 
 		ARN: rec.ARN, Name: rec.Name, StartTime: rec.StartDate, RoleARN: sm.RoleARN,
 		StateMachineARN: sm.ARN, StateMachineName: sm.Name,
 	}
-	out := s.interp.Run(ctx, sm.def, info, rec.Input, func(e Event) {
+	out := run(ctx, info, func(e Event) {
 		if err := ex.events.append(e); err != nil {
 			s.logger.Error("record history event", "execution", rec.ARN, "error", err)
 		}
@@ -387,12 +442,16 @@ func (s *Service) History(arn string) ([]Event, error) {
 func (s *Service) StopExecution(ctx context.Context, arn, errorName, cause string) (Execution, error) {
 	s.mu.Lock()
 	ex, err := s.lookup(arn)
+	var cancel context.CancelCauseFunc
+	if err == nil {
+		cancel = ex.cancel
+	}
 	s.mu.Unlock()
 	if err != nil {
 		return Execution{}, err
 	}
-	if ex.cancel != nil {
-		ex.cancel(&Failure{Name: errorName, Cause: cause})
+	if cancel != nil {
+		cancel(&Failure{Name: errorName, Cause: cause})
 	}
 	return s.Wait(ctx, arn)
 }
@@ -402,12 +461,16 @@ func (s *Service) StopExecution(ctx context.Context, arn, errorName, cause strin
 func (s *Service) Wait(ctx context.Context, arn string) (Execution, error) {
 	s.mu.Lock()
 	ex, err := s.lookup(arn)
+	var done chan struct{}
+	if err == nil {
+		done = ex.done
+	}
 	s.mu.Unlock()
 	if err != nil {
 		return Execution{}, err
 	}
 	select {
-	case <-ex.done:
+	case <-done:
 	case <-ctx.Done():
 		return Execution{}, fmt.Errorf("wait for %s: %w", arn, ctx.Err())
 	}

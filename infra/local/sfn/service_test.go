@@ -510,3 +510,79 @@ func TestServiceTrainingPipeline(t *testing.T) {
 		t.Error("no retry waited")
 	}
 }
+
+// TestServiceRedriveExecution redrives a failed execution through the SDK: it continues from the
+// state that failed, on that state's input, without running the states before it again.
+func TestServiceRedriveExecution(t *testing.T) {
+	inv := newFakeInvoker().echo("first").failsWith("flaky", `{"trained":true}`, &FunctionError{Type: "OutOfMemory", Message: "killed"})
+	ts := startService(t, t.TempDir(), inv)
+	machine := ts.register(t, "redrive", `{"StartAt":"Prepare","States":{
+		"Prepare":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:first","ResultPath":"$.prepared","Next":"Train"},
+		"Train":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:flaky","ResultPath":"$.result","Next":"Done"},
+		"Done":{"Type":"Pass","End":true}}}`)
+	started := ts.start(t, machine, "job-1", `{"job":"job-1"}`)
+	ts.wait(t, *started.ExecutionArn)
+	if d := ts.describe(t, *started.ExecutionArn); d.Status != types.ExecutionStatusFailed || d.RedriveStatus != types.ExecutionRedriveStatusRedrivable {
+		t.Fatalf("before the redrive: %+v", d)
+	}
+
+	out, err := ts.client.RedriveExecution(context.Background(), &awssfn.RedriveExecutionInput{ExecutionArn: started.ExecutionArn})
+	if err != nil || out.RedriveDate == nil {
+		t.Fatalf("RedriveExecution: %+v, %v", out, err)
+	}
+	ts.wait(t, *started.ExecutionArn)
+	d := ts.describe(t, *started.ExecutionArn)
+	if d.Status != types.ExecutionStatusSucceeded || d.RedriveCount == nil || *d.RedriveCount != 1 ||
+		d.RedriveStatus != types.ExecutionRedriveStatusNotRedrivable || d.Error != nil ||
+		*d.Output != `{"job":"job-1","prepared":{"job":"job-1"},"result":{"trained":true}}` {
+		t.Errorf("after the redrive: %+v (output %s)", d, aws.ToString(d.Output))
+	}
+	if n := len(inv.callsTo("first")); n != 1 {
+		t.Errorf("the state before the failure ran %d times, want once", n)
+	}
+	if n := len(inv.callsTo("flaky")); n != 2 {
+		t.Errorf("the failed state ran %d times, want twice", n)
+	}
+	hist, err := ts.client.GetExecutionHistory(context.Background(), &awssfn.GetExecutionHistoryInput{ExecutionArn: started.ExecutionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for i, e := range hist.Events {
+		if e.Id != int64(i+1) {
+			t.Errorf("event %d has id %d", i, e.Id)
+		}
+		kinds = append(kinds, string(e.Type))
+	}
+	joined := strings.Join(kinds, ",")
+	if !strings.Contains(joined, "ExecutionFailed,ExecutionRedriven,TaskStateEntered,") || !strings.HasSuffix(joined, "ExecutionSucceeded") {
+		t.Errorf("history %s", joined)
+	}
+
+	_, err = ts.client.RedriveExecution(context.Background(), &awssfn.RedriveExecutionInput{ExecutionArn: started.ExecutionArn})
+	if !errors.As(err, new(*types.ExecutionNotRedrivable)) {
+		t.Errorf("redriving a succeeded execution: %v", err)
+	}
+}
+
+// TestServiceRedriveAfterRestart redrives an execution that a restart of the service aborted.
+func TestServiceRedriveAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	b := newBlocker()
+	first := startService(t, dir, newFakeInvoker().on("block", b.fn))
+	machine := first.register(t, "block", blockingMachine)
+	running := first.start(t, machine, "running", `{"v":2}`)
+	<-b.started
+	if err := first.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := startService(t, dir, newFakeInvoker().echo("block"))
+	again.register(t, "block", blockingMachine)
+	if _, err := again.client.RedriveExecution(context.Background(), &awssfn.RedriveExecutionInput{ExecutionArn: running.ExecutionArn}); err != nil {
+		t.Fatal(err)
+	}
+	again.wait(t, *running.ExecutionArn)
+	if d := again.describe(t, *running.ExecutionArn); d.Status != types.ExecutionStatusSucceeded || *d.Output != `{"v":2}` {
+		t.Errorf("after the redrive: %+v", d)
+	}
+}

@@ -13,9 +13,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/stockcast/stockcast/infra/local/stack"
 	"github.com/stockcast/stockcast/shared/datagen"
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/finetune"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
@@ -37,7 +38,7 @@ func BenchmarkUploadToServed(b *testing.B) {
 	if err := os.WriteFile(seedFile, seed.Bytes(), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	var finetune *handlers.FineTune
+	var finetune *finetune.Handler
 	s, err := stack.Start(context.Background(), stack.Config{
 		Addr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", StateDir: b.TempDir(), Bucket: "stockcast-local", Seed: seedFile,
 		Logger:         slog.New(slog.DiscardHandler),

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/stockcast/stockcast/infra/local/rie"
 )
 

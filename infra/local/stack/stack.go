@@ -21,14 +21,20 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/stockcast/stockcast/infra/local/apigw"
 	"github.com/stockcast/stockcast/infra/local/rie"
 	"github.com/stockcast/stockcast/infra/local/sfn"
 	"github.com/stockcast/stockcast/infra/statemachine"
 	"github.com/stockcast/stockcast/shared/fakes3"
-	"github.com/stockcast/stockcast/shared/handlers"
+	"github.com/stockcast/stockcast/shared/handlers/api"
+	"github.com/stockcast/stockcast/shared/handlers/finetune"
+	"github.com/stockcast/stockcast/shared/handlers/merge"
+	"github.com/stockcast/stockcast/shared/handlers/publish"
+	"github.com/stockcast/stockcast/shared/handlers/refit"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/stepfunctions"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -60,11 +66,11 @@ type Config struct {
 
 // Handlers are the in-process functions.
 type Handlers struct {
-	Merge    *handlers.Merge
-	Refit    *handlers.Refit
-	FineTune *handlers.FineTune
-	Publish  *handlers.Publish
-	Forecast *handlers.Forecast
+	Merge    *merge.Handler
+	Refit    *refit.Handler
+	FineTune *finetune.Handler
+	Publish  *publish.Handler
+	Forecast *api.Handler
 }
 
 // Stack is a running local stack.
@@ -216,13 +222,13 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 	if s.cfg.Emulator == "" {
 		aws := platform.LocalAWSConfig(s.Endpoint())
 		logger := func(name string) *slog.Logger { return s.log.With("function", name) }
-		starter := &pipeline.StepFunctions{Client: platform.NewStepFunctionsClient(aws), StateMachineARN: s.machine, Logger: logger("merge")}
+		starter := &stepfunctions.Starter{Client: platform.NewStepFunctionsClient(aws), StateMachineARN: s.machine, Logger: logger("merge")}
 		h := Handlers{
-			Merge:    handlers.NewMerge(s.store, starter, logger("merge")),
-			Refit:    handlers.NewRefit(s.store, logger("refit")),
-			FineTune: handlers.NewFineTune(s.store, logger("finetune")),
-			Publish:  handlers.NewPublish(s.store, logger("publish")),
-			Forecast: handlers.NewForecast(s.store, logger("forecast")),
+			Merge:    merge.New(s.store, starter, logger("merge")),
+			Refit:    refit.New(s.store, logger("refit")),
+			FineTune: finetune.New(s.store, logger("finetune")),
+			Publish:  publish.New(s.store, logger("publish")),
+			Forecast: api.New(s.store, logger("forecast")),
 		}
 		if s.cfg.LSTMFullEpochs > 0 {
 			h.FineTune.Policy.FullEpochs = s.cfg.LSTMFullEpochs

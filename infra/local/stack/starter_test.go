@@ -7,9 +7,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+
 	"github.com/stockcast/stockcast/infra/local/stack"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/stepfunctions"
 )
 
 // TestStepFunctionsStarterIsIdempotent drives the merge function's real starter through the AWS
@@ -29,7 +31,7 @@ func TestStepFunctionsStarterIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := platform.NewStepFunctionsClient(platform.LocalAWSConfig(s.Endpoint()))
-	starter := &pipeline.StepFunctions{Client: client, StateMachineARN: machine, Logger: slog.New(slog.DiscardHandler)}
+	starter := &stepfunctions.Starter{Client: client, StateMachineARN: machine, Logger: slog.New(slog.DiscardHandler)}
 	in := pipeline.TaskInput{Bucket: "stockcast-local", DatasetKey: pipeline.DatasetKey, DatasetETag: `"e"`, JobID: "upload-0123456789abcdef"}
 
 	first, err := starter.Start(context.Background(), in)

@@ -1,0 +1,376 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/stockcast/stockcast/shared/backtest"
+	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/stats"
+	"github.com/stockcast/stockcast/shared/stats/candidates"
+	"github.com/stockcast/stockcast/shared/trend"
+)
+
+// Files of a backtest's export directory.
+const (
+	historyFile   = "history.csv"
+	originsFile   = "origins.csv"
+	forecastsFile = "forecasts.csv"
+)
+
+// maxSelectionLines bounds the selections the table lists.
+const maxSelectionLines = 12
+
+// backtestReport is the JSON output of the backtest command.
+type backtestReport struct {
+	Data      string                  `json:"data,omitempty"`
+	Frequency stats.Frequency         `json:"frequency,omitempty"`
+	Series    int                     `json:"series"`
+	Horizon   int                     `json:"horizon,omitempty"`
+	Origins   int                     `json:"origins,omitempty"`
+	Models    []backtest.ModelScores  `json:"models"`
+	Selection map[string]int          `json:"selection,omitempty"`
+	Skipped   map[string]string       `json:"skipped,omitempty"`
+	Reference string                  `json:"reference,omitempty"`
+	Ratios    map[string]float64      `json:"mase_ratio_to_reference,omitempty"`
+	Details   []backtestSeriesSummary `json:"series_detail,omitempty"`
+}
+
+// backtestSeriesSummary is one series' selections at the outer origins.
+type backtestSeriesSummary struct {
+	Series     string   `json:"series"`
+	Selections []string `json:"selections"`
+}
+
+// runBacktest backtests every product of a dataset (or scores exported forecasts).
+func runBacktest(ctx context.Context, args []string) error {
+	flags := flag.NewFlagSet("backtest", flag.ContinueOnError)
+	data := flags.String("data", "", "the dataset CSV (required unless --score)")
+	horizon := flags.Int("horizon", 0, "steps per origin (default 28 daily, 8 weekly, 6 monthly)")
+	origins := flags.Int("origins", 3, "rolling origins")
+	models := flags.String("models", "", "comma-separated candidates (default all: "+strings.Join(candidates.Names(candidates.All(trend.DefaultOptions())), ",")+")")
+	sample := flags.Int("sample", 0, "backtest only N products, evenly spaced in name order (0: all)")
+	jsonOut := flags.String("json", "", "write the report as JSON to this file (- for stdout instead of the table)")
+	export := flags.String("export", "", "write the splits and every forecast to this directory ("+historyFile+", "+originsFile+", "+forecastsFile+")")
+	score := flags.String("score", "", "score the forecasts of an export directory (every *.csv beside the splits) instead of backtesting")
+	workers := flags.Int("workers", runtime.GOMAXPROCS(0), "series backtested at once")
+	flags.Usage = func() {
+		fmt.Fprint(flags.Output(), "usage: stockcast backtest --data FILE [--horizon N] [--origins K] [--models a,b] [--sample N] [--json FILE] [--export DIR]\n"+
+			"       stockcast backtest --score DIR [--json FILE]\n\n"+
+			"Rolling-origin backtest of every product: each candidate, and 'auto' — the per-series selection made\n"+
+			"without seeing the window it forecasts — scored by pooled MASE, WAPE, RMSE and 80% interval coverage.\n\n")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		return exitError{2}
+	}
+	if (*data == "") == (*score == "") || flags.NArg() > 0 || *workers < 1 {
+		flags.Usage()
+		return exitError{2}
+	}
+	var report *backtestReport
+	var err error
+	if *score != "" {
+		report, err = scoreExport(*score)
+	} else {
+		var names []string
+		if *models != "" {
+			names = strings.Split(*models, ",")
+		}
+		cfg := backtest.Config{Horizon: *horizon, Origins: *origins}
+		report, err = backtestFile(ctx, *data, names, *sample, *workers, cfg, *export)
+	}
+	if err != nil {
+		return err
+	}
+	return writeReport(report, *jsonOut, os.Stdout)
+}
+
+// backtestFile evaluates the products of a dataset file.
+func backtestFile(ctx context.Context, path string, names []string, sample, workers int, cfg backtest.Config, export string) (*backtestReport, error) {
+	all := candidates.All(trend.DefaultOptions())
+	cands := all
+	if names != nil {
+		var err error
+		if cands, err = candidates.Select(all, names); err != nil {
+			return nil, err
+		}
+	}
+	histories, freq, err := productHistories(ctx, path, sample)
+	if err != nil {
+		return nil, err
+	}
+	evals := make([]*backtest.Evaluation, len(histories))
+	errs := make([]error, len(histories))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(histories)) {
+		wg.Go(func() {
+			for i := range next {
+				evals[i], errs[i] = backtest.Evaluate(histories[i], cands, cfg)
+			}
+		})
+	}
+	for i := range histories {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	report := &backtestReport{Data: filepath.Base(path), Frequency: freq, Selection: map[string]int{}, Skipped: map[string]string{}}
+	var splits []backtest.Split
+	var rows []backtest.Row
+	for i, ev := range evals {
+		if errs[i] != nil {
+			report.Skipped[histories[i].Key] = errs[i].Error()
+			continue
+		}
+		splits = append(splits, ev.Split())
+		rows = append(rows, ev.Rows()...)
+		report.Horizon, report.Origins = ev.Horizon, max(report.Origins, len(ev.Cuts))
+		summary := backtestSeriesSummary{Series: ev.History.Key}
+		for _, sel := range ev.Selections {
+			choice := "median of all (history too short to backtest)"
+			if sel != nil {
+				choice = describeSelection(sel)
+			}
+			summary.Selections = append(summary.Selections, choice)
+			report.Selection[choice]++
+		}
+		report.Details = append(report.Details, summary)
+	}
+	report.Series = len(splits)
+	report.Models = backtest.Score(splits, rows)
+	if export != "" {
+		if err := writeExport(export, splits, rows); err != nil {
+			return nil, err
+		}
+	}
+	return report, nil
+}
+
+// describeSelection is a selection in a few words: "ets", "median(ets,theta,snaive)".
+func describeSelection(sel *backtest.Selection) string {
+	if sel.Method == backtest.Single {
+		return sel.Models[0]
+	}
+	return sel.Method + "(" + strings.Join(sel.Models, ",") + ")"
+}
+
+// productHistories reads a dataset's products as regular histories at the dataset's
+// frequency, every k-th product in name order when sample > 0.
+func productHistories(ctx context.Context, path string, sample int) ([]stats.History, stats.Frequency, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	table, err := series.Load(ctx, f)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	all := table.Standard()
+	if len(all) == 0 {
+		return nil, "", fmt.Errorf("%s has no rows", path)
+	}
+	freq := stats.Detect(all[0].Dates) // the total's dates: every date of the dataset
+	var products []series.Series
+	for _, s := range all {
+		if strings.HasPrefix(s.Key, series.ProductKey("")) {
+			products = append(products, s)
+		}
+	}
+	if sample > 0 && sample < len(products) {
+		picked := make([]series.Series, sample)
+		for i := range picked {
+			picked[i] = products[i*len(products)/sample]
+		}
+		products = picked
+	}
+	out := make([]stats.History, len(products))
+	for i, s := range products {
+		if out[i], err = stats.FromDatesAt(s.Key, s.Dates, s.Values, freq); err != nil {
+			return nil, "", err
+		}
+	}
+	return out, freq, nil
+}
+
+// writeExport writes the splits and forecasts of a backtest into dir.
+func writeExport(dir string, splits []backtest.Split, rows []backtest.Row) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	hf, err := os.Create(filepath.Join(dir, historyFile))
+	if err != nil {
+		return err
+	}
+	of, err := os.Create(filepath.Join(dir, originsFile))
+	if err != nil {
+		return errors.Join(err, hf.Close())
+	}
+	err = backtest.WriteSplits(hf, of, splits)
+	if err = errors.Join(err, hf.Close(), of.Close()); err != nil {
+		return fmt.Errorf("write splits: %w", err)
+	}
+	ff, err := os.Create(filepath.Join(dir, forecastsFile))
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(backtest.WriteRows(ff, rows), ff.Close()); err != nil {
+		return fmt.Errorf("write forecasts: %w", err)
+	}
+	return nil
+}
+
+// scoreExport scores every forecasts file of an export directory on its splits; the
+// reference is the best of the models named r_* (R's), when there are.
+func scoreExport(dir string) (*backtestReport, error) {
+	open := func(name string) (*os.File, error) { return os.Open(filepath.Join(dir, name)) }
+	hf, err := open(historyFile)
+	if err != nil {
+		return nil, err
+	}
+	defer hf.Close()
+	of, err := open(originsFile)
+	if err != nil {
+		return nil, err
+	}
+	defer of.Close()
+	splits, err := backtest.ReadSplits(hf, of)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.csv"))
+	if err != nil {
+		return nil, err
+	}
+	var rows []backtest.Row
+	for _, file := range files {
+		if base := filepath.Base(file); base == historyFile || base == originsFile {
+			continue
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := backtest.ReadRows(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		rows = append(rows, rs...)
+	}
+	report := &backtestReport{Series: len(splits), Models: backtest.Score(splits, rows)}
+	if len(splits) > 0 {
+		report.Frequency, report.Horizon, report.Origins = splits[0].History.Freq, splits[0].Horizon, len(splits[0].Cuts)
+	}
+	best := math.Inf(1)
+	for _, m := range report.Models {
+		if strings.HasPrefix(m.Model, "r_") || m.Model == candidates.SNaive {
+			if m.Missing == 0 && m.MASE < best {
+				best, report.Reference = m.MASE, m.Model
+			}
+		}
+	}
+	if report.Reference != "" {
+		report.Ratios = map[string]float64{}
+		for _, m := range report.Models {
+			report.Ratios[m.Model] = m.MASE / best
+		}
+	}
+	return report, nil
+}
+
+// writeReport prints the report as a table, or as JSON to a file or stdout.
+func writeReport(r *backtestReport, jsonOut string, stdout io.Writer) error {
+	if jsonOut != "" {
+		data, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		data = append(data, '\n')
+		if jsonOut == "-" {
+			_, err = stdout.Write(data)
+			return err
+		}
+		if err := os.WriteFile(jsonOut, data, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d series, %s, %d origins × %d steps\n", cmp.Or(r.Data, "scored"), r.Series, r.Frequency, r.Origins, r.Horizon)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := "model\tMASE\tWAPE\tRMSE\tcoverage 80%\tseries\t"
+	if r.Reference != "" {
+		header += "MASE / " + r.Reference + "\t"
+	}
+	fmt.Fprintln(tw, header)
+	models := slices.Clone(r.Models)
+	slices.SortStableFunc(models, func(a, b backtest.ModelScores) int { return compareNaN(a.MASE, b.MASE) })
+	for _, m := range models {
+		cov := "-"
+		if m.Coverage != nil {
+			cov = fmt.Sprintf("%.3f", *m.Coverage)
+		}
+		line := fmt.Sprintf("%s\t%.4f\t%.4f\t%.2f\t%s\t%d\t", m.Model, m.MASE, m.WAPE, m.RMSE, cov, m.Series)
+		if r.Reference != "" {
+			line += fmt.Sprintf("%.3f\t", r.Ratios[m.Model])
+		}
+		fmt.Fprintln(tw, line)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(r.Selection) > 0 {
+		fmt.Fprintln(stdout, "selections (series × origins):")
+		keys := slices.SortedFunc(func(yield func(string) bool) {
+			for k := range r.Selection {
+				if !yield(k) {
+					return
+				}
+			}
+		}, func(a, b string) int { return cmp.Or(r.Selection[b]-r.Selection[a], strings.Compare(a, b)) })
+		for i, k := range keys {
+			if i == maxSelectionLines {
+				fmt.Fprintf(stdout, "  … %d other choices (see --json)\n", len(keys)-i)
+				break
+			}
+			fmt.Fprintf(stdout, "  %5d  %s\n", r.Selection[k], k)
+		}
+	}
+	for key, why := range r.Skipped {
+		fmt.Fprintf(stdout, "skipped %s: %s\n", key, why)
+	}
+	return nil
+}
+
+// compareNaN orders numbers ascending with NaN last.
+func compareNaN(a, b float64) int {
+	switch {
+	case math.IsNaN(a) && math.IsNaN(b):
+		return 0
+	case math.IsNaN(a):
+		return 1
+	case math.IsNaN(b):
+		return -1
+	}
+	return cmp.Compare(a, b)
+}

@@ -1,0 +1,349 @@
+// Package api is the ForecastFunction's handler: the forecast API behind API Gateway, which
+// serves the published model version and reloads it when models/manifest.json changes.
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stockcast/stockcast/shared/forecast"
+	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/trend"
+)
+
+// ReloadErrorHeader is set on responses served by an older model because loading the newly
+// published one failed.
+const ReloadErrorHeader = "X-Stockcast-Reload-Error"
+
+// ModelVersionHeader names the model version that answered.
+const ModelVersionHeader = "X-Stockcast-Model-Version"
+
+// Handler is the forecast API behind API Gateway (REST proxy events): GET and POST /forecast,
+// GET /forecast/plot, GET /jobs/{id} and GET /health. It keeps the current model version in
+// memory and, on every invocation, asks S3 for models/manifest.json's ETag only: unchanged, it
+// serves from memory; changed, it loads the new version's artifacts and swaps them in at once.
+// If loading fails, the previous version keeps serving.
+type Handler struct {
+	Store  store.Store
+	Jobs   *pipeline.Jobs
+	Logger *slog.Logger
+	// Config tunes the engines built for each model version.
+	Config forecast.Config
+
+	current atomic.Pointer[servedModel]
+	reload  sync.Mutex
+}
+
+// servedModel is one loaded model version.
+type servedModel struct {
+	etag     string
+	manifest *pipeline.Manifest
+	engine   *forecast.Engine
+	loaded   time.Time
+	// reloadErr is why the latest published version could not be loaded, if it could not.
+	reloadErr string
+	failedTag string
+}
+
+// New returns the forecast API over s.
+func New(s store.Store, logger *slog.Logger) *Handler {
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Config: forecast.DefaultConfig()}
+}
+
+// Handle answers one API Gateway request.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	ctx, end := platform.Trace(ctx, "api")
+	resp := h.route(ctx, req)
+	end(nil)
+	h.Logger.InfoContext(ctx, "request", "method", req.HTTPMethod, "path", req.Path, "status", resp.StatusCode)
+	return resp, nil
+}
+
+func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	path := strings.TrimSuffix(req.Path, "/")
+	switch {
+	case path == "/forecast" && (req.HTTPMethod == http.MethodGet || req.HTTPMethod == http.MethodPost):
+		return h.withModel(ctx, func(m *servedModel) events.APIGatewayProxyResponse { return h.forecast(ctx, m, req) })
+	case path == "/forecast/plot" && req.HTTPMethod == http.MethodGet:
+		return h.withModel(ctx, func(m *servedModel) events.APIGatewayProxyResponse { return h.plot(ctx, m, req) })
+	case path == "/health" && req.HTTPMethod == http.MethodGet:
+		return h.health(ctx)
+	case strings.HasPrefix(path, "/jobs/") && req.HTTPMethod == http.MethodGet:
+		id := req.PathParameters["id"]
+		if id == "" {
+			id = strings.TrimPrefix(path, "/jobs/")
+		}
+		return h.job(ctx, id)
+	case path == "/forecast" || path == "/forecast/plot" || path == "/health" || strings.HasPrefix(path, "/jobs/"):
+		return errorResponse(http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s", req.HTTPMethod, req.Path))
+	}
+	return errorResponse(http.StatusNotFound, fmt.Sprintf("no such resource %s; try GET /forecast?product_id=…, /forecast/plot, /jobs/{id} or /health", req.Path))
+}
+
+// withModel serves f from the current model version, loading a newly published one first.
+func (h *Handler) withModel(ctx context.Context, f func(*servedModel) events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
+	m, err := h.model(ctx)
+	if errors.Is(err, pipeline.ErrNoManifest) {
+		return errorResponse(http.StatusServiceUnavailable, fmt.Sprintf(
+			"no model has been trained yet: upload a CSV of daily sales (date, product_id, sales) to s3://%s/uploads/ and retry once training has finished", h.Store.Bucket()))
+	}
+	if m == nil {
+		return errorResponse(http.StatusServiceUnavailable, "no model could be loaded: "+err.Error())
+	}
+	resp := f(m)
+	if resp.Headers == nil {
+		resp.Headers = map[string]string{}
+	}
+	resp.Headers[ModelVersionHeader] = m.manifest.Version
+	if m.reloadErr != "" {
+		resp.Headers[ReloadErrorHeader] = m.reloadErr
+	}
+	return resp
+}
+
+// model returns the model to serve: the cached one if the manifest's ETag is unchanged, else the
+// newly published version, loaded now. When loading fails it returns the previous version (its
+// reloadErr says why) and, with no previous version, the error.
+func (h *Handler) model(ctx context.Context) (*servedModel, error) {
+	head, err := h.Store.Head(ctx, pipeline.ManifestKey)
+	current := h.current.Load()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, pipeline.ErrNoManifest
+	case err != nil && current != nil:
+		h.Logger.WarnContext(ctx, "cannot check for a new model; serving the cached one", "error", err)
+		return current, nil
+	case err != nil:
+		return nil, err
+	case current != nil && (store.SameETag(head.ETag, current.etag) || store.SameETag(head.ETag, current.failedTag)):
+		return current, nil
+	}
+	h.reload.Lock()
+	defer h.reload.Unlock()
+	if current = h.current.Load(); current != nil && (store.SameETag(head.ETag, current.etag) || store.SameETag(head.ETag, current.failedTag)) {
+		return current, nil // another request loaded it meanwhile
+	}
+	loaded, err := h.load(ctx)
+	if err == nil {
+		h.current.Store(loaded)
+		h.Logger.InfoContext(ctx, "model loaded", "version", loaded.manifest.Version, "etag", loaded.etag, "ms", time.Since(loaded.loaded).Milliseconds())
+		return loaded, nil
+	}
+	h.Logger.ErrorContext(ctx, "loading the new model failed; the previous one keeps serving", "etag", head.ETag, "error", err)
+	if current == nil {
+		return nil, err
+	}
+	// Remember the failure, so that every request does not retry the same broken version.
+	stale := *current
+	stale.reloadErr, stale.failedTag = fmt.Sprintf("model %s could not be loaded: %v", head.ETag, err), head.ETag
+	h.current.Store(&stale)
+	return &stale, nil
+}
+
+// load reads the manifest and its artifacts (concurrently) and builds the engine.
+func (h *Handler) load(ctx context.Context) (_ *servedModel, err error) {
+	ctx, end := platform.Trace(ctx, "load-model")
+	defer func() { end(err) }()
+	started := time.Now()
+	manifest, obj, err := pipeline.ReadManifest(ctx, h.Store)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		wg     sync.WaitGroup
+		table  *series.Table
+		trends *trend.Set
+		net    *lstm.Model
+		errs   [3]error
+	)
+	wg.Go(func() {
+		table, errs[0] = loadArtifact(ctx, h.Store, manifest.Dataset.Key, "", manifest.Dataset.ETag, series.Load)
+	})
+	wg.Go(func() {
+		trends, errs[1] = loadArtifact(ctx, h.Store, manifest.Trend.Key, "", manifest.Trend.ETag, loadTrendSet)
+	})
+	wg.Go(func() {
+		net, errs[2] = loadArtifact(ctx, h.Store, manifest.LSTM.Key, manifest.LSTM.VersionID, manifest.LSTM.ETag, readCheckpoint)
+	})
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
+	}
+	trainedThrough, _ := time.Parse(time.DateOnly, manifest.Dataset.LastDate)
+	engine, err := forecast.NewEngine(table, trends, net, forecast.Metadata{Version: manifest.Version, TrainedThrough: trainedThrough}, h.Config)
+	if err != nil {
+		return nil, err
+	}
+	return &servedModel{etag: obj.ETag, manifest: manifest, engine: engine, loaded: started}, nil
+}
+
+func loadTrendSet(_ context.Context, r io.Reader) (*trend.Set, error) {
+	var set trend.Set
+	if err := json.NewDecoder(r).Decode(&set); err != nil {
+		return nil, err
+	}
+	return &set, nil
+}
+
+func readCheckpoint(_ context.Context, r io.Reader) (*lstm.Model, error) { return lstm.Read(r) }
+
+// loadArtifact reads exactly the artifact the manifest names: by version id where the bucket
+// keeps versions, otherwise only if its ETag is still the manifest's.
+func loadArtifact[T any](ctx context.Context, s store.Store, key, versionID, etag string, decode func(context.Context, io.Reader) (T, error)) (T, error) {
+	var zero T
+	body, _, err := s.Get(ctx, key, store.GetOptions{VersionID: versionID, IfMatch: etag})
+	if versionID != "" && errors.Is(err, store.ErrNotFound) {
+		body, _, err = s.Get(ctx, key, store.GetOptions{IfMatch: etag}) // versions not kept (a local store restarted)
+	}
+	if err != nil {
+		return zero, fmt.Errorf("artifact %s: %w", key, err)
+	}
+	defer body.Close()
+	value, err := decode(ctx, body)
+	if err != nil {
+		return zero, fmt.Errorf("artifact %s: %w", key, err)
+	}
+	return value, nil
+}
+
+func (h *Handler) forecast(ctx context.Context, m *servedModel, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	r, err := parseRequest(req)
+	if err != nil {
+		return errorResponse(http.StatusBadRequest, err.Error())
+	}
+	resp, err := m.engine.Forecast(ctx, r)
+	if err != nil {
+		return forecastError(err)
+	}
+	return jsonResponse(http.StatusOK, resp)
+}
+
+func (h *Handler) plot(ctx context.Context, m *servedModel, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	r, err := parseRequest(req)
+	if err != nil {
+		return errorResponse(http.StatusBadRequest, err.Error())
+	}
+	png, err := m.engine.Plot(ctx, r)
+	if err != nil {
+		return forecastError(err)
+	}
+	return events.APIGatewayProxyResponse{
+		StatusCode:      http.StatusOK,
+		Headers:         map[string]string{"Content-Type": "image/png", "Cache-Control": "no-store"},
+		Body:            base64.StdEncoding.EncodeToString(png),
+		IsBase64Encoded: true,
+	}
+}
+
+// parseRequest reads the query string of a GET, the JSON body of a POST.
+func parseRequest(req events.APIGatewayProxyRequest) (forecast.Request, error) {
+	if req.HTTPMethod == http.MethodPost {
+		body := []byte(req.Body)
+		if req.IsBase64Encoded {
+			decoded, err := base64.StdEncoding.DecodeString(req.Body)
+			if err != nil {
+				return forecast.Request{}, fmt.Errorf("body: not valid base64: %w", err)
+			}
+			body = decoded
+		}
+		return forecast.ParseJSON(body)
+	}
+	query := url.Values{}
+	for k, vs := range req.MultiValueQueryStringParameters {
+		query[k] = vs
+	}
+	for k, v := range req.QueryStringParameters {
+		if _, ok := query[k]; !ok {
+			query.Set(k, v)
+		}
+	}
+	return forecast.ParseQuery(query)
+}
+
+func forecastError(err error) events.APIGatewayProxyResponse {
+	var bad *forecast.RequestError
+	switch {
+	case errors.As(err, &bad):
+		return errorResponse(http.StatusBadRequest, err.Error())
+	case errors.Is(err, series.ErrNoMatch):
+		return errorResponse(http.StatusNotFound, err.Error())
+	}
+	return errorResponse(http.StatusInternalServerError, err.Error())
+}
+
+// Health is what GET /health answers.
+type Health struct {
+	Status       string         `json:"status"`
+	ManifestETag string         `json:"manifest_etag,omitempty"`
+	Model        *forecast.Info `json:"model,omitempty"`
+	LoadedAt     *time.Time     `json:"loaded_at,omitempty"`
+	ReloadError  string         `json:"reload_error,omitempty"`
+	Message      string         `json:"message,omitempty"`
+}
+
+func (h *Handler) health(ctx context.Context) events.APIGatewayProxyResponse {
+	m, err := h.model(ctx)
+	if errors.Is(err, pipeline.ErrNoManifest) {
+		return jsonResponse(http.StatusOK, Health{Status: "waiting_for_data",
+			Message: fmt.Sprintf("no model yet: upload a CSV to s3://%s/uploads/", h.Store.Bucket())})
+	}
+	if m == nil {
+		return jsonResponse(http.StatusServiceUnavailable, Health{Status: "unavailable", Message: err.Error()})
+	}
+	info := m.engine.Info()
+	loaded := m.loaded.UTC()
+	return jsonResponse(http.StatusOK, Health{Status: "ok", ManifestETag: m.etag, Model: &info, LoadedAt: &loaded, ReloadError: m.reloadErr})
+}
+
+func (h *Handler) job(ctx context.Context, id string) events.APIGatewayProxyResponse {
+	if id == "" || strings.ContainsAny(id, "/.") {
+		return errorResponse(http.StatusBadRequest, fmt.Sprintf("id: %q is not a job id", id))
+	}
+	job, err := h.Jobs.Get(ctx, id)
+	if errors.Is(err, pipeline.ErrJobNotFound) {
+		return errorResponse(http.StatusNotFound, fmt.Sprintf("no job %s", id))
+	}
+	if err != nil {
+		return errorResponse(http.StatusInternalServerError, err.Error())
+	}
+	return jsonResponse(http.StatusOK, job)
+}
+
+// ErrorBody is the JSON of every error response.
+type ErrorBody struct {
+	Error  string `json:"error"`
+	Status int    `json:"status"`
+}
+
+func errorResponse(status int, message string) events.APIGatewayProxyResponse {
+	return jsonResponse(status, ErrorBody{Error: message, Status: status})
+}
+
+func jsonResponse(status int, value any) events.APIGatewayProxyResponse {
+	body, err := json.Marshal(value)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":"encode response","status":500}`)
+	}
+	return events.APIGatewayProxyResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(body),
+	}
+}

@@ -1,0 +1,284 @@
+// Package handlertest is the handlers' test bench: a real S3 protocol server over HTTP with the
+// SDK-backed store on it, a recording stand-in for Step Functions, and the repository's test
+// data. Only tests import it.
+package handlertest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/stockcast/stockcast/shared/datagen"
+	"github.com/stockcast/stockcast/shared/fakes3"
+	"github.com/stockcast/stockcast/shared/handlers/finetune"
+	"github.com/stockcast/stockcast/shared/handlers/publish"
+	"github.com/stockcast/stockcast/shared/handlers/refit"
+	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// Bucket is the test bench's bucket.
+const Bucket = "stockcast-test"
+
+// Env is a real S3 protocol server over HTTP with the SDK-backed store on it, recording the
+// object-created notifications it sends.
+type Env struct {
+	t      testing.TB
+	Server *fakes3.Server
+	Client *s3.Client
+	Store  *store.S3
+
+	mu     sync.Mutex
+	events []events.S3Event
+}
+
+// NewEnv starts a test bench that lives as long as the test.
+func NewEnv(t testing.TB) *Env {
+	t.Helper()
+	e := &Env{t: t}
+	server, err := fakes3.New(fakes3.Options{
+		Buckets: []string{Bucket},
+		OnObjectCreated: func(n fakes3.Notification) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.events = append(e.events, n.S3Event("us-east-1"))
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	http := httptest.NewServer(server)
+	t.Cleanup(http.Close)
+	e.Server = server
+	e.Client = platform.NewS3Client(platform.LocalAWSConfig(http.URL))
+	e.Store = store.NewS3(e.Client, Bucket)
+	return e
+}
+
+// Upload puts a file the way a user does and returns the S3 event it caused.
+func (e *Env) Upload(key string, content []byte) events.S3Event {
+	e.t.Helper()
+	e.mu.Lock()
+	before := len(e.events)
+	e.mu.Unlock()
+	_, err := e.Client.PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(Bucket), Key: aws.String(key), Body: bytes.NewReader(content),
+	})
+	if err != nil {
+		e.t.Fatalf("upload %s: %v", key, err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.events) != before+1 {
+		e.t.Fatalf("upload %s caused %d events, want 1", key, len(e.events)-before)
+	}
+	return e.events[before]
+}
+
+// Put writes an object without caring about its event.
+func (e *Env) Put(key string, content []byte) store.Object {
+	e.t.Helper()
+	obj, err := e.Store.Put(context.Background(), key, bytes.NewReader(content), store.PutOptions{})
+	if err != nil {
+		e.t.Fatalf("put %s: %v", key, err)
+	}
+	return obj
+}
+
+// Read reads a whole object.
+func (e *Env) Read(key string) []byte {
+	e.t.Helper()
+	data, _, err := store.ReadAll(context.Background(), e.Store, key)
+	if err != nil {
+		e.t.Fatalf("read %s: %v", key, err)
+	}
+	return data
+}
+
+// Exists tells whether key exists.
+func (e *Env) Exists(key string) bool {
+	e.t.Helper()
+	_, err := e.Store.Head(context.Background(), key)
+	return err == nil
+}
+
+// Keys lists the keys under prefix.
+func (e *Env) Keys(prefix string) []string {
+	e.t.Helper()
+	objects, err := e.Store.List(context.Background(), prefix)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range objects {
+		keys = append(keys, o.Key)
+	}
+	return keys
+}
+
+// Job reads a job record.
+func (e *Env) Job(id string) *pipeline.Job {
+	e.t.Helper()
+	job, err := pipeline.NewJobs(e.Store).Get(context.Background(), id)
+	if err != nil {
+		e.t.Fatalf("job %s: %v", id, err)
+	}
+	return job
+}
+
+var generatedOnce sync.Map // datagen.Config -> []byte
+
+// Generated returns a datagen dataset, generated once per process.
+func Generated(t testing.TB, cfg datagen.Config) []byte {
+	t.Helper()
+	if data, ok := generatedOnce.Load(cfg); ok {
+		return data.([]byte)
+	}
+	var buf bytes.Buffer
+	if err := datagen.Write(context.Background(), &buf, cfg); err != nil {
+		t.Fatal(err)
+	}
+	generatedOnce.Store(cfg, buf.Bytes())
+	return buf.Bytes()
+}
+
+// Testdata reads a file of the repository's testdata folder.
+func Testdata(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// RecordingStarter stands in for Step Functions in handler tests: it records each start and,
+// like Step Functions, starts a given execution name only once.
+type RecordingStarter struct {
+	mu      sync.Mutex
+	inputs  []pipeline.TaskInput
+	started map[string]bool
+}
+
+// Start records in unless its job was started before.
+func (r *RecordingStarter) Start(_ context.Context, in pipeline.TaskInput) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started == nil {
+		r.started = map[string]bool{}
+	}
+	if !r.started[in.JobID] {
+		r.started[in.JobID] = true
+		r.inputs = append(r.inputs, in)
+	}
+	return "arn:aws:states:us-east-1:000000000000:execution:training:" + in.JobID, nil
+}
+
+// Executions lists the inputs of the executions started.
+func (r *RecordingStarter) Executions() []pipeline.TaskInput {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]pipeline.TaskInput(nil), r.inputs...)
+}
+
+// Logger writes the handlers' JSON logs to the test's log, shown on failure.
+func Logger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// Day is the fixed time at which the tests' handlers merge and publish.
+var Day = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+// TaskInput is a training task's input for the dataset version etag.
+func TaskInput(job string, etag string) pipeline.TaskInput {
+	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: etag, JobID: job, Mode: pipeline.ModeFineTune}
+}
+
+// SmallFineTune is the fine-tune handler with a small network trained for a few epochs, so tests
+// stay fast; the schedule and the checkpoint handling are the real ones.
+func SmallFineTune(t testing.TB, s store.Store) *finetune.Handler {
+	h := finetune.New(s, Logger(t))
+	h.Config.Layers = []int{8, 8}
+	h.Config.Window = 5
+	h.Policy = lstm.Policy{FullEpochs: 3, FineTuneEpochs: 2, ValidationDays: 7}
+	h.SaveMargin = 0
+	return h
+}
+
+// Train runs refit, fine-tune (a small network) and publish on data as a job would, and returns
+// the published version.
+func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pipeline.PublishOutput {
+	t.Helper()
+	ctx := context.Background()
+	dataset := e.Put(pipeline.DatasetKey, data)
+	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, JobID: job,
+		Mode: pipeline.ModeFineTune, DatasetWritten: written}
+	refitted, err := refit.New(e.Store, Logger(t)).Handle(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tuned, err := SmallFineTune(t, e.Store).Handle(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := publish.New(e.Store, Logger(t)).Handle(ctx, pipeline.PublishInput{
+		TaskInput: in, Results: &pipeline.TrainResults{Refit: refitted, FineTune: tuned},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// CountingStore counts the writes of each key and can run a hook before one, to stage a race.
+type CountingStore struct {
+	store.Store
+	mu     sync.Mutex
+	writes map[string]int
+	// BeforeWrite, if set, runs once before the first write of the key it names.
+	BeforeWrite map[string]func()
+}
+
+// Put counts the write and runs its hook, then writes.
+func (c *CountingStore) Put(ctx context.Context, key string, body io.Reader, opts store.PutOptions) (store.Object, error) {
+	c.mu.Lock()
+	if c.writes == nil {
+		c.writes = map[string]int{}
+	}
+	c.writes[key]++
+	hook := c.BeforeWrite[key]
+	delete(c.BeforeWrite, key)
+	c.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return c.Store.Put(ctx, key, body, opts)
+}
+
+// Count is how often key was written.
+func (c *CountingStore) Count(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writes[key]
+}

@@ -1,0 +1,402 @@
+// Package merge is the MergeFunction's handler: S3 ObjectCreated events on uploads/*.csv are
+// validated, merged into data/large_dataset.csv (or refused and kept under rejected/ with the
+// reasons) and start the training state machine. It takes AWS event types and interfaces
+// (store.Store, Starter), so functions/merge only wires real dependencies into it, and the local
+// stack and the tests run this same handler in process.
+package merge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stockcast/stockcast/shared/dataset"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// Config tunes the merge step.
+type Config struct {
+	// MaxUploadBytes refuses larger uploads (they are kept under rejected/).
+	MaxUploadBytes int64
+	// MaxAttempts bounds how often a merge is redone after losing a race for the dataset.
+	MaxAttempts int
+	// MaxProblems caps the bad lines listed in a refusal report (the total is always given).
+	MaxProblems int
+}
+
+// DefaultConfig allows 64 MiB uploads, 8 attempts and 100 listed problems.
+func DefaultConfig() Config {
+	return Config{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems}
+}
+
+// Starter starts the training state machine for a job. Starting a job that was already started
+// is a success that starts nothing.
+type Starter interface {
+	Start(ctx context.Context, in pipeline.TaskInput) (execution string, err error)
+}
+
+// Handler folds CSV uploads into the dataset: it is the handler of S3 ObjectCreated events on
+// uploads/*.csv.
+type Handler struct {
+	Store   store.Store
+	Jobs    *pipeline.Jobs
+	Starter Starter
+	Logger  *slog.Logger
+	Config  Config
+	Now     func() time.Time
+}
+
+// New returns the merge handler over s with the default configuration.
+func New(s store.Store, starter Starter, logger *slog.Logger) *Handler {
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Starter: starter, Logger: logger, Config: DefaultConfig(), Now: time.Now}
+}
+
+// Handle processes every record of the event. A record that fails for a reason worth retrying
+// (S3 or Step Functions unavailable, the dataset contended beyond the retry budget) makes the
+// invocation fail, so Lambda retries it; retries are safe because every step is idempotent.
+func (h *Handler) Handle(ctx context.Context, event events.S3Event) error {
+	var errs []error
+	for _, record := range event.Records {
+		if err := h.record(ctx, record); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *Handler) record(ctx context.Context, record events.S3EventRecord) error {
+	key, err := url.QueryUnescape(record.S3.Object.Key)
+	if err != nil {
+		h.Logger.WarnContext(ctx, "skipping an event whose key is not URL-encoded", "key", record.S3.Object.Key, "error", err)
+		return nil
+	}
+	log := h.Logger.With("bucket", record.S3.Bucket.Name, "key", key)
+	if record.S3.Bucket.Name != h.Store.Bucket() {
+		log.WarnContext(ctx, "skipping an event from another bucket", "expected_bucket", h.Store.Bucket())
+		return nil
+	}
+	name, ok := pipeline.UploadName(key)
+	if !ok {
+		log.InfoContext(ctx, "skipping a key outside uploads/*.csv")
+		return nil
+	}
+	u := upload{
+		name:  name,
+		key:   key,
+		etag:  record.S3.Object.ETag,
+		jobID: pipeline.JobID(record.S3.Bucket.Name, key, record.S3.Object.ETag, record.S3.Object.Sequencer),
+		log:   log,
+	}
+	u.log = log.With("job_id", u.jobID)
+	if err := h.merge(ctx, &u); err != nil {
+		u.log.ErrorContext(ctx, "merge failed; the upload stays in uploads/ for a retry", "error", err)
+		return fmt.Errorf("merge %s: %w", key, err)
+	}
+	return nil
+}
+
+// upload is one upload being merged.
+type upload struct {
+	name, key, etag, jobID string
+	log                    *slog.Logger
+	data                   []byte
+	obj                    store.Object
+}
+
+func (h *Handler) merge(ctx context.Context, u *upload) (err error) {
+	ctx, end := platform.Trace(ctx, "merge")
+	defer func() { end(err) }()
+	started := h.Now()
+	if done, err := h.alreadyHandled(ctx, u); done || err != nil {
+		return err
+	}
+	if err := h.read(ctx, u); err != nil {
+		if errors.Is(err, errGone) {
+			return nil
+		}
+		return err
+	}
+	if _, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+		job.Status, job.Stage = pipeline.StatusRunning, "merge"
+		job.Upload = pipeline.Upload{Bucket: h.Store.Bucket(), Key: u.key, ETag: u.obj.ETag, Size: u.obj.Size}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if u.obj.Size > h.Config.MaxUploadBytes {
+		return h.reject(ctx, u, &dataset.ValidationError{Total: 1, Problems: []dataset.Problem{{
+			Reason: fmt.Sprintf("the upload is %d bytes; the limit is %d bytes (MAX_UPLOAD_BYTES)", u.obj.Size, h.Config.MaxUploadBytes),
+		}}})
+	}
+	result, err := h.mergeWithRetries(ctx, u)
+	var invalid *dataset.ValidationError
+	if errors.As(err, &invalid) {
+		return h.reject(ctx, u, invalid)
+	}
+	if err != nil {
+		return err
+	}
+	result.report.DurationMS = h.Now().Sub(started).Milliseconds()
+	return h.accept(ctx, u, result)
+}
+
+// alreadyHandled recognises a duplicate delivery of an event whose upload was merged or refused
+// already: it only makes sure that training was started.
+func (h *Handler) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
+	job, err := h.Jobs.Get(ctx, u.jobID)
+	if errors.Is(err, pipeline.ErrJobNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case job.Status == pipeline.StatusRunning:
+		return false, nil // an earlier attempt stopped half-way: every step is safe to redo
+	case job.Status == pipeline.StatusRejected, job.Status == pipeline.StatusUnchanged, job.Execution != "":
+		u.log.InfoContext(ctx, "duplicate event: this upload was handled already", "status", job.Status)
+		return true, nil
+	}
+	u.log.InfoContext(ctx, "duplicate event: the upload was merged but training was not started yet")
+	return true, h.start(ctx, u, job.Merge)
+}
+
+var errGone = errors.New("upload gone")
+
+// read loads the upload (at most the size limit of it) into memory.
+func (h *Handler) read(ctx context.Context, u *upload) (err error) {
+	ctx, end := platform.Trace(ctx, "merge.read")
+	defer func() { end(err) }()
+	body, obj, err := h.Store.Get(ctx, u.key, store.GetOptions{})
+	if errors.Is(err, store.ErrNotFound) {
+		u.log.InfoContext(ctx, "the upload is gone (moved by an earlier delivery of this event, or deleted)")
+		return errGone
+	}
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	if u.etag != "" && !store.SameETag(u.etag, obj.ETag) {
+		// Overwritten since the event: merge what is there now (nothing is lost); the newer
+		// upload's own event will then find it gone.
+		u.log.InfoContext(ctx, "the upload was overwritten after this event; merging its current content", "event_etag", u.etag, "etag", obj.ETag)
+	}
+	u.obj = obj
+	if u.data, err = io.ReadAll(io.LimitReader(body, h.Config.MaxUploadBytes+1)); err != nil {
+		return fmt.Errorf("read upload %s: %w", u.key, err)
+	}
+	u.obj.Size = max(u.obj.Size, int64(len(u.data)))
+	return nil
+}
+
+type mergeResult struct {
+	report  pipeline.MergeReport
+	changed bool
+}
+
+// mergeWithRetries merges the upload into the dataset, writing it back only if nobody else wrote
+// it meanwhile; on a lost race it starts again from the fresh dataset.
+func (h *Handler) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, error) {
+	for attempt := 1; ; attempt++ {
+		result, err := h.mergeOnce(ctx, u)
+		if err == nil {
+			result.report.Attempts = attempt
+			return result, nil
+		}
+		if !errors.Is(err, store.ErrPreconditionFailed) {
+			return mergeResult{}, err
+		}
+		if attempt >= h.Config.MaxAttempts {
+			return mergeResult{}, fmt.Errorf("dataset still contended after %d attempts: %w", attempt, err)
+		}
+		u.log.InfoContext(ctx, "the dataset changed while merging; merging again", "attempt", attempt)
+		if err := pipeline.Backoff(ctx, attempt); err != nil {
+			return mergeResult{}, err
+		}
+	}
+}
+
+func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err error) {
+	ctx, end := platform.Trace(ctx, "merge.dataset")
+	defer func() { end(err) }()
+	var before, after store.Object
+	open := func(ctx context.Context) (io.ReadCloser, error) {
+		// A second open (the in-memory fallback) must read the same version as the first.
+		body, obj, err := h.Store.Get(ctx, pipeline.DatasetKey, store.GetOptions{IfMatch: before.ETag})
+		if errors.Is(err, store.ErrNotFound) && before.ETag == "" {
+			return nil, nil // no dataset yet: the upload starts it
+		}
+		before = obj
+		return body, err
+	}
+	applied, err := dataset.Apply(ctx, open, u.data, dataset.Options{MaxProblems: h.Config.MaxProblems},
+		func(produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, error) {
+			var stats dataset.Stats
+			var err error
+			stats, after, err = h.write(ctx, before.ETag, produce)
+			return stats, err
+		})
+	if err != nil {
+		return mergeResult{}, err
+	}
+	if applied.Reordered {
+		u.log.WarnContext(ctx, "the dataset was not sorted by (date, product_id): it was merged in memory and is sorted again")
+	}
+	stats := applied.Stats
+	return mergeResult{
+		report: pipeline.MergeReport{
+			RowsBefore:  stats.RowsBefore,
+			RowsAfter:   stats.RowsAfter,
+			UploadRows:  applied.Upload.DataRows,
+			Inserted:    stats.Inserted,
+			Replaced:    stats.Replaced,
+			NewColumns:  stats.NewColumns,
+			FirstDate:   stats.FirstDate.Format(time.DateOnly),
+			LastDate:    stats.LastDate.Format(time.DateOnly),
+			DatasetETag: after.ETag,
+			Written:     h.Now().UTC(),
+		},
+		// Identical content has the identical ETag: a re-upload of rows already in the dataset
+		// changes nothing and trains nothing.
+		changed: !store.SameETag(before.ETag, after.ETag),
+	}, nil
+}
+
+// write streams what produce writes into the dataset object, conditionally on etag. A failure
+// of produce aborts the write: the dataset is never half-written.
+func (h *Handler) write(ctx context.Context, etag string, produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, store.Object, error) {
+	opts := store.ConditionFor(etag)
+	opts.ContentType = "text/csv"
+	var stats dataset.Stats
+	obj, err := store.PutFrom(ctx, h.Store, pipeline.DatasetKey, opts, func(w io.Writer) (err error) {
+		stats, err = produce(w)
+		return err
+	})
+	if err != nil {
+		return dataset.Stats{}, store.Object{}, err
+	}
+	return stats, obj, nil
+}
+
+// RejectionReport is what rejected/<name>.error.json holds.
+type RejectionReport struct {
+	Upload     string            `json:"upload"`
+	ETag       string            `json:"etag"`
+	Size       int64             `json:"size"`
+	JobID      string            `json:"job_id"`
+	RejectedAt time.Time         `json:"rejected_at"`
+	Error      string            `json:"error"`
+	Total      int               `json:"total_problems"`
+	Problems   []dataset.Problem `json:"problems"`
+}
+
+// reject keeps the upload under rejected/ with its reasons and leaves the dataset alone.
+func (h *Handler) reject(ctx context.Context, u *upload, invalid *dataset.ValidationError) (err error) {
+	ctx, end := platform.Trace(ctx, "merge.reject")
+	defer func() { end(err) }()
+	report, err := json.MarshalIndent(RejectionReport{
+		Upload:     u.key,
+		ETag:       u.obj.ETag,
+		Size:       u.obj.Size,
+		JobID:      u.jobID,
+		RejectedAt: h.Now().UTC(),
+		Error:      invalid.Error(),
+		Total:      invalid.Total,
+		Problems:   invalid.Problems,
+	}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode rejection report: %w", err)
+	}
+	reportKey, movedTo := pipeline.RejectedReportKey(u.name), pipeline.RejectedKey(u.name)
+	if _, err := h.Store.Put(ctx, reportKey, bytes.NewReader(report), store.PutOptions{ContentType: "application/json"}); err != nil {
+		return err
+	}
+	if err := h.move(ctx, u.key, movedTo); err != nil {
+		return err
+	}
+	if _, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+		job.Status, job.Stage, job.Error = pipeline.StatusRejected, "merge", invalid.Error()
+		job.Upload.MovedTo, job.Upload.Report = movedTo, reportKey
+		return nil
+	}); err != nil {
+		return err
+	}
+	u.log.WarnContext(ctx, "upload refused; kept under rejected/ with its reasons", "reason", invalid.Error(), "problems", invalid.Total, "report", reportKey)
+	return nil
+}
+
+// accept moves the merged upload to processed/ and starts training if the dataset changed.
+func (h *Handler) accept(ctx context.Context, u *upload, result mergeResult) error {
+	movedTo := pipeline.ProcessedKey(u.name, h.Now())
+	if err := h.move(ctx, u.key, movedTo); err != nil {
+		return err
+	}
+	job, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+		report := result.report
+		job.Merge, job.Upload.MovedTo = &report, movedTo
+		job.Status, job.Stage = pipeline.StatusTraining, "train"
+		if !result.changed {
+			job.Status, job.Stage = pipeline.StatusUnchanged, "merge"
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	u.log.InfoContext(ctx, "upload merged", "rows_before", result.report.RowsBefore, "rows_after", result.report.RowsAfter,
+		"inserted", result.report.Inserted, "replaced", result.report.Replaced, "new_columns", result.report.NewColumns,
+		"attempts", result.report.Attempts, "changed", result.changed)
+	if !result.changed {
+		u.log.InfoContext(ctx, "the upload changed nothing in the dataset; no training needed")
+		return nil
+	}
+	return h.start(ctx, u, job.Merge)
+}
+
+// start hands the merged upload to the training state machine and records the execution.
+func (h *Handler) start(ctx context.Context, u *upload, merged *pipeline.MergeReport) error {
+	if merged == nil {
+		return fmt.Errorf("job %s has no merge report to train from", u.jobID)
+	}
+	execution, err := h.Starter.Start(ctx, pipeline.TaskInput{
+		Bucket:      h.Store.Bucket(),
+		DatasetKey:  pipeline.DatasetKey,
+		DatasetETag: merged.DatasetETag,
+		JobID:       u.jobID,
+		NewFrom:     merged.FirstDate,
+		NewTo:       merged.LastDate,
+		Mode:        pipeline.ModeFineTune,
+		// DatasetWritten orders dataset versions for the publish step.
+		DatasetWritten: merged.Written,
+	})
+	if err != nil {
+		return err
+	}
+	if execution == "" {
+		return nil // training is not wired
+	}
+	_, err = h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
+		job.Execution = execution
+		return nil
+	})
+	return err
+}
+
+// move copies key to dst and deletes it: nothing is lost if it stops half-way, since the
+// upload stays where it was until the copy exists.
+func (h *Handler) move(ctx context.Context, key, dst string) error {
+	if _, err := h.Store.Copy(ctx, key, dst); err != nil {
+		return err
+	}
+	return h.Store.Delete(ctx, key)
+}

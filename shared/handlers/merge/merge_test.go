@@ -1,0 +1,414 @@
+package merge_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stockcast/stockcast/shared/handlers/handlertest"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/stockcast/stockcast/shared/handlers/merge"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+func newMergeHandler(t *testing.T, s store.Store, starter merge.Starter) *merge.Handler {
+	h := merge.New(s, starter, handlertest.Logger(t))
+	h.Now = func() time.Time { return handlertest.Day }
+	return h
+}
+
+// table parses a CSV dataset into its header and rows keyed by (date, product_id), checking the
+// invariants every dataset must keep: sorted by (date, product_id), keys unique, rows as wide as
+// the header.
+func table(t *testing.T, data []byte) ([]string, map[[2]string]map[string]string) {
+	t.Helper()
+	records, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatalf("dataset is not valid CSV: %v", err)
+	}
+	header := records[0]
+	rows := map[[2]string]map[string]string{}
+	var previous [2]string
+	for i, record := range records[1:] {
+		row := map[string]string{}
+		for j, column := range header {
+			row[column] = record[j]
+		}
+		key := [2]string{row["date"], row["product_id"]}
+		if i > 0 && (key[0] < previous[0] || key[0] == previous[0] && key[1] <= previous[1]) {
+			t.Fatalf("row %d %v is not after %v: dataset not sorted by (date, product_id) with unique keys", i+2, key, previous)
+		}
+		previous, rows[key] = key, row
+	}
+	return header, rows
+}
+
+func TestMergeAcceptsUploadAndStartsTraining(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	starter := &handlertest.RecordingStarter{}
+	h := newMergeHandler(t, e.Store, starter)
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	_, before := table(t, handlertest.Testdata(t, "small_dataset.csv"))
+	upload := handlertest.Testdata(t, "uploads/ok_next_days.csv")
+	_, added := table(t, upload)
+
+	event := e.Upload("uploads/ok_next_days.csv", upload)
+	if err := h.Handle(context.Background(), event); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+
+	_, after := table(t, e.Read(pipeline.DatasetKey))
+	if len(after) != len(before)+len(added) {
+		t.Errorf("dataset has %d rows, want %d + %d", len(after), len(before), len(added))
+	}
+	for key, row := range added {
+		if after[key]["sales"] != row["sales"] {
+			t.Errorf("row %v: sales %q, want %q", key, after[key]["sales"], row["sales"])
+		}
+	}
+	if got := e.Keys(pipeline.UploadsPrefix); len(got) != 0 {
+		t.Errorf("uploads/ still holds %v", got)
+	}
+	if !e.Exists("processed/2026-11-27/ok_next_days.csv") {
+		t.Errorf("the upload was not moved to processed/2026-11-27/; processed/ has %v", e.Keys(pipeline.ProcessedPrefix))
+	}
+	starts := starter.Executions()
+	if len(starts) != 1 {
+		t.Fatalf("%d executions started, want 1", len(starts))
+	}
+	dataset, _ := e.Store.Head(context.Background(), pipeline.DatasetKey)
+	in := starts[0]
+	if !store.SameETag(in.DatasetETag, dataset.ETag) || in.DatasetKey != pipeline.DatasetKey || in.Bucket != handlertest.Bucket || in.Mode != pipeline.ModeFineTune {
+		t.Errorf("execution input %+v does not name the merged dataset %s", in, dataset.ETag)
+	}
+	if in.NewFrom != "2024-03-01" || in.NewTo == "" {
+		t.Errorf("new dates %s..%s, want from 2024-03-01", in.NewFrom, in.NewTo)
+	}
+	if err := in.Validate(); err != nil {
+		t.Errorf("execution input invalid: %v", err)
+	}
+	job := e.Job(in.JobID)
+	if job.Status != pipeline.StatusTraining || job.Merge == nil || job.Merge.Inserted != len(added) || job.Merge.RowsAfter != len(after) || job.Execution == "" {
+		t.Errorf("job record = %+v, merge %+v", job, job.Merge)
+	}
+}
+
+func TestMergeCreatesTheDatasetFromTheFirstUpload(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	h := newMergeHandler(t, e.Store, &handlertest.RecordingStarter{})
+	upload := handlertest.Testdata(t, "uploads/ok_capitalised_headers.csv")
+	if err := h.Handle(context.Background(), e.Upload("uploads/first.csv", upload)); err != nil {
+		t.Fatal(err)
+	}
+	header, rows := table(t, e.Read(pipeline.DatasetKey))
+	if !slices.Equal(header[:3], []string{"date", "product_id", "sales"}) {
+		t.Errorf("header %v does not start with the canonical required columns", header)
+	}
+	_, in := table(t, bytes.Replace(upload, []byte("Date,ProductID,SALES"), []byte("date,product_id,sales"), 1))
+	if len(rows) != len(in) {
+		t.Errorf("dataset has %d rows, upload had %d", len(rows), len(in))
+	}
+}
+
+func TestMergeSchemaDrift(t *testing.T) {
+	for _, tc := range []struct {
+		file       string
+		wantColumn string
+	}{
+		{"uploads/ok_new_optional_column.csv", "rating"},
+		{"uploads/ok_capitalised_headers.csv", ""},
+		{"uploads/ok_reordered_columns.csv", ""},
+		{"uploads/ok_extra_column.csv", ""},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			e := handlertest.NewEnv(t)
+			h := newMergeHandler(t, e.Store, &handlertest.RecordingStarter{})
+			e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+			oldHeader, before := table(t, handlertest.Testdata(t, "small_dataset.csv"))
+			if err := h.Handle(context.Background(), e.Upload(tc.file, handlertest.Testdata(t, tc.file))); err != nil {
+				t.Fatal(err)
+			}
+			header, after := table(t, e.Read(pipeline.DatasetKey))
+			if !slices.Equal(header[:len(oldHeader)], oldHeader) {
+				t.Errorf("existing columns moved: %v -> %v", oldHeader, header)
+			}
+			if tc.wantColumn != "" && !slices.Contains(header, tc.wantColumn) {
+				t.Errorf("header %v lacks the new column %q", header, tc.wantColumn)
+			}
+			if len(after) <= len(before) {
+				t.Errorf("no rows added: %d -> %d", len(before), len(after))
+			}
+			for key, row := range before {
+				if _, ok := after[key]; !ok {
+					t.Fatalf("row %v lost", key)
+				}
+				if row["category"] != "" && after[key]["category"] != row["category"] && key[0] < "2024-03-01" {
+					t.Errorf("row %v changed category", key)
+				}
+			}
+		})
+	}
+}
+
+func TestMergeRefusesBadFilesAndKeepsThem(t *testing.T) {
+	for _, file := range []string{
+		"uploads/bad_sales.csv", "uploads/bad_date.csv", "uploads/bad_field_count.csv",
+		"uploads/bad_missing_column.csv", "uploads/bad_product_id.csv", "uploads/empty.csv",
+	} {
+		t.Run(file, func(t *testing.T) {
+			e := handlertest.NewEnv(t)
+			starter := &handlertest.RecordingStarter{}
+			h := newMergeHandler(t, e.Store, starter)
+			original := handlertest.Testdata(t, "small_dataset.csv")
+			e.Put(pipeline.DatasetKey, original)
+			content := handlertest.Testdata(t, file)
+			name := strings.TrimPrefix(file, "uploads/")
+
+			event := e.Upload(file, content)
+			if err := h.Handle(context.Background(), event); err != nil {
+				t.Fatalf("a refused file is handled, not an error to retry: %v", err)
+			}
+			if got := e.Read(pipeline.DatasetKey); !bytes.Equal(got, original) {
+				t.Errorf("the dataset changed")
+			}
+			if got := e.Read("rejected/" + name); !bytes.Equal(got, content) {
+				t.Errorf("rejected/%s does not hold the upload", name)
+			}
+			if e.Exists(file) {
+				t.Errorf("%s is still in uploads/", file)
+			}
+			var report merge.RejectionReport
+			if err := json.Unmarshal(e.Read("rejected/"+name+".error.json"), &report); err != nil {
+				t.Fatalf("report: %v", err)
+			}
+			if report.Total == 0 || len(report.Problems) == 0 || report.Problems[0].Reason == "" || report.Upload != file {
+				t.Errorf("report does not say why: %+v", report)
+			}
+			if len(starter.Executions()) != 0 {
+				t.Errorf("training started for a refused file")
+			}
+			job := e.Job(pipeline.JobID(handlertest.Bucket, file, event.Records[0].S3.Object.ETag, event.Records[0].S3.Object.Sequencer))
+			if job.Status != pipeline.StatusRejected || job.Error == "" || job.Upload.Report == "" {
+				t.Errorf("job = %+v", job)
+			}
+		})
+	}
+}
+
+func TestMergeRefusesOversizedUpload(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	h := newMergeHandler(t, e.Store, &handlertest.RecordingStarter{})
+	h.Config.MaxUploadBytes = 100
+	if err := h.Handle(context.Background(), e.Upload("uploads/big.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))); err != nil {
+		t.Fatal(err)
+	}
+	var report merge.RejectionReport
+	if err := json.Unmarshal(e.Read("rejected/big.csv.error.json"), &report); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(report.Error, "limit is 100 bytes") {
+		t.Errorf("report error %q does not name the limit", report.Error)
+	}
+	if e.Exists(pipeline.DatasetKey) {
+		t.Errorf("an oversized upload created the dataset")
+	}
+}
+
+func TestMergeDuplicateEventMergesOnceStartsOnce(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	counting := &handlertest.CountingStore{Store: e.Store}
+	starter := &handlertest.RecordingStarter{}
+	h := newMergeHandler(t, counting, starter)
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	event := e.Upload("uploads/ok_next_days.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))
+
+	for range 2 {
+		if err := h.Handle(context.Background(), event); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := counting.Count(pipeline.DatasetKey); got != 1 {
+		t.Errorf("dataset written %d times, want 1", got)
+	}
+	if got := len(starter.Executions()); got != 1 {
+		t.Errorf("%d executions, want 1", got)
+	}
+}
+
+func TestMergeSameFileUploadedTwiceTrainsOnce(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	starter := &handlertest.RecordingStarter{}
+	h := newMergeHandler(t, e.Store, starter)
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	content := handlertest.Testdata(t, "uploads/ok_next_days.csv")
+	first := e.Upload("uploads/ok_next_days.csv", content)
+	if err := h.Handle(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	merged := e.Read(pipeline.DatasetKey)
+	second := e.Upload("uploads/ok_next_days.csv", content)
+	if err := h.Handle(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(starter.Executions()); got != 1 {
+		t.Errorf("%d executions, want 1: the second upload changed nothing", got)
+	}
+	if !bytes.Equal(e.Read(pipeline.DatasetKey), merged) {
+		t.Errorf("the identical upload changed the dataset")
+	}
+	job := e.Job(pipeline.JobID(handlertest.Bucket, "uploads/ok_next_days.csv", second.Records[0].S3.Object.ETag, second.Records[0].S3.Object.Sequencer))
+	if job.Status != pipeline.StatusUnchanged {
+		t.Errorf("second job status %s, want %s", job.Status, pipeline.StatusUnchanged)
+	}
+}
+
+func TestMergeConcurrentUploadsLoseNoRow(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	first := e.Upload("uploads/ok_next_days.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))
+	second := e.Upload("uploads/ok_new_product.csv", handlertest.Testdata(t, "uploads/ok_new_product.csv"))
+	starter := &handlertest.RecordingStarter{}
+
+	// The first merge reads the dataset, and just before it writes its result the second merge
+	// runs to completion: the first write must then fail its If-Match and be redone.
+	other := newMergeHandler(t, e.Store, starter)
+	racing := &handlertest.CountingStore{Store: e.Store, BeforeWrite: map[string]func(){pipeline.DatasetKey: func() {
+		if err := other.Handle(context.Background(), second); err != nil {
+			t.Errorf("second merge: %v", err)
+		}
+	}}}
+	if err := newMergeHandler(t, racing, starter).Handle(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+
+	_, rows := table(t, e.Read(pipeline.DatasetKey))
+	for _, file := range []string{"small_dataset.csv", "uploads/ok_next_days.csv", "uploads/ok_new_product.csv"} {
+		_, want := table(t, handlertest.Testdata(t, file))
+		for key := range want {
+			if _, ok := rows[key]; !ok {
+				t.Fatalf("row %v of %s was lost", key, file)
+			}
+		}
+	}
+	firstJob := e.Job(pipeline.JobID(handlertest.Bucket, "uploads/ok_next_days.csv", first.Records[0].S3.Object.ETag, first.Records[0].S3.Object.Sequencer))
+	if firstJob.Merge.Attempts != 2 {
+		t.Errorf("first merge took %d attempts, want 2 (one lost race)", firstJob.Merge.Attempts)
+	}
+	if got := len(starter.Executions()); got != 2 {
+		t.Errorf("%d executions, want 2", got)
+	}
+}
+
+func TestMergeTrulyConcurrentUploads(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	starter := &handlertest.RecordingStarter{}
+	var wg sync.WaitGroup
+	var uploaded []events.S3Event
+	for i := range 4 {
+		content := fmt.Sprintf("date,product_id,sales\n2025-01-0%d,NEW%d,%d\n", i+1, i, i+10)
+		uploaded = append(uploaded, e.Upload(fmt.Sprintf("uploads/u%d.csv", i), []byte(content)))
+	}
+	for _, event := range uploaded {
+		wg.Go(func() {
+			if err := newMergeHandler(t, e.Store, starter).Handle(context.Background(), event); err != nil {
+				t.Errorf("merge: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	_, rows := table(t, e.Read(pipeline.DatasetKey))
+	for i := range 4 {
+		if _, ok := rows[[2]string{fmt.Sprintf("2025-01-0%d", i+1), fmt.Sprintf("NEW%d", i)}]; !ok {
+			t.Errorf("row of upload %d lost", i)
+		}
+	}
+}
+
+func TestMergeKeyWithSpaces(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	starter := &handlertest.RecordingStarter{}
+	h := newMergeHandler(t, e.Store, starter)
+	key := "uploads/store 12 sales+returns.csv"
+	event := e.Upload(key, handlertest.Testdata(t, "uploads/ok_next_days.csv"))
+	if got := event.Records[0].S3.Object.Key; got != "uploads/store+12+sales%2Breturns.csv" {
+		t.Fatalf("event key %q is not URL-encoded as S3 sends it", got)
+	}
+	if err := h.Handle(context.Background(), event); err != nil {
+		t.Fatal(err)
+	}
+	if !e.Exists("processed/2026-11-27/store 12 sales+returns.csv") {
+		t.Errorf("processed/ has %v", e.Keys(pipeline.ProcessedPrefix))
+	}
+	if len(starter.Executions()) != 1 {
+		t.Errorf("training not started")
+	}
+}
+
+func TestMergeSkipsKeysItDoesNotOwn(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	starter := &handlertest.RecordingStarter{}
+	h := newMergeHandler(t, e.Store, starter)
+	for _, key := range []string{"uploads/notes.txt", "data/other.csv", "uploads/"} {
+		event := e.Upload(key, []byte("date,product_id,sales\n2024-01-01,P1,1\n"))
+		if err := h.Handle(context.Background(), event); err != nil {
+			t.Errorf("%s: %v", key, err)
+		}
+		if !e.Exists(key) {
+			t.Errorf("%s was touched", key)
+		}
+	}
+	if e.Exists(pipeline.DatasetKey) || len(starter.Executions()) != 0 {
+		t.Errorf("a skipped key was merged")
+	}
+}
+
+func TestMergeFallsBackForUnsortedDataset(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	h := newMergeHandler(t, e.Store, &handlertest.RecordingStarter{})
+	e.Put(pipeline.DatasetKey, []byte("date,product_id,sales\n2024-01-02,B,2\n2024-01-01,A,1\n"))
+	if err := h.Handle(context.Background(), e.Upload("uploads/x.csv", []byte("date,product_id,sales\n2024-01-03,C,3\n"))); err != nil {
+		t.Fatal(err)
+	}
+	got := string(e.Read(pipeline.DatasetKey))
+	if want := "date,product_id,sales\n2024-01-01,A,1\n2024-01-02,B,2\n2024-01-03,C,3\n"; got != want {
+		t.Errorf("dataset =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// failingStarter fails like an unreachable Step Functions endpoint.
+type failingStarter struct{ calls int }
+
+func (f *failingStarter) Start(context.Context, pipeline.TaskInput) (string, error) {
+	f.calls++
+	return "", errors.New("states.us-east-1.amazonaws.com: connection refused")
+}
+
+func TestMergeRetryAfterStartFailureStartsWithoutMergingAgain(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	counting := &handlertest.CountingStore{Store: e.Store}
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	event := e.Upload("uploads/ok_next_days.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))
+	failing := &failingStarter{}
+	if err := newMergeHandler(t, counting, failing).Handle(context.Background(), event); err == nil {
+		t.Fatal("a failed start must fail the invocation so that Lambda retries it")
+	}
+	starter := &handlertest.RecordingStarter{}
+	if err := newMergeHandler(t, counting, starter).Handle(context.Background(), event); err != nil {
+		t.Fatal(err)
+	}
+	if counting.Count(pipeline.DatasetKey) != 1 || len(starter.Executions()) != 1 {
+		t.Errorf("dataset writes %d, executions %d; want 1 and 1", counting.Count(pipeline.DatasetKey), len(starter.Executions()))
+	}
+}

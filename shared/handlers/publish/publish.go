@@ -1,0 +1,148 @@
+// Package publish is the PublishFunction's handler: the training state machine's last state,
+// which writes models/manifest.json (or, in failure mode, marks the job failed).
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/stockcast/stockcast/shared/handlers/task"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// Handler is the last state of the training state machine. With training results it writes
+// models/manifest.json, the pointer the forecast API watches, and marks the job succeeded; in
+// failure mode (its input carries the error) it marks the job failed and leaves the manifest
+// alone, so the previous model keeps serving.
+type Handler struct {
+	Store  store.Store
+	Jobs   *pipeline.Jobs
+	Logger *slog.Logger
+	Now    func() time.Time
+	// MaxAttempts bounds the retries of a manifest write that loses a race.
+	MaxAttempts int
+}
+
+// New returns the publish handler over s.
+func New(s store.Store, logger *slog.Logger) *Handler {
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, MaxAttempts: 8}
+}
+
+// Handle publishes the trained models, or records the failure that stopped training.
+func (h *Handler) Handle(ctx context.Context, in pipeline.PublishInput) (pipeline.PublishOutput, error) {
+	ctx, end := platform.Trace(ctx, "publish")
+	out, err := h.handle(ctx, in)
+	end(err)
+	return out, err
+}
+
+func (h *Handler) handle(ctx context.Context, in pipeline.PublishInput) (pipeline.PublishOutput, error) {
+	if err := task.Check("publish", in.TaskInput, h.Store); err != nil {
+		return pipeline.PublishOutput{}, err
+	}
+	log := h.Logger.With("job_id", in.JobID)
+	if in.Error != nil {
+		return h.fail(ctx, in, log)
+	}
+	if in.Results == nil {
+		return pipeline.PublishOutput{}, errors.New("publish: the input has neither training results nor an error")
+	}
+	for attempt := 1; ; attempt++ {
+		out, err := h.publish(ctx, in, log)
+		if !errors.Is(err, store.ErrPreconditionFailed) {
+			return out, err
+		}
+		if attempt == h.MaxAttempts {
+			return pipeline.PublishOutput{}, fmt.Errorf("publish: manifest still contended after %d attempts: %w", attempt, err)
+		}
+		if err := pipeline.Backoff(ctx, attempt); err != nil {
+			return pipeline.PublishOutput{}, err
+		}
+	}
+}
+
+func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *slog.Logger) (pipeline.PublishOutput, error) {
+	current, obj, err := pipeline.ReadManifest(ctx, h.Store)
+	if err != nil && !errors.Is(err, pipeline.ErrNoManifest) {
+		return pipeline.PublishOutput{}, err
+	}
+	if current != nil && current.Dataset.Written.After(in.DatasetWritten) {
+		log.InfoContext(ctx, "a model of a newer dataset is already published; keeping it", "published", current.Version)
+		if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
+			job.Status, job.Stage = pipeline.StatusSuperseded, "done"
+			job.Publish = &pipeline.Publish{Status: pipeline.StatusSuperseded, Version: current.Version}
+			return nil
+		}); err != nil {
+			return pipeline.PublishOutput{}, err
+		}
+		return pipeline.PublishOutput{JobID: in.JobID, Status: pipeline.StatusSuperseded, Version: current.Version, ManifestETag: obj.ETag}, nil
+	}
+	refit, finetune := in.Results.Refit, in.Results.FineTune
+	manifest := &pipeline.Manifest{
+		Format:  pipeline.ManifestFormat,
+		Version: in.JobID,
+		Created: h.Now().UTC(),
+		JobID:   in.JobID,
+		Dataset: pipeline.Dataset{
+			Key: in.DatasetKey, ETag: in.DatasetETag, Rows: refit.Rows,
+			FirstDate: refit.FirstDate, LastDate: refit.LastDate, Written: in.DatasetWritten,
+		},
+		Trend: pipeline.Artifact{Key: refit.TrendKey, ETag: refit.TrendETag},
+		LSTM:  pipeline.Artifact{Key: finetune.CheckpointKey, ETag: finetune.CheckpointETag, VersionID: finetune.VersionID},
+		Metrics: pipeline.Metrics{
+			Series: refit.Series, FailedSeries: refit.Failed, FitMS: refit.FitMS,
+			Mode: finetune.Mode, Epochs: finetune.Epochs, Loss: finetune.Loss, ValLoss: finetune.ValLoss, Windows: finetune.Windows,
+		},
+	}
+	if current != nil {
+		manifest.Previous = current.Version
+	}
+	written, err := pipeline.WriteManifest(ctx, h.Store, manifest, obj.ETag)
+	if err != nil {
+		return pipeline.PublishOutput{}, err
+	}
+	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
+		job.Status, job.Stage, job.Error = pipeline.StatusSucceeded, "done", ""
+		job.Publish = &pipeline.Publish{Status: pipeline.StatusSucceeded, Version: manifest.Version, ManifestETag: written.ETag}
+		return nil
+	}); err != nil {
+		return pipeline.PublishOutput{}, err
+	}
+	log.InfoContext(ctx, "model published", "version", manifest.Version, "manifest_etag", written.ETag, "previous", manifest.Previous)
+	return pipeline.PublishOutput{JobID: in.JobID, Status: pipeline.StatusSucceeded, Version: manifest.Version, ManifestETag: written.ETag}, nil
+}
+
+// fail records why training failed; the manifest, and so the served model, stay as they were.
+func (h *Handler) fail(ctx context.Context, in pipeline.PublishInput, log *slog.Logger) (pipeline.PublishOutput, error) {
+	reason := describeTaskError(in.Error)
+	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
+		job.Status, job.Error = pipeline.StatusFailed, reason
+		job.Publish = &pipeline.Publish{Status: pipeline.StatusFailed}
+		return nil
+	}); err != nil {
+		return pipeline.PublishOutput{}, err
+	}
+	log.ErrorContext(ctx, "training failed; the previous model keeps serving", "error", reason)
+	return pipeline.PublishOutput{JobID: in.JobID, Status: pipeline.StatusFailed}, nil
+}
+
+// describeTaskError turns Step Functions' {Error, Cause} into one line; the cause of a Lambda
+// error is its JSON error payload, whose message is what a person wants to read.
+func describeTaskError(e *pipeline.TaskError) string {
+	var payload struct {
+		Message string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(e.Cause), &payload) == nil && payload.Message != "" {
+		return e.Error + ": " + payload.Message
+	}
+	if e.Cause == "" {
+		return e.Error
+	}
+	return e.Error + ": " + e.Cause
+}

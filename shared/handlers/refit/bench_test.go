@@ -1,0 +1,51 @@
+package refit_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/stockcast/stockcast/shared/datagen"
+	"github.com/stockcast/stockcast/shared/handlers/handlertest"
+	"github.com/stockcast/stockcast/shared/handlers/refit"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// BenchmarkRefit fits every standard series (total, products, categories, regions) of a
+// generated dataset on all cores, as the refit Lambda does.
+func BenchmarkRefit(b *testing.B) {
+	for _, size := range []struct {
+		name    string
+		cfg     datagen.Config
+		workers int
+	}{
+		// The baseline: the same refit on one worker.
+		{"24products_830days/1worker", datagen.Config{Products: 24, Days: 830, Seed: 1}, 1},
+		{"24products_830days/parallel", datagen.Config{Products: 24, Days: 830, Seed: 1}, 0},
+		{"1000products_1000days/parallel", datagen.Config{Products: 1000, Days: 1000, Seed: 1}, 0},
+	} {
+		b.Run(size.name, func(b *testing.B) {
+			data := handlertest.Generated(b, size.cfg)
+			s := store.NewMemory("bench")
+			obj, err := s.Put(context.Background(), pipeline.DatasetKey, bytes.NewReader(data), store.PutOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := refit.New(s, slog.New(slog.DiscardHandler))
+			h.Workers = size.workers
+			in := pipeline.TaskInput{Bucket: "bench", DatasetKey: pipeline.DatasetKey, DatasetETag: obj.ETag, JobID: "bench"}
+			var series int
+			for b.Loop() {
+				out, err := h.Handle(context.Background(), in)
+				if err != nil {
+					b.Fatal(err)
+				}
+				series = out.Series
+			}
+			b.ReportMetric(float64(series), "series")
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(series), "ms/series")
+		})
+	}
+}

@@ -1,0 +1,70 @@
+// Package task is what the training state machine's task handlers (refit, fine-tune, publish)
+// share: the check of a task's input, the dataset version it names, and the errors the state
+// machine retries by their type name.
+package task
+
+import (
+	"errors"
+	"fmt"
+
+	"context"
+
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// Check refuses a state machine task's input that is incomplete or names another bucket than the
+// one the function serves.
+func Check(step string, in pipeline.TaskInput, s store.Store) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if in.Bucket != s.Bucket() {
+		return fmt.Errorf("%s: input names bucket %s, this function serves %s", step, in.Bucket, s.Bucket())
+	}
+	return nil
+}
+
+// Retryable returns the error a task reports to Step Functions: a *pipeline.DatasetChanged or
+// *pipeline.CheckpointChanged anywhere in err's chain is returned unwrapped, because its type
+// name is the error type the state machine retries on; any other error as it is.
+func Retryable(err error) error {
+	var changed *pipeline.DatasetChanged
+	var conflict *pipeline.CheckpointChanged
+	switch {
+	case errors.As(err, &changed):
+		return changed
+	case errors.As(err, &conflict):
+		return conflict
+	}
+	return err
+}
+
+// LoadTable reads exactly the dataset version the input names; a dataset that has changed since
+// is a *pipeline.DatasetChanged.
+func LoadTable(ctx context.Context, s store.Store, in pipeline.TaskInput) (_ *series.Table, err error) {
+	ctx, end := platform.Trace(ctx, "load-dataset")
+	defer func() { end(err) }()
+	body, _, err := s.Get(ctx, in.DatasetKey, store.GetOptions{IfMatch: in.DatasetETag})
+	if errors.Is(err, store.ErrPreconditionFailed) || errors.Is(err, store.ErrNotFound) {
+		current := "nothing"
+		if obj, headErr := s.Head(ctx, in.DatasetKey); headErr == nil {
+			current = obj.ETag
+		}
+		return nil, &pipeline.DatasetChanged{Key: in.DatasetKey, Want: in.DatasetETag, Got: current}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	table, err := series.Load(ctx, body)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", in.DatasetKey, err)
+	}
+	if table.Rows() == 0 {
+		return nil, fmt.Errorf("dataset %s has no rows", in.DatasetKey)
+	}
+	return table, nil
+}

@@ -1,0 +1,79 @@
+package ets
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/stockcast/stockcast/shared/stats"
+)
+
+// Candidates are the admissible specs of R's ets() defaults for a
+// history: errors A and M, trends N, A and Ad, seasons N, A and M with
+// period m (seasons only for 2 ≤ m ≤ 24), without ETS(A,·,M). Specs the
+// data cannot support are dropped at Fit.
+func Candidates(period int) []Spec {
+	var out []Spec
+	seasons := []byte{None}
+	if period >= 2 && period <= 24 {
+		seasons = append(seasons, Additive, Multiplicative)
+	}
+	for _, e := range []byte{Additive, Multiplicative} {
+		for _, t := range []byte{None, Additive, Damped} {
+			for _, s := range seasons {
+				if e == Additive && s == Multiplicative {
+					continue
+				}
+				out = append(out, Spec{Error: e, Trend: t, Season: s, Period: period})
+			}
+		}
+	}
+	return out
+}
+
+// Auto fits every spec of specs (Candidates(h.Period()) when nil) and
+// returns the one with the smallest AICc.
+func Auto(h stats.History, specs []Spec) (*Model, error) {
+	if specs == nil {
+		specs = Candidates(h.Period())
+	}
+	var best *Model
+	var problems []string
+	for _, s := range specs {
+		m, err := Fit(h, s)
+		if err != nil {
+			if !errors.Is(err, ErrNotAdmissible) {
+				problems = append(problems, err.Error())
+			}
+			continue
+		}
+		if best == nil || m.AICc < best.AICc {
+			best = m
+		}
+	}
+	if best == nil {
+		reason := "no admissible model for the data"
+		if len(problems) > 0 {
+			reason = strings.Join(problems, "; ")
+		}
+		return nil, fmt.Errorf("ets of %s (%d steps): %s", h.Key, h.Len(), reason)
+	}
+	return best, nil
+}
+
+// Forecaster is ETS as a backtest candidate. With Spec nil it chooses the
+// model by AICc (Auto) at every fit; otherwise it fits that spec.
+type Forecaster struct {
+	Spec *Spec
+}
+
+// Name is "ets".
+func (Forecaster) Name() string { return "ets" }
+
+// Fit fits the forecaster's model to h.
+func (f Forecaster) Fit(h stats.History) (stats.Model, error) {
+	if f.Spec != nil {
+		return Fit(h, *f.Spec)
+	}
+	return Auto(h, nil)
+}
