@@ -46,6 +46,8 @@ type Handler struct {
 	Logger *slog.Logger
 	// Config tunes the engines built for each model version.
 	Config forecast.Config
+	// Uploads configures POST /uploads (browser uploads through presigned URLs).
+	Uploads Uploads
 
 	current atomic.Pointer[servedModel]
 	reload  sync.Mutex
@@ -64,7 +66,8 @@ type servedModel struct {
 
 // New returns the forecast API over s.
 func New(s store.Store, logger *slog.Logger) *Handler {
-	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Config: forecast.DefaultConfig()}
+	presigner, _ := s.(store.Presigner) // the S3 store signs uploads; others have none
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Config: forecast.DefaultConfig(), Uploads: DefaultUploads(presigner)}
 }
 
 // Handle answers one API Gateway request.
@@ -78,6 +81,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 
 func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	path := strings.TrimSuffix(req.Path, "/")
+	if resp, ok := h.browserRoute(ctx, req, path); ok {
+		return resp
+	}
 	switch {
 	case path == "/forecast" && (req.HTTPMethod == http.MethodGet || req.HTTPMethod == http.MethodPost):
 		return h.withModel(ctx, func(m *servedModel) events.APIGatewayProxyResponse { return h.forecast(ctx, m, req) })
@@ -94,7 +100,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) 
 	case path == "/forecast" || path == "/forecast/plot" || path == "/health" || strings.HasPrefix(path, "/jobs/"):
 		return errorResponse(http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s", req.HTTPMethod, req.Path))
 	}
-	return errorResponse(http.StatusNotFound, fmt.Sprintf("no such resource %s; try GET /forecast?product_id=…, /forecast/plot, /jobs/{id} or /health", req.Path))
+	return errorResponse(http.StatusNotFound, fmt.Sprintf("no such resource %s; try GET / (the page), /forecast?product_id=…, /forecast/plot, /series, /series/history, /jobs, /jobs/{id}, /health or POST /uploads", req.Path))
 }
 
 // withModel serves f from the current model version, loading a newly published one first.
@@ -323,7 +329,7 @@ func (h *Handler) job(ctx context.Context, id string) events.APIGatewayProxyResp
 	if err != nil {
 		return errorResponse(http.StatusInternalServerError, err.Error())
 	}
-	return jsonResponse(http.StatusOK, job)
+	return jsonResponse(http.StatusOK, h.jobView(ctx, job))
 }
 
 // ErrorBody is the JSON of every error response.
