@@ -218,4 +218,3 @@ func putFile(t *testing.T, p store.PresignedPut, body string) {
 		t.Fatalf("presigned PUT: %d", resp.StatusCode)
 	}
 }
-
