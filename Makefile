@@ -48,8 +48,9 @@ run: bin/stockcast ## start the embedded local stack on 127.0.0.1:4566 with samp
 test: lint unit e2e ## everything CI runs: formatting, vet, cfn-lint, unit/integration/emulator tests, end to end
 
 .PHONY: unit
-unit: ## unit, integration and emulator tests (go test ./...), the concurrent packages also under -race
+unit: ## unit, integration and emulator tests (go test ./...), the LSTM also on its portable path (purego, as on arm64), the concurrent packages under -race
 	go test -count=1 -timeout 30m ./...
+	go test -count=1 -tags purego ./shared/lstm/...
 	go test -count=1 -race -timeout 30m ./shared/store ./shared/fakes3 ./shared/pipeline ./shared/handlers/... ./infra/local/sfn ./infra/local/stack
 
 .PHONY: e2e
@@ -60,11 +61,16 @@ e2e: ## the whole system under the Lambda Runtime Interface Emulator, driven wit
 	go test -tags e2e -count=1 -timeout 30m -v ./infra/e2e
 
 .PHONY: lint
-lint: web-check ## gofmt, go vet, cfn-lint, and the committed page built from its sources
+lint: web-check ## gofmt, go vet, staticcheck, a tidy go.mod, the layering rule, cfn-lint, and the committed page built from its sources
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
 	go vet -tags e2e ./infra/e2e
+	go vet -tags purego ./shared/lstm/...
+	go tool staticcheck ./...
+	go tool staticcheck -tags e2e ./infra/e2e
+	@go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
+	go test -count=1 ./shared/layering
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is required (pip install cfn-lint)"; exit 1; }
 	cfn-lint template.yaml
 
@@ -72,6 +78,25 @@ lint: web-check ## gofmt, go vet, cfn-lint, and the committed page built from it
 bench: ## run every benchmark and print them as tables with their baselines (raw output in bench.txt)
 	go test -run '^$$' -bench . -benchmem -count 1 -timeout 90m ./shared/... ./infra/local/stack | tee bench.txt
 	go run ./infra/benchreport bench.txt
+
+# ---- Accuracy on real data (not in CI; see README "Accuracy") ------------------------------------
+ACCURACY_DATA ?= ../shared/data
+ACCURACY_SAMPLE ?= 20
+ACCURACY_CORES ?= 2
+
+.PHONY: accuracy
+accuracy: bin/stockcast ## backtest every data set of ../shared/data and, with R (forecast, prophet), R's ets/auto.arima/prophet on the same splits
+	@ls $(ACCURACY_DATA)/*.csv >/dev/null || { echo "no data sets in $(ACCURACY_DATA)"; exit 1; }
+	@mkdir -p build/accuracy
+	@if Rscript -e 'library(forecast); library(prophet)' >/dev/null 2>&1; then r=1; else r=0; \
+	  echo "R with the forecast and prophet packages is not installed: stockcast's models only"; fi; \
+	for f in $(ACCURACY_DATA)/*.csv; do \
+	  dir=build/accuracy/$$(basename $$f .csv); rm -rf $$dir; \
+	  bin/stockcast backtest --data $$f --sample $(ACCURACY_SAMPLE) --export $$dir --json $$dir.go.json > $$dir.go.txt; \
+	  if [ $$r = 1 ]; then ACCURACY_CORES=$(ACCURACY_CORES) Rscript infra/accuracy/r_models.R $$dir 2>/dev/null; fi; \
+	  bin/stockcast backtest --score $$dir --json $$dir.json; \
+	  sed -n '/^selections/,$$p' $$dir.go.txt; echo; \
+	done
 
 # ---- LocalStack (machines with Docker; see README "LocalStack") --------------------------------
 LOCALSTACK_ENDPOINT ?= http://localhost:4566

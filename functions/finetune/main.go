@@ -4,7 +4,9 @@
 //
 // Configuration: DATA_BUCKET (required); LSTM_ACTIVATION (tanh or relu, default tanh),
 // LSTM_FULL_EPOCHS (default 50), LSTM_FINETUNE_EPOCHS (default 10), LSTM_MAX_WINDOWS (default
-// 100000), LSTM_SAVE_MARGIN (time kept to save before the deadline, default 20s); LOG_LEVEL.
+// 100000), LSTM_COVARIATES (true: read the dataset's known covariates such as promotion and
+// holiday flags; default false), LSTM_SAVE_MARGIN (time kept to save before the deadline,
+// default 20s); LOG_LEVEL.
 package main
 
 import (
@@ -20,6 +22,7 @@ func main() {
 	h.Policy.FullEpochs = int(fn.Env.Int64("LSTM_FULL_EPOCHS", int64(h.Policy.FullEpochs)))
 	h.Policy.FineTuneEpochs = int(fn.Env.Int64("LSTM_FINETUNE_EPOCHS", int64(h.Policy.FineTuneEpochs)))
 	h.Policy.MaxWindows = int(fn.Env.Int64("LSTM_MAX_WINDOWS", int64(h.Policy.MaxWindows)))
+	h.Covariates = fn.Env.Bool("LSTM_COVARIATES", h.Covariates)
 	h.SaveMargin = fn.Env.Duration("LSTM_SAVE_MARGIN", h.SaveMargin)
 	fn.Start(h.Handle, h.Config.Validate())
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -236,6 +238,40 @@ func (s *system) manifest() *pipeline.Manifest {
 	return m
 }
 
+// downloadsMatch downloads every object the manifest serves — the dataset, the checkpoint (a
+// multipart object), the trend models and the selections, and the manifest itself — with awscli,
+// which validates the checksums S3 answers with, and with the SDK asking for checksums: both get
+// the same bytes, of the size S3 lists.
+func (s *system) downloadsMatch(m *pipeline.Manifest) {
+	s.t.Helper()
+	keys := []string{pipeline.ManifestKey, m.Dataset.Key, m.Trend.Key, m.LSTM.Key}
+	if m.Selection != nil {
+		keys = append(keys, m.Selection.Key)
+	}
+	dir := s.t.TempDir()
+	for i, key := range keys {
+		file := filepath.Join(dir, fmt.Sprintf("artifact-%d", i))
+		s.aws("s3", "cp", "s3://"+bucket+"/"+key, file)
+		byCLI, err := os.ReadFile(file)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		out, err := s.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+			ChecksumMode: s3types.ChecksumModeEnabled})
+		if err != nil {
+			s.t.Fatalf("SDK download of %s: %v", key, err)
+		}
+		bySDK, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil {
+			s.t.Fatalf("SDK download of %s: %v", key, err)
+		}
+		if !bytes.Equal(byCLI, bySDK) || int64(len(bySDK)) != aws.ToInt64(out.ContentLength) || len(bySDK) == 0 {
+			s.t.Errorf("%s: awscli got %d bytes, the SDK %d of %d", key, len(byCLI), len(bySDK), aws.ToInt64(out.ContentLength))
+		}
+	}
+}
+
 func TestEndToEnd(t *testing.T) {
 	s := start(t)
 	ctx := context.Background()
@@ -268,6 +304,7 @@ func TestEndToEnd(t *testing.T) {
 	if latest.Version == first.Version {
 		t.Fatal("no new model was published")
 	}
+	s.downloadsMatch(latest)
 	for _, product := range []string{"P0025", "P0100"} {
 		if status, version := s.forecast(product); status != http.StatusOK || version != latest.Version {
 			t.Errorf("forecast of new product %s: %d from %q, want 200 from %q", product, status, version, latest.Version)

@@ -16,8 +16,11 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
+	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/stats"
 	"github.com/stockcast/stockcast/shared/stats/candidates"
@@ -67,6 +70,7 @@ func runBacktest(ctx context.Context, args []string) error {
 	export := flags.String("export", "", "write the splits and every forecast to this directory ("+historyFile+", "+originsFile+", "+forecastsFile+")")
 	score := flags.String("score", "", "score the forecasts of an export directory (every *.csv beside the splits) instead of backtesting")
 	workers := flags.Int("workers", runtime.GOMAXPROCS(0), "series backtested at once")
+	withLSTM := flags.Bool("lstm", false, "add the global LSTM to the candidates: trained in full on the days before the first inner origin, then fine-tuned through each later origin, as the pipeline does after each upload (minutes per data set)")
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), "usage: stockcast backtest --data FILE [--horizon N] [--origins K] [--models a,b] [--sample N] [--json FILE] [--export DIR]\n"+
 			"       stockcast backtest --score DIR [--json FILE]\n\n"+
@@ -91,7 +95,7 @@ func runBacktest(ctx context.Context, args []string) error {
 			names = strings.Split(*models, ",")
 		}
 		cfg := backtest.Config{Horizon: *horizon, Origins: *origins}
-		report, err = backtestFile(ctx, *data, names, *sample, *workers, cfg, *export)
+		report, err = backtestFile(ctx, *data, names, *sample, *workers, cfg, *export, *withLSTM)
 	}
 	if err != nil {
 		return err
@@ -100,7 +104,7 @@ func runBacktest(ctx context.Context, args []string) error {
 }
 
 // backtestFile evaluates the products of a dataset file.
-func backtestFile(ctx context.Context, path string, names []string, sample, workers int, cfg backtest.Config, export string) (*backtestReport, error) {
+func backtestFile(ctx context.Context, path string, names []string, sample, workers int, cfg backtest.Config, export string, withLSTM bool) (*backtestReport, error) {
 	all := candidates.All(trend.DefaultOptions())
 	cands := all
 	if names != nil {
@@ -109,9 +113,20 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 			return nil, err
 		}
 	}
-	histories, freq, err := productHistories(ctx, path, sample)
+	table, err := loadTableFile(ctx, path)
 	if err != nil {
 		return nil, err
+	}
+	histories, freq, err := productHistories(table, path, sample)
+	if err != nil {
+		return nil, err
+	}
+	if withLSTM {
+		net, err := lstmCandidate(ctx, table, freq, cfg)
+		if err != nil {
+			return nil, err
+		}
+		cands = append(slices.Clone(cands), net)
 	}
 	evals := make([]*backtest.Evaluation, len(histories))
 	errs := make([]error, len(histories))
@@ -150,7 +165,7 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 		for _, sel := range ev.Selections {
 			choice := "median of all (history too short to backtest)"
 			if sel != nil {
-				choice = describeSelection(sel)
+				choice = sel.Choice()
 			}
 			summary.Selections = append(summary.Selections, choice)
 			report.Selection[choice]++
@@ -167,26 +182,40 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 	return report, nil
 }
 
-// describeSelection is a selection in a few words: "ets", "median(ets,theta,snaive)".
-func describeSelection(sel *backtest.Selection) string {
-	if sel.Method == backtest.Single {
-		return sel.Models[0]
+// lstmCandidate trains the LSTM candidate of a backtest of table: one model in full on the days
+// before the first origin of the first outer origin's own backtest, then one fine-tuned through
+// each later origin (every horizon from there to the last origin), so that every forecast of the
+// backtest comes from a model that never saw the days it forecasts.
+func lstmCandidate(ctx context.Context, table *series.Table, freq stats.Frequency, cfg backtest.Config) (candidates.LSTMForecaster, error) {
+	if freq != stats.Daily {
+		return candidates.LSTMForecaster{}, fmt.Errorf("--lstm: the LSTM forecasts daily data, this data set is %s", freq)
 	}
-	return sel.Method + "(" + strings.Join(sel.Models, ",") + ")"
+	horizon, origins := cfg.Horizon, cfg.Origins
+	if horizon <= 0 {
+		horizon = backtest.DefaultHorizon(freq)
+	}
+	if origins <= 0 {
+		origins = 3
+	}
+	last, _ := table.LastDate()
+	var cuts []time.Time
+	for j := 2 * origins; j >= 1; j-- {
+		cuts = append(cuts, last.AddDate(0, 0, -j*horizon))
+	}
+	all, err := lstminput.Standard(table, nil)
+	if err != nil {
+		return candidates.LSTMForecaster{}, err
+	}
+	started := time.Now()
+	return candidates.TrainLSTM(ctx, all, lstm.DefaultConfig(), lstm.DefaultPolicy(), cuts, func(r lstm.Report) {
+		fmt.Fprintf(os.Stderr, "LSTM %s through %s: %d epochs, %d windows, val_loss %.4f (%.0fs)\n",
+			r.Mode, r.Until.Format(time.DateOnly), r.Epochs, r.Windows, r.ValLoss, time.Since(started).Seconds())
+	})
 }
 
 // productHistories reads a dataset's products as regular histories at the dataset's
 // frequency, every k-th product in name order when sample > 0.
-func productHistories(ctx context.Context, path string, sample int) ([]stats.History, stats.Frequency, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
-	table, err := series.Load(ctx, f)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
-	}
+func productHistories(table *series.Table, path string, sample int) ([]stats.History, stats.Frequency, error) {
 	all := table.Standard()
 	if len(all) == 0 {
 		return nil, "", fmt.Errorf("%s has no rows", path)
@@ -207,6 +236,7 @@ func productHistories(ctx context.Context, path string, sample int) ([]stats.His
 	}
 	out := make([]stats.History, len(products))
 	for i, s := range products {
+		var err error
 		if out[i], err = stats.FromDatesAt(s.Key, s.Dates, s.Values, freq); err != nil {
 			return nil, "", err
 		}
@@ -279,7 +309,7 @@ func scoreExport(dir string) (*backtestReport, error) {
 		}
 		rows = append(rows, rs...)
 	}
-	report := &backtestReport{Series: len(splits), Models: backtest.Score(splits, rows)}
+	report := &backtestReport{Data: filepath.Base(dir), Series: len(splits), Models: backtest.Score(splits, rows)}
 	if len(splits) > 0 {
 		report.Frequency, report.Horizon, report.Origins = splits[0].History.Freq, splits[0].Horizon, len(splits[0].Cuts)
 	}

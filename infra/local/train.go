@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/stockcast/stockcast/shared/handlers/finetune"
 	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/lstminput"
 )
 
 // trainResult is what `stockcast train` prints.
@@ -27,7 +27,6 @@ type trainResult struct {
 	Stop       lstm.StopReason `json:"stop"`
 	Since      string          `json:"since"`
 	Until      string          `json:"until"`
-	Widened    int             `json:"widened_scalers"`
 	New        int             `json:"new_series"`
 	Step       int64           `json:"optimizer_step"`
 	Series     int             `json:"series"`
@@ -52,6 +51,7 @@ func runTrain(ctx context.Context, args []string) error {
 	activation := flags.String("activation", string(lstm.Tanh), "cell activation: tanh or relu")
 	fullEpochs := flags.Int("full-epochs", lstm.DefaultPolicy().FullEpochs, "most epochs of a full run")
 	finetuneEpochs := flags.Int("finetune-epochs", lstm.DefaultPolicy().FineTuneEpochs, "most epochs of a fine-tuning run")
+	covariates := flags.Bool("covariates", false, "read the dataset's known covariates (price, discount and every column outside the contract, such as promotion and holiday flags) at every step of the context")
 	holdout := flags.Int("holdout", 0, "leave the last N days out of training, to evaluate with `stockcast forecast --holdout N` on days the model has not seen")
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), "usage: stockcast train --data FILE [--checkpoint FILE] [--mode full|finetune] [--since DATE] --out FILE\n\n"+
@@ -81,16 +81,19 @@ func runTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	trainSeries, err := finetune.LSTMSeries(table)
+	cfg := lstm.DefaultConfig()
+	cfg.Activation = lstm.Activation(*activation)
+	if *covariates {
+		cfg.Covariates = table.Covariates()
+	}
+	trainSeries, err := lstminput.Standard(table, cfg.Covariates)
 	if err != nil {
 		return err
 	}
 	if *holdout > 0 {
 		last, _ := table.LastDate()
-		trainSeries = cutSeries(trainSeries, last.AddDate(0, 0, -*holdout))
+		trainSeries = lstm.Through(trainSeries, last.AddDate(0, 0, -*holdout))
 	}
-	cfg := lstm.DefaultConfig()
-	cfg.Activation = lstm.Activation(*activation)
 	model, err := resumeFile(*checkpoint, cfg)
 	if err != nil {
 		return err
@@ -108,24 +111,10 @@ func runTrain(ctx context.Context, args []string) error {
 		Mode: report.Mode, Reason: report.Reason, Epochs: report.Epochs, Windows: report.Windows, Seconds: seconds,
 		Loss: report.Loss, ValLoss: report.ValLoss, Stop: report.Stop,
 		Since: report.Since.Format(time.DateOnly), Until: report.Until.Format(time.DateOnly),
-		Widened: len(report.Widened), New: len(report.NewSeries), Step: report.Step, Series: len(trainSeries),
+		New: len(report.NewSeries), Step: report.Step, Series: len(trainSeries),
 		Trained: model.LastDate().Format(time.DateOnly), Out: *out, Activation: cfg.Activation,
 		WindowsPerSecond: float64(report.Epochs*report.Windows) / seconds, HeldOut: *holdout,
 	})
-}
-
-// cutSeries keeps the days of each series up to and including cut.
-func cutSeries(all []lstm.Series, cut time.Time) []lstm.Series {
-	var kept []lstm.Series
-	for _, s := range all {
-		n := int(cut.Sub(s.Start).Hours()/24) + 1
-		if n <= 0 {
-			continue
-		}
-		s.Values = s.Values[:min(n, len(s.Values))]
-		kept = append(kept, s)
-	}
-	return kept
 }
 
 // resumeFile continues from the checkpoint file, or starts a new model (saying why) when there is

@@ -1,6 +1,9 @@
 package backtest
 
-import "math"
+import (
+	"encoding/json"
+	"math"
+)
 
 // Scores are the accuracy of one forecast source on the backtest windows.
 type Scores struct {
@@ -12,6 +15,44 @@ type Scores struct {
 	Coverage *float64 `json:"coverage,omitempty"`
 	// Points is the number of observed steps scored.
 	Points int `json:"points"`
+}
+
+// MarshalJSON writes a score that is not a number (MASE without points,
+// WAPE when every actual is 0) as null.
+func (s Scores) MarshalJSON() ([]byte, error) {
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(struct {
+		MASE     *float64 `json:"mase"`
+		WAPE     *float64 `json:"wape"`
+		RMSE     *float64 `json:"rmse"`
+		Coverage *float64 `json:"coverage,omitempty"`
+		Points   int      `json:"points"`
+	}{num(s.MASE), num(s.WAPE), num(s.RMSE), s.Coverage, s.Points})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (null as NaN).
+func (s *Scores) UnmarshalJSON(data []byte) error {
+	var w struct {
+		MASE, WAPE, RMSE *float64
+		Coverage         *float64
+		Points           int
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	val := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	*s = Scores{MASE: val(w.MASE), WAPE: val(w.WAPE), RMSE: val(w.RMSE), Coverage: w.Coverage, Points: w.Points}
+	return nil
 }
 
 // Tally accumulates the errors of one source over windows.

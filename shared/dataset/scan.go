@@ -135,6 +135,20 @@ func (s *Scanner) number(k int) float64 {
 // Row returns the current row.
 func (s *Scanner) Row() *Row { return &s.row }
 
+// Covariate reads column i (in Columns order) of the current row as a
+// known covariate: its number when it is one, NaN when it is empty, and 1
+// for any other text (a flag written as a code, such as a holiday's "a").
+func (s *Scanner) Covariate(i int) float64 {
+	f := bytes.TrimSpace(s.rr.fields[i])
+	if len(f) == 0 {
+		return math.NaN()
+	}
+	if v := parseNumber(f); !math.IsNaN(v) {
+		return v
+	}
+	return 1
+}
+
 // Rows returns the number of rows scanned so far.
 func (s *Scanner) Rows() int { return s.rows }
 

@@ -55,7 +55,7 @@ var benchSetup = sync.OnceValues(func() (benchData, error) {
 	if err != nil {
 		return benchData{}, err
 	}
-	m, reason, err := trend.FitWithFallback(s.Dates, s.Values, trend.DefaultOptions())
+	m, reason, err := trend.FitWithFallback(context.Background(), s.Dates, s.Values, trend.DefaultOptions())
 	if err != nil {
 		return benchData{}, err
 	}
@@ -68,6 +68,9 @@ var benchSetup = sync.OnceValues(func() (benchData, error) {
 var (
 	benchProduct = request(func(r *Request) { r.ProductID = "P0050" })
 	benchFilter  = request(func(r *Request) { r.Category, r.Region = "Electronics", "North" })
+	// benchAuto is the default request (model=auto) of the same product; cold, the engine
+	// backtests it (no refit selection is loaded).
+	benchAuto = func() Request { r := DefaultRequest(); r.ProductID = "P0050"; return r }()
 )
 
 func BenchmarkForecast(b *testing.B) {
@@ -85,7 +88,7 @@ func BenchmarkForecast(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		r    Request
-	}{{"product", benchProduct}, {"filter", benchFilter}} {
+	}{{"product", benchProduct}, {"filter", benchFilter}, {"product-auto", benchAuto}} {
 		b.Run(c.name+"/warm", func(b *testing.B) {
 			e := newEngine()
 			if _, err := e.Forecast(context.Background(), c.r); err != nil {

@@ -3,6 +3,7 @@ package forecast
 import (
 	"context"
 	"fmt"
+	"github.com/stockcast/stockcast/shared/lstm"
 	"net/url"
 	"sort"
 	"strconv"
@@ -155,7 +156,7 @@ func (e *Engine) buildCatalog() []SeriesEntry {
 		if m, ok := e.precomputed(s.Key); ok {
 			entry.TrendFit = m.FitInfo().Method
 		}
-		if e.net != nil && daysBetween(s.Dates[0], s.Dates[len(s.Dates)-1])+1 >= e.net.Config().Window {
+		if e.net != nil && daysBetween(s.Dates[0], s.Dates[len(s.Dates)-1])+1 >= lstm.MinHistory {
 			entry.Model = string(ModelBlend)
 		}
 		entries = append(entries, entry)

@@ -12,19 +12,35 @@
 // combination, or any threshold (min_rating, max_price, min_discount), is an
 // ad-hoc series: aggregated from the dataset table and its trend model fitted
 // on demand with Config.TrendOptions. Either way the engine keeps the
-// series (its zero-filled daily history and trend model) in a bounded cache
+// series (its daily history, NaN on dates without a row, and trend model) in a bounded cache
 // keyed by series key; concurrent first requests for a key share one fit.
 // The engine is the cache of its model version: a new version starts empty.
 //
-// # Forecast
+// # Statistical path: model=auto and the statistical models
+//
+// The default model, auto, serves the series' backtest selection
+// (Metadata.Selections, the refit's backtest.Set; for a series it lacks, an
+// ad-hoc series, or offline evaluation, backtest.Select runs on first use on
+// the history the forecast starts from): the selected models are fitted on
+// the whole history (cached per series), combined by the selection's method
+// and weights, and given the selection's calibrated interval (the conformal
+// quantiles of its backtest errors, backtest.Calibration). A forced
+// statistical model (ets, theta, croston, tsb, naive, snaive, mean) is fitted
+// and served alone with its own distribution's 80% interval. The series is
+// read at the dataset's frequency (stats.Detect): a weekly series is
+// forecast in weeks, each entry of Days one week. Every response lists the
+// models served (Served) with their weights and backtest scores, and for
+// auto the selection (Selection).
+//
+// # Trend/LSTM path: blend, trend, lstm
 //
 // Days start the day after the series' last date. The trend part is the
-// trend model's yhat; the LSTM part is the global LSTM's recursive forecast
-// from the series' daily history (scaled by the series' own scaler, or by
-// its history's range for a series the LSTM was not trained on). The served
+// trend model's yhat; the LSTM part is the global LSTM's median forecast
+// from the series' daily history (its dates without a row read as not
+// observed, every window scaled by its own recent level). The served
 // forecast is TrendWeight·trend + LSTMWeight·LSTM for the blend (0.6/0.4 by
 // default), the trend part for "trend", the LSTM part for "lstm". With no
-// LSTM loaded, or a history shorter than the LSTM's window, the trend model
+// LSTM loaded, or a history shorter than lstm.MinHistory days, the trend model
 // serves alone and a note says so.
 //
 // The interval is the trend model's (Prophet's simulated paths, 80% by
@@ -35,8 +51,12 @@
 //
 // # Inventory policy
 //
-// With L the lead time, R the review period and d the mean served forecast
-// over the L days after the last date (floored at 0):
+// For model=auto the safety stock is the service-level quantile of the
+// selection's backtest demand error summed over the lead time
+// (backtest.Calibration.LeadTime; at least 0) and σ the RMS of its backtest
+// errors; for a forced statistical model σ is its one-step σ and the rest as
+// below. On the trend/LSTM path, with L the lead time, R the review period and
+// d the mean served forecast over the L days after the last date (floored at 0):
 //
 //	σ              the trend model's observation noise sigma (NoiseSigma), in sales units
 //	z              Φ⁻¹(service level), the standard normal quantile

@@ -10,8 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/stats"
+	"github.com/stockcast/stockcast/shared/stats/candidates"
 	"github.com/stockcast/stockcast/shared/trend"
 )
 
@@ -27,6 +31,10 @@ type Config struct {
 	// MaxCachedSeries bounds how many series' histories and trend models an
 	// engine keeps; past it a new series evicts an arbitrary one.
 	MaxCachedSeries int
+	// Backtest configures the backtests of series the refit did not select
+	// models for (ad-hoc series, offline evaluation); the zero value is the
+	// refit's default.
+	Backtest backtest.Config
 }
 
 // DefaultConfig is the prototype's 0.6 trend + 0.4 LSTM blend, Prophet's
@@ -56,6 +64,9 @@ type Metadata struct {
 	// TrainedThrough is the last date of the training data; zero means the
 	// table's last date.
 	TrainedThrough time.Time
+	// Selections are the refit's backtest selections of this version
+	// (model=auto); nil backtests every series on first use.
+	Selections *backtest.Set
 }
 
 // Engine serves forecasts from one model version: the dataset table, the
@@ -70,6 +81,10 @@ type Engine struct {
 	meta   Metadata
 	cfg    Config
 	cache  *historyCache
+	// cands are the statistical path's candidates; freq the dataset's frequency.
+	cands    []stats.Forecaster
+	freqOnce sync.Once
+	freq     stats.Frequency
 	// catalog lists the standard series for GET /series.
 	catalog catalog
 }
@@ -88,7 +103,8 @@ func NewEngine(table *series.Table, trends *trend.Set, net *lstm.Model, meta Met
 		meta.TrainedThrough, _ = table.LastDate()
 	}
 	meta.TrainedThrough = lstm.Day(meta.TrainedThrough)
-	return &Engine{table: table, trends: trends, net: net, meta: meta, cfg: cfg, cache: newHistoryCache(cfg.MaxCachedSeries)}, nil
+	return &Engine{table: table, trends: trends, net: net, meta: meta, cfg: cfg, cache: newHistoryCache(cfg.MaxCachedSeries),
+		cands: candidates.All(cfg.TrendOptions)}, nil
 }
 
 // Info describes the engine's model version.
@@ -119,14 +135,15 @@ func (e *Engine) Stats() Stats {
 
 // Note codes (Response.Notes).
 const (
-	NoteNoLSTM          = "lstm_unavailable"   // no LSTM loaded: the trend model alone
-	NoteShortHistory    = "short_history"      // history shorter than the LSTM window: the trend model alone
-	NoteLSTMUnseen      = "lstm_unseen_series" // the LSTM scaled the series by its own history's range
-	NoteTrendFallback   = "trend_fallback"     // the trend model is a flat fallback
-	NoteNoIntervals     = "no_intervals"       // the trend model has no intervals
-	NoteSeriesEndsEarly = "series_ends_early"  // the series' last row is before the dataset's last date
-	NoteNegativeDemand  = "negative_demand"    // the lead-time forecast was negative, floored at 0
-	NoteLSTMSawHoldout  = "lstm_saw_holdout"   // evaluation: the LSTM was trained on the held-out days
+	NoteNoLSTM          = "lstm_unavailable"        // no LSTM loaded: the trend model alone
+	NoteShortHistory    = "short_history"           // a few days of history: their mean; or fewer than the LSTM's minimum: the trend model alone
+	NoteLSTMUnseen      = "lstm_unseen_series"      // the LSTM was not trained on the series
+	NoteTrendFallback   = "trend_fallback"          // the trend model is a flat fallback
+	NoteNoIntervals     = "no_intervals"            // the trend model has no intervals
+	NoteSeriesEndsEarly = "series_ends_early"       // the series' last row is before the dataset's last date
+	NoteNegativeDemand  = "negative_demand"         // the lead-time forecast was negative, floored at 0
+	NoteLSTMSawHoldout  = "lstm_saw_holdout"        // evaluation: the LSTM was trained on the held-out days
+	NoteIncompleteDates = "incomplete_recent_dates" // a group's latest dates, with rows for only part of its products, left out
 )
 
 // Forecast answers a request from the engine's model version. A request
@@ -143,11 +160,18 @@ func (e *Engine) answer(ctx context.Context, r Request) (*history, *Response, er
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := e.forecast(r, h, max(r.Days, r.LeadTimeDays))
+	f, err := e.predict(r, h, max(r.Days, r.LeadTimeDays))
 	if err != nil {
 		return nil, nil, err
 	}
 	resp := e.response(r, h, f)
+	if in := h.incomplete; len(in) > 0 {
+		resp.Notes = append(resp.Notes, Message{NoteIncompleteDates, fmt.Sprintf(
+			"The %d dates from %s to %s have rows for only part of this group's products (%d of the %d on a typical date), "+
+				"as an upload of some products only leaves them: they are left out of the group's history until the others arrive, "+
+				"so that it ends on %s, its last complete date.",
+			len(in), day(in[0].Date), day(in[len(in)-1].Date), in[0].Products, in[0].Of, day(h.last))})
+	}
 	if last, ok := e.table.LastDate(); ok && h.last.Before(last) {
 		resp.Notes = append(resp.Notes, Message{NoteSeriesEndsEarly, fmt.Sprintf(
 			"The series' last row is on %s, before the dataset's last date %s; its forecast starts on %s.",
@@ -182,23 +206,39 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 	}
 	// The held-out days are the series' last holdout dates with rows (as Prophet users hold out
 	// rows); a date without rows is missing, not a zero.
+	shown := r.Days
 	held := len(s.Dates) - holdout
 	cut, last := s.Dates[held-1], s.Dates[len(s.Dates)-1]
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", s.Key, err)
 	}
-	h, err := e.prepare(s, cut)
+	h, err := e.prepare(s, r.Filter(), cut)
 	if err != nil {
 		return nil, err
 	}
-	f, err := e.forecast(r, h, max(r.Days, r.LeadTimeDays, daysBetween(cut, last)))
+	span := daysBetween(cut, last)
+	if r.Model == ModelAuto || r.Model.statistical() {
+		r.Days = max(r.Days, e.stats(h).hist.Freq.Steps(cut, last)) // the held-out steps
+	}
+	f, err := e.predict(r, h, max(r.Days, r.LeadTimeDays, span))
 	if err != nil {
 		return nil, err
 	}
 	resp := e.response(r, h, f)
+	if len(resp.Days) > shown {
+		resp.Days = resp.Days[:shown]
+	}
+	index := make(map[time.Time]int, len(f.dates))
+	for i, d := range f.dates {
+		index[d] = i
+	}
 	predicted := make([]float64, holdout)
 	for i, d := range s.Dates[held:] {
-		predicted[i] = f.forecast[daysBetween(cut, d)-1]
+		j, ok := index[d]
+		if !ok {
+			return nil, fmt.Errorf("evaluate %s: held-out date %s is not a forecast step", s.Key, day(d))
+		}
+		predicted[i] = f.forecast[j]
 	}
 	resp.Accuracy = accuracy(s, held, predicted)
 	if f.lstm != nil && e.net.LastDate().After(cut) {
@@ -213,13 +253,23 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 // day forecasts start after, and its trend model.
 type history struct {
 	key         string
-	points      int       // dates with a row, up to end
-	first, last time.Time // first and last date with a row, up to end
-	end         time.Time // forecasts start the day after
-	daily       []float64 // the zero-filled daily values from first to end
+	points      int         // dates with a row, up to end
+	first, last time.Time   // first and last date with a row, up to end
+	end         time.Time   // forecasts start the day after
+	daily       []float64   // the daily values from first to end, NaN on dates without a row
+	covariates  [][]float64 // the LSTM's covariates over the days of daily
 	trend       *trend.Model
 	trendSource string // TrendPrecomputed or TrendFittedOnDemand
 	fallback    string // why the trend model is a fallback, or ""
+	// dates and values are the observed history up to end; cut is set when
+	// it stops before the series' last date (offline evaluation).
+	dates  []time.Time
+	values []float64
+	cut    bool
+	// stat is the statistical path's regular history, selection and fits.
+	stat statHistory
+	// incomplete are the group's recent dates left out of its history (series.Series.Incomplete).
+	incomplete []series.Incomplete
 	// The models' predictions over the days after end depend only on the
 	// horizon: they are kept for a few horizons.
 	trendMemo memo[*trend.Forecast]
@@ -273,38 +323,60 @@ func (e *Engine) history(ctx context.Context, r Request) (*history, error) {
 		if err != nil {
 			return nil, err
 		}
-		return e.prepare(s, s.Dates[len(s.Dates)-1])
+		return e.prepare(s, r.Filter(), s.Dates[len(s.Dates)-1])
 	})
 }
 
-// prepare builds the history of s up to end. Without a cut (end is the
-// series' last date) a standard series takes the refit's trend model;
-// otherwise the trend model is fitted on the history up to end.
-func (e *Engine) prepare(s series.Series, end time.Time) (*history, error) {
+// prepare builds the history of s (the series of filter f) up to end.
+// Without a cut (end is the series' last date) a standard series takes the
+// refit's trend model; otherwise the trend model is fitted on the history up
+// to end.
+func (e *Engine) prepare(s series.Series, f series.Filter, end time.Time) (*history, error) {
 	n := sort.Search(len(s.Dates), func(i int) bool { return s.Dates[i].After(end) })
 	if n == 0 {
 		return nil, fmt.Errorf("series %s: no history on or before %s", s.Key, day(end))
 	}
 	dates, values := s.Dates[:n], s.Values[:n]
-	daily, err := lstm.Daily(s.Key, dates, values)
+	daily, err := e.lstmInput(series.Series{Key: s.Key, Dates: dates, Values: values}, f)
 	if err != nil {
 		return nil, fmt.Errorf("series %s: %w", s.Key, err)
 	}
-	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values}
-	if pad := daysBetween(h.last, end); pad > 0 {
-		h.daily = append(h.daily, make([]float64, pad)...)
+	h := &history{key: s.Key, points: n, first: dates[0], last: dates[n-1], end: end, daily: daily.Values, covariates: daily.Covariates,
+		dates: dates, values: values, cut: n < len(s.Dates)}
+	if n == len(s.Dates) {
+		h.incomplete = s.Incomplete
+	}
+	for range daysBetween(h.last, end) {
+		h.daily = append(h.daily, math.NaN())
+		for c := range h.covariates {
+			h.covariates[c] = append(h.covariates[c], math.NaN())
+		}
 	}
 	cut := n < len(s.Dates)
 	if m, ok := e.precomputed(s.Key); ok && !cut {
 		h.trend, h.trendSource, h.fallback = m, TrendPrecomputed, e.trends.Fallbacks[s.Key]
 		return h, nil
 	}
-	m, reason, err := trend.FitWithFallback(dates, values, e.cfg.TrendOptions)
+	m, reason, err := trend.FitWithFallback(context.Background(), dates, values, e.cfg.TrendOptions)
 	if err != nil {
 		return nil, fmt.Errorf("fit trend model of %s: %w", s.Key, err)
 	}
 	h.trend, h.trendSource, h.fallback = m, TrendFittedOnDemand, reason
 	return h, nil
+}
+
+// lstmInput is s as the LSTM reads it: daily, with the covariates the
+// LSTM was trained on (means over the rows of f).
+func (e *Engine) lstmInput(s series.Series, f series.Filter) (lstm.Series, error) {
+	if e.net == nil || len(e.net.Config().Covariates) == 0 {
+		return lstm.Daily(s.Key, s.Dates, s.Values)
+	}
+	names := e.net.Config().Covariates
+	all, err := e.table.FilteredCovariates(f, names)
+	if err != nil {
+		return lstm.Series{}, err
+	}
+	return lstminput.FromSeries(s, all, names)
 }
 
 func (e *Engine) precomputed(key string) (*trend.Model, bool) {
@@ -324,6 +396,27 @@ type prediction struct {
 	weights             Weights
 	notes               []Message
 	intervalWidth       *float64
+	// Set by the statistical path (model=auto and the statistical models):
+	direct    bool                 // lower and upper are the served bounds themselves
+	stepDays  int                  // days per step (1 for daily series)
+	models    map[string][]float64 // each served model's forecast
+	served    []ServedModel
+	selection *SelectionInfo
+	sigma     float64                                // one step's demand error σ
+	safety    func(steps int, level float64) float64 // the lead-time error quantile; nil: z·σ·√L
+}
+
+// predict answers r from h with the path of its model.
+func (e *Engine) predict(r Request, h *history, horizon int) (*prediction, error) {
+	if r.Model == ModelAuto || r.Model.statistical() {
+		return e.forecastStats(r, h)
+	}
+	p, err := e.forecast(r, h, horizon)
+	if err != nil {
+		return nil, err
+	}
+	p.served = e.servedPath(h, p)
+	return p, nil
 }
 
 // forecast predicts the horizon days after h.end.
@@ -343,10 +436,16 @@ func (e *Engine) forecast(r Request, h *history, horizon int) (*prediction, erro
 	} else {
 		p.notes = append(p.notes, Message{NoteNoIntervals, "The trend model has no uncertainty samples: lower and upper equal the forecast."})
 	}
+	short := h.trend.FitInfo().Method == trend.MethodMean
+	if short {
+		p.notes = append(p.notes, Message{NoteShortHistory, fmt.Sprintf(
+			"The series has rows on %d dates, fewer than %d: the forecast is their mean, with the interval so few values justify.",
+			h.points, trend.ShortHistory)})
+	}
 	if h.fallback != "" {
 		p.notes = append(p.notes, Message{NoteTrendFallback, "The trend model is a flat fallback (the mean of the last 28 days): " + h.fallback})
 	}
-	if r.Model != ModelTrend {
+	if r.Model != ModelTrend && !short {
 		if err := e.addLSTM(r, h, p); err != nil {
 			return nil, err
 		}
@@ -367,22 +466,22 @@ func (e *Engine) addLSTM(r Request, h *history, p *prediction) error {
 	case e.net == nil:
 		p.notes = append(p.notes, Message{NoteNoLSTM, "No LSTM model is loaded: the trend model serves alone."})
 		return nil
-	case len(h.daily) < e.net.Config().Window:
+	case len(h.daily) < lstm.MinHistory:
 		p.notes = append(p.notes, Message{NoteShortHistory, fmt.Sprintf(
-			"The series has %d days of history, fewer than the LSTM's window of %d: the trend model serves alone.",
-			len(h.daily), e.net.Config().Window)})
+			"The series has %d days of history, fewer than the LSTM's minimum of %d: the trend model serves alone.",
+			len(h.daily), lstm.MinHistory)})
 		return nil
 	}
 	out, err := h.lstmMemo.get(len(p.dates), func() ([]float64, error) {
-		return e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Horizon: len(p.dates)})
+		f, err := e.net.Forecast(lstm.Query{ID: h.key, History: h.daily, Last: h.end, Covariates: h.covariates, Horizon: len(p.dates)})
+		return f.Point, err
 	})
 	if err != nil {
 		return fmt.Errorf("lstm forecast of %s: %w", h.key, err)
 	}
-	if _, seen := e.net.Scaler(h.key); !seen {
-		p.notes = append(p.notes, Message{NoteLSTMUnseen, fmt.Sprintf(
-			"The LSTM was not trained on this series: it is scaled by its own history's range [%s, %s].",
-			num(slices.Min(h.daily)), num(slices.Max(h.daily)))})
+	if _, seen := e.net.Scale(h.key); !seen {
+		p.notes = append(p.notes, Message{NoteLSTMUnseen,
+			"The LSTM was not trained on this series: it reads it scaled by its own recent level, as any series."})
 	}
 	p.lstm = out
 	if r.Model == ModelLSTM {
@@ -400,6 +499,8 @@ func (e *Engine) response(r Request, h *history, p *prediction) *Response {
 		TrainedThrough: Date{e.meta.TrainedThrough},
 		Model:          r.Model,
 		Weights:        p.weights,
+		Served:         p.served,
+		Selection:      p.selection,
 		IntervalWidth:  p.intervalWidth,
 		Series: SeriesInfo{
 			Key: h.key, Standard: r.Standard(), Filter: filterOf(r),
@@ -412,7 +513,10 @@ func (e *Engine) response(r Request, h *history, p *prediction) *Response {
 	}
 	for i := range resp.Days {
 		lower, upper := p.forecast[i], p.forecast[i]
-		if p.lower != nil {
+		switch {
+		case p.direct:
+			lower, upper = p.lower[i], p.upper[i]
+		case p.lower != nil:
 			lower -= p.trend[i] - p.lower[i]
 			upper += p.upper[i] - p.trend[i]
 		}
@@ -422,9 +526,15 @@ func (e *Engine) response(r Request, h *history, p *prediction) *Response {
 			v := roundTo(p.lstm[i], 2)
 			d.LSTM = &v
 		}
+		if len(p.models) > 0 {
+			d.Models = make(map[string]float64, len(p.models))
+			for name, f := range p.models {
+				d.Models[name] = roundTo(f[i], 2)
+			}
+		}
 		resp.Days[i] = d
 	}
-	policy, negative := newPolicy(p.forecast[:r.LeadTimeDays], h.trend.NoiseSigma(), r)
+	policy, negative := e.policy(r, h, p)
 	resp.Policy = policy.round()
 	resp.Warnings = append(resp.Warnings, policy.warnings()...)
 	if negative {
@@ -434,6 +544,28 @@ func (e *Engine) response(r Request, h *history, p *prediction) *Response {
 	return resp
 }
 
+// policy is the inventory policy of a prediction. On the trend/LSTM path, σ is the trend
+// model's noise and the safety stock z·σ·√L. On the statistical path the demand of each lead
+// day is its step's forecast spread over the step's days; with a calibrated selection the
+// safety stock is the service-level quantile of the backtest's lead-time error (over the
+// lead time's steps, scaled to its days), else z·σ·√L with the model's one-step σ.
+func (e *Engine) policy(r Request, h *history, p *prediction) (Policy, bool) {
+	if !p.direct {
+		return newPolicy(p.forecast[:r.LeadTimeDays], h.trend.NoiseSigma(), nil, r)
+	}
+	days := p.stepDays
+	lead := make([]float64, r.LeadTimeDays)
+	for d := range lead {
+		lead[d] = p.forecast[d/days] / float64(days)
+	}
+	sigma := p.sigma / math.Sqrt(float64(days))
+	if p.safety == nil {
+		return newPolicy(lead, sigma, nil, r)
+	}
+	steps := (r.LeadTimeDays + days - 1) / days
+	ss := p.safety(steps, r.ServiceLevel) * float64(r.LeadTimeDays) / float64(steps*days)
+	return newPolicy(lead, sigma, &ss, r)
+}
 func filterOf(r Request) Filter {
 	return Filter{ProductID: r.ProductID, Category: r.Category, Region: r.Region,
 		MinRating: r.MinRating, MaxPrice: r.MaxPrice, MinDiscount: r.MinDiscount}

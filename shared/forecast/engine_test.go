@@ -50,9 +50,11 @@ func expect(t *testing.T, table *series.Table, r Request, m *trend.Model, net *l
 	}
 	x.daily = d.Values
 	if net != nil {
-		if x.lstm, err = net.Forecast(lstm.Query{ID: s.Key, History: d.Values, Horizon: n}); err != nil {
+		f, err := net.Forecast(lstm.Query{ID: s.Key, History: d.Values, Last: last, Horizon: n})
+		if err != nil {
 			t.Fatal(err)
 		}
+		x.lstm = f.Point
 	}
 	return x
 }
@@ -103,7 +105,7 @@ func TestStandardSeriesServedByRefitModel(t *testing.T) {
 	opts := trend.DefaultOptions()
 	opts.Growth = trend.GrowthFlat
 	opts.Weekly.Enable = trend.SwitchOff
-	flat, err := trend.Fit(s.Dates, s.Values, opts)
+	flat, err := trend.Fit(context.Background(), s.Dates, s.Values, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,9 +214,9 @@ func TestNotes(t *testing.T) {
 		notes []string
 		start time.Time
 	}{
-		// One row matches: the on-demand fit falls back to a flat model.
-		{"fallback", request(func(r *Request) { r.ProductID, r.MaxPrice = "PSHORT", ptr(10) }),
-			[]string{NoteTrendFallback, NoteShortHistory, NoteSeriesEndsEarly}, fixtureEnd.AddDate(0, 0, -3)},
+		// One row matches: the forecast is its mean.
+		{"short", request(func(r *Request) { r.ProductID, r.MaxPrice = "PSHORT", ptr(10) }),
+			[]string{NoteShortHistory, NoteSeriesEndsEarly}, fixtureEnd.AddDate(0, 0, -3)},
 		// An ad-hoc filter (every row): the LSTM has no scaler for it.
 		{"unseen", request(func(r *Request) { r.MinRating = ptr(0) }),
 			[]string{NoteLSTMUnseen}, fixtureEnd.AddDate(0, 0, 1)},
@@ -236,8 +238,8 @@ func TestNotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Series.TrendFit != "fallback" || resp.Series.TrendModel != TrendFittedOnDemand ||
-		!strings.HasPrefix(resp.Notes[0].Text, "The trend model is a flat fallback (the mean of the last 28 days): ") {
+	if resp.Series.TrendFit != trend.MethodMean || resp.Series.TrendModel != TrendFittedOnDemand || resp.Weights.LSTM != 0 ||
+		resp.Notes[0].Text != "The series has rows on 1 dates, fewer than 14: the forecast is their mean, with the interval so few values justify." {
 		t.Fatalf("series %+v note %q", resp.Series, resp.Notes[0].Text)
 	}
 }
@@ -381,7 +383,7 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cut := len(s.Dates) - holdout // one row per day
-	m, err := trend.Fit(s.Dates[:cut], s.Values[:cut], trend.DefaultOptions())
+	m, err := trend.Fit(context.Background(), s.Dates[:cut], s.Values[:cut], trend.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,7 +497,7 @@ func TestResponseJSON(t *testing.T) {
 	if err := json.Unmarshal(data, &top); err != nil {
 		t.Fatal(err)
 	}
-	checkKeys(t, "response", top, "model_version", "trained_through", "model", "weights", "interval_width", "series",
+	checkKeys(t, "response", top, "model_version", "trained_through", "model", "served", "weights", "interval_width", "series",
 		"days", "policy", "warnings", "notes", "accuracy")
 	var parts struct {
 		Weights  map[string]json.RawMessage   `json:"weights"`

@@ -23,7 +23,7 @@ var fixtureConfig = datagen.Config{Products: 6, Days: 120, Seed: 7}
 var fixtureEnd = time.Date(2022, 4, 30, 0, 0, 0, 0, time.UTC)
 
 // fixtureCSV is the generated dataset plus two hand-written products:
-// PSHORT sells on the last 5 days only (shorter than the LSTM window) at
+// PSHORT sells on the last 5 days only (shorter than the LSTM's minimum) at
 // prices 10 to 14, and PGONE stops selling 10 days before the end.
 var fixtureCSV = sync.OnceValue(func() string {
 	var b strings.Builder
@@ -58,7 +58,7 @@ func testTable(t testing.TB) *series.Table {
 func fitStandard(table *series.Table) (*trend.Set, error) {
 	set := trend.NewSet(time.Date(2022, 5, 1, 0, 0, 0, 0, time.UTC))
 	for _, s := range table.Standard() {
-		m, reason, err := trend.FitWithFallback(s.Dates, s.Values, trend.DefaultOptions())
+		m, reason, err := trend.FitWithFallback(context.Background(), s.Dates, s.Values, trend.DefaultOptions())
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +75,7 @@ var fixtureSet = sync.OnceValues(func() (*trend.Set, error) {
 	return fitStandard(table)
 })
 
-// fixtureNet is a tiny LSTM (window 10, two layers of 6 units) trained for
+// fixtureNet is a tiny LSTM (two layers of 6 units) trained for
 // three epochs on the standard series of the table, keyed by series key.
 var fixtureNet = sync.OnceValues(func() (*lstm.Model, error) {
 	table, err := fixtureTable()
@@ -129,8 +129,11 @@ func newTestEngine(t testing.TB, set *trend.Set, net *lstm.Model, cfg Config) *E
 	return e
 }
 
+// request is a request of the trend/LSTM path (model=blend) with a change; the statistical
+// path's tests ask for their models.
 func request(change func(*Request)) Request {
 	r := DefaultRequest()
+	r.Model = ModelBlend
 	if change != nil {
 		change(&r)
 	}

@@ -174,9 +174,14 @@ func stockPanel(resp *Response) (*plot.Plot, error) {
 }
 
 // ServedBy names the model that produced a response's forecast from the weights actually applied:
-// "trend" or "lstm" alone, or "blend (60% trend + 40% LSTM)".
+// "trend" or "lstm" alone, "blend (60% trend + 40% LSTM)", a statistical model's name, or for
+// model=auto "auto: " and the selection ("auto: median(ets,theta,trend)").
 func ServedBy(resp *Response) string {
 	switch {
+	case resp.Selection != nil:
+		return "auto: " + resp.Selection.Choice
+	case resp.Model.statistical():
+		return string(resp.Model)
 	case resp.Weights.LSTM == 0:
 		return string(ModelTrend)
 	case resp.Weights.Trend == 0:

@@ -103,6 +103,7 @@ func TestServedBy(t *testing.T) {
 		// The blend was asked for, but the LSTM cannot serve: the trend model did.
 		{trendOnly, request(func(r *Request) { r.ProductID = "P0001" }), "trend"},
 		{withLSTM, request(func(r *Request) { r.ProductID = "PSHORT" }), "trend"},
+		{withLSTM, request(func(r *Request) { r.ProductID, r.Model = "P0001", ModelETS }), "ets"},
 	} {
 		resp, err := tc.e.Forecast(context.Background(), tc.r)
 		if err != nil {

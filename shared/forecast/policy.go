@@ -24,7 +24,9 @@ type Policy struct {
 	// Z is the standard normal quantile of the service level.
 	Z float64 `json:"z"`
 	// DemandSigma (σ) is the standard deviation of one day's demand around
-	// the forecast: the trend model's observation noise sigma, in sales units.
+	// the forecast, in sales units: the RMS backtest error of model=auto's
+	// selection, a statistical model's one-step σ, or the trend model's
+	// observation noise on the trend/LSTM path.
 	DemandSigma float64 `json:"demand_sigma"`
 	// MeanDailyDemand (d) is the mean of the served forecast over the L days
 	// after the series' last date (forecast for the lead time even when fewer
@@ -32,7 +34,9 @@ type Policy struct {
 	MeanDailyDemand float64 `json:"mean_daily_demand"`
 	// LeadTimeDemand is the expected demand over the lead time, d·L.
 	LeadTimeDemand float64 `json:"lead_time_demand"`
-	// SafetyStock is z·σ·√L.
+	// SafetyStock is, for model=auto, the service-level quantile of the
+	// backtest's demand error summed over the lead time (at least 0); for
+	// the other models z·σ·√L.
 	SafetyStock float64 `json:"safety_stock"`
 	// ReorderPoint is d·L + safety stock: order when stock falls to it.
 	ReorderPoint float64 `json:"reorder_point"`
@@ -65,10 +69,10 @@ const (
 )
 
 // newPolicy computes the policy from the served forecast of the L days of
-// the lead time (len(leadDemand) = L), the demand sigma and the request.
-// negative reports that the forecast's mean over the lead time was below
+// the lead time (len(leadDemand) = L), the demand sigma, the safety stock
+// (nil: z·σ·√L; a negative quantile counts as 0) and the request. negative reports that the forecast's mean over the lead time was below
 // zero and was floored.
-func newPolicy(leadDemand []float64, sigma float64, r Request) (p Policy, negative bool) {
+func newPolicy(leadDemand []float64, sigma float64, safety *float64, r Request) (p Policy, negative bool) {
 	L := float64(r.LeadTimeDays)
 	mean := 0.0
 	for _, v := range leadDemand {
@@ -87,6 +91,9 @@ func newPolicy(leadDemand []float64, sigma float64, r Request) (p Policy, negati
 		MeanDailyDemand: mean,
 		LeadTimeDemand:  mean * L,
 		SafetyStock:     z * sigma * math.Sqrt(L),
+	}
+	if safety != nil {
+		p.SafetyStock = math.Max(0, *safety)
 	}
 	p.ReorderPoint = p.LeadTimeDemand + p.SafetyStock
 	p.MinLevel = p.SafetyStock

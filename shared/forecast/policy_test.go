@@ -86,7 +86,7 @@ func TestPolicyByHand(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := Request{LeadTimeDays: len(c.demand), ServiceLevel: c.level, ReviewDays: c.review, OnHand: c.onHand}
-			got, negative := newPolicy(c.demand, c.sigma, r)
+			got, negative := newPolicy(c.demand, c.sigma, nil, r)
 			want := c.want
 			want.LeadTimeDays, want.ServiceLevel, want.ReviewDays = len(c.demand), c.level, c.review
 			if !policyNear(got, want) || negative != c.negative {
@@ -137,7 +137,7 @@ func show(p Policy) map[string]any {
 
 func TestPolicyWarningText(t *testing.T) {
 	r := Request{LeadTimeDays: 4, ServiceLevel: levelZ1, ReviewDays: 3, OnHand: ptr(30)}
-	p, _ := newPolicy([]float64{8, 12, 10, 10}, 2, r)
+	p, _ := newPolicy([]float64{8, 12, 10, 10}, 2, nil, r)
 	want := []Message{
 		{WarnStockOutRisk, "Stock-out risk: 30 units on hand cover about 3 days, less than the 4-day lead time, over which 40 units are expected to sell."},
 		{WarnReorderNow, "Reorder now: 30 units on hand is at or below the reorder point of 44; order 44 units to reach the maximum level of 74."},
@@ -146,7 +146,7 @@ func TestPolicyWarningText(t *testing.T) {
 		t.Fatalf("warnings\n%v\nwant\n%v", got, want)
 	}
 	r.OnHand = ptr(120)
-	p, _ = newPolicy([]float64{8, 12, 10, 10}, 2, r)
+	p, _ = newPolicy([]float64{8, 12, 10, 10}, 2, nil, r)
 	want = []Message{{WarnHealthy, "Healthy: 120 units on hand is above the reorder point of 44; no order is needed yet."}}
 	if got := p.warnings(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("warnings\n%v\nwant\n%v", got, want)
@@ -155,7 +155,7 @@ func TestPolicyWarningText(t *testing.T) {
 
 func TestPolicyRounding(t *testing.T) {
 	r := Request{LeadTimeDays: 9, ServiceLevel: 0.95, ReviewDays: 2, OnHand: ptr(10.5)}
-	p, _ := newPolicy([]float64{2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5}, 3, r)
+	p, _ := newPolicy([]float64{2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5}, 3, nil, r)
 	got := p.round()
 	want := Policy{LeadTimeDays: 9, ServiceLevel: 0.95, ReviewDays: 2, Z: 1.645, DemandSigma: 3, MeanDailyDemand: 2.5,
 		LeadTimeDemand: 22.5, SafetyStock: 14.8, ReorderPoint: 37.3, MinLevel: 14.8, MaxLevel: 42.3,

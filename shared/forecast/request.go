@@ -19,10 +19,35 @@ type Model string
 
 // The models a request may ask for.
 const (
+	ModelAuto  Model = "auto"  // the series' backtest selection: the best model or combination
 	ModelBlend Model = "blend" // TrendWeight·trend + LSTMWeight·LSTM (Config)
 	ModelTrend Model = "trend" // the trend model alone
 	ModelLSTM  Model = "lstm"  // the LSTM alone, with the trend model's interval widths
+	// The statistical models, each alone with its own distribution's interval.
+	ModelETS     Model = "ets"
+	ModelTheta   Model = "theta"
+	ModelCroston Model = "croston"
+	ModelTSB     Model = "tsb"
+	ModelNaive   Model = "naive"
+	ModelSNaive  Model = "snaive"
+	ModelMean    Model = "mean"
 )
+
+// Models lists every model a request may ask for, in documentation order.
+var Models = []Model{ModelAuto, ModelBlend, ModelTrend, ModelLSTM, ModelETS, ModelTheta, ModelCroston, ModelTSB, ModelNaive, ModelSNaive, ModelMean}
+
+// statistical reports whether m is one of the statistical models.
+func (m Model) statistical() bool {
+	return slices.Contains(Models[4:], m)
+}
+
+func modelRule() string {
+	names := make([]string, len(Models))
+	for i, m := range Models {
+		names[i] = string(m)
+	}
+	return "must be one of " + strings.Join(names, ", ")
+}
 
 // Request is one forecast request: the API's parameters, validated. Start
 // from DefaultRequest (the zero value is not valid) or build one with
@@ -55,12 +80,12 @@ const (
 )
 
 // DefaultRequest is the request of a GET /forecast without parameters: the
-// total series, 7 days, the blend, lead time 5 days, service level 0.95,
+// total series, 7 days, the backtest's selection (auto), lead time 5 days, service level 0.95,
 // review every 2 days, no stock on hand given.
 func DefaultRequest() Request {
 	return Request{
 		Days:         DefaultDays,
-		Model:        ModelBlend,
+		Model:        ModelAuto,
 		LeadTimeDays: DefaultLeadTimeDays,
 		ServiceLevel: DefaultServiceLevel,
 		ReviewDays:   DefaultReviewDays,
@@ -152,12 +177,10 @@ var params = []param{
 		func(r *Request) **float64 { return &r.MinDiscount }),
 	{
 		name:  "model",
-		rule:  fmt.Sprintf("must be one of %s, %s, %s", ModelBlend, ModelTrend, ModelLSTM),
+		rule:  modelRule(),
 		parse: func(r *Request, text string) bool { r.Model = Model(text); return true },
-		valid: func(r *Request) bool {
-			return r.Model == ModelBlend || r.Model == ModelTrend || r.Model == ModelLSTM
-		},
-		show: func(r *Request) string { return strconv.Quote(string(r.Model)) },
+		valid: func(r *Request) bool { return slices.Contains(Models, r.Model) },
+		show:  func(r *Request) string { return strconv.Quote(string(r.Model)) },
 	},
 	intParam("lead_time_days", 1, 365, func(r *Request) *int { return &r.LeadTimeDays }),
 	{

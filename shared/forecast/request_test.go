@@ -15,7 +15,7 @@ import (
 
 func TestDefaultRequest(t *testing.T) {
 	r := DefaultRequest()
-	want := Request{Days: 7, Model: ModelBlend, LeadTimeDays: 5, ServiceLevel: 0.95, ReviewDays: 2}
+	want := Request{Days: 7, Model: ModelAuto, LeadTimeDays: 5, ServiceLevel: 0.95, ReviewDays: 2}
 	if !reflect.DeepEqual(r, want) {
 		t.Fatalf("DefaultRequest() = %+v, want %+v", r, want)
 	}
@@ -100,8 +100,8 @@ func TestParameterValidation(t *testing.T) {
 		{"model", "trend", func(r *Request) { r.Model = ModelTrend }, ""},
 		{"model", "lstm", func(r *Request) { r.Model = ModelLSTM }, ""},
 		{"model", "blend", func(r *Request) { r.Model = ModelBlend }, ""},
-		{"model", "prophet", nil, `must be one of blend, trend, lstm, got "prophet"`},
-		{"model", "Trend", nil, `must be one of blend, trend, lstm, got "Trend"`},
+		{"model", "prophet", nil, `must be one of auto, blend, trend, lstm, ets, theta, croston, tsb, naive, snaive, mean, got "prophet"`},
+		{"model", "Trend", nil, `must be one of auto, blend, trend, lstm, ets, theta, croston, tsb, naive, snaive, mean, got "Trend"`},
 		{"lead_time_days", "1", func(r *Request) { r.LeadTimeDays = 1 }, ""},
 		{"lead_time_days", "365", func(r *Request) { r.LeadTimeDays = 365 }, ""},
 		{"lead_time_days", "0", nil, `must be an integer from 1 to 365, got "0"`},
@@ -140,7 +140,7 @@ func TestParameterValidation(t *testing.T) {
 				err  error
 			}{{"GET", get, getErr}, {"POST", post, postErr}} {
 				if c.want != nil {
-					want := request(c.want)
+					want := apiRequest(c.want)
 					if res.err != nil || !reflect.DeepEqual(res.r, want) {
 						t.Fatalf("%s: got %+v, %v; want %+v", res.form, res.r, res.err, want)
 					}
@@ -170,7 +170,7 @@ func TestEveryProblemIsListed(t *testing.T) {
 	}
 	want := []Problem{
 		{"days", `must be an integer from 1 to 365, got "abc"`},
-		{"model", `must be one of blend, trend, lstm, got "x"`},
+		{"model", `must be one of auto, blend, trend, lstm, ets, theta, croston, tsb, naive, snaive, mean, got "x"`},
 		{"service_level", `must be a number greater than 0.5 and less than 0.9999, got "2"`},
 		{"on_hand", `must be a number of units ≥ 0, got "-5"`},
 		{"aaa", "unknown parameter"},
@@ -181,7 +181,7 @@ func TestEveryProblemIsListed(t *testing.T) {
 	if !reflect.DeepEqual(re.Problems, want) {
 		t.Fatalf("problems\n%v\nwant\n%v", re.Problems, want)
 	}
-	wantMsg := `invalid request: days: must be an integer from 1 to 365, got "abc"; model: must be one of blend, trend, lstm, got "x"; ` +
+	wantMsg := `invalid request: days: must be an integer from 1 to 365, got "abc"; model: must be one of auto, blend, trend, lstm, ets, theta, croston, tsb, naive, snaive, mean, got "x"; ` +
 		`service_level: must be a number greater than 0.5 and less than 0.9999, got "2"; on_hand: must be a number of units ≥ 0, got "-5"; ` +
 		`aaa: unknown parameter; colour: unknown parameter; days_: unknown parameter; zzz: unknown parameter`
 	if err.Error() != wantMsg {
@@ -226,7 +226,7 @@ func TestParseJSONShapes(t *testing.T) {
 		}},
 		{`{"days": 0, "model": 3}`, []Problem{
 			{"days", "must be an integer from 1 to 365, got 0"},
-			{"model", "must be one of blend, trend, lstm, got 3"},
+			{"model", "must be one of auto, blend, trend, lstm, ets, theta, croston, tsb, naive, snaive, mean, got 3"},
 		}},
 	}
 	for _, c := range cases {
@@ -260,7 +260,7 @@ func TestValidate(t *testing.T) {
 		{"days", "must be an integer from 1 to 365, got 0"},
 		{"product_id", "must be a string of at most 256 bytes, got 257 bytes"},
 		{"min_rating", "must be a finite number, got NaN"},
-		{"model", `must be one of blend, trend, lstm, got "x"`},
+		{"model", `must be one of auto, blend, trend, lstm, ets, theta, croston, tsb, naive, snaive, mean, got "x"`},
 		{"lead_time_days", "must be an integer from 1 to 365, got 400"},
 		{"service_level", "must be a number greater than 0.5 and less than 0.9999, got 1"},
 		{"on_hand", "must be a number of units ≥ 0, got -2"},
@@ -288,7 +288,7 @@ func TestRequestSeries(t *testing.T) {
 		{func(r *Request) { r.MinDiscount = ptr(0) }, "filter?min_discount=0", false},
 	}
 	for _, c := range cases {
-		r := request(c.change)
+		r := apiRequest(c.change)
 		if r.SeriesKey() != c.key || r.Standard() != c.standard {
 			t.Errorf("%+v: key %q standard %v, want %q %v", r.Filter(), r.SeriesKey(), r.Standard(), c.key, c.standard)
 		}
@@ -376,4 +376,13 @@ func FuzzParseJSON(f *testing.F) {
 			t.Fatalf("ParseJSON(%q): %v is not a *RequestError with problems", body, err)
 		}
 	})
+}
+
+// apiRequest is DefaultRequest with a change, as the API parses it.
+func apiRequest(change func(*Request)) Request {
+	r := DefaultRequest()
+	if change != nil {
+		change(&r)
+	}
+	return r
 }

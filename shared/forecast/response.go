@@ -14,8 +14,15 @@ type Response struct {
 	ModelVersion string `json:"model_version"`
 	// TrainedThrough is the last date of the data the model was trained on (YYYY-MM-DD).
 	TrainedThrough Date `json:"trained_through"`
-	// Model is the model asked for: "blend", "trend" or "lstm".
+	// Model is the model asked for: "auto" (the default), "blend", "trend",
+	// "lstm" or a statistical model ("ets", "theta", …).
 	Model Model `json:"model"`
+	// Served lists the models whose forecasts make up the served one, with
+	// their weights and their backtest on this series.
+	Served []ServedModel `json:"served"`
+	// Selection describes model=auto's choice and its backtest; omitted for
+	// the other models.
+	Selection *SelectionInfo `json:"selection,omitempty"`
 	// Weights are the weights actually applied to the trend and LSTM parts:
 	// the configured blend (0.6/0.4 by default), 1/0 for the trend, 0/1 for
 	// the LSTM, and 1/0 whenever the LSTM could not serve (see Notes).
@@ -109,6 +116,9 @@ type Day struct {
 	Trend float64 `json:"trend"`
 	// LSTM is the LSTM's forecast; null when the LSTM is not used.
 	LSTM *float64 `json:"lstm"`
+	// Models are the forecasts of the statistical path's served models, by
+	// name; omitted on the trend/LSTM path.
+	Models map[string]float64 `json:"models,omitempty"`
 }
 
 // Accuracy measures a forecast against the held-out dates it forecast: the

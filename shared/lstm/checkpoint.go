@@ -11,14 +11,13 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"slices"
 	"time"
 )
 
 // Checkpoint format constants; see the package documentation.
 const (
 	magic          = "STKLSTM\n"
-	formatVersion  = 1
+	formatVersion  = 2
 	maxHeaderBytes = 64 << 20
 )
 
@@ -40,17 +39,17 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // header is the JSON header of a checkpoint.
 type header struct {
-	Config   Config            `json:"config"`
-	Params   int               `json:"params"`
-	Step     int64             `json:"step"`
-	LastDate string            `json:"last_date,omitempty"`
-	Scalers  map[string]Scaler `json:"scalers"`
-	Runs     []Run             `json:"runs"`
+	Config   Config             `json:"config"`
+	Params   int                `json:"params"`
+	Step     int64              `json:"step"`
+	LastDate string             `json:"last_date,omitempty"`
+	Scales   map[string]float64 `json:"scales"`
+	Runs     []Run              `json:"runs"`
 }
 
 // WriteTo writes the model as a checkpoint to w, streaming.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {
-	h := header{Config: m.cfg, Params: len(m.params), Step: m.opt.step, Scalers: m.scalers, Runs: m.runs}
+	h := header{Config: m.cfg, Params: len(m.params), Step: m.opt.step, Scales: m.scales, Runs: m.runs}
 	if !m.lastDate.IsZero() {
 		h.LastDate = m.lastDate.Format(time.DateOnly)
 	}
@@ -117,6 +116,9 @@ func Read(r io.Reader) (*Model, error) {
 		return nil, fmt.Errorf("%w: not a stockcast LSTM checkpoint (magic %q)", ErrCorrupt, pre[:len(magic)])
 	}
 	if v := binary.LittleEndian.Uint32(pre[len(magic):]); v != formatVersion {
+		if v == 1 {
+			return nil, fmt.Errorf("%w: format version 1 (the one-day network over min-max scaled, zero-filled windows), this build reads %d (%d-day forecasts from level-scaled, masked windows)", ErrVersion, formatVersion, DefaultConfig().Horizon)
+		}
 		return nil, fmt.Errorf("%w: format version %d, this build reads %d", ErrVersion, v, formatVersion)
 	}
 	hlen := binary.LittleEndian.Uint32(pre[len(magic)+4:])
@@ -168,8 +170,8 @@ func Read(r io.Reader) (*Model, error) {
 	}
 	m.opt.step = h.Step
 	m.runs = h.Runs
-	if h.Scalers != nil {
-		m.scalers = h.Scalers
+	if h.Scales != nil {
+		m.scales = h.Scales
 	}
 	if h.LastDate != "" {
 		m.lastDate, _ = time.Parse(time.DateOnly, h.LastDate)
@@ -182,7 +184,7 @@ func (h header) check() error {
 	if err := h.Config.Validate(); err != nil {
 		return err
 	}
-	if want := paramCount(h.Config.Layers); h.Params != want {
+	if want := h.Config.paramCount(); h.Params != want {
 		return fmt.Errorf("%d parameters for an architecture of %d", h.Params, want)
 	}
 	if h.Step < 0 {
@@ -193,9 +195,9 @@ func (h header) check() error {
 			return fmt.Errorf("last date: %v", err)
 		}
 	}
-	for id, s := range h.Scalers {
-		if err := checkFinite([]float64{s.Min, s.Max}); err != nil || s.Min > s.Max {
-			return fmt.Errorf("scaler of %q: [%v, %v]", id, s.Min, s.Max)
+	for id, s := range h.Scales {
+		if !isFinite(s) || !(s > 0) {
+			return fmt.Errorf("scale of %q: %v", id, s)
 		}
 	}
 	return nil
@@ -251,7 +253,6 @@ func Resume(r io.Reader, cfg Config) (m *Model, fresh, err error) {
 		m.fresh = fresh
 		return m, fresh, nil
 	}
-	m.cfg = cfg
-	m.cfg.Layers = slices.Clone(cfg.Layers)
+	m.cfg = cfg.clone()
 	return m, nil, nil
 }

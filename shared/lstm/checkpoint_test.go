@@ -37,9 +37,9 @@ func TestSaveLoadIsExact(t *testing.T) {
 	data := synthSeries(3, 120, 7)
 	var qs []Query
 	for _, s := range data {
-		qs = append(qs, Query{ID: s.ID, History: s.Values[60:90], Horizon: 14})
+		qs = append(qs, Query{ID: s.ID, History: s.Values[60:90], Last: s.Start.AddDate(0, 0, 89), Horizon: 14})
 	}
-	qs = append(qs, Query{History: data[0].Values[:20], Horizon: 3})
+	qs = append(qs, Query{History: data[0].Values[:20], Last: day0.AddDate(0, 0, 19), Horizon: 3})
 	want, err := m.ForecastBatch(qs)
 	if err != nil {
 		t.Fatal(err)
@@ -49,10 +49,18 @@ func TestSaveLoadIsExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range want {
-		for d := range want[i] {
-			if math.Float64bits(got[i][d]) != math.Float64bits(want[i][d]) {
-				t.Fatalf("forecast %d day %d: loaded %v, saved %v", i, d, got[i][d], want[i][d])
+		for k := range want[i].Quantiles {
+			for d, w := range want[i].Quantiles[k] {
+				if g := got[i].Quantiles[k][d]; math.Float64bits(g) != math.Float64bits(w) {
+					t.Fatalf("forecast %d quantile %d day %d: loaded %v, saved %v", i, k, d, g, w)
+				}
 			}
+		}
+	}
+	for _, id := range m.SeriesIDs() {
+		a, _ := m.Scale(id)
+		if b, ok := loaded.Scale(id); !ok || a != b {
+			t.Errorf("scale of %s: loaded %v, saved %v", id, b, a)
 		}
 	}
 	if loaded.Step() != m.Step() || !loaded.LastDate().Equal(m.LastDate()) || len(loaded.Runs()) != 1 {
@@ -95,7 +103,9 @@ func TestBadCheckpointsStartFromScratch(t *testing.T) {
 		return b
 	}
 	otherVersion := bytes.Clone(good)
-	binary.LittleEndian.PutUint32(otherVersion[8:], 2)
+	binary.LittleEndian.PutUint32(otherVersion[8:], 3)
+	version1 := bytes.Clone(good)
+	binary.LittleEndian.PutUint32(version1[8:], 1)
 	other := smallConfig()
 	other.Layers = []int{7}
 	om := mustNew(t, other)
@@ -121,6 +131,7 @@ func TestBadCheckpointsStartFromScratch(t *testing.T) {
 		{"bit flip in checksum", flip(len(good) - 1), ErrCorrupt},
 		{"not a checkpoint", []byte("date,product_id,sales\n2024-01-01,P1,3\n"), ErrCorrupt},
 		{"other version", otherVersion, ErrVersion},
+		{"version 1, the one-day network", version1, ErrVersion},
 		{"other architecture", otherArch.Bytes(), ErrArchitecture},
 	}
 	for _, tc := range cases {
@@ -138,6 +149,9 @@ func TestBadCheckpointsStartFromScratch(t *testing.T) {
 			rep, err := m.Train(context.Background(), synthSeries(2, 60, 1), TrainOptions{Mode: ModeFineTune, Policy: quickPolicy()})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.name == "version 1, the one-day network" && !strings.Contains(fresh.Error(), "format version 1 (the one-day network") {
+				t.Errorf("reason %q does not say what version 1 was", fresh)
 			}
 			if rep.Mode != ModeFull || !strings.Contains(rep.Reason, fresh.Error()) {
 				t.Errorf("report mode %q, reason %q; want full training saying %q", rep.Mode, rep.Reason, fresh)

@@ -1,9 +1,30 @@
-// Package lstm is stockcast's global LSTM demand model: the prototype's
-// network (LSTM(50, returning sequences) → dropout 0.2 → LSTM(50) → dropout
-// 0.2 → dense(1) over windows of 10 days, trained by Adam on the mean
-// squared error) as one model over every series, each series min-max scaled
-// by its own range; its training and fine-tuning policy; its checkpoint
-// format; and recursive multi-step forecasting.
+// Package lstm is stockcast's global LSTM demand model: two stacked LSTM
+// layers (50 units each, dropout 0.2 after each, as the prototype) reading
+// the last 28 days of a series and a dense layer predicting the 10%, 50% and
+// 90% quantiles of each of the next 28 days at once, trained by Adam on the
+// pinball loss as one model over every series; its training and
+// fine-tuning policy; its checkpoint format; and forecasting.
+//
+// # Inputs
+//
+// A series is daily, NaN on a day that was not observed: a date with no row
+// is not a zero, and is never read or learned as one. Every time step of a
+// window carries the value divided by the window's scale (0 when not
+// observed), an observed mask, the day of the week (one-hot), the day of the
+// year (sine and cosine), the log of the window's scale, and the model's
+// known covariates (Config.Covariates, such as promotion or holiday flags or
+// a relative price; 0 where unknown). The scale of a window is the mean
+// absolute observed value of its context, as DeepAR scales: a series that
+// reaches a new high, or a series never seen, needs no refitting. Targets
+// are scaled by the same number, and only observed target days count in the
+// loss. Days before a series' start are not observed, so that a series with
+// a week of history already has windows. Forecasts are never negative:
+// every quantile is floored at 0 and crossing quantiles are sorted.
+//
+// The network predicts Config.Horizon days directly instead of feeding its
+// own one-day forecasts back in, so its errors do not compound over the
+// horizon; a longer forecast rolls forward by the horizon, the predicted
+// medians read as observed days.
 //
 // # Network
 //
@@ -28,31 +49,35 @@
 //
 // # Training
 //
-// Train takes the daily series (see Daily for zero-filling gaps). In ModeFull
-// the network and the scalers are reinitialised and every epoch draws up to
-// Policy.MaxWindows windows (default 100,000) from all windows, for up to 50
-// epochs. In ModeFineTune the model continues from its weights and optimiser
-// state on the windows whose target day falls in the new range [Since,
-// Until], plus a fresh sample each epoch of as many older windows (at most
-// 50,000), for up to 10 epochs; a known series whose values leave its
-// scaler's range has the range widened, a new series gets its own scaler, and
-// both are reported. The last Policy.ValidationDays (7) days of the trained
-// range are held out (at most a quarter of it; later runs replay them as
-// older windows): their loss drives early stopping (patience 5 in full, 3
-// when fine-tuning), and the model keeps the weights of the epoch with the
-// lowest validation loss — those it started from if no epoch beat them. A
-// deadline, from the options or the context, stops training at a batch
-// boundary early enough to leave time for a checkpoint.
+// Train takes the daily series. A window is an origin (its first predicted
+// day) in a series with an observed day among the Window days before it and
+// an observed target among the Horizon days from it. The last
+// Policy.ValidationDays (14) days of the trained range are held out (at most
+// a quarter of it; later runs train on them): the validation windows are
+// those with one of them as a target, so that every horizon is validated,
+// and no training window has one as its target. Their loss drives early
+// stopping (patience 8 in full, 4 when fine-tuning), and the model keeps
+// the weights of the epoch with the lowest validation loss — those it
+// started from if no epoch beat them. In ModeFull the network is
+// reinitialised and every epoch draws up to Policy.MaxWindows windows
+// (default 100,000), for up to 50 epochs. In ModeFineTune the model
+// continues from its weights and optimiser state on the windows with a
+// target in the new range [Since, Until], plus a fresh sample each epoch of
+// twice as many older windows (at most 50,000), for up to 10 epochs; a series seen
+// for the first time is reported. Each series' scale at its end is kept
+// (Model.Scale): a window whose context holds no observed non-zero value
+// falls back to it. A deadline, from the options or the context, stops
+// training at a batch boundary early enough to leave time for a checkpoint.
 //
 // # Checkpoint format
 //
-// A checkpoint (version 1) is, in order:
+// A checkpoint (version 2) is, in order:
 //
 //	magic        8 bytes   "STKLSTM\n"
-//	version      uint32    little-endian, 1
+//	version      uint32    little-endian, 2
 //	header size  uint32    little-endian, bytes of the JSON header (at most 64 MiB)
 //	header       JSON      {"config": Config, "params": P, "step": Adam's step count,
-//	                        "last_date": "YYYY-MM-DD", "scalers": {id: {"min", "max"}},
+//	                        "last_date": "YYYY-MM-DD", "scales": {id: scale},
 //	                        "runs": [Run, ...]}
 //	weights      P float32 little-endian IEEE 754, in the network's parameter order
 //	Adam m       P float32 first moments, same order
@@ -60,9 +85,13 @@
 //	checksum     uint32    little-endian CRC-32C (Castagnoli) of every byte before it
 //
 // The parameter order is, for each LSTM layer from the input side, the
-// kernel W (in×4h, row-major), the recurrent kernel U (h×4h) and the bias
-// (4h), the gates ordered input, forget, cell, output as in Keras; then the
-// dense kernel (h) and bias (1). Read builds a model only from a checkpoint
+// kernel W (in×4h, row-major; the first layer's in is the 12 features plus
+// the covariates), the recurrent kernel U (h×4h) and the bias (4h), the
+// gates ordered input, forget, cell, output as in Keras; then the dense
+// kernel (h×out) and bias (out), out = Horizon × len(Quantiles) with output
+// d·Q+q the quantile q of day d. Version 1 (the prototype's one-day network
+// over min-max scaled, zero-filled windows) is refused with ErrVersion, and
+// its reader trains from scratch. Read builds a model only from a checkpoint
 // that is sound to its last byte: an empty, truncated, damaged or foreign
 // one fails with ErrCorrupt, another format version with ErrVersion, and
 // Resume also rejects another architecture with ErrArchitecture, starting a

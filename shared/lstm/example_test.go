@@ -51,16 +51,16 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	next, err := served.Forecast(lstm.Query{ID: "P0001", History: sales[len(sales)-30:], Horizon: 7})
+	next, err := served.Forecast(lstm.Query{ID: "P0001", History: s.Values, Last: s.End(), Horizon: 7})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(len(next), "days forecast")
+	fmt.Println(len(next.Point), "days forecast, quantiles", next.Levels)
 	// Output:
 	// from scratch: no checkpoint
 	// epoch 1/3
 	// epoch 2/3
 	// epoch 3/3
-	// full no usable checkpoint: no checkpoint 103 windows
-	// 7 days forecast
+	// full no usable checkpoint: no checkpoint 105 windows
+	// 7 days forecast, quantiles [0.1 0.5 0.9]
 }

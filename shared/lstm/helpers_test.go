@@ -43,10 +43,11 @@ func upTo(all []Series, n int) []Series {
 	return out
 }
 
-// smallConfig is a quick network for the training tests.
+// smallConfig is a quick network for the training tests: two layers of 12
+// units over 14 days, 7 days ahead.
 func smallConfig() Config {
 	c := DefaultConfig()
-	c.Layers = []int{12, 12}
+	c.Window, c.Horizon, c.Layers = 14, 7, []int{12, 12}
 	return c
 }
 
@@ -64,21 +65,21 @@ func mustNew(t testing.TB, cfg Config) *Model {
 	return m
 }
 
-// oneStepMSE is the mean squared one-day-ahead error, in raw units, of the
-// model's forecasts for the days from..to, through the serving path.
-func oneStepMSE(t testing.TB, m *Model, all []Series, from, to time.Time) float64 {
+// horizonMAE is the mean absolute error, in raw units, of the model's
+// forecasts of the Horizon days from each origin (an index into every
+// series) through the serving path, over the observed days.
+func horizonMAE(t testing.TB, m *Model, all []Series, origins ...int) float64 {
 	t.Helper()
+	H := m.Config().Horizon
 	var qs []Query
-	var want []float64
-	W := m.Config().Window
+	var want [][]float64
 	for _, s := range all {
-		for i := W; i < len(s.Values); i++ {
-			d := s.Start.AddDate(0, 0, i)
-			if d.Before(from) || d.After(to) {
-				continue
+		for _, o := range origins {
+			if o+H > len(s.Values) {
+				t.Fatalf("origin %d + horizon %d beyond the %d days of %s", o, H, len(s.Values), s.ID)
 			}
-			qs = append(qs, Query{ID: s.ID, History: s.Values[i-W : i], Horizon: 1})
-			want = append(want, s.Values[i])
+			qs = append(qs, Query{ID: s.ID, History: s.Values[:o], Last: s.Start.AddDate(0, 0, o-1), Horizon: H})
+			want = append(want, s.Values[o:o+H])
 		}
 	}
 	got, err := m.ForecastBatch(qs)
@@ -86,32 +87,44 @@ func oneStepMSE(t testing.TB, m *Model, all []Series, from, to time.Time) float6
 		t.Fatal(err)
 	}
 	var sum float64
-	for i, g := range got {
-		e := g[0] - want[i]
-		sum += e * e
+	n := 0
+	for i, f := range got {
+		for d, v := range want[i] {
+			if !math.IsNaN(v) {
+				sum += math.Abs(f.Point[d] - v)
+				n++
+			}
+		}
 	}
-	return sum / float64(len(qs))
+	return sum / float64(n)
 }
 
-// benchSetup is the prototype's network with the given cell activation and
-// a batch of 32 random windows.
+// benchSetup is the default network with the given cell activation and a
+// batch of 32 random windows of a random series.
 func benchSetup(b testing.TB, act Activation) (*Model, *trainer, []windowRef) {
 	cfg := DefaultConfig()
 	cfg.Activation = act
+	return setupWith(b, cfg)
+}
+
+// setupWith is benchSetup for any configuration.
+func setupWith(b testing.TB, cfg Config) (*Model, *trainer, []windowRef) {
 	m, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
-	s := make([]float32, 4096)
-	for i := range s {
-		s[i] = rng.Float32()
+	s := Series{ID: "s", Start: day0, Values: make([]float64, 4096)}
+	for i := range s.Values {
+		s.Values[i] = 100 * rng.Float64()
 	}
-	t := &trainer{m: m, scaled: [][]float32{s}, ws: newWorkspace[float32](cfg, cfg.BatchSize), grad: make([]float32, len(m.params)), rng: rng}
-	t.gw = bindWeights(cfg.Layers, t.grad)
+	t := &trainer{m: m, series: []Series{s}, startDay: []int64{epochDay(day0)}, fallback: []float64{1},
+		ws: newWorkspace[float32](cfg, cfg.BatchSize), grad: make([]float32, len(m.params)), rng: rng}
+	t.gw = bindFor(cfg, t.grad)
 	batch := make([]windowRef, cfg.BatchSize)
 	for i := range batch {
-		batch[i] = windowRef{0, int32(cfg.Window + rng.IntN(len(s)-cfg.Window))}
+		o := cfg.Window + rng.IntN(len(s.Values)-cfg.Window-cfg.Horizon)
+		batch[i] = windowRef{0, int32(o), int32(o), int32(o + cfg.Horizon)}
 	}
 	return m, t, batch
 }

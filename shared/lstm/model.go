@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Model is the network with its optimiser state, the scalers of the series
+// Model is the network with its optimiser state, the scales of the series
 // it has seen, and the history of its training runs.
 //
 // Forecast, ForecastBatch, WriteTo and the accessors are safe for concurrent
@@ -20,7 +20,7 @@ type Model struct {
 	params   []float32
 	w        weights[float32]
 	opt      adam[float32]
-	scalers  map[string]Scaler
+	scales   map[string]float64
 	lastDate time.Time
 	runs     []Run
 	// fresh says why the model was not resumed from a checkpoint; nil when
@@ -48,12 +48,12 @@ func New(cfg Config) (*Model, error) {
 	return m, nil
 }
 
-// allocModel returns a model of cfg's shape with zero weights and no scalers.
+// allocModel returns a model of cfg's shape with zero weights and no scales.
 func allocModel(cfg Config) *Model {
-	cfg.Layers = slices.Clone(cfg.Layers)
-	n := paramCount(cfg.Layers)
-	m := &Model{cfg: cfg, params: make([]float32, n), opt: newAdam[float32](n), scalers: map[string]Scaler{}}
-	m.w = bindWeights(cfg.Layers, m.params)
+	cfg = cfg.clone()
+	n := cfg.paramCount()
+	m := &Model{cfg: cfg, params: make([]float32, n), opt: newAdam[float32](n), scales: map[string]float64{}}
+	m.w = bindWeights(cfg.Layers, cfg.inputs(), cfg.outputs(), m.params)
 	m.pool.New = func() any { return newWorkspace[float32](m.cfg, forecastBatch) }
 	return m
 }
@@ -67,11 +67,7 @@ func (m *Model) initialise() {
 }
 
 // Config returns the model's configuration.
-func (m *Model) Config() Config {
-	c := m.cfg
-	c.Layers = slices.Clone(c.Layers)
-	return c
-}
+func (m *Model) Config() Config { return m.cfg.clone() }
 
 // Step is the number of optimiser steps taken over the model's life.
 func (m *Model) Step() int64 { return m.opt.step }
@@ -83,11 +79,27 @@ func (m *Model) LastDate() time.Time { return m.lastDate }
 // Runs returns the history of training runs, oldest first.
 func (m *Model) Runs() []Run { return slices.Clone(m.runs) }
 
-// Scaler returns the scaler of a series the model has been trained on.
-func (m *Model) Scaler(id string) (Scaler, bool) {
-	s, ok := m.scalers[id]
+// Scale returns the scale of a series the model has been trained on: the
+// mean absolute observed value of its last Window days when it was last
+// trained. A forecast whose context holds no observed non-zero value is
+// scaled by it.
+func (m *Model) Scale(id string) (float64, bool) {
+	s, ok := m.scales[id]
 	return s, ok
 }
 
-// SeriesIDs lists the series the model has scalers for, sorted.
-func (m *Model) SeriesIDs() []string { return slices.Sorted(maps.Keys(m.scalers)) }
+// SeriesIDs lists the series the model has been trained on, sorted.
+func (m *Model) SeriesIDs() []string { return slices.Sorted(maps.Keys(m.scales)) }
+
+// Clone returns an independent copy of the model: weights, optimiser state,
+// scales and history. It must not run concurrently with Train.
+func (m *Model) Clone() *Model {
+	c := allocModel(m.cfg)
+	copy(c.params, m.params)
+	copy(c.opt.m, m.opt.m)
+	copy(c.opt.v, m.opt.v)
+	c.opt.step = m.opt.step
+	c.scales = maps.Clone(m.scales)
+	c.lastDate, c.runs, c.fresh = m.lastDate, slices.Clone(m.runs), m.fresh
+	return c
+}

@@ -7,8 +7,17 @@ import "math"
 // fresh slices everywhere, no dropout. The tests compare the batched network
 // against it, and the benchmarks use it as the baseline.
 type naiveNet struct {
-	w    weights[float64]
-	relu bool
+	w         weights[float64]
+	relu      bool
+	quantiles []float64
+}
+
+// naiveWindow is one window: x[t] the features of step t, y the targets of
+// the horizon's days and observed whether each counts.
+type naiveWindow struct {
+	x        [][]float64
+	y        []float64
+	observed []bool
 }
 
 func (nn naiveNet) act(x float64) float64 {
@@ -34,14 +43,15 @@ type naiveStep struct {
 	x, zi, zf, zc, zo, i, f, g, o, c, a, h []float64
 }
 
-// lossAndGrad returns the squared error of one window and adds its gradient,
-// scaled by scale, into grad.
-func (nn naiveNet) lossAndGrad(x []float64, y float64, grad weights[float64], scale float64) float64 {
-	T := len(x)
+// lossAndGrad returns the summed pinball loss of one window over its
+// observed days and quantiles, and adds its gradient, scaled by scale, into
+// grad.
+func (nn naiveNet) lossAndGrad(win naiveWindow, grad weights[float64], scale float64) float64 {
+	T := len(win.x)
 	steps := make([][]naiveStep, len(nn.w.layers))
 	seq := make([][]float64, T)
 	for t := range T {
-		seq[t] = []float64{x[t]}
+		seq[t] = win.x[t]
 	}
 	for l, lw := range nn.w.layers {
 		h, g := lw.hid, 4*lw.hid
@@ -80,20 +90,41 @@ func (nn naiveNet) lossAndGrad(x []float64, y float64, grad weights[float64], sc
 		}
 	}
 	hT := seq[T-1]
-	pred := nn.w.db[0]
-	for j, v := range hT {
-		pred += v * nn.w.dw[j]
+	O, Q := len(nn.w.db), len(nn.quantiles)
+	pred := make([]float64, O)
+	for o := range O {
+		pred[o] = nn.w.db[o]
+		for j, v := range hT {
+			pred[o] += v * nn.w.dw[j*O+o]
+		}
 	}
-	e := pred - y
-	d := 2 * e * scale
-	grad.db[0] += d
+	var loss float64
+	dpred := make([]float64, O)
+	for d, y := range win.y {
+		if !win.observed[d] {
+			continue
+		}
+		for q, level := range nn.quantiles {
+			e := y - pred[d*Q+q]
+			if e >= 0 {
+				loss += level * e
+				dpred[d*Q+q] = -level * scale
+			} else {
+				loss += (level - 1) * e
+				dpred[d*Q+q] = (1 - level) * scale
+			}
+		}
+	}
 	dseq := make([][]float64, T)
 	for t := range T {
 		dseq[t] = make([]float64, len(hT))
 	}
-	for j, v := range hT {
-		grad.dw[j] += d * v
-		dseq[T-1][j] = d * nn.w.dw[j]
+	for o, d := range dpred {
+		grad.db[o] += d
+		for j, v := range hT {
+			grad.dw[j*O+o] += d * v
+			dseq[T-1][j] += d * nn.w.dw[j*O+o]
+		}
 	}
 	for l := len(nn.w.layers) - 1; l >= 0; l-- {
 		lw, gw := nn.w.layers[l], grad.layers[l]
@@ -134,15 +165,23 @@ func (nn naiveNet) lossAndGrad(x []float64, y float64, grad weights[float64], sc
 		}
 		dseq = dx
 	}
-	return e * e
+	return loss
 }
 
-// batchLossAndGrad is the mean squared error over the windows and its
-// gradient added into grad.
-func (nn naiveNet) batchLossAndGrad(xs [][]float64, ys []float64, grad weights[float64]) float64 {
-	var loss float64
-	for i, x := range xs {
-		loss += nn.lossAndGrad(x, ys[i], grad, 1/float64(len(xs)))
+// batchLossAndGrad is the mean pinball loss over the windows' observed days
+// and quantiles, and its gradient added into grad.
+func (nn naiveNet) batchLossAndGrad(wins []naiveWindow, grad weights[float64]) float64 {
+	count := 0
+	for _, w := range wins {
+		for _, ob := range w.observed {
+			if ob {
+				count += len(nn.quantiles)
+			}
+		}
 	}
-	return loss / float64(len(xs))
+	var loss float64
+	for _, w := range wins {
+		loss += nn.lossAndGrad(w, grad, 1/float64(count))
+	}
+	return loss / float64(count)
 }

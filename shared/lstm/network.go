@@ -10,8 +10,10 @@ import (
 // The network's parameters live in one flat slice, so that Adam, the
 // checkpoint and the gradient all walk the same layout: for every LSTM layer
 // its kernel W (in×4h), recurrent kernel U (h×4h) and bias b (4h), then the
-// dense kernel (h×1) and bias (1). Gates are ordered as in Keras: input,
-// forget, cell, output, each h wide.
+// dense kernel (h×out) and bias (out). Gates are ordered as in Keras: input,
+// forget, cell, output, each h wide. The first layer's input is the features
+// of a time step; the dense layer's output is every quantile of every day of
+// the horizon, day-major (output d·Q+q is quantile q of day d).
 
 // lstmWeights are the views of one LSTM layer's parameters.
 type lstmWeights[F float] struct {
@@ -26,20 +28,22 @@ type weights[F float] struct {
 	dw, db []F
 }
 
-// paramCount is the number of parameters of a network with the given layers.
-func paramCount(layers []int) int {
-	n, in := 0, 1
+// paramCount is the number of parameters of a network with the given
+// layers, inputs per time step and outputs.
+func paramCount(layers []int, inputs, outputs int) int {
+	n, in := 0, inputs
 	for _, h := range layers {
 		n += (in + h + 1) * 4 * h
 		in = h
 	}
-	return n + in + 1
+	return n + (in+1)*outputs
 }
 
-// bindWeights slices data (paramCount(layers) long) into weight views.
-func bindWeights[F float](layers []int, data []F) weights[F] {
+// bindWeights slices data (paramCount(layers, inputs, outputs) long) into
+// weight views.
+func bindWeights[F float](layers []int, inputs, outputs int, data []F) weights[F] {
 	var w weights[F]
-	off, in := 0, 1
+	off, in := 0, inputs
 	take := func(n int) []F {
 		s := data[off : off+n : off+n]
 		off += n
@@ -49,8 +53,8 @@ func bindWeights[F float](layers []int, data []F) weights[F] {
 		w.layers = append(w.layers, lstmWeights[F]{in: in, hid: h, w: take(in * 4 * h), u: take(h * 4 * h), b: take(4 * h)})
 		in = h
 	}
-	w.dw = take(in)
-	w.db = take(1)
+	w.dw = take(in * outputs)
+	w.db = take(outputs)
 	return w
 }
 
@@ -73,8 +77,8 @@ func initWeights[F float](w weights[F], rng *rand.Rand) {
 			l.b[j] = 1
 		}
 	}
-	glorot(w.dw, len(w.dw), 1)
-	w.db[0] = 0
+	glorot(w.dw, w.layers[len(w.layers)-1].hid, len(w.db))
+	clear(w.db)
 }
 
 // orthogonal fills the rows×cols matrix s with Keras's Orthogonal
@@ -129,22 +133,34 @@ type layerTrace[F float] struct {
 // workspace holds every buffer a forward and backward pass over up to cap
 // windows needs, so that training allocates nothing per batch.
 type workspace[F float] struct {
-	cap     int
-	window  int
-	n       int  // windows in the last forward pass
-	dropped bool // whether the last forward pass applied dropout
-	x       []F  // inputs, T·n (time-major)
-	ones    []F  // T·cap ones
-	y       []F  // targets, n
-	layers  []layerTrace[F]
-	head    []F // the dense layer's input, n×h
-	pred    []F // predictions, n
+	cap       int
+	window    int
+	inputs    int  // features per time step
+	outputs   int  // network outputs, horizon × quantiles
+	horizon   int  // days predicted
+	quantiles []F  // the quantile levels
+	n         int  // windows in the last forward pass
+	dropped   bool // whether the last forward pass applied dropout
+	x         []F  // inputs, T·n×inputs (time-major)
+	ones      []F  // T·cap ones
+	y         []F  // targets, n×horizon (scaled; 0 where not observed)
+	observed  []F  // 1 where the target was observed, else 0, n×horizon
+	layers    []layerTrace[F]
+	head      []F // the dense layer's input, n×h
+	pred      []F // predictions, n×outputs
+	dpred     []F // gradient of the loss w.r.t. pred, n×outputs
+	dwT       []F // the dense kernel transposed, outputs×h
 }
 
 func newWorkspace[F float](cfg Config, capacity int) *workspace[F] {
-	T := cfg.Window
-	ws := &workspace[F]{cap: capacity, window: T, x: make([]F, T*capacity), y: make([]F, capacity), pred: make([]F, capacity)}
-	in := 1
+	T, O, H := cfg.Window, cfg.outputs(), cfg.Horizon
+	ws := &workspace[F]{cap: capacity, window: T, inputs: cfg.inputs(), outputs: O, horizon: H,
+		x: make([]F, T*capacity*cfg.inputs()), y: make([]F, capacity*H), observed: make([]F, capacity*H),
+		pred: make([]F, capacity*O), dpred: make([]F, capacity*O)}
+	for _, q := range cfg.Quantiles {
+		ws.quantiles = append(ws.quantiles, F(q))
+	}
+	in := cfg.inputs()
 	for _, h := range cfg.Layers {
 		rows := T * capacity
 		ws.layers = append(ws.layers, layerTrace[F]{
@@ -162,6 +178,7 @@ func newWorkspace[F float](cfg Config, capacity int) *workspace[F] {
 		in = h
 	}
 	ws.head = make([]F, capacity*in)
+	ws.dwT = make([]F, O*in)
 	ws.ones = make([]F, T*capacity)
 	for i := range ws.ones {
 		ws.ones[i] = 1
@@ -174,7 +191,7 @@ func newWorkspace[F float](cfg Config, capacity int) *workspace[F] {
 // dropout (training); otherwise it is the deterministic inference pass.
 func forward[F float](ws *workspace[F], w weights[F], n int, relu bool, dropout float64, rng *rand.Rand) {
 	T := ws.window
-	in, inDim := ws.x[:T*n], 1
+	in, inDim := ws.x[:T*n*ws.inputs], ws.inputs
 	train := rng != nil && dropout > 0
 	ws.n, ws.dropped = n, train
 	for l, lw := range w.layers {
@@ -212,14 +229,54 @@ func forward[F float](ws *workspace[F], w weights[F], n int, relu bool, dropout 
 			in = tr.drop[:T*n*h]
 		}
 	}
-	h := len(w.dw)
+	h, O := w.layers[len(w.layers)-1].hid, ws.outputs
 	for r := range n {
-		s := w.db[0]
-		for j, v := range ws.head[r*h : r*h+h] {
-			s += v * w.dw[j]
-		}
-		ws.pred[r] = s
+		copy(ws.pred[r*O:r*O+O], w.db)
 	}
+	gemm(n, O, h, ws.head, h, w.dw, O, ws.pred, O)
+}
+
+// pinball is the quantile (pinball) loss of the last forward pass against
+// the observed targets in ws.y: its sum over every observed target day and
+// quantile, and the number of such terms. With grad it also sets ws.dpred to
+// the gradient of the mean (the sum over the count) w.r.t. the predictions.
+func pinball[F float](ws *workspace[F], grad bool) (sum float64, count int) {
+	n, H, Q, O := ws.n, ws.horizon, len(ws.quantiles), ws.outputs
+	for r := range n {
+		for _, ob := range ws.observed[r*H : r*H+H] {
+			if ob != 0 {
+				count += Q
+			}
+		}
+	}
+	var scale F
+	if count > 0 {
+		scale = 1 / F(count)
+	}
+	for r := range n {
+		for d := range H {
+			p := ws.pred[r*O+d*Q : r*O+d*Q+Q]
+			dp := ws.dpred[r*O+d*Q : r*O+d*Q+Q]
+			if ws.observed[r*H+d] == 0 {
+				if grad {
+					clear(dp)
+				}
+				continue
+			}
+			y := ws.y[r*H+d]
+			for q, level := range ws.quantiles {
+				e := y - p[q]
+				if e >= 0 {
+					sum += float64(level * e)
+					dp[q] = -level * scale
+				} else {
+					sum += float64((level - 1) * e)
+					dp[q] = (1 - level) * scale
+				}
+			}
+		}
+	}
+	return sum, count
 }
 
 // cellForward activates one time step's gate pre-activations in place and
@@ -250,32 +307,31 @@ func cellForward[F float](z, prev, cell, act, out []F, h int, relu bool) {
 	}
 }
 
-// backward accumulates into grad the gradient of the mean squared error of
-// the last forward pass against ws.y, and returns that error. It consumes
-// the forward trace: the gates are overwritten by their gradients.
+// backward accumulates into grad the gradient of the mean pinball loss of
+// the last forward pass against the observed targets, and returns that loss
+// (0 when no target was observed). It consumes the forward trace: the gates
+// are overwritten by their gradients.
 func backward[F float](ws *workspace[F], w, grad weights[F], relu bool) float64 {
-	n, T := ws.n, ws.window
+	n, T, O := ws.n, ws.window, ws.outputs
 	last := len(w.layers) - 1
 	top := &ws.layers[last]
-	h := len(w.dw)
-	dtop := top.dout[:T*n*h]
-	clear(dtop[:(T-1)*n*h])
-	var loss float64
-	for r := range n {
-		e := ws.pred[r] - ws.y[r]
-		loss += float64(e) * float64(e)
-		d := 2 * e / F(n)
-		grad.db[0] += d
-		head := ws.head[r*h : r*h+h]
-		dr := dtop[(T-1)*n*h+r*h : (T-1)*n*h+r*h+h]
-		for j, v := range head {
-			grad.dw[j] += d * v
-			dr[j] = d * w.dw[j]
-		}
-		if ws.dropped {
-			for j, m := range top.mask[r*h : r*h+h] {
-				dr[j] *= m
-			}
+	hid := w.layers[last].hid
+	sum, count := pinball(ws, true)
+	if count == 0 {
+		return 0
+	}
+	dtop := top.dout[:T*n*hid]
+	clear(dtop)
+	dpred := ws.dpred[:n*O]
+	// db += the column sums of dpred, dw += headᵀ·dpred, dhead = dpred·dwᵀ.
+	gemm(1, O, n, ws.ones, n, dpred, O, grad.db, O)
+	gemmTN(hid, O, n, ws.head, hid, dpred, O, grad.dw, O)
+	transpose(hid, O, w.dw, O, ws.dwT, hid)
+	dhead := dtop[(T-1)*n*hid:]
+	gemm(n, hid, O, dpred, O, ws.dwT, hid, dhead, hid)
+	if ws.dropped {
+		for i, m := range top.mask[:n*hid] {
+			dhead[i] *= m
 		}
 	}
 	for l := last; l >= 0; l-- {
@@ -318,7 +374,7 @@ func backward[F float](ws *workspace[F], w, grad weights[F], relu bool) float64 
 			}
 		}
 	}
-	return loss / float64(n)
+	return sum / float64(count)
 }
 
 // cellBackward turns one time step's gradient w.r.t. the hidden state (dout)

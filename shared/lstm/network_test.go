@@ -7,26 +7,44 @@ import (
 	"testing"
 )
 
-// tinyConfig is a small network for exact checks.
+// tinyConfig is a small network for exact checks: 4 days of context with
+// one covariate, 3 days ahead, three quantiles.
 func tinyConfig(act Activation, dropout float64) Config {
 	c := DefaultConfig()
-	c.Window, c.Layers, c.Activation, c.Dropout = 4, []int{3, 2}, act, dropout
+	c.Window, c.Horizon, c.Layers, c.Activation, c.Dropout = 4, 3, []int{3, 2}, act, dropout
+	c.Covariates = []string{"promo"}
 	return c
 }
 
-// randomBatch fills ws with n random windows and targets.
-func randomBatch(ws *workspace[float64], n int, rng *rand.Rand) (xs [][]float64, ys []float64) {
-	T := ws.window
+// randomBatch fills ws with n random windows and targets, about a fifth of
+// the targets not observed (the first window's are all observed).
+func randomBatch(ws *workspace[float64], n int, rng *rand.Rand) []naiveWindow {
+	T, nf, H := ws.window, ws.inputs, ws.horizon
+	var wins []naiveWindow
 	for r := range n {
-		x := make([]float64, T)
+		w := naiveWindow{x: make([][]float64, T), y: make([]float64, H), observed: make([]bool, H)}
 		for t := range T {
-			x[t] = rng.Float64()
-			ws.x[t*n+r] = x[t]
+			w.x[t] = make([]float64, nf)
+			for f := range nf {
+				w.x[t][f] = rng.Float64()
+				ws.x[(t*n+r)*nf+f] = w.x[t][f]
+			}
 		}
-		ws.y[r] = rng.Float64()
-		xs, ys = append(xs, x), append(ys, ws.y[r])
+		for d := range H {
+			w.y[d], w.observed[d] = rng.Float64(), r == 0 || rng.Float64() > 0.2
+			ws.y[r*H+d], ws.observed[r*H+d] = w.y[d], 0
+			if w.observed[d] {
+				ws.observed[r*H+d] = 1
+			}
+		}
+		wins = append(wins, w)
 	}
-	return xs, ys
+	return wins
+}
+
+// bindFor binds data as the weights of cfg's network.
+func bindFor[F float](cfg Config, data []F) weights[F] {
+	return bindWeights(cfg.Layers, cfg.inputs(), cfg.outputs(), data)
 }
 
 func TestGradientMatchesFiniteDifferences(t *testing.T) {
@@ -37,8 +55,8 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/dropout=%v", tc.act, tc.dropout), func(t *testing.T) {
 			cfg := tinyConfig(tc.act, tc.dropout)
 			rng := rand.New(rand.NewPCG(7, 8))
-			theta := make([]float64, paramCount(cfg.Layers))
-			w := bindWeights(cfg.Layers, theta)
+			theta := make([]float64, cfg.paramCount())
+			w := bindFor(cfg, theta)
 			initWeights(w, rng)
 			for i := range theta { // move biases off their special values
 				theta[i] += 0.1 * rng.NormFloat64()
@@ -51,11 +69,11 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 			// deterministic function of the weights.
 			loss := func() float64 {
 				forward(ws, w, n, relu, cfg.Dropout, rand.New(rand.NewPCG(9, 9)))
-				return backward(ws, w, bindWeights(cfg.Layers, make([]float64, len(theta))), relu)
+				return backward(ws, w, bindFor(cfg, make([]float64, len(theta))), relu)
 			}
 			grad := make([]float64, len(theta))
 			forward(ws, w, n, relu, cfg.Dropout, rand.New(rand.NewPCG(9, 9)))
-			backward(ws, w, bindWeights(cfg.Layers, grad), relu)
+			backward(ws, w, bindFor(cfg, grad), relu)
 			const eps = 1e-6
 			for i := range theta {
 				v := theta[i]
@@ -76,23 +94,25 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 func TestBatchedMatchesNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 11))
 	for _, tc := range []struct {
-		window int
-		layers []int
-		act    Activation
-		n      int
-	}{{10, []int{50, 50}, Tanh, 32}, {10, []int{50, 50}, ReLU, 7}, {1, []int{5}, Tanh, 1}, {6, []int{9, 4, 13}, Tanh, 5}} {
+		window, horizon int
+		quantiles       []float64
+		layers          []int
+		act             Activation
+		n               int
+	}{{56, 28, []float64{0.1, 0.5, 0.9}, []int{50, 50}, Tanh, 32}, {10, 28, []float64{0.5}, []int{50, 50}, ReLU, 7},
+		{1, 1, []float64{0.5}, []int{5}, Tanh, 1}, {6, 5, []float64{0.25, 0.5}, []int{9, 4, 13}, Tanh, 5}} {
 		cfg := DefaultConfig()
-		cfg.Window, cfg.Layers, cfg.Activation = tc.window, tc.layers, tc.act
-		theta := make([]float64, paramCount(cfg.Layers))
-		w := bindWeights(cfg.Layers, theta)
+		cfg.Window, cfg.Horizon, cfg.Quantiles, cfg.Layers, cfg.Activation = tc.window, tc.horizon, tc.quantiles, tc.layers, tc.act
+		theta := make([]float64, cfg.paramCount())
+		w := bindFor(cfg, theta)
 		initWeights(w, rng)
 		ws := newWorkspace[float64](cfg, tc.n+3)
-		xs, ys := randomBatch(ws, tc.n, rng)
+		wins := randomBatch(ws, tc.n, rng)
 		got := make([]float64, len(theta))
 		forward(ws, w, tc.n, tc.act == ReLU, 0, nil)
-		gotLoss := backward(ws, w, bindWeights(cfg.Layers, got), tc.act == ReLU)
+		gotLoss := backward(ws, w, bindFor(cfg, got), tc.act == ReLU)
 		want := make([]float64, len(theta))
-		wantLoss := naiveNet{w: w, relu: tc.act == ReLU}.batchLossAndGrad(xs, ys, bindWeights(cfg.Layers, want))
+		wantLoss := naiveNet{w: w, relu: tc.act == ReLU, quantiles: tc.quantiles}.batchLossAndGrad(wins, bindFor(cfg, want))
 		if math.Abs(gotLoss-wantLoss) > 1e-12*wantLoss {
 			t.Errorf("%+v: loss %v, naive %v", tc, gotLoss, wantLoss)
 		}
@@ -134,8 +154,8 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Activation = act
 		rng := rand.New(rand.NewPCG(16, 17))
-		theta := make([]float64, paramCount(cfg.Layers))
-		w64 := bindWeights(cfg.Layers, theta)
+		theta := make([]float64, cfg.paramCount())
+		w64 := bindFor(cfg, theta)
 		initWeights(w64, rng)
 		theta32 := to32(theta)
 		const n = 32
@@ -146,7 +166,7 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 			ws32.x[i] = float32(ws64.x[i])
 		}
 		for i := range ws64.y {
-			ws32.y[i] = float32(ws64.y[i])
+			ws32.y[i], ws32.observed[i] = float32(ws64.y[i]), float32(ws64.observed[i])
 		}
 		// Inputs rounded to float32 on both sides.
 		for i := range ws64.x {
@@ -161,14 +181,14 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 		g64, g32 := make([]float64, len(theta)), make([]float32, len(theta))
 		relu := act == ReLU
 		forward(ws64, w64, n, relu, 0, nil)
-		forward(ws32, bindWeights(cfg.Layers, theta32), n, relu, 0, nil)
-		for r := range n {
+		forward(ws32, bindFor(cfg, theta32), n, relu, 0, nil)
+		for r := range n * cfg.outputs() {
 			if d := math.Abs(float64(ws32.pred[r]) - ws64.pred[r]); d > 1e-5*(1+math.Abs(ws64.pred[r])) {
 				t.Fatalf("%s: prediction %d: float32 %v, float64 %v", act, r, ws32.pred[r], ws64.pred[r])
 			}
 		}
-		l64 := backward(ws64, w64, bindWeights(cfg.Layers, g64), relu)
-		l32 := backward(ws32, bindWeights(cfg.Layers, theta32), bindWeights(cfg.Layers, g32), relu)
+		l64 := backward(ws64, w64, bindFor(cfg, g64), relu)
+		l32 := backward(ws32, bindFor(cfg, theta32), bindFor(cfg, g32), relu)
 		if math.Abs(l32-l64) > 1e-5*l64 {
 			t.Errorf("%s: loss float32 %v, float64 %v", act, l32, l64)
 		}

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package lstm
 
 import (
@@ -14,23 +16,23 @@ func TestPortableMatchesFMA(t *testing.T) {
 		t.Log("this CPU has no AVX2/FMA: both runs are portable")
 	}
 	cfg := DefaultConfig()
-	theta := make([]float32, paramCount(cfg.Layers))
-	w := bindWeights(cfg.Layers, theta)
+	theta := make([]float32, cfg.paramCount())
+	w := bindFor(cfg, theta)
 	initWeights(w, rand.New(rand.NewPCG(18, 19)))
 	run := func(fma bool) (float64, []float32) {
 		defer func(saved bool) { hasFMA = saved }(hasFMA)
 		hasFMA = hasFMA && fma
 		rng := rand.New(rand.NewPCG(20, 21))
 		ws := newWorkspace[float32](cfg, 32)
-		for i := range ws.x[:cfg.Window*32] {
+		for i := range ws.x {
 			ws.x[i] = rng.Float32()
 		}
-		for i := range ws.y[:32] {
-			ws.y[i] = rng.Float32()
+		for i := range ws.y {
+			ws.y[i], ws.observed[i] = rng.Float32(), float32(min(1, i%5))
 		}
 		grad := make([]float32, len(theta))
 		forward(ws, w, 32, false, cfg.Dropout, rng)
-		return backward(ws, w, bindWeights(cfg.Layers, grad), false), grad
+		return backward(ws, w, bindFor(cfg, grad), false), grad
 	}
 	l1, g1 := run(true)
 	l2, g2 := run(false)

@@ -6,12 +6,16 @@ import (
 	"time"
 )
 
-// Series is one daily series: Values[i] is the value on Start plus i days.
-// Start is a calendar day, 00:00 UTC.
+// Series is one daily series: Values[i] is the value on Start plus i days,
+// NaN on a day that was not observed (a date with no row is not a zero).
+// Start is a calendar day, 00:00 UTC. Covariates, when the model has any,
+// holds one slice per Config.Covariates name, each as long as Values (NaN
+// or a missing slice: unknown, read as 0).
 type Series struct {
-	ID     string
-	Start  time.Time
-	Values []float64
+	ID         string
+	Start      time.Time
+	Values     []float64
+	Covariates [][]float64
 }
 
 // End is the day of the last value (the day before Start for an empty series).
@@ -24,11 +28,11 @@ func Day(t time.Time) time.Time {
 }
 
 // days is the number of calendar days from a to b.
-func days(a, b time.Time) int { return int(b.Sub(a).Hours()/24 + 0.5) }
+func days(a, b time.Time) int { return int(math.Round(b.Sub(a).Hours() / 24)) }
 
 // Daily builds a series from dated values: each date counts as its UTC
 // calendar day, values on the same day add up, and the days between the
-// first and the last without a value are zero.
+// first and the last without a value are not observed (NaN).
 func Daily(id string, dates []time.Time, values []float64) (Series, error) {
 	if len(dates) != len(values) {
 		return Series{}, fmt.Errorf("series %q: %d dates for %d values", id, len(dates), len(values))
@@ -50,48 +54,56 @@ func Daily(id string, dates []time.Time, values []float64) (Series, error) {
 		return Series{}, fmt.Errorf("series %q: %s to %s is too long a span", id, first.Format(time.DateOnly), last.Format(time.DateOnly))
 	}
 	s := Series{ID: id, Start: first, Values: make([]float64, days(first, last)+1)}
+	for i := range s.Values {
+		s.Values[i] = math.NaN()
+	}
 	for i, d := range dates {
-		s.Values[days(first, Day(d))] += values[i]
+		k := days(first, Day(d))
+		if math.IsNaN(s.Values[k]) {
+			s.Values[k] = 0
+		}
+		s.Values[k] += values[i]
 	}
 	return s, nil
 }
 
-// Scaler is a series' min-max scaling: Min maps to 0 and Max to 1.
-type Scaler struct {
-	Min float64 `json:"min"`
-	Max float64 `json:"max"`
-}
-
-// span is the width of the range; a constant series scales by 1.
-func (s Scaler) span() float64 {
-	if s.Max > s.Min {
-		return s.Max - s.Min
+// DailyCovariate lays dated covariate values on s's calendar, NaN on the
+// days without one; a date outside s's span is ignored and values on the
+// same day are averaged.
+func (s Series) DailyCovariate(dates []time.Time, values []float64) []float64 {
+	out := make([]float64, len(s.Values))
+	n := make([]int, len(s.Values))
+	for i, d := range dates {
+		k := days(s.Start, Day(d))
+		if k < 0 || k >= len(out) || !isFinite(values[i]) {
+			continue
+		}
+		out[k] += values[i]
+		n[k]++
 	}
-	return 1
+	for k := range out {
+		if n[k] == 0 {
+			out[k] = math.NaN()
+		} else {
+			out[k] /= float64(n[k])
+		}
+	}
+	return out
 }
 
-// Scale maps a raw value into the scaled space.
-func (s Scaler) Scale(v float64) float64 { return (v - s.Min) / s.span() }
-
-// Unscale maps a scaled value back to raw units.
-func (s Scaler) Unscale(v float64) float64 { return v*s.span() + s.Min }
-
-// fitScaler is the range of values (which are not empty).
-func fitScaler(values []float64) Scaler {
-	sc := Scaler{Min: values[0], Max: values[0]}
-	return sc.cover(values)
-}
-
-// cover widens s to include every value.
-func (s Scaler) cover(values []float64) Scaler {
+// observed is the number of observed values.
+func observed(values []float64) int {
+	n := 0
 	for _, v := range values {
-		s.Min, s.Max = min(s.Min, v), max(s.Max, v)
+		if !math.IsNaN(v) {
+			n++
+		}
 	}
-	return s
+	return n
 }
 
 // checkSeries rejects series a model cannot train on or forecast from.
-func checkSeries(all []Series) error {
+func checkSeries(all []Series, covariates int) error {
 	seen := make(map[string]bool, len(all))
 	for i, s := range all {
 		switch {
@@ -101,10 +113,27 @@ func checkSeries(all []Series) error {
 			return fmt.Errorf("series %q: given twice", s.ID)
 		case !s.Start.Equal(Day(s.Start)):
 			return fmt.Errorf("series %q: start %s is not 00:00 UTC", s.ID, s.Start)
+		case len(s.Covariates) > covariates:
+			return fmt.Errorf("series %q: %d covariates, the model reads %d", s.ID, len(s.Covariates), covariates)
 		}
 		seen[s.ID] = true
-		if err := checkFinite(s.Values); err != nil {
+		if err := checkValues(s.Values); err != nil {
 			return fmt.Errorf("series %q: %w", s.ID, err)
+		}
+		for c, cv := range s.Covariates {
+			if cv != nil && len(cv) != len(s.Values) {
+				return fmt.Errorf("series %q: covariate %d has %d values for %d days", s.ID, c, len(cv), len(s.Values))
+			}
+		}
+	}
+	return nil
+}
+
+// checkValues rejects infinite values; NaN marks a day not observed.
+func checkValues(values []float64) error {
+	for i, v := range values {
+		if math.IsInf(v, 0) {
+			return fmt.Errorf("value %d is %v", i, v)
 		}
 	}
 	return nil
@@ -113,9 +142,30 @@ func checkSeries(all []Series) error {
 // checkFinite rejects NaN and infinite values.
 func checkFinite[F float](values []F) error {
 	for i, v := range values {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if !isFinite(float64(v)) {
 			return fmt.Errorf("value %d is %v", i, v)
 		}
 	}
 	return nil
+}
+
+// Through is every series cut after day, covariates too (sharing their
+// values); a series starting after day is left out.
+func Through(all []Series, day time.Time) []Series {
+	var out []Series
+	for _, s := range all {
+		n := days(s.Start, Day(day)) + 1
+		if n <= 0 {
+			continue
+		}
+		n = min(n, len(s.Values))
+		c := s
+		c.Values = s.Values[:n:n]
+		c.Covariates = nil
+		for _, cv := range s.Covariates {
+			c.Covariates = append(c.Covariates, cv[:min(n, len(cv)):min(n, len(cv))])
+		}
+		out = append(out, c)
+	}
+	return out
 }

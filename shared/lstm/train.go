@@ -52,18 +52,18 @@ type Policy struct {
 	ReplayRatio float64 `json:"replay_ratio"`
 	MaxReplay   int     `json:"max_replay"`
 	// ValidationDays is how many of the most recent days of the trained
-	// range are held out for validation and early stopping; it is cut to a
-	// quarter of the range when the range is short.
+	// range are held out as targets for validation and early stopping; it
+	// is cut to a quarter of the range when the range is short.
 	ValidationDays int `json:"validation_days"`
 }
 
-// DefaultPolicy is 50 epochs (patience 5) over at most 100,000 windows when
-// training in full, 10 epochs (patience 3) over the new windows and as many
-// replayed ones (at most 50,000) when fine-tuning, with the last 7 days
+// DefaultPolicy is 50 epochs (patience 8) over at most 100,000 windows when
+// training in full, 10 epochs (patience 4) over the new windows and twice as many
+// replayed ones (at most 50,000) when fine-tuning, with the last 14 days
 // held out for validation.
 func DefaultPolicy() Policy {
-	return Policy{FullEpochs: 50, FineTuneEpochs: 10, FullPatience: 5, FineTunePatience: 3,
-		MaxWindows: 100_000, ReplayRatio: 1, MaxReplay: 50_000, ValidationDays: 7}
+	return Policy{FullEpochs: 50, FineTuneEpochs: 10, FullPatience: 8, FineTunePatience: 4,
+		MaxWindows: 100_000, ReplayRatio: 2, MaxReplay: 50_000, ValidationDays: 14}
 }
 
 // withDefaults fills p's zero fields from DefaultPolicy.
@@ -130,13 +130,6 @@ type Epoch struct {
 	ValLoss float64 `json:"val_loss"`
 }
 
-// Widening records a series whose scaler was widened to cover new values.
-type Widening struct {
-	ID   string `json:"id"`
-	From Scaler `json:"from"`
-	To   Scaler `json:"to"`
-}
-
 // Report describes a training run.
 type Report struct {
 	Mode Mode `json:"mode"`
@@ -165,7 +158,6 @@ type Report struct {
 	InitialValLoss float64    `json:"initial_val_loss"`
 	Stop           StopReason `json:"stop"`
 	History        []Epoch    `json:"history"`
-	Widened        []Widening `json:"widened,omitempty"`
 	NewSeries      []string   `json:"new_series,omitempty"`
 	// Step is the optimiser's step count after the run.
 	Step int64 `json:"step"`
@@ -184,8 +176,7 @@ type Run struct {
 	ValLoss float64    `json:"val_loss"`
 	Stop    StopReason `json:"stop"`
 	Step    int64      `json:"step"` // optimiser steps after the run
-	// Widened and NewSeries count the scalers widened and created.
-	Widened   int `json:"widened"`
+	// NewSeries counts the series seen for the first time.
 	NewSeries int `json:"new_series"`
 }
 
@@ -196,8 +187,10 @@ const maxRuns = 200
 // model keeps the best weights it had.
 var ErrDiverged = errors.New("training diverged")
 
-// windowRef names one window: the series and the index of its target value.
-type windowRef struct{ series, target int32 }
+// windowRef names one window: the series, the index of its origin (the
+// first day predicted; the context is the Window days before it) and the
+// range [lo, hi) of indices whose values count as its targets.
+type windowRef struct{ series, origin, lo, hi int32 }
 
 // Train trains the model on the series as opt says and returns a report of
 // the run. On a deadline it stops at a batch boundary, keeps the best
@@ -207,7 +200,7 @@ type windowRef struct{ series, target int32 }
 // refused for its input leaves the model as it was. Train must not run
 // concurrently with any other method of m.
 func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (Report, error) {
-	if err := checkSeries(series); err != nil {
+	if err := checkSeries(series, len(m.cfg.Covariates)); err != nil {
 		return Report{}, fmt.Errorf("train: %w", err)
 	}
 	pol := opt.Policy.withDefaults()
@@ -247,14 +240,14 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 	}
 	t := newTrainer(m.cfg, series, rep.Since, rep.Until, pol)
 	if len(t.fresh) == 0 {
-		return rep, fmt.Errorf("train: no window of %d days has its target between %s and %s", m.cfg.Window, rep.Since.Format(time.DateOnly), rep.Until.Format(time.DateOnly))
+		return rep, fmt.Errorf("train: no window has an observed target between %s and %s before the %d validation days", rep.Since.Format(time.DateOnly), rep.Until.Format(time.DateOnly), t.valDays)
 	}
 	// The model changes only from here on.
 	if rep.Mode == ModeFull {
 		m.initialise()
-		clear(m.scalers)
+		clear(m.scales)
 	}
-	m.fitScalers(series, &rep)
+	m.updateScales(series, &rep)
 	t.bind(m, series)
 	epochs, patience := pol.FullEpochs, pol.FullPatience
 	if rep.Mode == ModeFineTune {
@@ -269,7 +262,7 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 	rep.Step = m.opt.step
 	m.runs = append(m.runs, Run{Mode: rep.Mode, Since: rep.Since, Until: rep.Until, Epochs: rep.Epochs,
 		Windows: rep.Windows, Loss: rep.Loss, ValLoss: rep.ValLoss, Stop: rep.Stop, Step: rep.Step,
-		Widened: len(rep.Widened), NewSeries: len(rep.NewSeries)})
+		NewSeries: len(rep.NewSeries)})
 	if len(m.runs) > maxRuns {
 		m.runs = m.runs[len(m.runs)-maxRuns:]
 	}
@@ -301,43 +294,38 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// fitScalers gives every new series its own scaler and widens the scalers
-// of known series whose values fall outside their range.
-func (m *Model) fitScalers(series []Series, rep *Report) {
+// updateScales sets every series' fallback scale to its level at its end,
+// and lists the series the model had not seen.
+func (m *Model) updateScales(series []Series, rep *Report) {
 	for _, s := range series {
-		if len(s.Values) == 0 {
+		if observed(s.Values) == 0 {
 			continue
 		}
-		old, ok := m.scalers[s.ID]
-		if !ok {
-			m.scalers[s.ID] = fitScaler(s.Values)
-			if rep.Mode == ModeFineTune {
-				rep.NewSeries = append(rep.NewSeries, s.ID)
-			}
-			continue
+		if _, ok := m.scales[s.ID]; !ok && rep.Mode == ModeFineTune {
+			rep.NewSeries = append(rep.NewSeries, s.ID)
 		}
-		if wide := old.cover(s.Values); wide != old {
-			m.scalers[s.ID] = wide
-			rep.Widened = append(rep.Widened, Widening{ID: s.ID, From: old, To: wide})
-		}
+		m.scales[s.ID] = level(s.Values, m.cfg.Window)
 	}
 }
 
 // trainer holds one run's data and every buffer its batches need.
 type trainer struct {
-	m      *Model
-	pol    Policy
-	scaled [][]float32
-	fresh  []windowRef // windows whose target is new (all of them in full)
-	old    []windowRef // the replay pool
-	val    []windowRef // held-out windows
-	epoch  []windowRef // this epoch's windows
-	pool   []windowRef // scratch for sampling
-	ws     *workspace[float32]
-	grad   []float32
-	gw     weights[float32]
-	rng    *rand.Rand
-	best   snapshot
+	m        *Model
+	pol      Policy
+	series   []Series
+	startDay []int64     // each series' first day, in days since 1970-01-01
+	fallback []float64   // each series' scale for a context with no observed non-zero value
+	valDays  int         // days held out for validation
+	fresh    []windowRef // windows with a new target (all of them in full)
+	old      []windowRef // the replay pool
+	val      []windowRef // held-out windows
+	epoch    []windowRef // this epoch's windows
+	pool     []windowRef // scratch for sampling
+	ws       *workspace[float32]
+	grad     []float32
+	gw       weights[float32]
+	rng      *rand.Rand
+	best     snapshot
 }
 
 // snapshot is a copy of the trainable state.
@@ -364,48 +352,70 @@ func (s *snapshot) restore(m *Model) {
 	m.opt.step = s.step
 }
 
-// newTrainer sorts the windows of the series into new (target in [since,
-// until] and before the validation days), validation (the last validation
-// days of that range) and old (the rest, the replay pool).
+// newTrainer sorts the windows of the series. The last validation days of
+// [since, until] are held out: the validation windows are those with a
+// target among them (every horizon predicts each of them), and no training
+// window has one as its target. A training window is new when one of its
+// targets falls in [since, until], and old (the replay pool) otherwise. A
+// window needs an observed day in its context and an observed target.
 func newTrainer(cfg Config, series []Series, since, until time.Time, pol Policy) *trainer {
 	t := &trainer{pol: pol}
-	valDays := min(pol.ValidationDays, (days(since, until)+1)/4)
-	valFrom := until.AddDate(0, 0, 1-valDays)
+	t.valDays = min(pol.ValidationDays, (days(since, until)+1)/4)
+	W, H := cfg.Window, cfg.Horizon
 	for si, s := range series {
-		for i := cfg.Window; i < len(s.Values); i++ {
-			d := s.Start.AddDate(0, 0, i)
-			ref := windowRef{int32(si), int32(i)}
+		n := len(s.Values)
+		// seen[i] is the number of observed values before index i.
+		seen := make([]int32, n+1)
+		for i, v := range s.Values {
+			seen[i+1] = seen[i]
+			if !math.IsNaN(v) {
+				seen[i+1]++
+			}
+		}
+		count := func(lo, hi int) int32 { return seen[min(max(hi, 0), n)] - seen[min(max(lo, 0), n)] }
+		first, end := days(s.Start, since), days(s.Start, until)+1 // new targets: [first, end)
+		valFrom := end - t.valDays
+		add := func(dst *[]windowRef, o, lo, hi int) {
+			if count(o-W, o) > 0 && count(max(o, lo), min(o+H, hi)) > 0 {
+				*dst = append(*dst, windowRef{int32(si), int32(o), int32(max(o, lo)), int32(min(o+H, hi, n))})
+			}
+		}
+		for o := 1; o < n; o++ {
 			switch {
-			case d.Before(since) || d.After(until):
-				t.old = append(t.old, ref)
-			case valDays > 0 && !d.Before(valFrom):
-				t.val = append(t.val, ref)
-			default:
-				t.fresh = append(t.fresh, ref)
+			case o >= end:
+				add(&t.old, o, o, n)
+			case o < valFrom && o+H > first:
+				add(&t.fresh, o, o, valFrom)
+			case o < valFrom:
+				add(&t.old, o, o, valFrom)
+			}
+			if t.valDays > 0 && o+H > valFrom && o < end {
+				add(&t.val, o, valFrom, end)
 			}
 		}
 	}
 	return t
 }
 
-// bind attaches the trainer to the model: it scales the series with the
-// model's scalers, seeds the run's random numbers from the model's step,
+// bind attaches the trainer to the model: it keeps the series, their days
+// and fallback scales, seeds the run's random numbers from the model's step,
 // and allocates every buffer the run needs.
 func (t *trainer) bind(m *Model, series []Series) {
 	n := len(m.params)
 	t.m = m
 	t.ws = newWorkspace[float32](m.cfg, m.cfg.BatchSize)
 	t.grad = make([]float32, n)
-	t.gw = bindWeights(m.cfg.Layers, t.grad)
+	t.gw = bindWeights(m.cfg.Layers, m.cfg.inputs(), m.cfg.outputs(), t.grad)
 	t.rng = rand.New(rand.NewPCG(m.cfg.Seed, trainStream+uint64(m.opt.step)))
 	t.best = newSnapshot(n)
+	t.series = series
 	for _, s := range series {
-		sc := m.scalers[s.ID]
-		scaled := make([]float32, len(s.Values))
-		for i, v := range s.Values {
-			scaled[i] = float32(sc.Scale(v))
+		t.startDay = append(t.startDay, epochDay(s.Start))
+		sc, ok := m.scales[s.ID]
+		if !ok {
+			sc = 1
 		}
-		t.scaled = append(t.scaled, scaled)
+		t.fallback = append(t.fallback, sc)
 	}
 	t.epoch = make([]windowRef, 0, len(t.fresh)+min(len(t.old), t.pol.MaxReplay))
 	t.pool = make([]windowRef, max(len(t.fresh), len(t.old)))
@@ -518,14 +528,20 @@ func (t *trainer) run(ctx context.Context, rep *Report, opt TrainOptions, epochs
 
 // load fills the workspace's inputs and targets with the windows.
 func (t *trainer) load(batch []windowRef) {
-	ws, W, n := t.ws, t.m.cfg.Window, len(batch)
+	ws, cfg, n := t.ws, t.m.cfg, len(batch)
+	W, H, nf := cfg.Window, cfg.Horizon, cfg.inputs()
 	for r, ref := range batch {
-		s := t.scaled[ref.series]
-		x := s[int(ref.target)-W : ref.target]
-		for i, v := range x {
-			ws.x[i*n+r] = v
+		s := t.series[ref.series]
+		o := int(ref.origin)
+		scale := windowScale(s.Values, o-W, o, t.fallback[ref.series])
+		fillContext(ws.x, r, n, nf, W, s.Values, s.Covariates, t.startDay[ref.series], o, scale)
+		y, ob := ws.y[r*H:r*H+H], ws.observed[r*H:r*H+H]
+		for d := range H {
+			y[d], ob[d] = 0, 0
+			if i := o + d; i >= int(ref.lo) && i < int(ref.hi) && !math.IsNaN(s.Values[i]) {
+				y[d], ob[d] = float32(s.Values[i]/scale), 1
+			}
 		}
-		ws.y[r] = s[ref.target]
 	}
 }
 
@@ -541,19 +557,21 @@ func (t *trainer) step(batch []windowRef) float64 {
 	return loss
 }
 
-// evaluate is the mean squared error of the model over the windows, without
-// dropout.
+// evaluate is the mean pinball loss of the model over the observed targets
+// of the windows, without dropout.
 func (t *trainer) evaluate(windows []windowRef) float64 {
 	m := t.m
 	var sum float64
+	count := 0
 	for b := 0; b < len(windows); b += m.cfg.BatchSize {
 		batch := windows[b:min(b+m.cfg.BatchSize, len(windows))]
 		t.load(batch)
 		forward(t.ws, m.w, len(batch), m.cfg.Activation == ReLU, 0, nil)
-		for r := range batch {
-			e := float64(t.ws.pred[r] - t.ws.y[r])
-			sum += e * e
-		}
+		s, c := pinball(t.ws, false)
+		sum, count = sum+s, count+c
 	}
-	return sum / float64(len(windows))
+	if count == 0 {
+		return 0
+	}
+	return sum / float64(count)
 }

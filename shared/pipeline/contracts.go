@@ -31,6 +31,9 @@ type TaskInput struct {
 	// DatasetWritten is when the merge wrote this dataset version: it orders versions, so that a
 	// slow run never replaces the model of a newer dataset.
 	DatasetWritten time.Time `json:"dataset_written"`
+	// Covers are the other jobs whose rows this dataset version holds and that no model served
+	// yet (uploads merged while an earlier run trained): they end with this run.
+	Covers []string `json:"covers,omitempty"`
 }
 
 // Validate names the first missing or malformed field.
@@ -69,6 +72,26 @@ type RefitOutput struct {
 	Rows      int    `json:"rows"`
 	FirstDate string `json:"first_date"`
 	LastDate  string `json:"last_date"`
+	// SelectionKey and SelectionETag name the backtest selections (empty when none were made);
+	// Backtest summarises them.
+	SelectionKey  string    `json:"selection_key,omitempty"`
+	SelectionETag string    `json:"selection_etag,omitempty"`
+	Backtest      *Backtest `json:"backtest,omitempty"`
+}
+
+// Backtest summarises the refit's backtests and selections.
+type Backtest struct {
+	// Selected counts the series with a selection; Unselected those too short to backtest.
+	Selected   int `json:"selected"`
+	Unselected int `json:"unselected"`
+	// MS is the wall time of the backtests.
+	MS int64 `json:"ms"`
+	// MASE is the mean backtest MASE of the served selections (on the windows they were chosen
+	// on); Coverage the pooled coverage of their best model's own 80% interval.
+	MASE     float64  `json:"mase"`
+	Coverage *float64 `json:"coverage,omitempty"`
+	// Choices counts each choice ("ets", "median(ets,theta,trend)", …).
+	Choices map[string]int `json:"choices"`
 }
 
 // FineTuneOutput is what the fine-tune task returns.
@@ -109,6 +132,9 @@ type PublishOutput struct {
 	Status       Status `json:"status"`
 	Version      string `json:"version,omitempty"`
 	ManifestETag string `json:"manifest_etag,omitempty"`
+	// Next is the training the state machine runs next, for the uploads merged while this one
+	// ran (see Queue.Finish); absent when none waits.
+	Next *TaskInput `json:"next,omitempty"`
 }
 
 // DatasetChanged reports that the dataset is no longer the version a task was given; the state
@@ -119,6 +145,18 @@ type DatasetChanged struct {
 
 func (e *DatasetChanged) Error() string {
 	return fmt.Sprintf("dataset %s changed: task was given ETag %s, the bucket now has %s", e.Key, e.Want, e.Got)
+}
+
+// DeadlineNear reports that a task stopped before its invocation's deadline, with Done of Of
+// items finished, rather than being killed at it; the state machine retries it by this type's
+// name, once.
+type DeadlineNear struct {
+	Step     string
+	Done, Of int
+}
+
+func (e *DeadlineNear) Error() string {
+	return fmt.Sprintf("%s stopped before the invocation's deadline with %d of %d done", e.Step, e.Done, e.Of)
 }
 
 // CheckpointChanged reports that another run wrote the LSTM checkpoint while this one trained;

@@ -18,8 +18,10 @@ const (
 	ProcessedPrefix = "processed/"
 	RejectedPrefix  = "rejected/"
 	TrendPrefix     = "models/trend/"
+	SelectionPrefix = "models/selection/"
 	CheckpointKey   = "models/lstm/checkpoint.bin"
 	ManifestKey     = "models/manifest.json"
+	TrainingKey     = "models/training.json"
 	JobsPrefix      = "jobs/"
 )
 
@@ -36,6 +38,9 @@ func RejectedReportKey(name string) string { return RejectedPrefix + name + ".er
 
 // TrendKey is the trend models of one model version.
 func TrendKey(version string) string { return TrendPrefix + version + ".json" }
+
+// SelectionKey is the backtest selections (model=auto) of one model version.
+func SelectionKey(version string) string { return SelectionPrefix + version + ".json" }
 
 // JobKey is the status record of one job.
 func JobKey(id string) string { return JobsPrefix + id + ".json" }

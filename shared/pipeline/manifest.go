@@ -24,7 +24,10 @@ type Manifest struct {
 	Dataset Dataset   `json:"dataset"`
 	Trend   Artifact  `json:"trend"`
 	LSTM    Artifact  `json:"lstm"`
-	Metrics Metrics   `json:"metrics"`
+	// Selection is the backtest selections model=auto serves; absent in manifests written
+	// before selections existed (the API then backtests each series on first use).
+	Selection *Artifact `json:"selection,omitempty"`
+	Metrics   Metrics   `json:"metrics"`
 	// Previous is the version this one replaced.
 	Previous string `json:"previous,omitempty"`
 }
@@ -56,6 +59,8 @@ type Metrics struct {
 	Loss         float64  `json:"loss"`
 	ValLoss      float64  `json:"val_loss"`
 	Windows      int      `json:"windows"`
+	// Backtest summarises the refit's backtests and selections.
+	Backtest *Backtest `json:"backtest,omitempty"`
 }
 
 // ErrNoManifest reports that no model has been published yet.

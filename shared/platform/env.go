@@ -45,6 +45,12 @@ func (e *Env) Float(name string, def float64) float64 {
 	return parseEnv(e, name, def, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
 }
 
+// Bool returns the variable as a boolean (true, false, 1, 0, …, as strconv.ParseBool reads
+// them), or def when it is unset.
+func (e *Env) Bool(name string, def bool) bool {
+	return parseEnv(e, name, def, strconv.ParseBool)
+}
+
 // Duration returns the variable as a Go duration ("90s", "5m"), or def when it is unset.
 func (e *Env) Duration(name string, def time.Duration) time.Duration {
 	return parseEnv(e, name, def, time.ParseDuration)

@@ -42,6 +42,17 @@ type Series struct {
 	Key    string      `json:"key"`
 	Dates  []time.Time `json:"dates"`
 	Values []float64   `json:"values"`
+	// Incomplete are the group's most recent dates left out of its history because only part of
+	// its products have rows on them yet (see Table.Standard); empty for a product.
+	Incomplete []Incomplete `json:"incomplete,omitempty"`
+}
+
+// Incomplete is a date left out of a group's history: the products with rows on it, and the
+// products the group has on a typical recent date.
+type Incomplete struct {
+	Date     time.Time `json:"date"`
+	Products int       `json:"products"`
+	Of       int       `json:"of"`
 }
 
 // ErrNoMatch is returned for a filter that matches no row.
@@ -61,6 +72,10 @@ type Table struct {
 	categoryIdx, regionIdx    map[string]int32
 	sortedProducts            []int32 // dictionary indices in name order
 	sortedCats, sortedRegions []int32
+	// covNames are the covariate columns beyond price and discount, cov
+	// their values per row (see Covariates).
+	covNames []string
+	cov      [][]float64
 }
 
 // Load reads a dataset stream into a Table. An empty stream gives an empty
@@ -77,6 +92,11 @@ func Load(ctx context.Context, r io.Reader) (*Table, error) {
 	var product, category, region column[int32]
 	var sales, price, discount, rating column[float64]
 	var last dataset.Day
+	extra := extraColumns(s.Columns())
+	covs := make([]column[float64], len(extra))
+	for _, i := range extra {
+		t.covNames = append(t.covNames, s.Columns()[i])
+	}
 	for n := 0; s.Scan(); n++ {
 		if n%8192 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -97,12 +117,18 @@ func Load(ctx context.Context, r io.Reader) (*Table, error) {
 		price.add(row.Price)
 		discount.add(row.Discount)
 		rating.add(row.Rating)
+		for k, i := range extra {
+			covs[k].add(s.Covariate(i))
+		}
 	}
 	if err := s.Err(); err != nil {
 		return nil, fmt.Errorf("load series table: %w", err)
 	}
 	t.day, t.product, t.category, t.region = day.join(), product.join(), category.join(), region.join()
 	t.sales, t.price, t.discount, t.rating = sales.join(), price.join(), discount.join(), rating.join()
+	for k := range covs {
+		t.cov = append(t.cov, covs[k].join())
+	}
 	if !sorted {
 		t.sortByDay()
 	}
@@ -227,6 +253,9 @@ func (t *Table) sortByDay() {
 	t.price = permute(t.price, perm)
 	t.discount = permute(t.discount, perm)
 	t.rating = permute(t.rating, perm)
+	for k := range t.cov {
+		t.cov[k] = permute(t.cov[k], perm)
+	}
 }
 
 func permute[T any](s []T, perm []int) []T {
@@ -273,32 +302,73 @@ func names(dict []string, order []int32) []string {
 	return out
 }
 
-// builder accumulates one series per group from rows in day order.
+// builder accumulates one series per group from rows in day order, and how many rows (one per
+// product) each date has.
 type builder struct {
 	days   [][]dataset.Day
 	values [][]float64
+	rows   [][]int32
 }
 
 func newBuilder(groups int) *builder {
-	return &builder{days: make([][]dataset.Day, groups), values: make([][]float64, groups)}
+	return &builder{days: make([][]dataset.Day, groups), values: make([][]float64, groups), rows: make([][]int32, groups)}
 }
 
 func (b *builder) add(g int32, d dataset.Day, v float64) {
 	days := b.days[g]
 	if n := len(days); n > 0 && days[n-1] == d {
 		b.values[g][n-1] += v
+		b.rows[g][n-1]++
 		return
 	}
 	b.days[g] = append(days, d)
 	b.values[g] = append(b.values[g], v)
+	b.rows[g] = append(b.rows[g], 1)
 }
 
+// series returns group g's series: a product's whole history (one row a date), or a group's up to
+// its last complete date.
 func (b *builder) series(g int32, key string) Series {
-	dates := make([]time.Time, len(b.days[g]))
-	for i, d := range b.days[g] {
+	n, incomplete := completeThrough(b.days[g], b.rows[g])
+	dates := make([]time.Time, n)
+	for i, d := range b.days[g][:n] {
 		dates[i] = d.Time()
 	}
-	return Series{Key: key, Dates: dates, Values: b.values[g]}
+	return Series{Key: key, Dates: dates, Values: b.values[g][:n], Incomplete: incomplete}
+}
+
+// Completeness of a group's recent dates: a date is complete when at least CompleteShare of the
+// products the group has on a typical date — the median over its last CompleteWindow dates —
+// have rows on it.
+const (
+	CompleteShare  = 0.9
+	CompleteWindow = 365
+)
+
+// completeThrough returns how many of a group's dates (with rows products each) its history
+// keeps: all but its most recent incomplete dates, which a partial upload (one product's new
+// week) leaves, and which read as a collapse of the group's sales. Dates in the middle of the
+// history are kept whatever their count: the rule is about data not arrived yet.
+func completeThrough(days []dataset.Day, rows []int32) (int, []Incomplete) {
+	n := len(rows)
+	recent := slices.Clone(rows[max(0, n-CompleteWindow):])
+	if len(recent) == 0 {
+		return 0, nil
+	}
+	slices.Sort(recent)
+	typical := recent[len(recent)/2]
+	keep := n
+	for keep > 0 && float64(rows[keep-1]) < CompleteShare*float64(typical) {
+		keep--
+	}
+	if keep == n {
+		return n, nil
+	}
+	incomplete := make([]Incomplete, 0, n-keep)
+	for i := keep; i < n; i++ {
+		incomplete = append(incomplete, Incomplete{Date: days[i].Time(), Products: int(rows[i]), Of: int(typical)})
+	}
+	return keep, incomplete
 }
 
 // Standard returns the standard series: the total, then each product, each
@@ -386,33 +456,45 @@ func (f Filter) Key() string {
 // returns an error wrapping ErrNoMatch when no row matches, and an error
 // naming the threshold for a NaN threshold.
 func (t *Table) Filtered(f Filter) (Series, error) {
+	match, err := t.matcher(f)
+	if err != nil {
+		return Series{}, err
+	}
+	b := newBuilder(1)
+	for i, d := range t.day {
+		if match(i) {
+			b.add(0, d, t.sales[i])
+		}
+	}
+	if len(b.days[0]) == 0 {
+		return Series{}, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
+	}
+	return b.series(0, f.Key()), nil
+}
+
+// matcher is the predicate of the rows f selects. It fails as Filtered does
+// for a NaN threshold, and with ErrNoMatch for a product, category or region
+// absent from the table.
+func (t *Table) matcher(f Filter) (func(i int) bool, error) {
 	for name, v := range map[string]*float64{"min_rating": f.MinRating, "max_price": f.MaxPrice, "min_discount": f.MinDiscount} {
 		if v != nil && math.IsNaN(*v) {
-			return Series{}, fmt.Errorf("filter %s is not a number", name)
+			return nil, fmt.Errorf("filter %s is not a number", name)
 		}
 	}
 	product, ok1 := lookup(t.productIdx, f.ProductID)
 	category, ok2 := lookup(t.categoryIdx, f.Category)
 	region, ok3 := lookup(t.regionIdx, f.Region)
 	if !ok1 || !ok2 || !ok3 {
-		return Series{}, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
+		return nil, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
 	}
-	b := newBuilder(1)
-	for i, d := range t.day {
-		if (product >= 0 && t.product[i] != product) ||
+	return func(i int) bool {
+		return !((product >= 0 && t.product[i] != product) ||
 			(category >= 0 && t.category[i] != category) ||
 			(region >= 0 && t.region[i] != region) ||
 			(f.MinRating != nil && !(t.rating[i] >= *f.MinRating)) ||
 			(f.MaxPrice != nil && !(t.price[i] <= *f.MaxPrice)) ||
-			(f.MinDiscount != nil && !(t.discount[i] >= *f.MinDiscount)) {
-			continue
-		}
-		b.add(0, d, t.sales[i])
-	}
-	if len(b.days[0]) == 0 {
-		return Series{}, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
-	}
-	return b.series(0, f.Key()), nil
+			(f.MinDiscount != nil && !(t.discount[i] >= *f.MinDiscount)))
+	}, nil
 }
 
 // lookup resolves an equality filter: -1 for no filter, false for a value

@@ -61,16 +61,17 @@ func naiveRows(t testing.TB, data []byte) []naiveRow {
 
 // naiveSeries sums sales per date over the rows that match.
 func naiveSeries(rows []naiveRow, key string, match func(naiveRow) bool) (Series, bool) {
-	sums := map[string]float64{}
+	sums, counts := map[string]float64{}, map[string]int{}
 	for _, r := range rows {
 		if match(r) {
 			sums[r.date] += r.sales
+			counts[r.date]++
 		}
 	}
 	if len(sums) == 0 {
 		return Series{}, false
 	}
-	s := Series{Key: key}
+	s := naiveGroup{Series: Series{Key: key}}
 	for _, d := range slices.Sorted(func(yield func(string) bool) {
 		for d := range sums {
 			if !yield(d) {
@@ -81,19 +82,40 @@ func naiveSeries(rows []naiveRow, key string, match func(naiveRow) bool) (Series
 		tm, _ := time.Parse(time.DateOnly, d)
 		s.Dates = append(s.Dates, tm)
 		s.Values = append(s.Values, sums[d])
+		s.counts = append(s.counts, counts[d])
 	}
-	return s, true
+	return s.trimmed(), true
+}
+
+// naiveGroup is a series with the number of rows on each date.
+type naiveGroup struct {
+	Series
+	counts []int
+}
+
+// trimmed drops the most recent dates with fewer rows than 90% of the median count over the last
+// 365 dates.
+func (g naiveGroup) trimmed() Series {
+	recent := slices.Clone(g.counts[max(0, len(g.counts)-365):])
+	slices.Sort(recent)
+	median := float64(recent[len(recent)/2])
+	n := len(g.counts)
+	for n > 0 && float64(g.counts[n-1]) < 0.9*median {
+		n--
+	}
+	return Series{Key: g.Key, Dates: g.Dates[:n], Values: g.Values[:n]}
 }
 
 // naiveStandard sums sales per (series key, date) in maps in one pass, then
 // orders the keys as Standard documents.
 func naiveStandard(rows []naiveRow) []Series {
-	sums := map[string]map[string]float64{}
+	sums, counts := map[string]map[string]float64{}, map[string]map[string]int{}
 	add := func(key, date string, v float64) {
 		if sums[key] == nil {
-			sums[key] = map[string]float64{}
+			sums[key], counts[key] = map[string]float64{}, map[string]int{}
 		}
 		sums[key][date] += v
+		counts[key][date]++
 	}
 	groups := map[string][]string{}
 	for _, r := range rows {
@@ -122,13 +144,14 @@ func naiveStandard(rows []naiveRow) []Series {
 	}
 	out := make([]Series, 0, len(keys))
 	for _, key := range keys {
-		s := Series{Key: key}
+		s := naiveGroup{Series: Series{Key: key}}
 		for _, d := range slices.Sorted(maps.Keys(sums[key])) {
 			tm, _ := time.Parse(time.DateOnly, d)
 			s.Dates = append(s.Dates, tm)
 			s.Values = append(s.Values, sums[key][d])
+			s.counts = append(s.counts, counts[key][d])
 		}
-		out = append(out, s)
+		out = append(out, s.trimmed())
 	}
 	return out
 }
@@ -349,3 +372,57 @@ func TestLoadEdgeCases(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// TestGroupsEndAtTheirLastCompleteDate: one product's new week is not a collapse of the total,
+// its category or its region; gaps inside the history and intermittent groups are left alone.
+func TestGroupsEndAtTheirLastCompleteDate(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("date,product_id,sales,category,region\n")
+	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for d := range 67 {
+		date := start.AddDate(0, 0, d).Format(time.DateOnly)
+		for p := range 24 {
+			switch {
+			case d >= 60 && p != 0: // only P00's new week has arrived
+				continue
+			case d == 30 && p < 12: // a day on which half the products have no row: kept
+				continue
+			}
+			fmt.Fprintf(&b, "%s,P%02d,%d,C%d,R%d\n", date, p, 100+p, p%3, p%2)
+		}
+		if d%5 == 0 { // an intermittent product, alone in its category
+			fmt.Fprintf(&b, "%s,RARE,1,Rare,R1\n", date)
+		}
+	}
+	tab := load(t, []byte(b.String()))
+	lastComplete := start.AddDate(0, 0, 59)
+	for _, s := range tab.Standard() {
+		last := s.Dates[len(s.Dates)-1]
+		switch s.Key {
+		case Total, CategoryKey("C0"), RegionKey("R0"):
+			if !last.Equal(lastComplete) || len(s.Incomplete) != 7 || s.Incomplete[1].Products != 1 || !s.Incomplete[6].Date.Equal(start.AddDate(0, 0, 66)) {
+				t.Errorf("%s ends on %s, incomplete %+v; want it to end on %s with the 7 new dates left out", s.Key, day(last), s.Incomplete, day(lastComplete))
+			}
+			if s.Key == Total && s.Incomplete[0].Of != 24 {
+				t.Errorf("total: %d products on a typical date, want 24", s.Incomplete[0].Of)
+			}
+		case ProductKey("P00"):
+			if !last.Equal(start.AddDate(0, 0, 66)) || s.Incomplete != nil {
+				t.Errorf("P00 ends on %s (incomplete %v), want its own new week", day(last), s.Incomplete)
+			}
+		case CategoryKey("Rare"):
+			if len(s.Dates) != 14 || s.Incomplete != nil {
+				t.Errorf("an intermittent group lost dates: %d, %v", len(s.Dates), s.Incomplete)
+			}
+		}
+		if s.Key == Total && (len(s.Dates) != 60 || s.Values[30] != float64(12*100+(12+23)*12/2+1)) {
+			t.Errorf("total: %d dates, day 30 = %v: a gap inside the history must stay", len(s.Dates), s.Values[30])
+		}
+	}
+	f, err := tab.Filtered(Filter{Region: "R0", MaxPrice: nil, Category: "C0"})
+	if err != nil || !f.Dates[len(f.Dates)-1].Equal(lastComplete) {
+		t.Errorf("ad-hoc filter %v ends on %v", err, f.Dates)
+	}
+}
+
+func day(t time.Time) string { return t.Format(time.DateOnly) }

@@ -1,8 +1,11 @@
 package trend
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +14,7 @@ import (
 func TestSetRoundTrip(t *testing.T) {
 	s := NewSet(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	m := fittedRetail(t, Additive)
-	fb, reason, err := FitWithFallback(days("2020-01-01", 1), []float64{2}, DefaultOptions())
+	fb, reason, err := FitWithFallback(context.Background(), days("2020-01-01", 20), append(slices.Repeat([]float64{2}, 19), math.NaN()), DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -209,12 +209,7 @@ func (s *Stack) startStepFunctions() error {
 type invoker struct{ s *Stack }
 
 func (i invoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
-	out, err := i.s.functions.Invoke(ctx, function, payload)
-	var fnErr *FunctionError
-	if errors.As(err, &fnErr) {
-		return nil, &sfn.FunctionError{Type: fnErr.Type, Message: fnErr.Message}
-	}
-	return out, err
+	return i.s.functions.Invoke(ctx, function, payload)
 }
 
 // startFunctions runs the handlers in process, or their binaries under the emulator.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/forecast"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
@@ -177,7 +178,8 @@ func (h *Handler) load(ctx context.Context) (_ *servedModel, err error) {
 		table  *series.Table
 		trends *trend.Set
 		net    *lstm.Model
-		errs   [3]error
+		sel    *backtest.Set
+		errs   [4]error
 	)
 	wg.Go(func() {
 		table, errs[0] = loadArtifact(ctx, h.Store, manifest.Dataset.Key, "", manifest.Dataset.ETag, series.Load)
@@ -188,16 +190,32 @@ func (h *Handler) load(ctx context.Context) (_ *servedModel, err error) {
 	wg.Go(func() {
 		net, errs[2] = loadArtifact(ctx, h.Store, manifest.LSTM.Key, manifest.LSTM.VersionID, manifest.LSTM.ETag, readCheckpoint)
 	})
+	if a := manifest.Selection; a != nil {
+		wg.Go(func() {
+			sel, errs[3] = loadArtifact(ctx, h.Store, a.Key, "", a.ETag, loadSelections)
+		})
+	}
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
 	trainedThrough, _ := time.Parse(time.DateOnly, manifest.Dataset.LastDate)
-	engine, err := forecast.NewEngine(table, trends, net, forecast.Metadata{Version: manifest.Version, TrainedThrough: trainedThrough}, h.Config)
+	engine, err := forecast.NewEngine(table, trends, net, forecast.Metadata{Version: manifest.Version, TrainedThrough: trainedThrough, Selections: sel}, h.Config)
 	if err != nil {
 		return nil, err
 	}
 	return &servedModel{etag: obj.ETag, manifest: manifest, engine: engine, loaded: started}, nil
+}
+
+func loadSelections(_ context.Context, r io.Reader) (*backtest.Set, error) {
+	var set backtest.Set
+	if err := json.NewDecoder(r).Decode(&set); err != nil {
+		return nil, fmt.Errorf("decode selections: %w", err)
+	}
+	if set.Format != backtest.SetFormat {
+		return nil, fmt.Errorf("selections have format %q; this build reads %q", set.Format, backtest.SetFormat)
+	}
+	return &set, nil
 }
 
 func loadTrendSet(_ context.Context, r io.Reader) (*trend.Set, error) {

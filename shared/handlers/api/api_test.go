@@ -62,6 +62,11 @@ func TestForecastAPIServesCachesAndReloadsByETag(t *testing.T) {
 	if len(answer.Days) != 7 || answer.Days[0].Date.Format(time.DateOnly) != "2024-03-01" {
 		t.Errorf("days %+v", answer.Days)
 	}
+	// The default model is the refit's backtest selection, which the response shows.
+	if answer.Model != forecast.ModelAuto || answer.Selection == nil || answer.Selection.Source != forecast.SelectionPrecomputed ||
+		len(answer.Served) == 0 || answer.Served[0].Backtest == nil || answer.Selection.CalibrationErrors == 0 {
+		t.Errorf("model %s selection %+v served %+v", answer.Model, answer.Selection, answer.Served)
+	}
 
 	// The same manifest: one HEAD, no artifact read.
 	gets, heads := e.Server.Requests("GetObject"), e.Server.Requests("HeadObject")

@@ -12,9 +12,9 @@ import (
 
 	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
-	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -28,6 +28,9 @@ type Handler struct {
 	Logger *slog.Logger
 	// Config is the network; a checkpoint of another architecture is not resumed.
 	Config lstm.Config
+	// Covariates makes the network read the dataset's known covariates (series.Table's
+	// Covariates) beside the sales; a dataset that gains or loses one is trained from scratch.
+	Covariates bool
 	// Policy is the training schedule.
 	Policy lstm.Policy
 	// SaveMargin is the time kept before the invocation's deadline to write the checkpoint.
@@ -87,11 +90,15 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
-	data, err := LSTMSeries(table)
+	cfg := h.Config
+	if h.Covariates {
+		cfg.Covariates = table.Covariates()
+	}
+	data, err := lstminput.Standard(table, cfg.Covariates)
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
-	model, checkpoint, err := h.resume(ctx, log)
+	model, checkpoint, err := h.resume(ctx, cfg, log)
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
@@ -107,7 +114,7 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 	}
 	log.InfoContext(ctx, "LSTM trained", "mode", report.Mode, "reason", report.Reason, "epochs", report.Epochs,
 		"windows", report.Windows, "loss", report.Loss, "val_loss", report.ValLoss, "stop", report.Stop,
-		"widened", len(report.Widened), "new_series", len(report.NewSeries))
+		"new_series", len(report.NewSeries))
 	saved := checkpoint
 	if report.Stop != lstm.StopNoNewData || checkpoint.ETag == "" {
 		if saved, err = h.save(ctx, model, checkpoint.ETag); err != nil {
@@ -129,23 +136,8 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 	return out, err
 }
 
-// LSTMSeries is what the global LSTM learns from: every standard series of the dataset (the
-// total, each product, category and region), zero-filled daily.
-func LSTMSeries(table *series.Table) ([]lstm.Series, error) {
-	standard := table.Standard()
-	out := make([]lstm.Series, 0, len(standard))
-	for _, s := range standard {
-		daily, err := lstm.Daily(s.Key, s.Dates, s.Values)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, daily)
-	}
-	return out, nil
-}
-
 // resume loads the checkpoint, or starts a new model and says why.
-func (h *Handler) resume(ctx context.Context, log *slog.Logger) (_ *lstm.Model, _ store.Object, err error) {
+func (h *Handler) resume(ctx context.Context, cfg lstm.Config, log *slog.Logger) (_ *lstm.Model, _ store.Object, err error) {
 	ctx, end := platform.Trace(ctx, "load-checkpoint")
 	defer func() { end(err) }()
 	body, obj, err := h.Store.Get(ctx, pipeline.CheckpointKey, store.GetOptions{})
@@ -158,7 +150,7 @@ func (h *Handler) resume(ctx context.Context, log *slog.Logger) (_ *lstm.Model, 
 		defer body.Close()
 		reader = body
 	}
-	model, fresh, err := lstm.Resume(reader, h.Config)
+	model, fresh, err := lstm.Resume(reader, cfg)
 	if err != nil {
 		return nil, store.Object{}, fmt.Errorf("read checkpoint %s: %w", pipeline.CheckpointKey, err)
 	}

@@ -137,3 +137,50 @@ func TestFineTuneRefusesAChangedDataset(t *testing.T) {
 		t.Errorf("a checkpoint was written from a stale dataset")
 	}
 }
+
+// TestFineTuneReplacesAVersion1Checkpoint: a checkpoint of the one-day network (format
+// version 1) is refused with the reason, and a full training replaces it.
+func TestFineTuneReplacesAVersion1Checkpoint(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	h := handlertest.SmallFineTune(t, e.Store)
+	if _, err := h.Handle(context.Background(), handlertest.TaskInput("job-1", dataset.ETag)); err != nil {
+		t.Fatal(err)
+	}
+	body, _, err := e.Store.Get(context.Background(), pipeline.CheckpointKey, store.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old bytes.Buffer
+	old.ReadFrom(body)
+	body.Close()
+	v1 := old.Bytes()
+	v1[8] = 1 // the little-endian format version after the 8-byte magic
+	e.Put(pipeline.CheckpointKey, v1)
+	out, err := h.Handle(context.Background(), handlertest.TaskInput("job-2", dataset.ETag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := e.Job("job-2")
+	if out.Mode != pipeline.ModeFull || !strings.Contains(job.FineTune.Message, "format version 1") {
+		t.Errorf("mode %s, job message %q: want a full training saying why", out.Mode, job.FineTune.Message)
+	}
+	if m := checkpointOf(t, e); len(m.Runs()) != 1 || m.Runs()[0].Mode != lstm.ModeFull {
+		t.Errorf("new checkpoint's runs %+v", m.Runs())
+	}
+}
+
+// TestFineTuneWithCovariates trains with the dataset's known covariates (its price and
+// discount columns) and records them in the checkpoint's architecture.
+func TestFineTuneWithCovariates(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	h := handlertest.SmallFineTune(t, e.Store)
+	h.Covariates = true
+	if _, err := h.Handle(context.Background(), handlertest.TaskInput("job", dataset.ETag)); err != nil {
+		t.Fatal(err)
+	}
+	if got := checkpointOf(t, e).Config().Covariates; strings.Join(got, ",") != "price,discount" {
+		t.Errorf("covariates %q, want price and discount", got)
+	}
+}

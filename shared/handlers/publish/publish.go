@@ -100,6 +100,10 @@ func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *sl
 			Mode: finetune.Mode, Epochs: finetune.Epochs, Loss: finetune.Loss, ValLoss: finetune.ValLoss, Windows: finetune.Windows,
 		},
 	}
+	if refit.SelectionKey != "" {
+		manifest.Selection = &pipeline.Artifact{Key: refit.SelectionKey, ETag: refit.SelectionETag}
+		manifest.Metrics.Backtest = refit.Backtest
+	}
 	if current != nil {
 		manifest.Previous = current.Version
 	}

@@ -21,7 +21,9 @@ func publishInput(job string, written time.Time) pipeline.PublishInput {
 		},
 		Results: &pipeline.TrainResults{
 			Refit: pipeline.RefitOutput{TrendKey: pipeline.TrendKey(job), TrendETag: `"t"`, Series: 30, Failed: []string{"product/P9"},
-				FitMS: 120, Rows: 20000, FirstDate: "2022-01-01", LastDate: "2024-04-10"},
+				FitMS: 120, Rows: 20000, FirstDate: "2022-01-01", LastDate: "2024-04-10",
+				SelectionKey: pipeline.SelectionKey(job), SelectionETag: `"s"`,
+				Backtest: &pipeline.Backtest{Selected: 29, Unselected: 1, MS: 900, MASE: 0.8, Choices: map[string]int{"ets": 29}}},
 			FineTune: pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, CheckpointETag: `"c"`, VersionID: "v1",
 				Mode: pipeline.ModeFineTune, Epochs: 10, Loss: 0.01, ValLoss: 0.02, Windows: 640},
 		},
@@ -52,7 +54,9 @@ func TestPublishWritesTheManifestAndSucceedsTheJob(t *testing.T) {
 		t.Errorf("output %+v does not name the manifest written (%s)", out, obj.ETag)
 	}
 	if manifest.Trend.Key != "models/trend/job-a.json" || manifest.LSTM.VersionID != "v1" || manifest.Dataset.Rows != 20000 ||
-		manifest.Dataset.LastDate != "2024-04-10" || manifest.Metrics.Epochs != 10 || manifest.Previous != "" {
+		manifest.Dataset.LastDate != "2024-04-10" || manifest.Metrics.Epochs != 10 || manifest.Previous != "" ||
+		manifest.Selection == nil || manifest.Selection.Key != "models/selection/job-a.json" || manifest.Selection.ETag != `"s"` ||
+		manifest.Metrics.Backtest == nil || manifest.Metrics.Backtest.Choices["ets"] != 29 {
 		t.Errorf("manifest = %+v", manifest)
 	}
 	if job := e.Job("job-a"); job.Status != pipeline.StatusSucceeded || job.Publish.Version != "job-a" {

@@ -14,17 +14,20 @@ import (
 )
 
 // BenchmarkRefit fits every standard series (total, products, categories, regions) of a
-// generated dataset on all cores, as the refit Lambda does.
+// generated dataset on all cores and backtests every candidate on each, as the refit Lambda
+// does; trend-only is the refit without the backtests.
 func BenchmarkRefit(b *testing.B) {
 	for _, size := range []struct {
-		name    string
-		cfg     datagen.Config
-		workers int
+		name     string
+		cfg      datagen.Config
+		workers  int
+		noSelect bool
 	}{
 		// The baseline: the same refit on one worker.
-		{"24products_830days/1worker", datagen.Config{Products: 24, Days: 830, Seed: 1}, 1},
-		{"24products_830days/parallel", datagen.Config{Products: 24, Days: 830, Seed: 1}, 0},
-		{"1000products_1000days/parallel", datagen.Config{Products: 1000, Days: 1000, Seed: 1}, 0},
+		{"24products_830days/1worker", datagen.Config{Products: 24, Days: 830, Seed: 1}, 1, false},
+		{"24products_830days/parallel", datagen.Config{Products: 24, Days: 830, Seed: 1}, 0, false},
+		{"1000products_1000days/parallel", datagen.Config{Products: 1000, Days: 1000, Seed: 1}, 0, false},
+		{"1000products_1000days/trend-only", datagen.Config{Products: 1000, Days: 1000, Seed: 1}, 0, true},
 	} {
 		b.Run(size.name, func(b *testing.B) {
 			data := handlertest.Generated(b, size.cfg)
@@ -34,7 +37,7 @@ func BenchmarkRefit(b *testing.B) {
 				b.Fatal(err)
 			}
 			h := refit.New(s, slog.New(slog.DiscardHandler))
-			h.Workers = size.workers
+			h.Workers, h.Select = size.workers, !size.noSelect
 			in := pipeline.TaskInput{Bucket: "bench", DatasetKey: pipeline.DatasetKey, DatasetETag: obj.ETag, JobID: "bench"}
 			var series int
 			for b.Loop() {

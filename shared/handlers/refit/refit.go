@@ -1,5 +1,6 @@
 // Package refit is the RefitFunction's handler: the training state machine's task that fits the
-// trend model to every standard series of one dataset version.
+// trend model to every standard series of one dataset version and backtests every candidate
+// model on each, storing the selection model=auto serves.
 package refit
 
 import (
@@ -13,10 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/stats"
+	"github.com/stockcast/stockcast/shared/stats/candidates"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/trend"
 )
@@ -33,11 +37,20 @@ type Handler struct {
 	Options trend.Options
 	// Workers is how many series are fitted at once; 0 means one per core.
 	Workers int
+	// StopMargin is the time kept before the invocation's deadline to stop fitting and record
+	// the outcome: the refit then fails with a *pipeline.DeadlineNear instead of being killed.
+	StopMargin time.Duration
+	// Select backtests every candidate model on every series and stores the selections
+	// model=auto serves (New sets it; without, the API backtests each series on first use).
+	Select bool
+	// Backtest configures the rolling-origin backtests of the selection (zero: 3 origins × 28
+	// days, 8 weeks or 6 months by the data's frequency).
+	Backtest backtest.Config
 }
 
 // New returns the refit handler over s with Prophet's default options.
 func New(s store.Store, logger *slog.Logger) *Handler {
-	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions()}
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions(), Select: true, StopMargin: 10 * time.Second}
 }
 
 // Handle fits the dataset version named by the input. A dataset that changed since the input
@@ -67,8 +80,14 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 	if err != nil {
 		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
 	}
+	work, stop := h.beforeDeadline(ctx)
+	defer stop()
 	started := time.Now()
-	set, failed := h.fitAll(ctx, table.Standard())
+	standard := table.Standard()
+	set, failed, err := h.fitAll(work, standard)
+	if err != nil {
+		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
+	}
 	fitMS := time.Since(started).Milliseconds()
 	data, err := json.Marshal(set)
 	if err != nil {
@@ -85,6 +104,14 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 		TrendKey: key, TrendETag: obj.ETag, Series: len(set.Models), Failed: failed, FitMS: fitMS,
 		Rows: table.Rows(), FirstDate: first.Format(time.DateOnly), LastDate: last.Format(time.DateOnly),
 	}
+	if h.Select {
+		if err := h.selectModels(work, in.JobID, standard, &out); err != nil {
+			if context.Cause(work) == errDeadlineNear {
+				err = &pipeline.DeadlineNear{Step: "refit: backtests", Of: len(standard)}
+			}
+			return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
+		}
+	}
 	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
 		job.Refit = &pipeline.Refit{Status: pipeline.StatusSucceeded, Series: out.Series, Failed: failed, FitMS: fitMS, TrendKey: key}
 		return nil
@@ -95,11 +122,70 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 	return out, nil
 }
 
+// selectModels backtests every candidate on every series, stores the selections as
+// models/selection/<version>.json and records them in out.
+func (h *Handler) selectModels(ctx context.Context, jobID string, all []series.Series, out *pipeline.RefitOutput) (err error) {
+	ctx, end := platform.Trace(ctx, "backtest")
+	defer func() { end(err) }()
+	started := time.Now()
+	freq := stats.Detect(all[0].Dates) // the total: every date of the dataset
+	hs := make([]stats.History, 0, len(all))
+	for _, s := range all {
+		hist, err := stats.FromDatesAt(s.Key, s.Dates, s.Values, freq)
+		if err != nil { // dates off the dataset's grid: the series is read daily
+			if hist, err = stats.FromDatesAt(s.Key, s.Dates, s.Values, stats.Daily); err != nil {
+				return fmt.Errorf("series %s: %w", s.Key, err)
+			}
+		}
+		hs = append(hs, hist)
+	}
+	sel, err := backtest.SelectAll(ctx, hs, candidates.All(h.Options), h.Backtest, h.Workers)
+	if err != nil {
+		return err
+	}
+	sel.Created, sel.Frequency = h.Now(), freq
+	data, err := json.Marshal(sel)
+	if err != nil {
+		return fmt.Errorf("encode selections: %w", err)
+	}
+	key := pipeline.SelectionKey(jobID)
+	obj, err := h.Store.Put(ctx, key, bytes.NewReader(data), store.PutOptions{ContentType: "application/json"})
+	if err != nil {
+		return err
+	}
+	summary := &pipeline.Backtest{Selected: len(sel.Selections), Unselected: len(sel.Unselected),
+		MS: time.Since(started).Milliseconds(), Choices: sel.Summary.Choices}
+	for _, m := range sel.Summary.Models {
+		if m.Model == backtest.Auto {
+			summary.MASE, summary.Coverage = m.MASE, m.Coverage
+		}
+	}
+	out.SelectionKey, out.SelectionETag, out.Backtest = key, obj.ETag, summary
+	h.Logger.InfoContext(ctx, "models selected by backtest", "job_id", jobID, "series", summary.Selected,
+		"unselected", summary.Unselected, "backtest_ms", summary.MS, "mase", summary.MASE, "key", key)
+	return nil
+}
+
+// errDeadlineNear is the cause of the work context's end at StopMargin before the deadline.
+var errDeadlineNear = errors.New("the invocation's deadline is near")
+
+// beforeDeadline returns the context the refit's work runs in: it ends StopMargin before ctx's
+// deadline, if ctx has one.
+func (h *Handler) beforeDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadlineCause(ctx, deadline.Add(-h.StopMargin), errDeadlineNear)
+}
+
 // fitAll fits every series on all workers. A series whose fit fails gets the trend package's
-// fallback (a flat model at its recent mean) and is listed in failed.
-func (h *Handler) fitAll(ctx context.Context, all []series.Series) (*trend.Set, []string) {
-	_, end := platform.Trace(ctx, "fit")
-	defer end(nil)
+// fallback (a flat model at its recent mean) and is listed in failed. When ctx ends, no further
+// series is started, the fits under way stop, and the error says how far it got: a
+// *pipeline.DeadlineNear when the invocation's deadline is near.
+func (h *Handler) fitAll(ctx context.Context, all []series.Series) (_ *trend.Set, _ []string, err error) {
+	ctx, end := platform.Trace(ctx, "fit")
+	defer func() { end(err) }()
 	type fitted struct {
 		model  *trend.Model
 		reason string
@@ -114,7 +200,7 @@ func (h *Handler) fitAll(ctx context.Context, all []series.Series) (*trend.Set, 
 	for range min(workers, len(all)) {
 		wg.Go(func() {
 			for i := range next {
-				model, reason, err := trend.FitWithFallback(all[i].Dates, all[i].Values, h.Options)
+				model, reason, err := trend.FitWithFallback(ctx, all[i].Dates, all[i].Values, h.Options)
 				if err != nil {
 					reason = err.Error()
 				}
@@ -122,11 +208,24 @@ func (h *Handler) fitAll(ctx context.Context, all []series.Series) (*trend.Set, 
 			}
 		})
 	}
+	started := 0
+feed:
 	for i := range all {
-		next <- i
+		select {
+		case next <- i:
+			started++
+		case <-ctx.Done():
+			break feed
+		}
 	}
 	close(next)
 	wg.Wait()
+	if ctx.Err() != nil {
+		if context.Cause(ctx) == errDeadlineNear {
+			return nil, nil, &pipeline.DeadlineNear{Step: "refit", Done: started, Of: len(all)}
+		}
+		return nil, nil, fmt.Errorf("refit stopped with %d of %d series started: %w", started, len(all), context.Cause(ctx))
+	}
 	set := trend.NewSet(h.Now())
 	var failed []string
 	for i, s := range all {
@@ -139,7 +238,7 @@ func (h *Handler) fitAll(ctx context.Context, all []series.Series) (*trend.Set, 
 			set.Add(s.Key, r.model, r.reason)
 		}
 	}
-	return set, failed
+	return set, failed, nil
 }
 
 func (h *Handler) failed(ctx context.Context, jobID string, cause error) error {

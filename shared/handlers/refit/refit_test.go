@@ -1,13 +1,17 @@
 package refit_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
+	"io"
 	"testing"
+	"time"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
+	"github.com/stockcast/stockcast/shared/store"
 
 	"github.com/stockcast/stockcast/shared/handlers/refit"
 	"github.com/stockcast/stockcast/shared/pipeline"
@@ -17,7 +21,7 @@ import (
 
 func TestRefitFitsEveryStandardSeries(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	// One product with a single day of history cannot be fitted: it gets the fallback.
+	// One product with a single day of history is served its mean, not a fitted model.
 	data := append(handlertest.Testdata(t, "small_dataset.csv"), []byte("2024-02-29,LONELY,5,Home,East,1.0,0\n")...)
 	dataset := e.Put(pipeline.DatasetKey, data)
 	out, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), handlertest.TaskInput("job-1", dataset.ETag))
@@ -37,8 +41,8 @@ func TestRefitFitsEveryStandardSeries(t *testing.T) {
 	if out.Series != len(set.Models) || out.TrendKey != "models/trend/job-1.json" || out.TrendETag == "" {
 		t.Errorf("output %+v", out)
 	}
-	if !slices.Equal(out.Failed, []string{series.ProductKey("LONELY")}) || set.Fallbacks[series.ProductKey("LONELY")] == "" {
-		t.Errorf("failed = %v, fallbacks = %v; want the one-day product", out.Failed, set.Fallbacks)
+	if len(out.Failed) != 0 || len(set.Fallbacks) != 0 || set.Models[series.ProductKey("LONELY")].FitInfo().Method != trend.MethodMean {
+		t.Errorf("failed = %v, fallbacks = %v; want the one-day product served its mean", out.Failed, set.Fallbacks)
 	}
 	if out.Rows != 241 || out.FirstDate != "2024-01-01" || out.LastDate != "2024-02-29" {
 		t.Errorf("dataset summary rows %d %s..%s", out.Rows, out.FirstDate, out.LastDate)
@@ -50,6 +54,21 @@ func TestRefitFitsEveryStandardSeries(t *testing.T) {
 	forecast, err := set.Models[series.Total].Predict(set.Models[series.Total].FutureDates(7))
 	if err != nil || len(forecast.Yhat) != 7 {
 		t.Errorf("the stored total model does not predict: %v", err)
+	}
+	// Every series long enough to backtest has a selection with its backtest and calibration;
+	// the one-day product has none, and says why.
+	var sel backtest.Set
+	if err := json.Unmarshal(e.Read(out.SelectionKey), &sel); err != nil {
+		t.Fatalf("decode %s: %v", out.SelectionKey, err)
+	}
+	p1 := sel.Selections[series.ProductKey("P0001")]
+	if out.SelectionKey != "models/selection/job-1.json" || out.SelectionETag == "" || sel.Format != backtest.SetFormat || sel.Frequency != "daily" ||
+		p1 == nil || p1.Calibration.Points() != p1.Origins*p1.Horizon || p1.Candidates["ets"].Scores == nil || p1.Candidates["trend"].Scores == nil {
+		t.Fatalf("selections %+v, P0001 %+v", out, p1)
+	}
+	if sel.Unselected[series.ProductKey("LONELY")] == "" || out.Backtest == nil || out.Backtest.Selected != len(set.Models)-1 ||
+		out.Backtest.Unselected != 1 || !(out.Backtest.MASE > 0) {
+		t.Errorf("unselected %v, summary %+v", sel.Unselected, out.Backtest)
 	}
 }
 
@@ -78,4 +97,56 @@ func TestRefitRefusesBadInput(t *testing.T) {
 			t.Errorf("input %+v accepted", in)
 		}
 	}
+}
+
+// TestRefitStopsBeforeTheDeadline: with less time left than its stop margin, the refit starts no
+// fit and fails with the retryable *pipeline.DeadlineNear (not a Lambda timeout), and its job
+// says so.
+func TestRefitStopsBeforeTheDeadline(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	h := refit.New(e.Store, handlertest.Logger(t))
+	h.StopMargin = time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := h.Handle(ctx, handlertest.TaskInput("job-late", dataset.ETag))
+	var late *pipeline.DeadlineNear
+	if !errors.As(err, &late) || late.Done != 0 || late.Of == 0 {
+		t.Fatalf("refit with its deadline near: %v, want a DeadlineNear with nothing done", err)
+	}
+	if job := e.Job("job-late"); job.Refit == nil || job.Refit.Status != pipeline.StatusFailed {
+		t.Errorf("job after the stop: %+v", job.Refit)
+	}
+}
+
+// TestRefitStopsWhenCancelled: a cancelled refit returns the cancellation, not a model set.
+func TestRefitStopsWhenCancelled(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	ctx, cancel := context.WithCancel(context.Background())
+	h := refit.New(e.Store, handlertest.Logger(t))
+	h.Store = &cancelOnRead{Store: e.Store, cancel: cancel}
+	if _, err := h.Handle(ctx, handlertest.TaskInput("job-cancelled", dataset.ETag)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled refit: %v, want context.Canceled", err)
+	}
+	if e.Exists(pipeline.TrendKey("job-cancelled")) {
+		t.Error("a cancelled refit wrote trend models")
+	}
+}
+
+// cancelOnRead cancels the refit's context once the dataset has been read: mid-way.
+type cancelOnRead struct {
+	store.Store
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnRead) Get(ctx context.Context, key string, opts store.GetOptions) (io.ReadCloser, store.Object, error) {
+	body, obj, err := c.Store.Get(ctx, key, opts)
+	if key == pipeline.DatasetKey && err == nil {
+		data, readErr := io.ReadAll(body)
+		body.Close()
+		c.cancel()
+		return io.NopCloser(bytes.NewReader(data)), obj, readErr
+	}
+	return body, obj, err
 }

@@ -27,17 +27,21 @@ func Check(step string, in pipeline.TaskInput, s store.Store) error {
 	return nil
 }
 
-// Retryable returns the error a task reports to Step Functions: a *pipeline.DatasetChanged or
-// *pipeline.CheckpointChanged anywhere in err's chain is returned unwrapped, because its type
-// name is the error type the state machine retries on; any other error as it is.
+// Retryable returns the error a task reports to Step Functions: a *pipeline.DatasetChanged,
+// *pipeline.CheckpointChanged or *pipeline.DeadlineNear anywhere in err's chain is returned
+// unwrapped, because its type name is the error type the state machine retries on; any other
+// error as it is.
 func Retryable(err error) error {
 	var changed *pipeline.DatasetChanged
 	var conflict *pipeline.CheckpointChanged
+	var late *pipeline.DeadlineNear
 	switch {
 	case errors.As(err, &changed):
 		return changed
 	case errors.As(err, &conflict):
 		return conflict
+	case errors.As(err, &late):
+		return late
 	}
 	return err
 }

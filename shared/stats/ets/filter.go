@@ -34,66 +34,73 @@ func (s Spec) run(p Params, x *State, y []float64, start int) (lik, sse float64,
 	if s.Trend != Damped {
 		phi = 1
 	}
-	m := s.period()
-	l, b := x.Level, x.Slope
-	season := x.Season
-	var sumLog float64
+	// Without a trend the slope stays 0 (betaRatio 0), so one loop serves every trend.
 	betaRatio := 0.0
 	if s.trended() {
 		betaRatio = p.Beta / p.Alpha
 	}
-	for i, v := range y {
-		j := (start + i) % m
-		q := l
-		if s.trended() {
-			q += phi * b
-		}
-		f := q
-		var old float64
-		switch s.Season {
-		case Additive:
-			old = season[j]
-			f = q + old
-		case Multiplicative:
-			old = season[j]
-			f = q * old
-		}
-		if math.IsNaN(v) {
-			l = q
-			b *= phi
-			continue
-		}
-		if !(math.Abs(f) < math.MaxFloat64) || ((s.Error == Multiplicative || s.Season == Multiplicative) && math.Abs(f) < 1e-10) {
-			return math.Inf(1), math.Inf(1), n
-		}
-		e := v - f
-		if s.Error == Multiplicative {
-			e /= f
-			sumLog += math.Log(math.Abs(f))
-		}
-		sse += e * e
-		n++
-		var pv float64
+	m := s.period()
+	l, b := x.Level, x.Slope
+	season := x.Season
+	if season == nil {
+		season = []float64{0}
+	}
+	mult := s.Error == Multiplicative
+	checkZero := mult || s.Season == Multiplicative
+	alpha, gamma := p.Alpha, p.Gamma
+	// Σ log|ŷ| is taken as the log of products of 8 factors, 8 times fewer logs.
+	var sumLog float64
+	prod, inProd := 1.0, 0
+	j := start % m
+	for _, v := range y {
+		q := l + phi*b
+		old := season[j]
+		var f float64
 		switch s.Season {
 		case None:
-			pv = v
+			f = q
 		case Additive:
-			pv = v - old
-		case Multiplicative:
-			pv = v / old
+			f = q + old
+		default:
+			f = q * old
 		}
-		nl := q + p.Alpha*(pv-q)
-		if s.trended() {
+		if v != v { // not observed: carry the state forward
+			l = q
+			b *= phi
+		} else {
+			if !(math.Abs(f) <= math.MaxFloat64) || (checkZero && math.Abs(f) < 1e-10) {
+				return math.Inf(1), math.Inf(1), n
+			}
+			e := v - f
+			if mult {
+				e /= f
+				prod *= math.Abs(f)
+				if inProd++; inProd == 8 {
+					sumLog += math.Log(prod)
+					prod, inProd = 1, 0
+				}
+			}
+			sse += e * e
+			n++
+			var nl float64
+			switch s.Season {
+			case None:
+				nl = q + alpha*(v-q)
+			case Additive:
+				nl = q + alpha*(v-old-q)
+				season[j] = old + gamma*(v-q-old)
+			default:
+				nl = q + alpha*(v/old-q)
+				season[j] = old + gamma*(v/q-old)
+			}
 			b = phi*b + betaRatio*(nl-l-phi*b)
+			l = nl
 		}
-		switch s.Season {
-		case Additive:
-			season[j] = old + p.Gamma*(v-q-old)
-		case Multiplicative:
-			season[j] = old + p.Gamma*(v/q-old)
+		if j++; j == m {
+			j = 0
 		}
-		l = nl
 	}
+	sumLog += math.Log(prod)
 	x.Level, x.Slope = l, b
 	if n == 0 {
 		return math.Inf(1), sse, n

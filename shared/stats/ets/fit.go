@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/optimize"
-
 	"github.com/stockcast/stockcast/shared/stats"
 )
 
@@ -43,7 +41,11 @@ const (
 )
 
 // Fit fits one model to h by maximum likelihood.
-func Fit(h stats.History, s Spec) (*Model, error) {
+func Fit(h stats.History, s Spec) (*Model, error) { return fit(h, s, nil) }
+
+// fit is Fit, starting from warm's parameters and initial level and slope
+// (a fit of the same spec on a prefix of h) when warm is not nil.
+func fit(h stats.History, s Spec, warm *Model) (*Model, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -56,7 +58,7 @@ func Fit(h stats.History, s Spec) (*Model, error) {
 		return nil, err
 	}
 	p := newProblem(s, y, init)
-	x, err := p.minimise()
+	x, err := p.minimise(warm)
 	if err != nil {
 		return nil, err
 	}
@@ -234,18 +236,138 @@ func (p *problem) objective(x []float64) float64 {
 	return lik
 }
 
-// minimise runs Nelder–Mead from the start (R's optimiser and tolerance).
-func (p *problem) minimise() ([]float64, error) {
-	x0 := p.start()
+// minimise runs Nelder–Mead from the start until the likelihood criterion
+// differs by less than likTolerance across the simplex, as R's optim()
+// stops on the simplex's spread.
+func (p *problem) minimise(warm *Model) ([]float64, error) {
+	x0, step := p.start(), 1.0
+	if warm != nil {
+		if w := p.encode(warm); !math.IsInf(p.objective(w), 1) {
+			x0, step = w, warmStep
+		}
+	}
 	if math.IsInf(p.objective(x0), 1) {
 		return nil, fmt.Errorf("%s: impossible forecasts at the initial state: %w", p.spec, ErrNotAdmissible)
 	}
-	res, err := optimize.Minimize(optimize.Problem{Func: p.objective}, x0, &optimize.Settings{
-		FuncEvaluations: 200 * (len(x0) + 1),
-		Converger:       &optimize.FunctionConverge{Absolute: 1e-3, Iterations: 10 + 5*len(x0)},
-	}, &optimize.NelderMead{SimplexSize: 1})
-	if res == nil {
-		return nil, fmt.Errorf("%s: optimiser: %w", p.spec, err)
+	return nelderMead(p.objective, x0, step, likTolerance, 200*(len(x0)+1)), nil
+}
+
+// warmStep is the initial simplex of a warm start: a fit of a slightly
+// shorter history lies close to the optimum.
+const warmStep = 0.2
+
+// encode is decode's inverse: the coordinates of warm's parameters and
+// initial level and slope.
+func (p *problem) encode(warm *Model) []float64 {
+	s, par := p.spec, warm.Params
+	clamp := func(v float64) float64 { return math.Min(1-1e-9, math.Max(1e-9, v)) }
+	x := []float64{logit(clamp((par.Alpha - lowerBound) / (upperBound - lowerBound)))}
+	if s.trended() {
+		x = append(x, logit(clamp((par.Beta-lowerBound)/(par.Alpha-lowerBound))))
 	}
-	return res.X, nil
+	if s.seasonal() {
+		x = append(x, logit(clamp((par.Gamma-lowerBound)/(1-par.Alpha-lowerBound))))
+	}
+	if s.Trend == Damped {
+		x = append(x, logit(clamp((par.Phi-phiLower)/(phiUpper-phiLower))))
+	}
+	x = append(x, (warm.Init.Level-p.init.Level)/p.scale)
+	if s.trended() {
+		x = append(x, (warm.Init.Slope-p.init.Slope)/(p.scale/10))
+	}
+	return x
+}
+
+// likTolerance is the spread of the likelihood criterion (n·log SSE + …)
+// at which the fit stops: 0.001 of a log-likelihood unit, far below what
+// moves an AICc comparison.
+const likTolerance = 1e-3
+
+// nelderMead minimises f from x0 with an initial simplex of the given step
+// along each axis (reflection 1, expansion 2, contraction and shrink ½),
+// until the spread of f over the simplex is at most tol or maxEval
+// evaluations are spent, and returns the best vertex.
+func nelderMead(f func([]float64) float64, x0 []float64, step, tol float64, maxEval int) []float64 {
+	d := len(x0)
+	pts := make([][]float64, d+1)
+	vals := make([]float64, d+1)
+	for i := range pts {
+		pts[i] = append([]float64(nil), x0...)
+		if i > 0 {
+			pts[i][i-1] += step
+		}
+		vals[i] = f(pts[i])
+	}
+	evals := d + 1
+	centroid, trial, trial2 := make([]float64, d), make([]float64, d), make([]float64, d)
+	along := func(dst []float64, t float64, worst []float64) {
+		for k := range dst {
+			dst[k] = centroid[k] + t*(worst[k]-centroid[k])
+		}
+	}
+	for evals < maxEval {
+		// Order: best first, worst last.
+		for i := 1; i <= d; i++ {
+			for j := i; j > 0 && vals[j] < vals[j-1]; j-- {
+				vals[j], vals[j-1] = vals[j-1], vals[j]
+				pts[j], pts[j-1] = pts[j-1], pts[j]
+			}
+		}
+		if vals[d]-vals[0] <= tol {
+			break
+		}
+		for k := range centroid {
+			centroid[k] = 0
+			for i := range d {
+				centroid[k] += pts[i][k] / float64(d)
+			}
+		}
+		worst := pts[d]
+		along(trial, -1, worst)
+		fr := f(trial)
+		evals++
+		switch {
+		case fr < vals[0]:
+			along(trial2, -2, worst)
+			fe := f(trial2)
+			evals++
+			if fe < fr {
+				copy(worst, trial2)
+				vals[d] = fe
+			} else {
+				copy(worst, trial)
+				vals[d] = fr
+			}
+		case fr < vals[d-1]:
+			copy(worst, trial)
+			vals[d] = fr
+		default:
+			if fr < vals[d] {
+				along(trial2, -0.5, worst) // outside contraction
+			} else {
+				along(trial2, 0.5, worst) // inside contraction
+			}
+			fc := f(trial2)
+			evals++
+			if fc < math.Min(fr, vals[d]) {
+				copy(worst, trial2)
+				vals[d] = fc
+				continue
+			}
+			for i := 1; i <= d; i++ { // shrink towards the best
+				for k := range pts[i] {
+					pts[i][k] = pts[0][k] + 0.5*(pts[i][k]-pts[0][k])
+				}
+				vals[i] = f(pts[i])
+			}
+			evals += d
+		}
+	}
+	best := 0
+	for i := range vals {
+		if vals[i] < vals[best] {
+			best = i
+		}
+	}
+	return pts[best]
 }
