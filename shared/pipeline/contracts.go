@@ -23,7 +23,10 @@ type TaskInput struct {
 	Bucket      string `json:"bucket"`
 	DatasetKey  string `json:"dataset_key"`
 	DatasetETag string `json:"dataset_etag"`
-	JobID       string `json:"job_id"`
+	// DatasetVersionID, where the bucket keeps versions, names the dataset version for good: the
+	// tasks read it whatever merges happened since, and the manifest pins it.
+	DatasetVersionID string `json:"dataset_version_id,omitempty"`
+	JobID            string `json:"job_id"`
 	// NewFrom and NewTo (YYYY-MM-DD) are the dates the merged upload brought.
 	NewFrom string `json:"new_from,omitempty"`
 	NewTo   string `json:"new_to,omitempty"`
@@ -63,11 +66,13 @@ func (in TaskInput) Validate() error {
 
 // RefitOutput is what the refit task returns.
 type RefitOutput struct {
-	TrendKey  string   `json:"trend_key"`
-	TrendETag string   `json:"trend_etag"`
-	Series    int      `json:"series"`
-	Failed    []string `json:"failed"`
-	FitMS     int64    `json:"fit_ms"`
+	TrendKey  string `json:"trend_key"`
+	TrendETag string `json:"trend_etag"`
+	// TrendVersionID is the S3 version of the trend models written.
+	TrendVersionID string   `json:"trend_version_id,omitempty"`
+	Series         int      `json:"series"`
+	Failed         []string `json:"failed"`
+	FitMS          int64    `json:"fit_ms"`
 	// Rows, FirstDate and LastDate describe the dataset the models were fitted on.
 	Rows      int    `json:"rows"`
 	FirstDate string `json:"first_date"`

@@ -320,10 +320,11 @@ func (s *Stack) startAPI() error {
 	return nil
 }
 
-// notify takes S3's object-created notifications, filtered as the template's S3 event is
-// (prefix uploads/, suffix .csv).
+// notify takes S3's object-created notifications, filtered as the template's S3 event is: on
+// the prefix uploads/ only (S3's suffix rules are case-sensitive; the merge function itself takes
+// .csv in any case and skips the rest).
 func (s *Stack) notify(n fakes3.Notification) {
-	if !strings.HasPrefix(n.Key, pipeline.UploadsPrefix) || !strings.HasSuffix(n.Key, ".csv") {
+	if !strings.HasPrefix(n.Key, pipeline.UploadsPrefix) {
 		return
 	}
 	select {

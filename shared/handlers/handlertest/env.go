@@ -243,8 +243,8 @@ func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pip
 	t.Helper()
 	ctx := context.Background()
 	dataset := e.Put(pipeline.DatasetKey, data)
-	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, JobID: job,
-		Mode: pipeline.ModeFineTune, DatasetWritten: written}
+	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
+		JobID: job, Mode: pipeline.ModeFineTune, DatasetWritten: written}
 	refitted, err := refit.New(e.Store, Logger(t)).Handle(ctx, in)
 	if err != nil {
 		t.Fatal(err)

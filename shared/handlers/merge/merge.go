@@ -32,11 +32,28 @@ type Config struct {
 	MaxAttempts int
 	// MaxProblems caps the bad lines listed in a refusal report (the total is always given).
 	MaxProblems int
+	// Limits bound an upload's columns, fields and dates (Today is set at each merge).
+	Limits dataset.Limits
 }
 
-// DefaultConfig allows 64 MiB uploads, 8 attempts and 100 listed problems.
+// DefaultConfig allows 64 MiB uploads, 8 attempts, 100 listed problems and dataset's default
+// limits.
 func DefaultConfig() Config {
-	return Config{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems}
+	return Config{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems, Limits: dataset.DefaultLimits()}
+}
+
+// ConfigFromEnv reads MAX_UPLOAD_BYTES, MAX_NEW_COLUMNS, MAX_COLUMNS, MAX_FIELD_BYTES,
+// MIN_DATE (YYYY-MM-DD) and MAX_DAYS_AHEAD over the defaults; a negative count turns that
+// limit off.
+func ConfigFromEnv(env *platform.Env) Config {
+	c := DefaultConfig()
+	c.MaxUploadBytes = env.Int64("MAX_UPLOAD_BYTES", c.MaxUploadBytes)
+	c.Limits.MaxNewColumns = int(env.Int64("MAX_NEW_COLUMNS", int64(c.Limits.MaxNewColumns)))
+	c.Limits.MaxColumns = int(env.Int64("MAX_COLUMNS", int64(c.Limits.MaxColumns)))
+	c.Limits.MaxFieldBytes = int(env.Int64("MAX_FIELD_BYTES", int64(c.Limits.MaxFieldBytes)))
+	c.Limits.MinDate = env.Date("MIN_DATE", c.Limits.MinDate)
+	c.Limits.MaxDaysAhead = int(env.Int64("MAX_DAYS_AHEAD", int64(c.Limits.MaxDaysAhead)))
+	return c
 }
 
 // Starter starts the training state machine for a job. Starting a job that was already started
@@ -87,7 +104,7 @@ func (h *Handler) record(ctx context.Context, record events.S3EventRecord) error
 	}
 	name, ok := pipeline.UploadName(key)
 	if !ok {
-		log.InfoContext(ctx, "skipping a key outside uploads/*.csv")
+		log.InfoContext(ctx, "skipping a key that is not a .csv file under uploads/ (any case of .csv is taken)")
 		return nil
 	}
 	u := upload{
@@ -142,7 +159,6 @@ func (h *Handler) announcedJobID(ctx context.Context, key, name, etag string) st
 type upload struct {
 	name, key, etag, jobID string
 	log                    *slog.Logger
-	data                   []byte
 	obj                    store.Object
 }
 
@@ -165,6 +181,15 @@ func (h *Handler) merge(ctx context.Context, u *upload) (err error) {
 		return nil
 	}); err != nil {
 		return err
+	}
+	if processed := pipeline.ProcessedKey(u.name, h.Now()); len(processed) > pipeline.MaxKeyBytes {
+		short := pipeline.ShortName(u.name)
+		u.log.WarnContext(ctx, "the upload's name is too long to be moved; refusing it under a shortened name", "bytes", len(u.key), "name", short)
+		problem := dataset.Problem{Value: u.name, Reason: fmt.Sprintf(
+			"the upload's key is %d bytes: moved to %s it would be %d, and S3 keys are at most %d bytes; upload it under a name of at most %d bytes (kept here as %s)",
+			len(u.key), pipeline.ProcessedPrefix, len(processed), pipeline.MaxKeyBytes, len(u.name)-(len(processed)-pipeline.MaxKeyBytes), short)}
+		u.name = short
+		return h.reject(ctx, u, &dataset.ValidationError{Total: 1, Problems: []dataset.Problem{problem}})
 	}
 	if u.obj.Size > h.Config.MaxUploadBytes {
 		return h.reject(ctx, u, &dataset.ValidationError{Total: 1, Problems: []dataset.Problem{{
@@ -206,11 +231,11 @@ func (h *Handler) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
 
 var errGone = errors.New("upload gone")
 
-// read loads the upload (at most the size limit of it) into memory.
+// read describes the upload; its content is streamed by each merge attempt (openUpload).
 func (h *Handler) read(ctx context.Context, u *upload) (err error) {
 	ctx, end := platform.Trace(ctx, "merge.read")
 	defer func() { end(err) }()
-	body, obj, err := h.Store.Get(ctx, u.key, store.GetOptions{})
+	obj, err := h.Store.Head(ctx, u.key)
 	if errors.Is(err, store.ErrNotFound) {
 		u.log.InfoContext(ctx, "the upload is gone (moved by an earlier delivery of this event, or deleted)")
 		return errGone
@@ -218,18 +243,28 @@ func (h *Handler) read(ctx context.Context, u *upload) (err error) {
 	if err != nil {
 		return err
 	}
-	defer body.Close()
 	if u.etag != "" && !store.SameETag(u.etag, obj.ETag) {
 		// Overwritten since the event: merge what is there now (nothing is lost); the newer
 		// upload's own event will then find it gone.
 		u.log.InfoContext(ctx, "the upload was overwritten after this event; merging its current content", "event_etag", u.etag, "etag", obj.ETag)
 	}
 	u.obj = obj
-	if u.data, err = io.ReadAll(io.LimitReader(body, h.Config.MaxUploadBytes+1)); err != nil {
-		return fmt.Errorf("read upload %s: %w", u.key, err)
-	}
-	u.obj.Size = max(u.obj.Size, int64(len(u.data)))
 	return nil
+}
+
+// openUpload streams exactly the upload that read described (by version where the bucket keeps
+// versions), never more than the size limit: parsing holds the rows, not the file.
+func (h *Handler) openUpload(u *upload) dataset.Opener {
+	return func(ctx context.Context) (io.ReadCloser, error) {
+		body, _, err := h.Store.Get(ctx, u.key, store.GetOptions{VersionID: u.obj.VersionID, IfMatch: u.obj.ETag})
+		if err != nil {
+			return nil, fmt.Errorf("read upload: %w", err)
+		}
+		return struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(body, h.Config.MaxUploadBytes), body}, nil
+	}
 }
 
 type mergeResult struct {
@@ -240,23 +275,18 @@ type mergeResult struct {
 // mergeWithRetries merges the upload into the dataset, writing it back only if nobody else wrote
 // it meanwhile; on a lost race it starts again from the fresh dataset.
 func (h *Handler) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, error) {
-	for attempt := 1; ; attempt++ {
+	result, err := store.RetryConflicts(ctx, h.Config.MaxAttempts, func(attempt int) (mergeResult, error) {
+		if attempt > 1 {
+			u.log.InfoContext(ctx, "the dataset changed while merging; merging again", "attempt", attempt)
+		}
 		result, err := h.mergeOnce(ctx, u)
-		if err == nil {
-			result.report.Attempts = attempt
-			return result, nil
-		}
-		if !errors.Is(err, store.ErrPreconditionFailed) {
-			return mergeResult{}, err
-		}
-		if attempt >= h.Config.MaxAttempts {
-			return mergeResult{}, fmt.Errorf("dataset still contended after %d attempts: %w", attempt, err)
-		}
-		u.log.InfoContext(ctx, "the dataset changed while merging; merging again", "attempt", attempt)
-		if err := pipeline.Backoff(ctx, attempt); err != nil {
-			return mergeResult{}, err
-		}
+		result.report.Attempts = attempt
+		return result, err
+	})
+	if err != nil {
+		return mergeResult{}, fmt.Errorf("merge into the dataset: %w", err)
 	}
+	return result, nil
 }
 
 func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err error) {
@@ -272,7 +302,9 @@ func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err 
 		before = obj
 		return body, err
 	}
-	applied, err := dataset.Apply(ctx, open, u.data, dataset.Options{MaxProblems: h.Config.MaxProblems},
+	limits := h.Config.Limits
+	limits.Today = h.Now()
+	applied, err := dataset.Apply(ctx, open, h.openUpload(u), dataset.Options{MaxProblems: h.Config.MaxProblems, Limits: limits, SizeHint: u.obj.Size},
 		func(produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, error) {
 			var stats dataset.Stats
 			var err error
@@ -288,16 +320,17 @@ func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err 
 	stats := applied.Stats
 	return mergeResult{
 		report: pipeline.MergeReport{
-			RowsBefore:  stats.RowsBefore,
-			RowsAfter:   stats.RowsAfter,
-			UploadRows:  applied.Upload.DataRows,
-			Inserted:    stats.Inserted,
-			Replaced:    stats.Replaced,
-			NewColumns:  stats.NewColumns,
-			FirstDate:   stats.FirstDate.Format(time.DateOnly),
-			LastDate:    stats.LastDate.Format(time.DateOnly),
-			DatasetETag: after.ETag,
-			Written:     h.Now().UTC(),
+			RowsBefore:       stats.RowsBefore,
+			RowsAfter:        stats.RowsAfter,
+			UploadRows:       applied.Upload.DataRows,
+			Inserted:         stats.Inserted,
+			Replaced:         stats.Replaced,
+			NewColumns:       stats.NewColumns,
+			FirstDate:        stats.FirstDate.Format(time.DateOnly),
+			LastDate:         stats.LastDate.Format(time.DateOnly),
+			DatasetETag:      after.ETag,
+			DatasetVersionID: after.VersionID,
+			Written:          h.Now().UTC(),
 		},
 		// Identical content has the identical ETag: a re-upload of rows already in the dataset
 		// changes nothing and trains nothing.
@@ -396,10 +429,12 @@ func (h *Handler) start(ctx context.Context, u *upload, merged *pipeline.MergeRe
 		Bucket:      h.Store.Bucket(),
 		DatasetKey:  pipeline.DatasetKey,
 		DatasetETag: merged.DatasetETag,
-		JobID:       u.jobID,
-		NewFrom:     merged.FirstDate,
-		NewTo:       merged.LastDate,
-		Mode:        pipeline.ModeFineTune,
+		// The version id pins the dataset for training, whatever merges happen meanwhile.
+		DatasetVersionID: merged.DatasetVersionID,
+		JobID:            u.jobID,
+		NewFrom:          merged.FirstDate,
+		NewTo:            merged.LastDate,
+		Mode:             pipeline.ModeFineTune,
 		// DatasetWritten orders dataset versions for the publish step.
 		DatasetWritten: merged.Written,
 	})

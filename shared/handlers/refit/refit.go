@@ -101,7 +101,7 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 	first, _ := table.FirstDate()
 	last, _ := table.LastDate()
 	out := pipeline.RefitOutput{
-		TrendKey: key, TrendETag: obj.ETag, Series: len(set.Models), Failed: failed, FitMS: fitMS,
+		TrendKey: key, TrendETag: obj.ETag, TrendVersionID: obj.VersionID, Series: len(set.Models), Failed: failed, FitMS: fitMS,
 		Rows: table.Rows(), FirstDate: first.Format(time.DateOnly), LastDate: last.Format(time.DateOnly),
 	}
 	if h.Select {

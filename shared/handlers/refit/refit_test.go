@@ -99,6 +99,21 @@ func TestRefitRefusesBadInput(t *testing.T) {
 	}
 }
 
+func TestRefitReadsThePinnedDatasetVersionWhateverMergedSince(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	pinned := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "sample_dataset.csv"))
+	in := handlertest.TaskInput("job-3", pinned.ETag)
+	in.DatasetVersionID = pinned.VersionID
+	out, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), in)
+	if err != nil {
+		t.Fatalf("refit of a pinned version after a merge: %v", err)
+	}
+	if out.LastDate != "2024-02-29" || out.TrendVersionID == "" {
+		t.Errorf("refit %+v: want the pinned dataset (to 2024-02-29) and the models' version id", out)
+	}
+}
+
 // TestRefitStopsBeforeTheDeadline: with less time left than its stop margin, the refit starts no
 // fit and fails with the retryable *pipeline.DeadlineNear (not a Lambda timeout), and its job
 // says so.

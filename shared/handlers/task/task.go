@@ -46,12 +46,16 @@ func Retryable(err error) error {
 	return err
 }
 
-// LoadTable reads exactly the dataset version the input names; a dataset that has changed since
-// is a *pipeline.DatasetChanged.
+// LoadTable reads exactly the dataset version the input names: by its version id, which later
+// merges cannot change, or — for an input without one — by ETag, when a dataset that has
+// changed since is a *pipeline.DatasetChanged.
 func LoadTable(ctx context.Context, s store.Store, in pipeline.TaskInput) (_ *series.Table, err error) {
 	ctx, end := platform.Trace(ctx, "load-dataset")
 	defer func() { end(err) }()
-	body, _, err := s.Get(ctx, in.DatasetKey, store.GetOptions{IfMatch: in.DatasetETag})
+	body, _, err := s.Get(ctx, in.DatasetKey, store.GetOptions{VersionID: in.DatasetVersionID, IfMatch: in.DatasetETag})
+	if in.DatasetVersionID != "" && err != nil {
+		return nil, fmt.Errorf("dataset %s version %s: %w", in.DatasetKey, in.DatasetVersionID, err)
+	}
 	if errors.Is(err, store.ErrPreconditionFailed) || errors.Is(err, store.ErrNotFound) {
 		current := "nothing"
 		if obj, headErr := s.Head(ctx, in.DatasetKey); headErr == nil {
