@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/stockcast/stockcast/shared/dataset"
 )
 
 // Mode chooses how the LSTM is trained.
@@ -171,4 +173,17 @@ type CheckpointChanged struct {
 
 func (e *CheckpointChanged) Error() string {
 	return fmt.Sprintf("checkpoint %s changed while training (it was %s when read); fine-tune again from the new one", e.Key, e.Want)
+}
+
+// RejectionReport is what rejected/<name>.error.json holds: why the merge step refused an
+// upload, line by line.
+type RejectionReport struct {
+	Upload     string            `json:"upload"`
+	ETag       string            `json:"etag"`
+	Size       int64             `json:"size"`
+	JobID      string            `json:"job_id"`
+	RejectedAt time.Time         `json:"rejected_at"`
+	Error      string            `json:"error"`
+	Total      int               `json:"total_problems"`
+	Problems   []dataset.Problem `json:"problems"`
 }

@@ -287,6 +287,12 @@ var apiRoutes = []apigw.Route{
 	{Method: http.MethodGet, Resource: "/forecast/plot"},
 	{Method: http.MethodGet, Resource: "/jobs/{id}"},
 	{Method: http.MethodGet, Resource: "/health"},
+	{Method: http.MethodGet, Resource: "/"},
+	{Method: http.MethodGet, Resource: "/series"},
+	{Method: http.MethodGet, Resource: "/series/history"},
+	{Method: http.MethodGet, Resource: "/jobs"},
+	{Method: http.MethodPost, Resource: "/uploads"},
+	{Method: apigw.AnyMethod, Resource: "/{proxy+}"}, // the function answers unknown routes itself
 }
 
 // startAPI serves the forecast API as API Gateway would, as `sam local start-api` does.

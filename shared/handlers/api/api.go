@@ -49,6 +49,8 @@ type Handler struct {
 	Logger *slog.Logger
 	// Config tunes the engines built for each model version.
 	Config forecast.Config
+	// Uploads configures POST /uploads (browser uploads through presigned URLs).
+	Uploads Uploads
 	// Now is the clock of the reload backoff.
 	Now func() time.Time
 	// RetryBase and RetryMax bound the wait before a manifest that failed to load is tried
@@ -80,8 +82,9 @@ type reloadFailure struct {
 // New returns the forecast API over s, retrying a manifest that failed to load after 1 s,
 // doubling up to a minute.
 func New(s store.Store, logger *slog.Logger) *Handler {
+	presigner, _ := s.(store.Presigner) // the S3 store signs uploads; others have none
 	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Config: forecast.DefaultConfig(),
-		Now: time.Now, RetryBase: time.Second, RetryMax: time.Minute}
+		Now: time.Now, RetryBase: time.Second, RetryMax: time.Minute, Uploads: DefaultUploads(presigner)}
 }
 
 // Handle answers one API Gateway request.
@@ -104,6 +107,9 @@ func serverError(resp events.APIGatewayProxyResponse) error {
 
 func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	path := strings.TrimSuffix(req.Path, "/")
+	if resp, ok := h.browserRoute(ctx, req, path); ok {
+		return resp
+	}
 	switch {
 	case path == "/forecast" && (req.HTTPMethod == http.MethodGet || req.HTTPMethod == http.MethodPost):
 		return h.withModel(ctx, func(m *servedModel) events.APIGatewayProxyResponse { return h.forecast(ctx, m, req) })
@@ -120,7 +126,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) 
 	case path == "/forecast" || path == "/forecast/plot" || path == "/health" || strings.HasPrefix(path, "/jobs/"):
 		return errorResponse(http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s", req.HTTPMethod, req.Path))
 	}
-	return errorResponse(http.StatusNotFound, fmt.Sprintf("no such resource %s; try GET /forecast?product_id=…, /forecast/plot, /jobs/{id} or /health", req.Path))
+	return errorResponse(http.StatusNotFound, fmt.Sprintf("no such resource %s; try GET / (the page), /forecast?product_id=…, /forecast/plot, /series, /series/history, /jobs, /jobs/{id}, /health or POST /uploads", req.Path))
 }
 
 // withModel serves f from the current model version, loading a newly published one first.
@@ -435,7 +441,7 @@ func (h *Handler) job(ctx context.Context, id string) events.APIGatewayProxyResp
 	if err != nil {
 		return errorResponse(http.StatusInternalServerError, err.Error())
 	}
-	return jsonResponse(http.StatusOK, job)
+	return jsonResponse(http.StatusOK, h.jobView(ctx, job))
 }
 
 // ErrorBody is the JSON of every error response.

@@ -111,7 +111,7 @@ func (h *Handler) record(ctx context.Context, record events.S3EventRecord) error
 		name:  name,
 		key:   key,
 		etag:  record.S3.Object.ETag,
-		jobID: pipeline.JobID(record.S3.Bucket.Name, key, record.S3.Object.ETag, record.S3.Object.Sequencer),
+		jobID: h.jobID(ctx, record, key, name),
 		log:   log,
 	}
 	u.log = log.With("job_id", u.jobID)
@@ -120,6 +120,39 @@ func (h *Handler) record(ctx context.Context, record events.S3EventRecord) error
 		return fmt.Errorf("merge %s: %w", key, err)
 	}
 	return nil
+}
+
+// jobID names an upload's job: the id the API announced when it presigned the upload
+// (pipeline.JobIDMetadata), else one derived from the event, so that a duplicate delivery of the
+// event finds its job either way.
+func (h *Handler) jobID(ctx context.Context, record events.S3EventRecord, key, name string) string {
+	if id := h.announcedJobID(ctx, key, name, record.S3.Object.ETag); id != "" {
+		return id
+	}
+	return pipeline.JobID(record.S3.Bucket.Name, key, record.S3.Object.ETag, record.S3.Object.Sequencer)
+}
+
+// announcedJobID reads the job id an upload was presigned with: from the upload or, when an
+// earlier delivery of the event has moved it already, from where it went (a copy keeps its
+// metadata; there it must be the event's content). An id that a job of other content already
+// has is not taken: the presigned URL was used twice. Any failure to read means no id: the
+// merge then reports it when it reads the upload.
+func (h *Handler) announcedJobID(ctx context.Context, key, name, etag string) string {
+	for _, candidate := range []string{key, pipeline.ProcessedKey(name, h.Now()), pipeline.RejectedKey(name)} {
+		obj, err := h.Store.Head(ctx, candidate)
+		if err != nil || (candidate != key && (etag == "" || !store.SameETag(obj.ETag, etag))) {
+			continue
+		}
+		id := obj.Metadata[pipeline.JobIDMetadata]
+		if !pipeline.IsJobIDFor(id, key) {
+			return ""
+		}
+		if job, err := h.Jobs.Get(ctx, id); err == nil && job.Upload.ETag != "" && !store.SameETag(job.Upload.ETag, obj.ETag) {
+			return ""
+		}
+		return id
+	}
+	return ""
 }
 
 // upload is one upload being merged.
@@ -322,16 +355,7 @@ func (h *Handler) write(ctx context.Context, etag string, produce func(io.Writer
 }
 
 // RejectionReport is what rejected/<name>.error.json holds.
-type RejectionReport struct {
-	Upload     string            `json:"upload"`
-	ETag       string            `json:"etag"`
-	Size       int64             `json:"size"`
-	JobID      string            `json:"job_id"`
-	RejectedAt time.Time         `json:"rejected_at"`
-	Error      string            `json:"error"`
-	Total      int               `json:"total_problems"`
-	Problems   []dataset.Problem `json:"problems"`
-}
+type RejectionReport = pipeline.RejectionReport
 
 // reject keeps the upload under rejected/ with its reasons and leaves the dataset alone.
 func (h *Handler) reject(ctx context.Context, u *upload, invalid *dataset.ValidationError) (err error) {
