@@ -22,8 +22,12 @@ build/%/bootstrap: FORCE
 build/aws-lambda-rie: FORCE
 	CGO_ENABLED=0 go build -o $@ github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 
+# The first build downloads and compiles every Go module (a few minutes): go build -v names each
+# package it compiles, counted here as progress; anything else it prints (errors) is shown.
 bin/stockcast: FORCE
-	go build -o $@ ./infra/local
+	@echo "building $@ (the first build downloads and compiles the Go modules: a few minutes)"
+	@go build -v -o $@ ./infra/local 2>&1 | awk '/^[^ :]+$$/ { if (++n % 25 == 0) printf "  %d packages compiled...\n", n; fflush(); next } { print; fflush() } END { if (n) printf "  %d packages compiled\n", n }'
+	@echo "built $@"
 
 # The page the forecast API serves at GET / (shared/web): built with esbuild from the npm packages
 # pinned in shared/web/package-lock.json into shared/web/dist/index.html, which is committed so
@@ -44,21 +48,29 @@ run: bin/stockcast ## start the embedded local stack on 127.0.0.1:4566 with samp
 test: lint unit e2e ## everything CI runs: formatting, vet, cfn-lint, unit/integration/emulator tests, end to end
 
 .PHONY: unit
-unit: ## unit, integration and emulator tests (go test ./...), the concurrent packages also under -race
+unit: ## unit, integration and emulator tests (go test ./...), the LSTM also on its portable path (purego, as on arm64), the concurrent packages under -race
 	go test -count=1 -timeout 30m ./...
+	go test -count=1 -tags purego ./shared/lstm/...
 	go test -count=1 -race -timeout 30m ./shared/store ./shared/fakes3 ./shared/pipeline ./shared/handlers/... ./infra/local/sfn ./infra/local/stack
 
 .PHONY: e2e
-e2e: ## the whole system under the Lambda Runtime Interface Emulator, driven with awscli, the SDK and HTTP
+e2e: ## the whole system under the Lambda Runtime Interface Emulator, driven with awscli, the SDK, HTTP and the page in headless Chromium
 	@command -v aws >/dev/null || { echo "awscli is required for the end-to-end test"; exit 1; }
-	go test -tags e2e -count=1 -timeout 20m -v ./infra/e2e
+	@test -x /usr/bin/chromium || { echo "Debian's chromium is required for the browser test (apt-get install chromium)"; exit 1; }
+	cd infra/e2e/browser && npm ci --no-audit --no-fund
+	go test -tags e2e -count=1 -timeout 30m -v ./infra/e2e
 
 .PHONY: lint
-lint: web-check ## gofmt, go vet, cfn-lint, and the committed page built from its sources
+lint: web-check ## gofmt, go vet, staticcheck, a tidy go.mod, the layering rule, cfn-lint, and the committed page built from its sources
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
 	go vet -tags e2e ./infra/e2e
+	go vet -tags purego ./shared/lstm/...
+	go tool staticcheck ./...
+	go tool staticcheck -tags e2e ./infra/e2e
+	@go mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
+	go test -count=1 ./shared/layering
 	@command -v cfn-lint >/dev/null || { echo "cfn-lint is required (pip install cfn-lint)"; exit 1; }
 	cfn-lint template.yaml
 
@@ -113,8 +125,8 @@ forecast: ## forecast PRODUCT=P0001 [DAYS=7] from the LocalStack deployment's AP
 	curl -fsS "$(LOCAL_API)forecast?product_id=$(PRODUCT)&days=$(or $(DAYS),7)"; echo
 
 .PHONY: clean
-clean: ## remove build output and the local stack's state
-	rm -rf build bin .stockcast .aws-sam bench.txt
+clean: ## remove build output, the README examples' scratch/ folder and the local stack's state
+	rm -rf build bin scratch .stockcast .aws-sam bench.txt
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
 build-MergeFunction build-RefitFunction build-PublishFunction build-ForecastFunction: build-%Function:

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stockcast/stockcast/infra/local/rie"
@@ -214,7 +216,7 @@ func TestRefitBinaryUnderEmulator(t *testing.T) {
 	// A dataset that changed since the execution started is the error the state machine retries.
 	put(t, s3, pipeline.DatasetKey, readFile(t, "../testdata/small_dataset.csv"))
 	_, err = refit.Invoke(context.Background(), event)
-	var fnErr *rie.FunctionError
+	var fnErr *lambdaerr.Error
 	if !errors.As(err, &fnErr) || fnErr.Type != "DatasetChanged" || !strings.Contains(fnErr.Message, "changed") {
 		t.Errorf("stale dataset: %v, want a DatasetChanged function error", err)
 	}

@@ -1,10 +1,12 @@
-// Command forecast is the ForecastFunction Lambda behind API Gateway: GET and POST /forecast,
-// GET /forecast/plot, GET /jobs/{id}, GET /health. It serves the model that
+// Command forecast is the ForecastFunction Lambda behind API Gateway: the page at GET /, GET and
+// POST /forecast, GET /forecast/plot, GET /series, GET /series/history, GET /jobs, GET /jobs/{id},
+// POST /uploads, GET /health, and a JSON 404 for anything else. It serves the model that
 // models/manifest.json names, checking the manifest's ETag on every invocation.
 //
 // Configuration: DATA_BUCKET (required); BLEND_TREND_WEIGHT (the trend's share of the blend,
 // default 0.6; the LSTM gets the rest); the TREND_* options of the refit, for series fitted on
-// demand; LOG_LEVEL.
+// demand; MAX_UPLOAD_BYTES (the largest upload POST /uploads grants, default 67108864, as the
+// merge's); LOG_LEVEL.
 package main
 
 import (
@@ -21,6 +23,7 @@ func main() {
 	h.Config.TrendWeight = fn.Env.Float("BLEND_TREND_WEIGHT", h.Config.TrendWeight)
 	h.Config.LSTMWeight = 1 - h.Config.TrendWeight
 	h.Config.TrendOptions = trendconfig.FromEnv(fn.Env)
+	h.Uploads.MaxBytes = fn.Env.Int64("MAX_UPLOAD_BYTES", h.Uploads.MaxBytes)
 	var weight error
 	if w := h.Config.TrendWeight; w < 0 || w > 1 {
 		weight = fmt.Errorf("BLEND_TREND_WEIGHT=%v must be between 0 and 1", w)

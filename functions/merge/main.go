@@ -2,7 +2,8 @@
 // into data/large_dataset.csv and start the training state machine.
 //
 // Configuration: DATA_BUCKET (required), STATE_MACHINE_ARN (training is not started without
-// it), MAX_UPLOAD_BYTES (default 67108864), LOG_LEVEL.
+// it), MAX_UPLOAD_BYTES (default 67108864), MAX_NEW_COLUMNS (32), MAX_COLUMNS (256),
+// MAX_FIELD_BYTES (1024), MIN_DATE (1900-01-01), MAX_DAYS_AHEAD (365), LOG_LEVEL.
 package main
 
 import (
@@ -18,6 +19,6 @@ func main() {
 		starter = &stepfunctions.Starter{Client: platform.NewStepFunctionsClient(fn.AWS), StateMachineARN: arn, Logger: fn.Logger}
 	}
 	h := merge.New(fn.DataBucket(), starter, fn.Logger)
-	h.Config.MaxUploadBytes = fn.Env.Int64("MAX_UPLOAD_BYTES", h.Config.MaxUploadBytes)
+	h.Config = merge.ConfigFromEnv(fn.Env)
 	fn.Start(h.Handle)
 }

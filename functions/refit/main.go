@@ -4,7 +4,8 @@
 //
 // Configuration: DATA_BUCKET (required); TREND_SEASONALITY_MODE (additive or multiplicative,
 // default additive), TREND_INTERVAL_WIDTH (default 0.8), TREND_CHANGEPOINT_PRIOR_SCALE (default
-// 0.05), TREND_UNCERTAINTY_SAMPLES (default 1000); LOG_LEVEL.
+// 0.05), TREND_UNCERTAINTY_SAMPLES (default 1000); REFIT_STOP_MARGIN (default 10s: the refit
+// stops this long before its deadline and fails with the retryable DeadlineNear); LOG_LEVEL.
 package main
 
 import (
@@ -17,5 +18,6 @@ func main() {
 	fn := platform.NewFunction("refit")
 	h := refit.New(fn.DataBucket(), fn.Logger)
 	h.Options = trendconfig.FromEnv(fn.Env)
+	h.StopMargin = fn.Env.Duration("REFIT_STOP_MARGIN", h.StopMargin)
 	fn.Start(h.Handle, h.Options.Validate())
 }

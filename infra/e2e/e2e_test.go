@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -42,6 +44,8 @@ const (
 // system is a running local stack and the clients that talk to it.
 type system struct {
 	t        *testing.T
+	dir      string // the build and the state
+	stop     func()
 	endpoint string
 	api      string
 	s3       *s3.Client
@@ -98,11 +102,19 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// start runs `stockcast run --rie` and stops it (and every emulator it started) at the end.
+// start builds the system and runs it, until the end of the test.
 func start(t *testing.T) *system {
 	t.Helper()
 	dir := t.TempDir()
-	cli := build(t, dir)
+	build(t, dir)
+	return run(t, dir)
+}
+
+// run starts `stockcast run --rie` built in dir on its state in dir, and stops it (and every
+// emulator it started) at the end of the test or at stop, whichever comes first.
+func run(t *testing.T, dir string) *system {
+	t.Helper()
+	cli := filepath.Join(dir, "stockcast")
 	endpoint, api := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(cli, "run", "--rie", "--build", dir, "--state", filepath.Join(dir, "state"),
 		"--addr", endpoint, "--api", api, "--seed", filepath.Join(root, "testdata/sample_dataset.csv"),
@@ -113,22 +125,26 @@ func start(t *testing.T) *system {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("local stack output:\n%s", logs.String())
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-done
+			}
+			if t.Failed() {
+				t.Logf("local stack output:\n%s", logs.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
 	cfg := platform.LocalAWSConfig("http://" + endpoint)
-	s := &system{t: t, endpoint: "http://" + endpoint, api: "http://" + api, s3: platform.NewS3Client(cfg),
+	s := &system{t: t, dir: dir, stop: stop, endpoint: "http://" + endpoint, api: "http://" + api, s3: platform.NewS3Client(cfg),
 		states: platform.NewStepFunctionsClient(cfg), machine: "arn:aws:states:us-east-1:000000000000:stateMachine:TrainingStateMachine"}
 	s.objects = store.NewS3(s.s3, bucket)
 	return s
@@ -186,16 +202,37 @@ func (s *system) settled(n int) []types.ExecutionListItem {
 // forecast asks the API for a product's forecast; it returns the status and the model version.
 func (s *system) forecast(product string) (int, string) {
 	s.t.Helper()
+	status, version, _ := s.forecastWithReload(product)
+	return status, version
+}
+
+// forecastWithReload is forecast with the reload error the response carries.
+func (s *system) forecastWithReload(product string) (int, string, string) {
+	s.t.Helper()
 	resp, err := http.Get(s.api + "/forecast?product_id=" + product + "&days=7&on_hand=50")
 	if err != nil {
-		return 0, "" // not listening yet
+		return 0, "", "" // not listening yet
 	}
 	defer resp.Body.Close()
 	var body struct {
 		Version string `json:"model_version"`
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&body)
-	return resp.StatusCode, body.Version
+	return resp.StatusCode, body.Version, resp.Header.Get("X-Stockcast-Reload-Error")
+}
+
+// refused waits for the refusal report of an upload under name and returns it.
+func (s *system) refused(name string) string {
+	s.t.Helper()
+	s.eventually(time.Minute, name+" is refused", func() bool {
+		_, err := s.objects.Head(context.Background(), pipeline.RejectedReportKey(name))
+		return err == nil
+	})
+	report, _, err := store.ReadAll(context.Background(), s.objects, pipeline.RejectedReportKey(name))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return string(report)
 }
 
 func (s *system) manifest() *pipeline.Manifest {
@@ -205,6 +242,40 @@ func (s *system) manifest() *pipeline.Manifest {
 		s.t.Fatal(err)
 	}
 	return m
+}
+
+// downloadsMatch downloads every object the manifest serves — the dataset, the checkpoint (a
+// multipart object), the trend models and the selections, and the manifest itself — with awscli,
+// which validates the checksums S3 answers with, and with the SDK asking for checksums: both get
+// the same bytes, of the size S3 lists.
+func (s *system) downloadsMatch(m *pipeline.Manifest) {
+	s.t.Helper()
+	keys := []string{pipeline.ManifestKey, m.Dataset.Key, m.Trend.Key, m.LSTM.Key}
+	if m.Selection != nil {
+		keys = append(keys, m.Selection.Key)
+	}
+	dir := s.t.TempDir()
+	for i, key := range keys {
+		file := filepath.Join(dir, fmt.Sprintf("artifact-%d", i))
+		s.aws("s3", "cp", "s3://"+bucket+"/"+key, file)
+		byCLI, err := os.ReadFile(file)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		out, err := s.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+			ChecksumMode: s3types.ChecksumModeEnabled})
+		if err != nil {
+			s.t.Fatalf("SDK download of %s: %v", key, err)
+		}
+		bySDK, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil {
+			s.t.Fatalf("SDK download of %s: %v", key, err)
+		}
+		if !bytes.Equal(byCLI, bySDK) || int64(len(bySDK)) != aws.ToInt64(out.ContentLength) || len(bySDK) == 0 {
+			s.t.Errorf("%s: awscli got %d bytes, the SDK %d of %d", key, len(byCLI), len(bySDK), aws.ToInt64(out.ContentLength))
+		}
+	}
 }
 
 func TestEndToEnd(t *testing.T) {
@@ -247,6 +318,7 @@ func TestEndToEnd(t *testing.T) {
 	if latest.Version == first.Version {
 		t.Fatal("no new model was published")
 	}
+	s.downloadsMatch(latest)
 	for _, product := range []string{"P0025", "P0100"} {
 		if status, version := s.forecast(product); status != http.StatusOK || version != latest.Version {
 			t.Errorf("forecast of new product %s: %d from %q, want 200 from %q", product, status, version, latest.Version)
@@ -303,4 +375,80 @@ func TestEndToEnd(t *testing.T) {
 	if status, version := s.forecast("P0001"); status != http.StatusOK || version != latest.Version {
 		t.Errorf("after the failure: %d from %q, want 200 from %q", status, version, latest.Version)
 	}
+
+	// A fresh start of everything — a cold API over a dataset that moved past the published
+	// model, S3 restored from disk — serves the published model.
+	s.stop()
+	s = run(t, s.dir)
+	s.eventually(time.Minute, "the API answers after a restart", func() bool {
+		status, _ := s.forecast("P0001")
+		return status != 0
+	})
+	if status, version := s.forecast("P0001"); status != http.StatusOK || version != latest.Version {
+		t.Fatalf("a fresh API after a failed training: %d from %q, want 200 from %q", status, version, latest.Version)
+	}
+
+	// Uploads beyond the limits are refused with their reasons; the dataset does not change.
+	dataset, err = s.objects.Head(ctx, pipeline.DatasetKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wide strings.Builder
+	wide.WriteString("date,product_id,sales")
+	for i := range 1000 {
+		fmt.Fprintf(&wide, ",extra_%d", i)
+	}
+	wide.WriteString("\n2024-04-13,P0001,5" + strings.Repeat(",1", 1000) + "\n")
+	longName := strings.Repeat("long-name-", 100) + ".csv" // uploads/ + 1,004 bytes: S3 keeps it, processed/ cannot
+	for name, content := range map[string]string{
+		"wide.csv":   wide.String(),
+		"future.csv": "date,product_id,sales\n2024-04-13,P0001,5\n2204-04-10,P0001,7\n",
+		longName:     "date,product_id,sales\n2024-04-13,P0001,5\n",
+	} {
+		if _, err := s.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("uploads/" + name), Body: strings.NewReader(content)}); err != nil {
+			t.Fatalf("upload %.40s…: %v", name, err)
+		}
+	}
+	if report := s.refused("wide.csv"); !strings.Contains(report, "adds 1000 new columns") {
+		t.Errorf("1,000 new columns: %s", report)
+	}
+	if report := s.refused("future.csv"); !strings.Contains(report, `"line": 3`) || !strings.Contains(report, "2204-04-10") {
+		t.Errorf("a date in 2204: %s", report)
+	}
+	if report := s.refused(pipeline.ShortName(longName)); !strings.Contains(report, "S3 keys are at most 1024 bytes") {
+		t.Errorf("a key too long to move: %s", report)
+	}
+	// A key longer than S3 takes at all (1,100 bytes) is refused by S3 itself.
+	_, err = s.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("uploads/" + strings.Repeat("x", 1088) + ".csv"), Body: strings.NewReader("date\n")})
+	if err == nil || !strings.Contains(err.Error(), "KeyTooLong") {
+		t.Errorf("a 1,100-byte key: %v, want KeyTooLongError", err)
+	}
+	if now, _ := s.objects.Head(ctx, pipeline.DatasetKey); !store.SameETag(now.ETag, dataset.ETag) {
+		t.Errorf("the dataset changed after refused uploads")
+	}
+
+	// Garbage over the manifest: the API keeps serving and says why.
+	s.aws("s3", "cp", "testdata/uploads/bad_sales.csv", "s3://"+bucket+"/"+pipeline.ManifestKey)
+	status, version, reloadErr := s.forecastWithReload("P0001")
+	if status != http.StatusOK || version != latest.Version || !strings.Contains(reloadErr, "damaged manifest") {
+		t.Errorf("over a damaged manifest: %d from %q (reload error %q), want 200 from %q", status, version, reloadErr, latest.Version)
+	}
+
+	// The next upload — a .CSV — is merged and publishes over the damaged manifest.
+	upper := "date,product_id,sales,category,region\n2024-04-13,P0001,40,Electronics,North\n2024-04-13,P0100,8,Toys,North\n"
+	if _, err := s.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("uploads/NEXT_DAY.CSV"), Body: strings.NewReader(upper)}); err != nil {
+		t.Fatal(err)
+	}
+	executions = s.settled(5)
+	if executions[0].Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("the .CSV upload's execution: %s", executions[0].Status)
+	}
+	repaired := s.manifest()
+	if repaired.Version == latest.Version || repaired.Replaced == nil || !strings.Contains(repaired.Replaced.Error, "damaged") {
+		t.Fatalf("manifest after the .CSV upload: %+v, want a new version that records the damaged one", repaired)
+	}
+	s.eventually(30*time.Second, "the repaired manifest's model is served", func() bool {
+		status, version, reloadErr := s.forecastWithReload("P0001")
+		return status == http.StatusOK && version == repaired.Version && reloadErr == ""
+	})
 }

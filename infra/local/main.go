@@ -26,6 +26,7 @@ var commands = map[string]struct {
 	"merge":    {runMerge, "merge uploads into a dataset file offline: merge --dataset FILE [--out FILE] UPLOAD..."},
 	"forecast": {runForecast, "forecast offline with the API's JSON: forecast --data FILE [--days N] [--holdout N] [--product ID] [--model blend|trend|lstm --checkpoint FILE]"},
 	"status":   {runStatus, "show the model being served and the latest jobs (or one job): status [JOB]"},
+	"retry":    {runRetry, "train a failed job's rows again: retry JOB"},
 	"backtest": {runBacktest, "backtest every product offline: backtest --data FILE [--horizon N] [--origins K] [--models a,b] [--sample N] [--json FILE] [--export DIR]"},
 	"train":    {runTrain, "train the LSTM offline: train --data FILE [--checkpoint FILE] [--mode full|finetune] [--since DATE] --out FILE"},
 }

@@ -74,17 +74,18 @@ func runMerge(ctx context.Context, args []string) error {
 // mergeFile merges one upload into the dataset at current ("" for none) and writes the result to
 // next. A refused upload is reported on stderr as JSON, with exit status 2.
 func mergeFile(ctx context.Context, current, uploadPath, next string, maxProblems int) error {
-	data, err := os.ReadFile(uploadPath)
+	info, err := os.Stat(uploadPath)
 	if err != nil {
 		return fmt.Errorf("read upload: %w", err)
 	}
+	openUpload := func(context.Context) (io.ReadCloser, error) { return os.Open(uploadPath) }
 	open := func(context.Context) (io.ReadCloser, error) {
 		if current == "" {
 			return nil, nil
 		}
 		return os.Open(current)
 	}
-	applied, err := dataset.Apply(ctx, open, data, dataset.Options{MaxProblems: maxProblems},
+	applied, err := dataset.Apply(ctx, open, openUpload, dataset.Options{MaxProblems: maxProblems, Limits: dataset.Limits{Today: time.Now()}},
 		func(produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, error) {
 			file, err := os.Create(next)
 			if err != nil {
@@ -96,7 +97,7 @@ func mergeFile(ctx context.Context, current, uploadPath, next string, maxProblem
 	var invalid *dataset.ValidationError
 	if errors.As(err, &invalid) {
 		report, _ := json.MarshalIndent(merge.RejectionReport{
-			Upload: uploadPath, Size: int64(len(data)), RejectedAt: time.Now().UTC(),
+			Upload: uploadPath, Size: info.Size(), RejectedAt: time.Now().UTC(),
 			Error: invalid.Error(), Total: invalid.Total, Problems: invalid.Problems,
 		}, "", "  ")
 		fmt.Fprintf(os.Stderr, "%s\n", report)

@@ -70,7 +70,10 @@ func prophetDataset(ctx context.Context, raw []byte) ([]byte, error) {
 	}
 	var merged bytes.Buffer
 	noDataset := func(context.Context) (io.ReadCloser, error) { return nil, nil }
-	_, err := dataset.Apply(ctx, noDataset, upload.Bytes(), dataset.Options{},
+	openUpload := func(context.Context) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(upload.Bytes())), nil
+	}
+	_, err := dataset.Apply(ctx, noDataset, openUpload, dataset.Options{},
 		func(produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, error) { return produce(&merged) })
 	if err != nil {
 		return nil, err

@@ -79,20 +79,22 @@ type run struct {
 	// fc[c][cut] is candidate c's forecast from cut (nil with err[c][cut]).
 	fc  []map[int]*stats.Forecast
 	err []map[int]error
-	// desc[c][cut] is the fitted model's description.
-	desc []map[int]string
+	// desc[c][cut] is the fitted model's description, model[c][cut] the model.
+	desc  []map[int]string
+	model []map[int]stats.Model
 }
 
 func newRun(n, horizon int, level float64) *run {
 	r := &run{horizon: horizon, level: level, fc: make([]map[int]*stats.Forecast, n),
-		err: make([]map[int]error, n), desc: make([]map[int]string, n)}
+		err: make([]map[int]error, n), desc: make([]map[int]string, n), model: make([]map[int]stats.Model, n)}
 	for i := range n {
-		r.fc[i], r.err[i], r.desc[i] = map[int]*stats.Forecast{}, map[int]error{}, map[int]string{}
+		r.fc[i], r.err[i], r.desc[i], r.model[i] = map[int]*stats.Forecast{}, map[int]error{}, map[int]string{}, map[int]stats.Model{}
 	}
 	return r
 }
 
-// at fits every candidate on h's steps before cut (once per cut).
+// at fits every candidate on h's steps before cut (once per cut); a
+// Refitter refits the model of the nearest earlier cut it fitted.
 func (r *run) at(h stats.History, cands []stats.Forecaster, cut int) {
 	for i, c := range cands {
 		if _, done := r.fc[i][cut]; done {
@@ -101,43 +103,57 @@ func (r *run) at(h stats.History, cands []stats.Forecaster, cut int) {
 		if _, done := r.err[i][cut]; done {
 			continue
 		}
-		f, desc, err := fitForecast(c, h.Head(cut), r.horizon)
+		var prev stats.Model
+		if _, ok := c.(stats.Refitter); ok {
+			best := -1
+			for k, m := range r.model[i] {
+				if k < cut && k > best && m != nil {
+					best, prev = k, m
+				}
+			}
+		}
+		m, f, err := fitForecast(c, prev, h.Head(cut), r.horizon)
 		if err != nil {
 			r.err[i][cut] = err
 			continue
 		}
-		r.fc[i][cut], r.desc[i][cut] = f, desc
+		r.fc[i][cut], r.desc[i][cut], r.model[i][cut] = f, m.Describe(), m
 	}
 }
 
-// fitForecast fits c to h and forecasts horizon steps, catching a
-// candidate's panic as its error.
-func fitForecast(c stats.Forecaster, h stats.History, horizon int) (f *stats.Forecast, desc string, err error) {
+// fitForecast fits c to h (refitting prev when c is a Refitter and prev is
+// not nil) and forecasts horizon steps, catching a candidate's panic as its
+// error.
+func fitForecast(c stats.Forecaster, prev stats.Model, h stats.History, horizon int) (m stats.Model, f *stats.Forecast, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: panic: %v", c.Name(), p)
 		}
 	}()
 	if h.Observed() == 0 {
-		return nil, "", fmt.Errorf("%s: %w", c.Name(), stats.ErrNoHistory)
+		return nil, nil, fmt.Errorf("%s: %w", c.Name(), stats.ErrNoHistory)
 	}
-	m, err := c.Fit(h)
+	if prev != nil {
+		m, err = c.(stats.Refitter).Refit(prev, h)
+	} else {
+		m, err = c.Fit(h)
+	}
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	out, err := m.Forecast(horizon)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	if len(out.Mean) != horizon {
-		return nil, "", fmt.Errorf("%s: %d forecast steps for a horizon of %d", c.Name(), len(out.Mean), horizon)
+		return nil, nil, fmt.Errorf("%s: %d forecast steps for a horizon of %d", c.Name(), len(out.Mean), horizon)
 	}
 	for _, v := range out.Mean {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, "", fmt.Errorf("%s: forecast is not finite", c.Name())
+			return nil, nil, fmt.Errorf("%s: forecast is not finite", c.Name())
 		}
 	}
-	return &out, m.Describe(), nil
+	return m, &out, nil
 }
 
 // scale is the MASE denominator of the steps before cut: the mean absolute

@@ -60,8 +60,19 @@ func Evaluate(h stats.History, cands []stats.Forecaster, cfg Config) (*Evaluatio
 	}
 	auto := &Source{}
 	ev.Sources[Auto] = auto
+	// Every fit, outer and inner, in time order: a Refitter refits the previous origin's model.
+	var all []int
 	for _, cut := range cuts {
+		all = append(all, cut)
+		if inner, _, err := r.innerPlan(h, cut, cfg); err == nil {
+			all = append(all, inner...)
+		}
+	}
+	slices.Sort(all)
+	for _, cut := range slices.Compact(all) {
 		r.at(h, cands, cut)
+	}
+	for _, cut := range cuts {
 		actual := window(h, cut, horizon)
 		for i, c := range cands {
 			src := ev.Sources[c.Name()]
@@ -97,9 +108,7 @@ func Evaluate(h stats.History, cands []stats.Forecaster, cfg Config) (*Evaluatio
 // innerSelection is Select on the history before cut, reusing the run's
 // fits; nil when that history is too short.
 func (r *run) innerSelection(h stats.History, cands []stats.Forecaster, cut int, cfg Config) *Selection {
-	inner := cfg
-	inner.Horizon = r.horizon
-	cuts, horizon, err := plan(cut, h.Period(), inner)
+	cuts, horizon, err := r.innerPlan(h, cut, cfg)
 	if err != nil {
 		return nil
 	}
@@ -111,6 +120,13 @@ func (r *run) innerSelection(h stats.History, cands []stats.Forecaster, cut int,
 		return nil
 	}
 	return sel
+}
+
+// innerPlan is the plan of Select on the history before cut.
+func (r *run) innerPlan(h stats.History, cut int, cfg Config) ([]int, int, error) {
+	inner := cfg
+	inner.Horizon = r.horizon
+	return plan(cut, h.Period(), inner)
 }
 
 // serve is the selection's forecast from cut with its calibrated interval:

@@ -88,7 +88,8 @@ func TestSeasonalityAndTrendAreVisible(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	cfg := Config{Products: 5, Days: 30, Seed: 42}
-	if generate(t, cfg) != generate(t, cfg) {
+	first, second := generate(t, cfg), generate(t, cfg)
+	if first != second {
 		t.Fatal("same config gave different output")
 	}
 	other := cfg

@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,20 +23,24 @@ type Applied struct {
 // produce must leave the destination as it was.
 type Writer func(produce func(io.Writer) (Stats, error)) (Stats, error)
 
-// Apply merges the raw upload into the dataset that open returns (a nil reader for a dataset that
-// does not exist yet) and writes the result with write. It streams with Merge; if the dataset
-// turns out not to be in canonical order it opens it again and uses MergeInMemory. A refused
-// upload returns a *ValidationError before anything is written.
-func Apply(ctx context.Context, open func(context.Context) (io.ReadCloser, error), upload []byte, opts Options, write Writer) (Applied, error) {
-	applied, err := apply(ctx, open, upload, opts, write, Merge)
+// Opener opens a stream; it may be called again for a second pass.
+type Opener func(context.Context) (io.ReadCloser, error)
+
+// Apply merges the raw upload that openUpload returns into the dataset that open returns (a nil
+// reader for a dataset that does not exist yet) and writes the result with write. The upload is
+// streamed, never held whole. It merges with Merge; if the dataset turns out not to be in
+// canonical order it opens both again and uses MergeInMemory. A refused upload returns a
+// *ValidationError, and nothing is written (a limit checked during the merge fails the write).
+func Apply(ctx context.Context, open Opener, openUpload Opener, opts Options, write Writer) (Applied, error) {
+	applied, err := apply(ctx, open, openUpload, opts, write, Merge)
 	if errors.Is(err, ErrNotCanonical) {
-		applied, err = apply(ctx, open, upload, opts, write, MergeInMemory)
+		applied, err = apply(ctx, open, openUpload, opts, write, MergeInMemory)
 		applied.Reordered = true
 	}
 	return applied, err
 }
 
-func apply(ctx context.Context, open func(context.Context) (io.ReadCloser, error), upload []byte, opts Options, write Writer,
+func apply(ctx context.Context, open, openUpload Opener, opts Options, write Writer,
 	merge func(context.Context, *Source, *Upload, io.Writer) (Stats, error)) (Applied, error) {
 	body, err := open(ctx)
 	if err != nil {
@@ -53,7 +56,12 @@ func apply(ctx context.Context, open func(context.Context) (io.ReadCloser, error
 	if err != nil {
 		return Applied{}, err
 	}
-	up, err := ParseUpload(ctx, bytes.NewReader(upload), src.Columns(), opts)
+	raw, err := openUpload(ctx)
+	if err != nil {
+		return Applied{}, fmt.Errorf("open upload: %w", err)
+	}
+	up, err := ParseUpload(ctx, raw, src.Columns(), opts)
+	raw.Close()
 	if err != nil {
 		return Applied{}, err
 	}

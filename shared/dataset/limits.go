@@ -147,6 +147,9 @@ func (u *Upload) checkHorizon(datasetLast string) error {
 // instead of millions, and nothing moves as it fills.
 type arena struct{ free []byte }
 
+// sizingRows is how many rows ParseUpload reads before it sizes the rows from Options.SizeHint.
+const sizingRows = 1024
+
 const arenaChunk = 1 << 20
 
 // copy returns b copied into the arena.

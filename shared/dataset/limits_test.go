@@ -97,7 +97,8 @@ func applyTo(t *testing.T, dataset, upload string, limits Limits) (string, error
 	t.Helper()
 	open := func(context.Context) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(dataset)), nil }
 	var out bytes.Buffer
-	_, err := Apply(context.Background(), open, []byte(upload), Options{Limits: limits}, func(produce func(io.Writer) (Stats, error)) (Stats, error) {
+	raw := func(context.Context) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(upload)), nil }
+	_, err := Apply(context.Background(), open, raw, Options{Limits: limits}, func(produce func(io.Writer) (Stats, error)) (Stats, error) {
 		return produce(&out)
 	})
 	return out.String(), err

@@ -26,6 +26,10 @@ type Options struct {
 	MaxProblems int
 	// Limits bound the upload's columns, fields and dates; zero fields take their defaults.
 	Limits Limits
+	// SizeHint is the upload's size in bytes, if known: the rows are then allocated once, from
+	// the size of the first ones, instead of grown step by step (each step holding the old
+	// and the new array at once).
+	SizeHint int64
 }
 
 // Problem is one reason an upload is refused. Line is the 1-based physical
@@ -165,6 +169,7 @@ func ParseUpload(ctx context.Context, r io.Reader, existingColumns []string, opt
 		first, last Day
 		rows        arena
 		scratch     []byte
+		sized       int // bytes of the rows so far, to size the rows from SizeHint
 	)
 	for {
 		if up.DataRows%4096 == 0 {
@@ -222,6 +227,9 @@ func ParseUpload(ctx context.Context, r io.Reader, existingColumns []string, opt
 		out[hm.target[pi]] = product
 		out[hm.target[si]] = stringBytes(sales)
 		scratch = appendRecord(scratch[:0], out)
+		if sized += len(scratch); len(up.rows) == sizingRows && opts.SizeHint > 0 {
+			up.rows = slices.Grow(up.rows, int(opts.SizeHint*sizingRows/int64(sized))*11/10)
+		}
 		up.rows = append(up.rows, row{
 			date:    bytesString(rows.copy(date[:10])),
 			product: bytesString(rows.copy(product)),

@@ -296,11 +296,51 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
+// WriteHeader sends the status once (gofakes3 sometimes sets it again after writing), without
+// the request headers gofakes3 keeps as object metadata and would echo back.
 func (r *statusRecorder) WriteHeader(status int) {
-	r.status = status
+	if r.wrote {
+		return
+	}
+	r.wrote, r.status = true, status
+	dropEchoedHeaders(r.Header())
 	r.ResponseWriter.WriteHeader(status)
+}
+
+// Write sends the header first, as http.ResponseWriter does.
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	if !r.wrote {
+		r.WriteHeader(http.StatusOK)
+	}
+	return r.ResponseWriter.Write(p)
+}
+
+// responseHeaders are the x-amz-* headers S3 itself answers with (user metadata, x-amz-meta-*,
+// aside). gofakes3 stores every x-amz-* header of a write as metadata and answers with all of
+// them, so a GET would carry the writer's x-amz-date, x-amz-content-sha256 and, worst,
+// x-amz-checksum-* of a single part or of nothing, which clients that validate checksums (awscli)
+// reject. This server stores no checksums, so it answers with none — as S3 does for an object
+// stored without one.
+var responseHeaders = map[string]bool{
+	"X-Amz-Request-Id": true, "X-Amz-Id-2": true, "X-Amz-Version-Id": true, "X-Amz-Delete-Marker": true,
+	"X-Amz-Storage-Class": true, "X-Amz-Website-Redirect-Location": true, "X-Amz-Tagging-Count": true,
+	"X-Amz-Mp-Parts-Count": true, "X-Amz-Expiration": true, "X-Amz-Restore": true,
+	"X-Amz-Replication-Status": true, "X-Amz-Missing-Meta": true, "X-Amz-Copy-Source-Version-Id": true,
+}
+
+// dropEchoedHeaders removes from h the x-amz-* headers that S3 does not answer with.
+func dropEchoedHeaders(h http.Header) {
+	for name := range h {
+		if !strings.HasPrefix(name, "X-Amz-") || responseHeaders[name] ||
+			strings.HasPrefix(name, "X-Amz-Meta-") || strings.HasPrefix(name, "X-Amz-Server-Side-Encryption") ||
+			strings.HasPrefix(name, "X-Amz-Object-Lock-") {
+			continue
+		}
+		h.Del(name)
+	}
 }
 
 // Flush lets streamed responses through.

@@ -24,6 +24,7 @@ func checkPresigned(r *http.Request, now time.Time) error {
 		return fmt.Errorf("X-Amz-Expires %q must be a number of seconds from 1 to 604800", q.Get("X-Amz-Expires"))
 	}
 	if now.After(signed.Add(time.Duration(expires) * time.Second)) {
+		//lint:ignore ST1005 S3's own message, word for word
 		return fmt.Errorf("Request has expired (signed at %s, valid for %d seconds)", signed.Format(time.RFC3339), expires)
 	}
 	return nil

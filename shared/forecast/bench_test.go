@@ -55,7 +55,7 @@ var benchSetup = sync.OnceValues(func() (benchData, error) {
 	if err != nil {
 		return benchData{}, err
 	}
-	m, reason, err := trend.FitWithFallback(s.Dates, s.Values, trend.DefaultOptions())
+	m, reason, err := trend.FitWithFallback(context.Background(), s.Dates, s.Values, trend.DefaultOptions())
 	if err != nil {
 		return benchData{}, err
 	}

@@ -357,7 +357,7 @@ func (e *Engine) prepare(s series.Series, f series.Filter, end time.Time) (*hist
 		h.trend, h.trendSource, h.fallback = m, TrendPrecomputed, e.trends.Fallbacks[s.Key]
 		return h, nil
 	}
-	m, reason, err := trend.FitWithFallback(dates, values, e.cfg.TrendOptions)
+	m, reason, err := trend.FitWithFallback(context.Background(), dates, values, e.cfg.TrendOptions)
 	if err != nil {
 		return nil, fmt.Errorf("fit trend model of %s: %w", s.Key, err)
 	}

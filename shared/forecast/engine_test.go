@@ -105,7 +105,7 @@ func TestStandardSeriesServedByRefitModel(t *testing.T) {
 	opts := trend.DefaultOptions()
 	opts.Growth = trend.GrowthFlat
 	opts.Weekly.Enable = trend.SwitchOff
-	flat, err := trend.Fit(s.Dates, s.Values, opts)
+	flat, err := trend.Fit(context.Background(), s.Dates, s.Values, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +383,7 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cut := len(s.Dates) - holdout // one row per day
-	m, err := trend.Fit(s.Dates[:cut], s.Values[:cut], trend.DefaultOptions())
+	m, err := trend.Fit(context.Background(), s.Dates[:cut], s.Values[:cut], trend.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

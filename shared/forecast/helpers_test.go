@@ -58,7 +58,7 @@ func testTable(t testing.TB) *series.Table {
 func fitStandard(table *series.Table) (*trend.Set, error) {
 	set := trend.NewSet(time.Date(2022, 5, 1, 0, 0, 0, 0, time.UTC))
 	for _, s := range table.Standard() {
-		m, reason, err := trend.FitWithFallback(s.Dates, s.Values, trend.DefaultOptions())
+		m, reason, err := trend.FitWithFallback(context.Background(), s.Dates, s.Values, trend.DefaultOptions())
 		if err != nil {
 			return nil, err
 		}

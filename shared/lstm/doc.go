@@ -56,14 +56,14 @@
 // a quarter of it; later runs train on them): the validation windows are
 // those with one of them as a target, so that every horizon is validated,
 // and no training window has one as its target. Their loss drives early
-// stopping (patience 5 in full, 3 when fine-tuning), and the model keeps
+// stopping (patience 8 in full, 4 when fine-tuning), and the model keeps
 // the weights of the epoch with the lowest validation loss — those it
 // started from if no epoch beat them. In ModeFull the network is
 // reinitialised and every epoch draws up to Policy.MaxWindows windows
 // (default 100,000), for up to 50 epochs. In ModeFineTune the model
 // continues from its weights and optimiser state on the windows with a
 // target in the new range [Since, Until], plus a fresh sample each epoch of
-// as many older windows (at most 50,000), for up to 10 epochs; a series seen
+// twice as many older windows (at most 50,000), for up to 10 epochs; a series seen
 // for the first time is reported. Each series' scale at its end is kept
 // (Model.Scale): a window whose context holds no observed non-zero value
 // falls back to it. A deadline, from the options or the context, stops

@@ -135,3 +135,33 @@ func TestForecastConcurrently(t *testing.T) {
 		t.Fatal(e)
 	}
 }
+
+// TestForecastBeatsSeasonalNaive trains a small network briefly on twelve
+// generated products and forecasts the two weeks after its training data, never
+// seen: its mean absolute error must be below the seasonal naive forecast's
+// (the same weekday of the last week) on the same days.
+func TestForecastBeatsSeasonalNaive(t *testing.T) {
+	const days, held = 500, 14
+	data := synthSeries(12, days, 21)
+	m := mustNew(t, smallConfig())
+	pol := Policy{FullEpochs: 20, MaxWindows: 3000, ValidationDays: 14}
+	if _, err := m.Train(context.Background(), upTo(data, days-held), TrainOptions{Policy: pol}); err != nil {
+		t.Fatal(err)
+	}
+	var lstmErr, naiveErr float64
+	for _, s := range data {
+		f, err := m.Forecast(Query{ID: s.ID, History: s.Values[:days-held], Last: s.Start.AddDate(0, 0, days-held-1), Horizon: held})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for d := range held {
+			y := s.Values[days-held+d]
+			lstmErr += math.Abs(f.Point[d] - y)
+			naiveErr += math.Abs(s.Values[days-held-7+d%7] - y)
+		}
+	}
+	t.Logf("MAE: LSTM %.2f, seasonal naive %.2f", lstmErr/(12*held), naiveErr/(12*held))
+	if !(lstmErr < naiveErr) {
+		t.Errorf("LSTM MAE %.2f, seasonal naive %.2f", lstmErr/(12*held), naiveErr/(12*held))
+	}
+}

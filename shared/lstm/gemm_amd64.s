@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 // The float32 kernels. Go asm operand order: sources first, destination last.

@@ -19,14 +19,6 @@ func naiveGemm(m, n, k int, a []float64, lda int, b []float64, ldb int, c []floa
 	}
 }
 
-// transposed returns the rows×cols matrix a (row stride lda) stored
-// column by column: element (r, p) lands at p*rows+r.
-func transposed(a []float64, rows, cols, lda int) []float64 {
-	t := make([]float64, max(1, rows*cols))
-	transpose(rows, cols, a, lda, t, rows)
-	return t
-}
-
 func randSlice(rng *rand.Rand, n int) []float64 {
 	s := make([]float64, n)
 	for i := range s {

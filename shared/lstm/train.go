@@ -57,13 +57,13 @@ type Policy struct {
 	ValidationDays int `json:"validation_days"`
 }
 
-// DefaultPolicy is 50 epochs (patience 5) over at most 100,000 windows when
-// training in full, 10 epochs (patience 3) over the new windows and as many
+// DefaultPolicy is 50 epochs (patience 8) over at most 100,000 windows when
+// training in full, 10 epochs (patience 4) over the new windows and twice as many
 // replayed ones (at most 50,000) when fine-tuning, with the last 14 days
 // held out for validation.
 func DefaultPolicy() Policy {
-	return Policy{FullEpochs: 50, FineTuneEpochs: 10, FullPatience: 5, FineTunePatience: 3,
-		MaxWindows: 100_000, ReplayRatio: 1, MaxReplay: 50_000, ValidationDays: 14}
+	return Policy{FullEpochs: 50, FineTuneEpochs: 10, FullPatience: 8, FineTunePatience: 4,
+		MaxWindows: 100_000, ReplayRatio: 2, MaxReplay: 50_000, ValidationDays: 14}
 }
 
 // withDefaults fills p's zero fields from DefaultPolicy.

@@ -134,13 +134,13 @@ func TestFineTuneLearnsNewDaysWithoutForgetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	oldAfter, newAfter := horizonMAE(t, m, data, 200, 300), horizonMAE(t, m, data, 362, 369, 376)
-	t.Logf("old days MAE %.2f → %.2f, new days %.2f → %.2f; initial val %v, %+v", oldBefore, oldAfter, newBefore, newAfter, rep.InitialValLoss, rep.History)
+	t.Logf("old days MAE %.2f → %.2f, new days %.2f → %.2f; val loss %.4f → %.4f", oldBefore, oldAfter, newBefore, newAfter, rep.InitialValLoss, rep.ValLoss)
 	if rep.Mode != ModeFineTune || !rep.Since.Equal(newFrom) || !rep.Until.Equal(newTo) {
 		t.Errorf("report %+v: want fine-tuning of %v..%v", rep, newFrom, newTo)
 	}
 	// New windows: origins 354..382, whose 7 days reach a new day before
 	// the 7 validation days 383..389; validation windows: origins 377..389.
-	if rep.NewWindows != 6*29 || rep.ReplayWindows != rep.NewWindows || rep.ValWindows != 6*13 {
+	if rep.NewWindows != 6*29 || rep.ReplayWindows != 2*rep.NewWindows || rep.ValWindows != 6*13 {
 		t.Errorf("windows: %d new, %d replayed, %d validation", rep.NewWindows, rep.ReplayWindows, rep.ValWindows)
 	}
 	if len(progress) != rep.Epochs || len(rep.History) != rep.Epochs {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/stockcast/stockcast/shared/dataset"
 )
 
 // Mode chooses how the LSTM is trained.
@@ -21,7 +23,10 @@ type TaskInput struct {
 	Bucket      string `json:"bucket"`
 	DatasetKey  string `json:"dataset_key"`
 	DatasetETag string `json:"dataset_etag"`
-	JobID       string `json:"job_id"`
+	// DatasetVersionID, where the bucket keeps versions, names the dataset version for good: the
+	// tasks read it whatever merges happened since, and the manifest pins it.
+	DatasetVersionID string `json:"dataset_version_id,omitempty"`
+	JobID            string `json:"job_id"`
 	// NewFrom and NewTo (YYYY-MM-DD) are the dates the merged upload brought.
 	NewFrom string `json:"new_from,omitempty"`
 	NewTo   string `json:"new_to,omitempty"`
@@ -61,11 +66,13 @@ func (in TaskInput) Validate() error {
 
 // RefitOutput is what the refit task returns.
 type RefitOutput struct {
-	TrendKey  string   `json:"trend_key"`
-	TrendETag string   `json:"trend_etag"`
-	Series    int      `json:"series"`
-	Failed    []string `json:"failed"`
-	FitMS     int64    `json:"fit_ms"`
+	TrendKey  string `json:"trend_key"`
+	TrendETag string `json:"trend_etag"`
+	// TrendVersionID is the S3 version of the trend models written.
+	TrendVersionID string   `json:"trend_version_id,omitempty"`
+	Series         int      `json:"series"`
+	Failed         []string `json:"failed"`
+	FitMS          int64    `json:"fit_ms"`
 	// Rows, FirstDate and LastDate describe the dataset the models were fitted on.
 	Rows      int    `json:"rows"`
 	FirstDate string `json:"first_date"`
@@ -145,6 +152,18 @@ func (e *DatasetChanged) Error() string {
 	return fmt.Sprintf("dataset %s changed: task was given ETag %s, the bucket now has %s", e.Key, e.Want, e.Got)
 }
 
+// DeadlineNear reports that a task stopped before its invocation's deadline, with Done of Of
+// items finished, rather than being killed at it; the state machine retries it by this type's
+// name, once.
+type DeadlineNear struct {
+	Step     string
+	Done, Of int
+}
+
+func (e *DeadlineNear) Error() string {
+	return fmt.Sprintf("%s stopped before the invocation's deadline with %d of %d done", e.Step, e.Done, e.Of)
+}
+
 // CheckpointChanged reports that another run wrote the LSTM checkpoint while this one trained;
 // the state machine retries the fine-tune task by this type's name, which continues from the
 // newer checkpoint.
@@ -154,4 +173,17 @@ type CheckpointChanged struct {
 
 func (e *CheckpointChanged) Error() string {
 	return fmt.Sprintf("checkpoint %s changed while training (it was %s when read); fine-tune again from the new one", e.Key, e.Want)
+}
+
+// RejectionReport is what rejected/<name>.error.json holds: why the merge step refused an
+// upload, line by line.
+type RejectionReport struct {
+	Upload     string            `json:"upload"`
+	ETag       string            `json:"etag"`
+	Size       int64             `json:"size"`
+	JobID      string            `json:"job_id"`
+	RejectedAt time.Time         `json:"rejected_at"`
+	Error      string            `json:"error"`
+	Total      int               `json:"total_problems"`
+	Problems   []dataset.Problem `json:"problems"`
 }

@@ -57,3 +57,19 @@ func jobIDs(jobs []*pipeline.Job) []string {
 	}
 	return ids
 }
+
+func TestNewJobID(t *testing.T) {
+	key := "uploads/new data.csv"
+	a, b := pipeline.NewJobID(key), pipeline.NewJobID(key)
+	if a == b || !pipeline.IsJobIDFor(a, key) || !pipeline.IsJobIDFor(b, key) || a[:9] != "new_data-" {
+		t.Fatalf("%q, %q", a, b)
+	}
+	if derived := pipeline.JobID("b", key, "e", "s"); !pipeline.IsJobIDFor(derived, key) {
+		t.Fatalf("derived id %q not recognised", derived)
+	}
+	for _, bad := range []string{"", "new_data", "new_data-0123", "other-0123456789abcdef", "new_data-0123456789ABCDEF", "new_data-0123456789abcdeg", "new_data-0123456789abcdef/x"} {
+		if pipeline.IsJobIDFor(bad, key) {
+			t.Errorf("%q accepted as a job id of %s", bad, key)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/stockcast/stockcast/shared/store"
@@ -72,6 +71,8 @@ type MergeReport struct {
 	FirstDate   string   `json:"first_date,omitempty"`
 	LastDate    string   `json:"last_date,omitempty"`
 	DatasetETag string   `json:"dataset_etag,omitempty"`
+	// DatasetVersionID is the S3 version of the merged dataset: what training reads.
+	DatasetVersionID string `json:"dataset_version_id,omitempty"`
 	// Written is when the merged dataset was written.
 	Written    time.Time `json:"written"`
 	Attempts   int       `json:"attempts"`
@@ -147,7 +148,7 @@ const maxUpdateAttempts = 20
 // Update applies change to the job's record (a new record if there is none) and writes it back
 // only if nobody wrote it in between; otherwise it rereads and applies change again.
 func (j *Jobs) Update(ctx context.Context, id string, change func(*Job) error) (*Job, error) {
-	for attempt := 1; ; attempt++ {
+	return store.RetryConflicts(ctx, maxUpdateAttempts, func(int) (*Job, error) {
 		job, etag, err := j.read(ctx, id)
 		if errors.Is(err, ErrJobNotFound) {
 			job, etag, err = &Job{ID: id, Created: j.now().UTC()}, "", nil
@@ -165,29 +166,9 @@ func (j *Jobs) Update(ctx context.Context, id string, change func(*Job) error) (
 		}
 		opts := store.ConditionFor(etag)
 		opts.ContentType = "application/json"
-		_, err = j.store.Put(ctx, JobKey(id), bytes.NewReader(data), opts)
-		if err == nil {
-			return job, nil
-		}
-		if !errors.Is(err, store.ErrPreconditionFailed) || attempt == maxUpdateAttempts {
+		if _, err := j.store.Put(ctx, JobKey(id), bytes.NewReader(data), opts); err != nil {
 			return nil, fmt.Errorf("write job %s: %w", id, err)
 		}
-		if err := Backoff(ctx, attempt); err != nil {
-			return nil, fmt.Errorf("write job %s: %w", id, err)
-		}
-	}
-}
-
-// Backoff waits before retry number attempt (1, 2, …) of an operation that lost a race:
-// exponential from 10 ms, capped at 1 s, with full jitter so racing writers spread out.
-func Backoff(ctx context.Context, attempt int) error {
-	limit := min(10*time.Millisecond<<min(attempt-1, 10), time.Second)
-	timer := time.NewTimer(rand.N(limit) + time.Millisecond)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
+		return job, nil
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The bucket layout: one bucket, these prefixes and keys.
@@ -24,6 +25,26 @@ const (
 	TrainingKey     = "models/training.json"
 	JobsPrefix      = "jobs/"
 )
+
+// MaxKeyBytes is the longest object key S3 stores, in bytes of UTF-8.
+const MaxKeyBytes = 1024
+
+// shortNameBytes is how much of a long upload name ShortName keeps.
+const shortNameBytes = 120
+
+// ShortName shortens an upload name too long to be moved (its processed/ key would exceed
+// MaxKeyBytes) to its first 120 bytes, cut at a character, then "…-" and 16 hex digits of a
+// hash of the whole name, then its extension: names that start alike stay apart.
+func ShortName(name string) string {
+	ext := path.Ext(name)
+	stem := strings.TrimSuffix(name, ext)
+	cut := min(len(stem), shortNameBytes)
+	for cut > 0 && cut < len(stem) && !utf8.RuneStart(stem[cut]) {
+		cut--
+	}
+	sum := sha256.Sum256([]byte(name))
+	return stem[:cut] + "…-" + hex.EncodeToString(sum[:8]) + ext
+}
 
 // ProcessedKey is where an accepted upload is kept: processed/YYYY-MM-DD/<name>.
 func ProcessedKey(name string, day time.Time) string {

@@ -95,7 +95,7 @@ func TestManifestIsWrittenConditionally(t *testing.T) {
 	if _, _, err := pipeline.ReadManifest(ctx, s); !errors.Is(err, pipeline.ErrNoManifest) {
 		t.Fatalf("no manifest: %v", err)
 	}
-	m := &pipeline.Manifest{Format: pipeline.ManifestFormat, Version: "v1", Created: time.Now()}
+	m := testManifest("v1")
 	first, err := pipeline.WriteManifest(ctx, s, m, "")
 	if err != nil {
 		t.Fatal(err)
@@ -110,5 +110,51 @@ func TestManifestIsWrittenConditionally(t *testing.T) {
 	got, _, err := pipeline.ReadManifest(ctx, s)
 	if err != nil || got.Version != "v2" {
 		t.Errorf("read back %+v (%v)", got, err)
+	}
+}
+
+func testManifest(version string) *pipeline.Manifest {
+	return &pipeline.Manifest{
+		Format: pipeline.ManifestFormat, Version: version, Created: time.Now(),
+		Dataset: pipeline.Dataset{Key: pipeline.DatasetKey}, Trend: pipeline.Artifact{Key: pipeline.TrendKey(version)},
+		LSTM: pipeline.Artifact{Key: pipeline.CheckpointKey},
+	}
+}
+
+func TestDamagedManifestsAreToldApartAndPassedOver(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory("b")
+	if _, _, _, err := pipeline.NewestReadableManifest(ctx, s, func(*pipeline.Manifest, store.Object) error { return nil }); !errors.Is(err, pipeline.ErrNoManifest) {
+		t.Fatalf("no manifest: %v", err)
+	}
+	first, err := pipeline.WriteManifest(ctx, s, testManifest("v1"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := pipeline.WriteManifest(ctx, s, testManifest("v2"), first.ETag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, garbage := range []string{"not json {", `{"format":"other/v9","version":"x"}`, `{"format":"stockcast.manifest/v1"}`} {
+		if _, err := s.Put(ctx, pipeline.ManifestKey, strings.NewReader(garbage), store.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, obj, err := pipeline.ReadManifest(ctx, s)
+		if !errors.Is(err, pipeline.ErrDamagedManifest) || obj.ETag == "" {
+			t.Errorf("%q: %v (object %+v), want ErrDamagedManifest with the object", garbage, err, obj)
+		}
+	}
+	m, obj, skipped, err := pipeline.NewestReadableManifest(ctx, s, func(*pipeline.Manifest, store.Object) error { return nil })
+	if err != nil || m.Version != "v2" || obj.VersionID != second.VersionID || len(skipped) != 3 {
+		t.Fatalf("newest readable = %+v %+v, skipped %v, %v; want v2 after three damaged versions", m, obj, skipped, err)
+	}
+	refuseV2 := func(m *pipeline.Manifest, _ store.Object) error {
+		if m.Version == "v2" {
+			return errors.New("its artifacts are gone")
+		}
+		return nil
+	}
+	if m, _, skipped, err := pipeline.NewestReadableManifest(ctx, s, refuseV2); err != nil || m.Version != "v1" || !strings.Contains(errors.Join(skipped...).Error(), "artifacts are gone") {
+		t.Errorf("with v2 refused: %+v, %v, %v", m, skipped, err)
 	}
 }

@@ -247,7 +247,7 @@ func (q *Queue) read(ctx context.Context) (*Training, string, error) {
 // update applies change to the claim and writes the result back only if nobody wrote the claim
 // in between (a nil result writes nothing); otherwise it rereads and applies change again.
 func (q *Queue) update(ctx context.Context, change func(*Training) (*Training, error)) (*Training, error) {
-	for attempt := 1; ; attempt++ {
+	return store.RetryConflicts(ctx, maxUpdateAttempts, func(int) (*Training, error) {
 		t, etag, err := q.read(ctx)
 		if err != nil {
 			return nil, err
@@ -262,15 +262,9 @@ func (q *Queue) update(ctx context.Context, change func(*Training) (*Training, e
 		}
 		opts := store.ConditionFor(etag)
 		opts.ContentType = "application/json"
-		_, err = q.store.Put(ctx, TrainingKey, bytes.NewReader(data), opts)
-		if err == nil {
-			return out, nil
-		}
-		if !errors.Is(err, store.ErrPreconditionFailed) || attempt == maxUpdateAttempts {
+		if _, err := q.store.Put(ctx, TrainingKey, bytes.NewReader(data), opts); err != nil {
 			return nil, fmt.Errorf("write %s: %w", TrainingKey, err)
 		}
-		if err := Backoff(ctx, attempt); err != nil {
-			return nil, err
-		}
-	}
+		return out, nil
+	})
 }

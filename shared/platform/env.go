@@ -69,5 +69,10 @@ func parseEnv[T any](e *Env, name string, def T, parse func(string) (T, error)) 
 	return parsed
 }
 
+// Date reads a YYYY-MM-DD date, def if unset.
+func (e *Env) Date(name string, def time.Time) time.Time {
+	return parseEnv(e, name, def, func(s string) (time.Time, error) { return time.Parse(time.DateOnly, s) })
+}
+
 // Err reports every problem met so far.
 func (e *Env) Err() error { return errors.Join(e.errs...) }

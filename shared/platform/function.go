@@ -24,6 +24,9 @@ type Function struct {
 // NewFunction sets up the function named name.
 func NewFunction(name string) *Function {
 	f := &Function{Logger: SetupLambdaLogging(name), Env: NewEnv()}
+	if limit := LimitMemory(f.Env); limit > 0 {
+		f.Logger.Debug("Go memory limit set from the function's memory", "bytes", limit)
+	}
 	var err error
 	if f.AWS, err = LoadAWSConfig(context.Background()); err != nil {
 		f.errs = append(f.errs, err)

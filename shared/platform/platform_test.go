@@ -72,3 +72,19 @@ func TestPathStyleForLocalEndpoints(t *testing.T) {
 		t.Error("AWS_S3_FORCE_PATH_STYLE=false is not honoured")
 	}
 }
+
+func TestMemoryLimitFollowsTheFunctionsMemory(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want int64
+	}{
+		{map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512"}, 512 << 20 * 8 / 10},
+		{map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "GOMEMLIMIT": "300MiB"}, 0},
+		{map[string]string{}, 0},
+	} {
+		env := &Env{lookup: func(k string) (string, bool) { v, ok := c.env[k]; return v, ok }}
+		if got := MemoryLimit(env); got != c.want {
+			t.Errorf("MemoryLimit(%v) = %d, want %d", c.env, got, c.want)
+		}
+	}
+}

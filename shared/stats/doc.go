@@ -35,6 +35,11 @@
 // this history" (too short, wrong sign, …): the backtest drops the
 // candidate for that series and says why.
 //
+// A Forecaster may also be a Refitter: given the model it fitted on an
+// earlier prefix of the same history, it refits faster (ETS keeps the form
+// AICc chose and starts from its parameters). The backtest refits that way
+// at each origin after the first.
+//
 // A global model (the LSTM, trained across series) implements Forecaster by
 // forecasting from the history it is given: for a rolling-origin backtest
 // it must only use h (a truncated history), never data after it.

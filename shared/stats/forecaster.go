@@ -15,6 +15,14 @@ type Forecaster interface {
 	Fit(h History) (Model, error)
 }
 
+// Refitter is a Forecaster that refits a model it fitted on an earlier,
+// shorter history of the same series (h extends that history) faster than
+// a fresh Fit: keeping the model's form and starting from its parameters.
+// The backtest uses it at every origin after the first one it fits.
+type Refitter interface {
+	Refit(prev Model, h History) (Model, error)
+}
+
 // Model is a fitted model.
 type Model interface {
 	// Forecast predicts the horizon steps after the history's last step.

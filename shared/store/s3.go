@@ -103,15 +103,38 @@ func (s *S3) Put(ctx context.Context, key string, body io.Reader, opts PutOption
 	if contentType == "" {
 		contentType = "application/octet-stream"
 	}
-	first := make([]byte, s.partSize())
-	n, err := io.ReadFull(body, first)
-	switch {
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return s.putSingle(ctx, key, first[:n], contentType, opts)
-	case err != nil:
+	first, err := readUpTo(body, s.partSize())
+	if err != nil {
 		return Object{}, fmt.Errorf("put %s: read body: %w", s.location(key), err)
 	}
+	if len(first) < s.partSize() {
+		return s.putSingle(ctx, key, first, contentType, opts)
+	}
 	return s.putMultipart(ctx, key, first, body, contentType, opts)
+}
+
+// firstRead is the buffer a write starts with; it doubles up to a part's size only while the body
+// fills it, so a small write (a job record, a manifest) allocates about its own size.
+const firstRead = 16 << 10
+
+// readUpTo reads r until EOF or limit bytes, whichever comes first.
+func readUpTo(r io.Reader, limit int) ([]byte, error) {
+	buf := make([]byte, 0, min(firstRead, limit))
+	for {
+		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			return buf, nil
+		case err != nil:
+			return nil, err
+		case len(buf) == limit:
+			return buf, nil
+		}
+		grown := make([]byte, len(buf), min(2*cap(buf), limit))
+		copy(grown, buf)
+		buf = grown
+	}
 }
 
 func (s *S3) partSize() int { return max(s.PartSize, MinPartSize) }

@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -111,7 +112,7 @@ func BenchmarkFit(b *testing.B) {
 		b.Run(size.name+"/model", func(b *testing.B) {
 			var info FitInfo
 			for b.Loop() {
-				m, err := Fit(ds, y, o)
+				m, err := Fit(context.Background(), ds, y, o)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -141,7 +142,7 @@ func BenchmarkFit(b *testing.B) {
 			var info FitInfo
 			for b.Loop() {
 				obj := newNegLogPosterior(d, &numericSSR{directSSR: newDirectSSR(d)})
-				_, fi, err := minimise(obj, x0)
+				_, fi, err := minimise(context.Background(), obj, x0)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -163,7 +164,7 @@ func BenchmarkFitShort(b *testing.B) {
 			b.Run(string(mode)+"/"+string(alg), func(b *testing.B) {
 				var info FitInfo
 				for b.Loop() {
-					m, err := Fit(ds, y, o)
+					m, err := Fit(context.Background(), ds, y, o)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -291,7 +292,7 @@ func TestVectorisedIntervalsMatchProphetLoop(t *testing.T) {
 
 func BenchmarkPredict(b *testing.B) {
 	ds, y, _ := retailSeries(730, 7, 5, false)
-	m, err := Fit(ds, y, DefaultOptions())
+	m, err := Fit(context.Background(), ds, y, DefaultOptions())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -117,7 +118,7 @@ func FuzzDecodeModel(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	fb, _, err := FitWithFallback(days("2020-01-01", 1), []float64{3}, DefaultOptions())
+	fb, _, err := FitWithFallback(context.Background(), days("2020-01-01", 1), []float64{3}, DefaultOptions())
 	if err != nil {
 		f.Fatal(err)
 	}

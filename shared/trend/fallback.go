@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -21,11 +22,11 @@ const FallbackWindow = 28 * 24 * time.Hour
 // no trend uncertainty, and FitInfo().Method is "fallback". The reason is
 // empty when the fit succeeded. The only errors are invalid options, and
 // input with mismatched lengths or without a single non-zero date, since
-// no model can describe those.
+// no model can describe those, and ctx's error when it ends first.
 //
 // A history of fewer than ShortHistory finite rows is not fitted at all: see
 // shortHistoryModel.
-func FitWithFallback(ds []time.Time, y []float64, opts Options) (*Model, string, error) {
+func FitWithFallback(ctx context.Context, ds []time.Time, y []float64, opts Options) (*Model, string, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, "", err
 	}
@@ -35,11 +36,11 @@ func FitWithFallback(ds []time.Time, y []float64, opts Options) (*Model, string,
 			return m, "", err
 		}
 	}
-	m, fitErr := Fit(ds, y, opts)
+	m, fitErr := Fit(ctx, ds, y, opts)
 	if fitErr == nil {
 		return m, "", nil
 	}
-	if len(ds) != len(y) {
+	if len(ds) != len(y) || ctx.Err() != nil {
 		return nil, "", fitErr
 	}
 	fb, err := fallbackModel(ds, y, opts, fitErr.Error())

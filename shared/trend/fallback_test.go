@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"errors"
 	"math"
 	"slices"
@@ -32,7 +33,7 @@ func TestFitWithFallback(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, reason, err := FitWithFallback(c.ds, c.y, DefaultOptions())
+			m, reason, err := FitWithFallback(context.Background(), c.ds, c.y, DefaultOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +69,7 @@ func TestFallbackUsesRecentWindow(t *testing.T) {
 		}
 	}
 	y[10] = math.Inf(1)
-	m, reason, err := FitWithFallback(ds, y, DefaultOptions())
+	m, reason, err := FitWithFallback(context.Background(), ds, y, DefaultOptions())
 	if err != nil || reason == "" {
 		t.Fatal(err, reason)
 	}
@@ -79,23 +80,23 @@ func TestFallbackUsesRecentWindow(t *testing.T) {
 
 func TestFitWithFallbackFitsWhenItCan(t *testing.T) {
 	ds, y, _ := retailSeries(100, 5, 1, false)
-	m, reason, err := FitWithFallback(ds, y, DefaultOptions())
+	m, reason, err := FitWithFallback(context.Background(), ds, y, DefaultOptions())
 	if err != nil || reason != "" || m.FitInfo().Method != "lbfgs" {
 		t.Fatalf("model %+v, reason %q, err %v", m.FitInfo(), reason, err)
 	}
 }
 
 func TestFitWithFallbackErrors(t *testing.T) {
-	if _, _, err := FitWithFallback(days("2020-01-01", 3), []float64{1}, DefaultOptions()); !errors.Is(err, ErrInvalidInput) {
+	if _, _, err := FitWithFallback(context.Background(), days("2020-01-01", 3), []float64{1}, DefaultOptions()); !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("length mismatch: %v", err)
 	}
-	if _, _, err := FitWithFallback(nil, nil, DefaultOptions()); !errors.Is(err, ErrInvalidInput) {
+	if _, _, err := FitWithFallback(context.Background(), nil, nil, DefaultOptions()); !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("empty: %v", err)
 	}
-	if _, _, err := FitWithFallback([]time.Time{{}}, []float64{1}, DefaultOptions()); !errors.Is(err, ErrInvalidInput) {
+	if _, _, err := FitWithFallback(context.Background(), []time.Time{{}}, []float64{1}, DefaultOptions()); !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("zero date only: %v", err)
 	}
-	if _, _, err := FitWithFallback(days("2020-01-01", 3), []float64{1, 2, 3}, Options{}); !errors.Is(err, ErrInvalidOptions) {
+	if _, _, err := FitWithFallback(context.Background(), days("2020-01-01", 3), []float64{1, 2, 3}, Options{}); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("bad options: %v", err)
 	}
 }
@@ -120,7 +121,7 @@ func TestShortHistory(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, reason, err := FitWithFallback(ds[:len(c.y)], c.y, DefaultOptions())
+			m, reason, err := FitWithFallback(context.Background(), ds[:len(c.y)], c.y, DefaultOptions())
 			if err != nil || reason != "" || m.FitInfo().Method != MethodMean {
 				t.Fatalf("model %+v, reason %q, %v", m.FitInfo(), reason, err)
 			}
@@ -147,7 +148,7 @@ func TestShortHistory(t *testing.T) {
 	for i := range y {
 		y[i] = float64(10 + i)
 	}
-	if m, _, err := FitWithFallback(days("2024-03-01", 14), y, DefaultOptions()); err != nil || m.FitInfo().Method == MethodMean {
+	if m, _, err := FitWithFallback(context.Background(), days("2024-03-01", 14), y, DefaultOptions()); err != nil || m.FitInfo().Method == MethodMean {
 		t.Errorf("14 rows: %+v, %v", m.FitInfo(), err)
 	}
 }

@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"math"
 	"slices"
 	"strconv"
@@ -20,7 +21,7 @@ func TestFitPredictMatchesProphetTestData(t *testing.T) {
 	}{{ScalingAbsMax, 10.64}, {ScalingMinMax, 11.13}} {
 		o := DefaultOptions()
 		o.Scaling = c.scaling
-		m, err := Fit(ds[:n], y[:n], o)
+		m, err := Fit(context.Background(), ds[:n], y[:n], o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +89,7 @@ func TestFitPredictLargeNumbers(t *testing.T) {
 	}{{ScalingAbsMax, 127.01}, {ScalingMinMax, 93.45}} {
 		o := DefaultOptions()
 		o.Scaling = c.scaling
-		m, err := Fit(ds[:n], y[:n], o)
+		m, err := Fit(context.Background(), ds[:n], y[:n], o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +128,7 @@ func componentRMSE(f *Forecast, name string, want func(i int) float64) float64 {
 func TestRecoversAdditiveComponents(t *testing.T) {
 	n := 3 * 365
 	ds, y, clean := retailSeries(n, 21, 2, false)
-	m, err := Fit(ds, y, DefaultOptions())
+	m, err := Fit(context.Background(), ds, y, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestRecoversMultiplicativeComponents(t *testing.T) {
 	ds, y, clean := retailSeries(n, 22, 1, true)
 	o := DefaultOptions()
 	o.SeasonalityMode = Multiplicative
-	m, err := Fit(ds, y, o)
+	m, err := Fit(context.Background(), ds, y, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestRecoversMultiplicativeComponents(t *testing.T) {
 func TestForecastsHeldOutTrend(t *testing.T) {
 	n := 3*365 + 60
 	ds, y, clean := retailSeries(n, 23, 2, false)
-	m, err := Fit(ds[:n-60], y[:n-60], DefaultOptions())
+	m, err := Fit(context.Background(), ds[:n-60], y[:n-60], DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func TestConstantHistory(t *testing.T) {
 				for i := range y {
 					y[i] = c
 				}
-				m, err := Fit(ds, y, o)
+				m, err := Fit(context.Background(), ds, y, o)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -252,7 +253,7 @@ func TestFlatGrowth(t *testing.T) {
 		}
 		o := DefaultOptions()
 		o.Growth, o.Scaling = GrowthFlat, scaling
-		m, err := Fit(ds, y, o)
+		m, err := Fit(context.Background(), ds, y, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,7 +284,7 @@ func TestNoChangepoints(t *testing.T) {
 	}
 	o := DefaultOptions()
 	o.NChangepoints = 0
-	m, err := Fit(ds, y, o)
+	m, err := Fit(context.Background(), ds, y, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,14 +300,14 @@ func TestNoChangepoints(t *testing.T) {
 // Input order does not matter: the history is sorted as Prophet sorts it.
 func TestUnsortedInputGivesSameModel(t *testing.T) {
 	ds, y, _ := retailSeries(120, 9, 3, false)
-	a, err := Fit(ds, y, DefaultOptions())
+	a, err := Fit(context.Background(), ds, y, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	rds, ry := slices.Clone(ds), slices.Clone(y)
 	slices.Reverse(rds)
 	slices.Reverse(ry)
-	b, err := Fit(rds, ry, DefaultOptions())
+	b, err := Fit(context.Background(), rds, ry, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +320,7 @@ func TestUnsortedInputGivesSameModel(t *testing.T) {
 
 func TestHistoryAccessors(t *testing.T) {
 	ds, y := loadCSV(t, "prophet_data.csv")
-	m, err := Fit(ds, y, DefaultOptions())
+	m, err := Fit(context.Background(), ds, y, DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

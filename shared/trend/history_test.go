@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -36,7 +37,7 @@ func TestFitRefusesBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := Fit(c.ds, c.y, DefaultOptions())
+			m, err := Fit(context.Background(), c.ds, c.y, DefaultOptions())
 			if m != nil || !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got (%v, %v), want ErrInvalidInput containing %q", m, err, c.want)
 			}

@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -43,8 +44,9 @@ type Model struct {
 // Fit fits Prophet's model to the history (dates and values, any order,
 // gaps allowed) and returns the MAP model. It refuses fewer than two rows,
 // non-finite values, zero dates and a history on a single date; every such
-// error wraps ErrInvalidInput and names the offending index and date.
-func Fit(ds []time.Time, y []float64, opts Options) (*Model, error) {
+// error wraps ErrInvalidInput and names the offending index and date. A fit whose ctx ends
+// stops at its next iteration with ctx's error.
+func Fit(ctx context.Context, ds []time.Time, y []float64, opts Options) (*Model, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -74,7 +76,7 @@ func Fit(ds []time.Time, y []float64, opts Options) (*Model, error) {
 	} else {
 		x0 := make([]float64, l.params())
 		x0[0], x0[1] = k0, m0
-		x, fi, err := maximumAPosteriori(d, x0, opts.Algorithm)
+		x, fi, err := maximumAPosteriori(ctx, d, x0, opts.Algorithm)
 		if err != nil {
 			return nil, err
 		}

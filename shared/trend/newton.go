@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -186,7 +187,7 @@ func (s *newtonSolver) step(x []float64) (float64, bool) {
 // density with an initial value that includes the constants the steps
 // drop, so the first step never stops it; the test applies from the
 // second step on.
-func newtonMAP(obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
+func newtonMAP(ctx context.Context, obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
 	info := FitInfo{Method: string(AlgorithmNewton)}
 	last := obj.eval(x0, nil)
 	if !finite(last) {
@@ -196,6 +197,9 @@ func newtonMAP(obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
 	s := newNewtonSolver(obj)
 	info.Status = "iteration limit"
 	for it := range stanIterations {
+		if err := ctx.Err(); err != nil {
+			return nil, info, fmt.Errorf("fit stopped after %d iterations: %w", it, err)
+		}
 		f, moved := s.step(x)
 		info.Iterations = it + 1
 		if !moved {

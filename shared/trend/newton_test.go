@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -200,7 +201,7 @@ func TestAlgorithmChoice(t *testing.T) {
 		ds, y, _ := retailSeries(c.rows, 41, 2, false)
 		o := DefaultOptions()
 		o.Algorithm = c.alg
-		m, err := Fit(ds, y, o)
+		m, err := Fit(context.Background(), ds, y, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -211,7 +212,7 @@ func TestAlgorithmChoice(t *testing.T) {
 			continue
 		}
 		o.Algorithm = Algorithm(c.want)
-		forced, err := Fit(ds, y, o)
+		forced, err := Fit(context.Background(), ds, y, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +239,7 @@ func TestLBFGSFailureFallsBackToNewton(t *testing.T) {
 	}
 	o := DefaultOptions()
 	o.NChangepoints = 0
-	m, err := Fit(ds, y, o)
+	m, err := Fit(context.Background(), ds, y, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +248,7 @@ func TestLBFGSFailureFallsBackToNewton(t *testing.T) {
 		t.Fatalf("fit %+v, want a Newton fit after an L-BFGS failure", info)
 	}
 	o.Algorithm = AlgorithmNewton
-	newton, err := Fit(ds, y, o)
+	newton, err := Fit(context.Background(), ds, y, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,11 +264,11 @@ func TestNewtonIsDeterministic(t *testing.T) {
 		ds, y, _ := retailSeries(60, 43, 3, mode == Multiplicative)
 		o := DefaultOptions()
 		o.SeasonalityMode = mode
-		a, err := Fit(ds, y, o)
+		a, err := Fit(context.Background(), ds, y, o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := Fit(ds, y, o)
+		b, err := Fit(context.Background(), ds, y, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,7 +292,7 @@ func TestNewtonStoppingRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		ds, y, _ := retailSeries(c.rows, 1, 1, false)
-		m, err := Fit(ds, y, DefaultOptions())
+		m, err := Fit(context.Background(), ds, y, DefaultOptions())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -172,7 +173,7 @@ var errLBFGS = errors.New("L-BFGS failed")
 // abnormally. Falling back to Newton." and runs Newton from the same
 // initial values, and so does this. FitInfo then describes the Newton run,
 // its Status starts with the L-BFGS error and Evaluations counts both runs.
-func maximumAPosteriori(d *design, x0 []float64, alg Algorithm) ([]float64, FitInfo, error) {
+func maximumAPosteriori(ctx context.Context, d *design, x0 []float64, alg Algorithm) ([]float64, FitInfo, error) {
 	var rss sumSquares
 	if d.mult {
 		rss = newDirectSSR(d)
@@ -181,13 +182,13 @@ func maximumAPosteriori(d *design, x0 []float64, alg Algorithm) ([]float64, FitI
 	}
 	obj := newNegLogPosterior(d, rss)
 	if alg == AlgorithmNewton || alg == AlgorithmAuto && len(d.t) < prophetNewtonRows {
-		return newtonMAP(obj, x0)
+		return newtonMAP(ctx, obj, x0)
 	}
-	x, info, err := minimise(obj, x0)
+	x, info, err := minimise(ctx, obj, x0)
 	if !errors.Is(err, errLBFGS) {
 		return x, info, err
 	}
-	x, info, newtonErr := newtonMAP(obj, x0)
+	x, info, newtonErr := newtonMAP(ctx, obj, x0)
 	info.Status = fmt.Sprintf("%v; Newton: %s", err, info.Status)
 	return x, info, newtonErr
 }
@@ -200,8 +201,8 @@ func maximumAPosteriori(d *design, x0 []float64, alg Algorithm) ([]float64, FitI
 // on ("LS failed, Hessian reset"). This does the same: after a failed line
 // search the run restarts from the best iterate with an empty memory. When
 // the line search fails again at once, where Stan reports an error, the
-// error wraps errLBFGS.
-func minimise(obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
+// error wraps errLBFGS. The fit stops, with ctx's error, at the first iteration after ctx ends.
+func minimise(ctx context.Context, obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
 	cache := &evalCache{obj: obj}
 	f0 := cache.value(x0)
 	if math.IsNaN(f0) || math.IsInf(f0, 0) {
@@ -212,7 +213,10 @@ func minimise(obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
 	for reset := 0; ; reset++ {
 		startF := best.F
 		run := newLBFGSRun(best.X, best.F, best.Gradient)
-		status, err := run.minimise(cache, best, &info)
+		status, err := run.minimise(ctx, cache, best, &info)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, info, fmt.Errorf("fit stopped after %d iterations: %w", info.Iterations, ctxErr)
+		}
 		if err == nil {
 			info.Status = status.String()
 			break
@@ -240,12 +244,15 @@ func minimise(obj *negLogPosterior, x0 []float64) ([]float64, FitInfo, error) {
 // minimise iterates until convergence (nil error), the iteration budget,
 // or a line-search failure (the error). Every accepted iterate that lowers
 // the objective is copied into best.
-func (r *lbfgsRun) minimise(cache *evalCache, best *optimize.Location, info *FitInfo) (optimize.Status, error) {
+func (r *lbfgsRun) minimise(ctx context.Context, cache *evalCache, best *optimize.Location, info *FitInfo) (optimize.Status, error) {
 	const evaluation = optimize.FuncEvaluation | optimize.GradEvaluation
 	op, err := r.ls.Init(r.loc)
 	for err == nil {
 		switch {
 		case op == optimize.MajorIteration:
+			if err := ctx.Err(); err != nil {
+				return optimize.Failure, err
+			}
 			info.Iterations++
 			if r.loc.F < best.F {
 				best.F = r.loc.F

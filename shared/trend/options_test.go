@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
@@ -54,7 +55,7 @@ func TestOptionsValidate(t *testing.T) {
 			if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want an ErrInvalidOptions naming %q", err, c.want)
 			}
-			if _, err := Fit(days("2020-01-01", 30), make([]float64, 30), o); !errors.Is(err, ErrInvalidOptions) {
+			if _, err := Fit(context.Background(), days("2020-01-01", 30), make([]float64, 30), o); !errors.Is(err, ErrInvalidOptions) {
 				t.Fatalf("Fit accepted bad options: %v", err)
 			}
 		})

@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -15,7 +16,7 @@ func fittedRetail(t testing.TB, mode Mode) *Model {
 	ds, y, _ := retailSeries(3*365, 31, 3, mode == Multiplicative)
 	o := DefaultOptions()
 	o.SeasonalityMode = mode
-	m, err := Fit(ds, y, o)
+	m, err := Fit(context.Background(), ds, y, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestIntervalWidthIsNoiseQuantile(t *testing.T) {
 	o.Growth = GrowthFlat
 	o.Weekly.Enable, o.Yearly.Enable = SwitchOff, SwitchOff
 	o.UncertaintySamples = 20000
-	m, err := Fit(ds, y, o)
+	m, err := Fit(context.Background(), ds, y, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package trend
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -13,7 +14,7 @@ import (
 func TestSetRoundTrip(t *testing.T) {
 	s := NewSet(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
 	m := fittedRetail(t, Additive)
-	fb, reason, err := FitWithFallback(days("2020-01-01", 20), append(slices.Repeat([]float64{2}, 19), math.NaN()), DefaultOptions())
+	fb, reason, err := FitWithFallback(context.Background(), days("2020-01-01", 20), append(slices.Repeat([]float64{2}, 19), math.NaN()), DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

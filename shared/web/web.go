@@ -5,9 +5,12 @@
 package web
 
 import (
+	"bytes"
 	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
 	"encoding/hex"
+	"strings"
 )
 
 //go:embed dist/index.html
@@ -21,3 +24,28 @@ var ETag = func() string {
 	sum := sha256.Sum256(index)
 	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }()
+
+// ContentSecurityPolicy lets the page run only its own inline script and style sheet (named by
+// their hashes), call the API it came from, and send uploads to the object store's presigned
+// URLs (any origin: the bucket's endpoint depends on the deployment); nothing else.
+var ContentSecurityPolicy = strings.Join([]string{
+	"default-src 'none'",
+	"script-src " + inlineHash("<script>", "</script>"),
+	"style-src " + inlineHash("<style>", "</style>"),
+	"img-src 'self' data:",
+	"connect-src 'self' http: https:",
+	"base-uri 'none'",
+	"form-action 'none'",
+	"frame-ancestors 'none'",
+}, "; ")
+
+// inlineHash is the CSP source ('sha256-…') of the page's element between open and close.
+func inlineHash(open, close string) string {
+	start := bytes.Index(index, []byte(open))
+	end := bytes.Index(index, []byte(close))
+	if start < 0 || end < start {
+		return "'none'"
+	}
+	sum := sha256.Sum256(index[start+len(open) : end])
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}

@@ -24,3 +24,14 @@ func TestIndexIsSelfContained(t *testing.T) {
 		t.Errorf("the page loads something from elsewhere: %q", m)
 	}
 }
+
+func TestContentSecurityPolicy(t *testing.T) {
+	for _, want := range []string{"default-src 'none'", "script-src 'sha256-", "style-src 'sha256-", "connect-src 'self'"} {
+		if !strings.Contains(ContentSecurityPolicy, want) {
+			t.Errorf("%q lacks %q", ContentSecurityPolicy, want)
+		}
+	}
+	if strings.Count(string(Index()), "<script") != 1 || strings.Count(string(Index()), "<style") != 1 {
+		t.Error("the page must have exactly one inline script and one style sheet: the policy names one hash each")
+	}
+}

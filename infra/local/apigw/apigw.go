@@ -23,7 +23,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// Route is one method on one resource path; a path segment {name} is a path parameter.
+// Route is one method (or ANY) on one resource path; a path segment {name} is a path
+// parameter, and a last segment {name+} a greedy one that takes the rest of the path, as API
+// Gateway's proxy resources do. Routes are tried in order: list a greedy route last.
 type Route struct {
 	Method   string
 	Resource string
@@ -83,28 +85,49 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) match(method, path string) (Route, map[string]string, bool) {
 	segments := strings.Split(strings.Trim(path, "/"), "/")
 	for _, route := range g.Routes {
-		if route.Method != method {
+		if route.Method != method && route.Method != AnyMethod {
 			continue
 		}
 		pattern := strings.Split(strings.Trim(route.Resource, "/"), "/")
+		last := pattern[len(pattern)-1]
+		if greedy := strings.HasPrefix(last, "{") && strings.HasSuffix(last, "+}"); greedy {
+			head := len(pattern) - 1
+			rest := strings.Join(segments[min(head, len(segments)):], "/")
+			if len(segments) < len(pattern) || rest == "" {
+				continue
+			}
+			pattern, segments := pattern[:head], segments[:head]
+			if params, ok := matchSegments(pattern, segments); ok {
+				params[last[1:len(last)-2]] = rest
+				return route, params, true
+			}
+			continue
+		}
 		if len(pattern) != len(segments) {
 			continue
 		}
-		params := map[string]string{}
-		matched := true
-		for i, p := range pattern {
-			switch {
-			case strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") && segments[i] != "":
-				params[p[1:len(p)-1]] = segments[i]
-			case p != segments[i]:
-				matched = false
-			}
-		}
-		if matched {
+		if params, ok := matchSegments(pattern, segments); ok {
 			return route, params, true
 		}
 	}
 	return Route{}, nil, false
+}
+
+// AnyMethod is the method of a route that takes every method (API Gateway's ANY).
+const AnyMethod = "ANY"
+
+// matchSegments matches path segments to a resource's, {name} taking any one segment.
+func matchSegments(pattern, segments []string) (map[string]string, bool) {
+	params := map[string]string{}
+	for i, p := range pattern {
+		switch {
+		case strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") && segments[i] != "":
+			params[p[1:len(p)-1]] = segments[i]
+		case p != segments[i]:
+			return nil, false
+		}
+	}
+	return params, true
 }
 
 // event builds the proxy event API Gateway sends for r.

@@ -107,3 +107,49 @@ func TestQueryValuesReachTheFunctionAsSent(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestRootAndGreedyProxyRoutes(t *testing.T) {
+	var got []events.APIGatewayProxyRequest
+	server := httptest.NewServer(&apigw.Gateway{
+		Routes: []apigw.Route{{Method: "GET", Resource: "/"}, {Method: "GET", Resource: "/jobs/{id}"}, {Method: apigw.AnyMethod, Resource: "/{proxy+}"}},
+		Invoke: func(_ context.Context, payload []byte) ([]byte, error) {
+			var req events.APIGatewayProxyRequest
+			if err := json.Unmarshal(payload, &req); err != nil {
+				return nil, err
+			}
+			got = append(got, req)
+			return json.Marshal(events.APIGatewayProxyResponse{StatusCode: 200})
+		},
+		Stage:  "v1",
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	t.Cleanup(server.Close)
+	for _, tc := range []struct{ method, path, resource, proxy string }{
+		{"GET", "/", "/", ""},
+		{"GET", "/jobs/j1", "/jobs/{id}", ""},
+		{"DELETE", "/jobs/j1", "/{proxy+}", "jobs/j1"},
+		{"GET", "/no/such/thing", "/{proxy+}", "no/such/thing"},
+		{"POST", "/", "", ""}, // no route: the root has only GET
+	} {
+		req, _ := http.NewRequest(tc.method, server.URL+tc.path, nil)
+		before := len(got)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if tc.resource == "" {
+			if resp.StatusCode != http.StatusForbidden || len(got) != before {
+				t.Errorf("%s %s reached the function (%d)", tc.method, tc.path, resp.StatusCode)
+			}
+			continue
+		}
+		if len(got) != before+1 {
+			t.Fatalf("%s %s did not reach the function (%d)", tc.method, tc.path, resp.StatusCode)
+		}
+		r := got[len(got)-1]
+		if r.Resource != tc.resource || r.PathParameters["proxy"] != tc.proxy || r.Path != tc.path {
+			t.Errorf("%s %s: resource %q, proxy %q, path %q", tc.method, tc.path, r.Resource, r.PathParameters["proxy"], r.Path)
+		}
+	}
+}

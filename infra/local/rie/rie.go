@@ -19,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
 )
 
 // Function is a function binary and its configuration.
@@ -36,15 +38,6 @@ type Function struct {
 	// Output receives the emulator's and the function's output; nil discards it.
 	Output io.Writer
 }
-
-// FunctionError is an error the function returned (or a crash or timeout the emulator
-// reported), with Lambda's error type and message.
-type FunctionError struct {
-	Type    string `json:"errorType"`
-	Message string `json:"errorMessage"`
-}
-
-func (e *FunctionError) Error() string { return e.Type + ": " + e.Message }
 
 // Process is one running emulator with its function: an execution environment that handles one
 // invocation at a time, as Lambda's do.
@@ -134,7 +127,7 @@ func (p *Process) waitReady(ctx context.Context, addr string) error {
 }
 
 // Invoke sends one event and returns the function's response. A function error comes back as a
-// *FunctionError.
+// *lambdaerr.Error.
 func (p *Process) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	p.invoke.Lock()
 	defer p.invoke.Unlock()
@@ -154,10 +147,10 @@ func (p *Process) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, fmt.Errorf("invoke %s: read response: %w", p.name, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, &FunctionError{Type: "Lambda.ServiceException", Message: fmt.Sprintf("emulator answered %s: %s", resp.Status, bytes.TrimSpace(body))}
+		return nil, &lambdaerr.Error{Type: "Lambda.ServiceException", Message: fmt.Sprintf("emulator answered %s: %s", resp.Status, bytes.TrimSpace(body))}
 	}
 	if bytes.HasPrefix(body, []byte("Task timed out after")) {
-		return nil, &FunctionError{Type: "States.Timeout", Message: string(body)}
+		return nil, &lambdaerr.Error{Type: "States.Timeout", Message: string(body)}
 	}
 	if fnErr := asFunctionError(body); fnErr != nil {
 		return nil, fnErr
@@ -167,7 +160,7 @@ func (p *Process) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 // asFunctionError recognises the error document the runtime sends for a failed invocation:
 // an object with exactly errorType, errorMessage and optionally stackTrace.
-func asFunctionError(body []byte) *FunctionError {
+func asFunctionError(body []byte) *lambdaerr.Error {
 	var doc map[string]json.RawMessage
 	if json.Unmarshal(body, &doc) != nil {
 		return nil
@@ -180,7 +173,7 @@ func asFunctionError(body []byte) *FunctionError {
 			return nil
 		}
 	}
-	var fnErr FunctionError
+	var fnErr lambdaerr.Error
 	if json.Unmarshal(body, &fnErr) != nil {
 		return nil
 	}

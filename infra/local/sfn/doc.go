@@ -38,7 +38,7 @@
 //
 // The service calls Invoker.Invoke with the function's name (taken from the
 // ARN or the FunctionName, without qualifier) and the JSON payload. A
-// function's own error is returned as a *FunctionError; it becomes the
+// function's own error is returned as a *lambdaerr.Error; it becomes the
 // States error named by its Type, with the cause
 // {"errorMessage": …, "errorType": …} as on AWS. Any other error becomes
 // Lambda.ServiceException, so the usual transient-error retriers cover an

@@ -2,6 +2,8 @@ package sfn
 
 import (
 	"fmt"
+
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
 )
 
 // Error names defined by the States Language that this interpreter raises or
@@ -42,21 +44,8 @@ func failf(name, format string, args ...any) *Failure {
 	return &Failure{Name: name, Cause: fmt.Sprintf(format, args...)}
 }
 
-// FunctionError is a function's own failure, as Lambda reports it in an
-// error payload: an Invoker returns it when the function returned an error.
-// The Type becomes the States error name; the cause is the error payload
-// {"errorMessage": …, "errorType": …} as a JSON string, as on AWS.
-type FunctionError struct {
-	Type    string // Lambda's errorType, e.g. "DatasetChanged"
-	Message string // Lambda's errorMessage
-}
-
-func (e *FunctionError) Error() string {
-	return fmt.Sprintf("function error %s: %s", e.Type, e.Message)
-}
-
 // failure converts a function error to the States error a Task reports.
-func (e *FunctionError) failure() *Failure {
+func functionFailure(e *lambdaerr.Error) *Failure {
 	name := e.Type
 	if name == "" {
 		name = ErrorLambdaUnknown

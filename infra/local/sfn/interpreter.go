@@ -15,7 +15,7 @@ import (
 
 // Invoker runs a Lambda function by name with a JSON payload and returns its
 // JSON result. A function that returns an error is reported as a
-// *FunctionError; any other error is an infrastructure failure, reported to
+// *lambdaerr.Error; any other error is an infrastructure failure, reported to
 // the state machine as Lambda.ServiceException. Invoke should return when ctx
 // is done; the interpreter stops waiting for it then in any case.
 type Invoker interface {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
 )
 
 // TestDataFlow checks input and output processing state by state: InputPath,
@@ -353,10 +355,10 @@ func TestTaskErrors(t *testing.T) {
 		wantError string
 		wantCause string
 	}{
-		{"function error", &FunctionError{Type: "DatasetChanged", Message: "etag moved"}, "DatasetChanged",
+		{"function error", &lambdaerr.Error{Type: "DatasetChanged", Message: "etag moved"}, "DatasetChanged",
 			`{"errorMessage":"etag moved","errorType":"DatasetChanged"}`},
-		{"function error without a type", &FunctionError{Message: "boom"}, ErrorLambdaUnknown, `{"errorMessage":"boom","errorType":""}`},
-		{"wrapped function error", errors.Join(errors.New("ctx"), &FunctionError{Type: "E", Message: "m"}), "E", `{"errorMessage":"m","errorType":"E"}`},
+		{"function error without a type", &lambdaerr.Error{Message: "boom"}, ErrorLambdaUnknown, `{"errorMessage":"boom","errorType":""}`},
+		{"wrapped function error", errors.Join(errors.New("ctx"), &lambdaerr.Error{Type: "E", Message: "m"}), "E", `{"errorMessage":"m","errorType":"E"}`},
 		{"infrastructure error", errors.New("connection refused"), ErrorLambdaService, "invoke f: connection refused"},
 	}
 	for _, tt := range tests {
@@ -436,7 +438,7 @@ func TestRetryBackoff(t *testing.T) {
 func TestRetriersCountSeparately(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		errs := []error{
-			&FunctionError{Type: "A"}, &FunctionError{Type: "B"}, &FunctionError{Type: "A"}, &FunctionError{Type: "B"},
+			&lambdaerr.Error{Type: "A"}, &lambdaerr.Error{Type: "B"}, &lambdaerr.Error{Type: "A"}, &lambdaerr.Error{Type: "B"},
 		}
 		var retryCounts []string
 		inv := newFakeInvoker().on("f", func(_ context.Context, p []byte) ([]byte, error) {
@@ -479,15 +481,15 @@ func TestCatch(t *testing.T) {
 		wantState string // the state the catch went to, "" if uncaught
 		want      string
 	}{
-		{"catch all with result path", &FunctionError{Type: "Boom", Message: "m"},
+		{"catch all with result path", &lambdaerr.Error{Type: "Boom", Message: "m"},
 			`[{"ErrorEquals":["States.ALL"],"ResultPath":"$.error","Next":"Recover"}]`, "Recover",
 			`{"in":1,"error":{"Error":"Boom","Cause":"{\"errorMessage\":\"m\",\"errorType\":\"Boom\"}"}}`},
-		{"first matching catcher wins", &FunctionError{Type: "B"},
+		{"first matching catcher wins", &lambdaerr.Error{Type: "B"},
 			`[{"ErrorEquals":["A"],"Next":"Other"},{"ErrorEquals":["B","C"],"Next":"Recover"},{"ErrorEquals":["States.ALL"],"Next":"Other"}]`, "Recover",
 			`{"Error":"B","Cause":"{\"errorMessage\":\"\",\"errorType\":\"B\"}"}`},
-		{"task failed matches function errors", &FunctionError{Type: "X"},
+		{"task failed matches function errors", &lambdaerr.Error{Type: "X"},
 			`[{"ErrorEquals":["States.TaskFailed"],"ResultPath":null,"Next":"Recover"}]`, "Recover", `{"in":1}`},
-		{"unmatched error fails the execution", &FunctionError{Type: "X"},
+		{"unmatched error fails the execution", &lambdaerr.Error{Type: "X"},
 			`[{"ErrorEquals":["Y"],"Next":"Recover"}]`, "", ``},
 	}
 	for _, tt := range tests {
@@ -711,7 +713,7 @@ func TestParallelBranchFailure(t *testing.T) {
 			}).
 			on("bad", func(context.Context, []byte) ([]byte, error) {
 				time.Sleep(time.Second)
-				return nil, &FunctionError{Type: "BadInput", Message: "row 3"}
+				return nil, &lambdaerr.Error{Type: "BadInput", Message: "row 3"}
 			})
 		def := `{"StartAt":"P","States":{
 			"P":{"Type":"Parallel","Next":"Done",

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -487,9 +489,9 @@ func TestServiceTrainingPipeline(t *testing.T) {
 	publish := &publishRecorder{}
 	inv := newFakeInvoker().
 		failsWith("stockcast-refit", `{"trend":"v2"}`,
-			&FunctionError{Type: "Lambda.ServiceException"}, &FunctionError{Type: "DatasetChanged"}).
+			&lambdaerr.Error{Type: "Lambda.ServiceException"}, &lambdaerr.Error{Type: "DatasetChanged"}).
 		failsWith("stockcast-finetune", `{}`,
-			&FunctionError{Type: "Lambda.AWSLambdaException"}, &FunctionError{Type: "OutOfMemory", Message: "killed"}).
+			&lambdaerr.Error{Type: "Lambda.AWSLambdaException"}, &lambdaerr.Error{Type: "OutOfMemory", Message: "killed"}).
 		on("stockcast-publish", publish.fn)
 	ts := startService(t, t.TempDir(), inv)
 	machine := ts.register(t, "TrainingStateMachine", string(trainingDefinition(t)))
@@ -501,7 +503,10 @@ func TestServiceTrainingPipeline(t *testing.T) {
 		t.Errorf("execution: status %s error %v cause %v", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
 	}
 	sent := publish.sent()
-	if len(sent) != 1 || sent[0]["mode"] != "failure" || sent[0]["error"] != "OutOfMemory" {
+	if len(sent) != 1 {
+		t.Fatalf("publish called %d times, want once", len(sent))
+	}
+	if caught, _ := sent[0]["error"].(map[string]any); caught["Error"] != "OutOfMemory" {
 		t.Errorf("publish got %v", sent)
 	}
 	// The fine-tune's transient error waited before its retry; the refit's
@@ -514,7 +519,7 @@ func TestServiceTrainingPipeline(t *testing.T) {
 // TestServiceRedriveExecution redrives a failed execution through the SDK: it continues from the
 // state that failed, on that state's input, without running the states before it again.
 func TestServiceRedriveExecution(t *testing.T) {
-	inv := newFakeInvoker().echo("first").failsWith("flaky", `{"trained":true}`, &FunctionError{Type: "OutOfMemory", Message: "killed"})
+	inv := newFakeInvoker().echo("first").failsWith("flaky", `{"trained":true}`, &lambdaerr.Error{Type: "OutOfMemory", Message: "killed"})
 	ts := startService(t, t.TempDir(), inv)
 	machine := ts.register(t, "redrive", `{"StartAt":"Prepare","States":{
 		"Prepare":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:first","ResultPath":"$.prepared","Next":"Train"},

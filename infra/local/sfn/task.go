@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
+
 	"github.com/google/uuid"
 )
 
@@ -143,10 +145,10 @@ func (r *run) invoke(ctx context.Context, function string, payload []byte, timeo
 	if context.Cause(callCtx) == errTaskTimedOut {
 		return nil, failf(ErrorTimeout, "Task timed out after %d seconds.", int(timeout.Seconds()))
 	}
-	var fe *FunctionError
+	var fe *lambdaerr.Error
 	switch {
 	case errors.As(rep.err, &fe):
-		return nil, fe.failure()
+		return nil, functionFailure(fe)
 	case rep.err != nil:
 		return nil, &Failure{Name: ErrorLambdaService, Cause: fmt.Sprintf("invoke %s: %v", function, rep.err)}
 	}

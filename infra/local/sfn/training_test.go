@@ -3,11 +3,14 @@ package sfn
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stockcast/stockcast/infra/statemachine"
+
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
 )
 
 // The training pipeline's functions as the definition names them.
@@ -17,15 +20,11 @@ var trainingFunctions = map[string]string{
 	"PublishFunctionArn":  "arn:aws:lambda:us-east-1:000000000000:function:stockcast-publish",
 }
 
-// trainingDefinition reads testdata/training.asl.json, the shape of the
-// training state machine, with the function ARNs substituted.
+// trainingDefinition is the deployed training state machine (the file template.yaml names), with
+// the function ARNs substituted.
 func trainingDefinition(t *testing.T) []byte {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/training.asl.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, err := Substitute(raw, trainingFunctions)
+	def, err := Substitute(statemachine.Training, trainingFunctions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,9 +56,9 @@ func (p *publishRecorder) sent() []map[string]any {
 // error (or exhausted retries, or a timeout) is caught, published in failure
 // mode, and fails the execution with the original error.
 func TestTrainingPipeline(t *testing.T) {
-	transient := &FunctionError{Type: "Lambda.TooManyRequestsException", Message: "Rate exceeded"}
-	changed := &FunctionError{Type: "DatasetChanged", Message: "the dataset's ETag moved during the refit"}
-	corrupt := &FunctionError{Type: "CheckpointCorrupt", Message: "bad magic"}
+	transient := &lambdaerr.Error{Type: "Lambda.TooManyRequestsException", Message: "Rate exceeded"}
+	changed := &lambdaerr.Error{Type: "DatasetChanged", Message: "the dataset's ETag moved during the refit"}
+	corrupt := &lambdaerr.Error{Type: "CheckpointCorrupt", Message: "bad magic"}
 	hang := func(ctx context.Context, _ []byte) ([]byte, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
@@ -79,7 +78,7 @@ func TestTrainingPipeline(t *testing.T) {
 				f.failsWith("stockcast-refit", `{"trend":"models/trend/v2.json"}`, transient, changed, changed)
 			},
 			finetune: func(f *fakeInvoker) {
-				f.failsThen("stockcast-finetune", 1, &FunctionError{Type: "Lambda.ServiceException"}, `{"lstm":"models/lstm/checkpoint.bin"}`)
+				f.failsThen("stockcast-finetune", 1, &lambdaerr.Error{Type: "Lambda.ServiceException"}, `{"lstm":"models/lstm/checkpoint.bin"}`)
 			},
 			wantStatus: StatusSucceeded, wantRefits: 4, wantFineTune: 2,
 		},
@@ -134,7 +133,8 @@ func TestTrainingPipeline(t *testing.T) {
 					checkPublishedSuccess(t, sent[0], out.Output)
 					return
 				}
-				if sent[0]["mode"] != "failure" || sent[0]["error"] != tt.wantError || sent[0]["job"] != "job-1" || sent[0]["cause"] != out.Cause {
+				caught, _ := sent[0]["error"].(map[string]any)
+				if sent[0]["results"] != nil || caught["Error"] != tt.wantError || caught["Cause"] != out.Cause || sent[0]["job"] != "job-1" {
 					t.Errorf("publish got %v for failure %s / %s", sent[0], out.Error, out.Cause)
 				}
 			})
@@ -142,28 +142,32 @@ func TestTrainingPipeline(t *testing.T) {
 	}
 }
 
+// checkPublishedSuccess checks the publish input of a successful run (the execution input with
+// both branches' results, as pipeline.PublishInput reads it) and the execution's output (what
+// publish answered).
 func checkPublishedSuccess(t *testing.T, sent map[string]any, output string) {
 	t.Helper()
-	training, _ := sent["training"].(map[string]any)
-	if sent["mode"] != "success" || sent["job"] != "job-1" || training == nil ||
-		sent["execution"] != "arn:aws:states:us-east-1:123456789012:execution:test:run-1" {
-		t.Errorf("publish got %v", sent)
+	got, err := json.Marshal(sent)
+	if err != nil {
+		t.Fatal(err)
 	}
 	want := `{"job":"job-1","dataset":"data/large_dataset.csv",
-		"training":{"trend":{"trend":"models/trend/v2.json"},"lstm":{"lstm":"models/lstm/checkpoint.bin"}},
-		"published":{"manifest":{"version":"v2"}}}`
-	if !jsonEqual(t, output, want) {
-		t.Errorf("output %s, want %s", output, want)
+		"results":{"refit":{"trend":"models/trend/v2.json"},"finetune":{"lstm":"models/lstm/checkpoint.bin"}}}`
+	if !jsonEqual(t, string(got), want) {
+		t.Errorf("publish got %s, want %s", got, want)
+	}
+	if !jsonEqual(t, output, `{"version":"v2"}`) {
+		t.Errorf("output %s, want publish's answer", output)
 	}
 }
 
 // TestTrainingRetryTimings checks the refit's waits: FULL jitter at 0.5 on
-// 1s for the transient error, then 2s and 4s for the dataset changes, each
+// 2s for the transient error, then 2s and 4s for the dataset changes, each
 // retrier counting on its own.
 func TestTrainingRetryTimings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		transient := &FunctionError{Type: "Lambda.SdkClientException"}
-		changed := &FunctionError{Type: "DatasetChanged"}
+		transient := &lambdaerr.Error{Type: "Lambda.SdkClientException"}
+		changed := &lambdaerr.Error{Type: "DatasetChanged"}
 		inv := newFakeInvoker().
 			failsWith("stockcast-refit", `{}`, transient, changed, changed).
 			returns("stockcast-finetune", `{}`).
@@ -174,7 +178,7 @@ func TestTrainingRetryTimings(t *testing.T) {
 			t.Fatalf("outcome %+v", out)
 		}
 		calls := inv.callsTo("stockcast-refit")
-		want := []time.Duration{500 * time.Millisecond, 2 * time.Second, 4 * time.Second}
+		want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
 		if len(calls) != len(want)+1 {
 			t.Fatalf("%d refit calls", len(calls))
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
 )
 
 // FaultsPath is the local stack's fault-injection endpoint (on the AWS endpoint's port; no S3
@@ -41,7 +43,7 @@ func (f *faultyFunctions) Invoke(ctx context.Context, name string, payload []byt
 	}
 	f.mu.Unlock()
 	if ok {
-		return nil, &FunctionError{Function: name, Type: fault.Error, Message: fault.Message}
+		return nil, &lambdaerr.Error{Function: name, Type: fault.Error, Message: fault.Message}
 	}
 	return f.next.Invoke(ctx, name, payload)
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"sync"
+
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -17,15 +18,6 @@ type Functions interface {
 	Invoke(ctx context.Context, name string, payload []byte) ([]byte, error)
 }
 
-// FunctionError is an error a function returned, with the error type Lambda would report.
-type FunctionError struct {
-	Function string
-	Type     string
-	Message  string
-}
-
-func (e *FunctionError) Error() string { return e.Function + ": " + e.Type + ": " + e.Message }
-
 // inProcess runs handlers in this process, decoding events and encoding results with
 // aws-lambda-go exactly as the Lambda runtime does.
 type inProcess struct {
@@ -35,23 +27,13 @@ type inProcess struct {
 func (f *inProcess) Invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
 	handler, ok := f.handlers[name]
 	if !ok {
-		return nil, &FunctionError{Function: name, Type: "ResourceNotFoundException", Message: "no function named " + name}
+		return nil, &lambdaerr.Error{Function: name, Type: "ResourceNotFoundException", Message: "no function named " + name}
 	}
 	out, err := handler.Invoke(ctx, payload)
 	if err != nil {
-		return nil, &FunctionError{Function: name, Type: errorType(err), Message: err.Error()}
+		return nil, &lambdaerr.Error{Function: name, Type: lambdaerr.TypeOf(err), Message: err.Error()}
 	}
 	return out, nil
-}
-
-// errorType names an error as the aws-lambda-go runtime does in its error payload: the name of
-// the error's type, without pointer.
-func errorType(err error) string {
-	t := reflect.TypeOf(err)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.Name()
 }
 
 // emulated runs each function's bootstrap binary under the Lambda Runtime Interface Emulator,
@@ -63,12 +45,12 @@ type emulated struct {
 func (f *emulated) Invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
 	process, ok := f.processes[name]
 	if !ok {
-		return nil, &FunctionError{Function: name, Type: "ResourceNotFoundException", Message: "no function named " + name}
+		return nil, &lambdaerr.Error{Function: name, Type: "ResourceNotFoundException", Message: "no function named " + name}
 	}
 	out, err := process.Invoke(ctx, payload)
-	var fnErr *rie.FunctionError
+	var fnErr *lambdaerr.Error
 	if errors.As(err, &fnErr) {
-		return nil, &FunctionError{Function: name, Type: fnErr.Type, Message: fnErr.Message}
+		fnErr.Function = name
 	}
 	return out, err
 }

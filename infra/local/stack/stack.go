@@ -212,12 +212,7 @@ func (s *Stack) startStepFunctions() error {
 type invoker struct{ s *Stack }
 
 func (i invoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
-	out, err := i.s.functions.Invoke(ctx, function, payload)
-	var fnErr *FunctionError
-	if errors.As(err, &fnErr) {
-		return nil, &sfn.FunctionError{Type: fnErr.Type, Message: fnErr.Message}
-	}
-	return out, err
+	return i.s.functions.Invoke(ctx, function, payload)
 }
 
 // startFunctions runs the handlers in process, or their binaries under the emulator.
@@ -295,6 +290,12 @@ var apiRoutes = []apigw.Route{
 	{Method: http.MethodGet, Resource: "/forecast/plot"},
 	{Method: http.MethodGet, Resource: "/jobs/{id}"},
 	{Method: http.MethodGet, Resource: "/health"},
+	{Method: http.MethodGet, Resource: "/"},
+	{Method: http.MethodGet, Resource: "/series"},
+	{Method: http.MethodGet, Resource: "/series/history"},
+	{Method: http.MethodGet, Resource: "/jobs"},
+	{Method: http.MethodPost, Resource: "/uploads"},
+	{Method: apigw.AnyMethod, Resource: "/{proxy+}"}, // the function answers unknown routes itself
 }
 
 // startAPI serves the forecast API as API Gateway would, as `sam local start-api` does.
@@ -322,10 +323,11 @@ func (s *Stack) startAPI() error {
 	return nil
 }
 
-// notify takes S3's object-created notifications, filtered as the template's S3 event is
-// (prefix uploads/, suffix .csv).
+// notify takes S3's object-created notifications, filtered as the template's S3 event is: on
+// the prefix uploads/ only (S3's suffix rules are case-sensitive; the merge function itself takes
+// .csv in any case and skips the rest).
 func (s *Stack) notify(n fakes3.Notification) {
-	if !strings.HasPrefix(n.Key, pipeline.UploadsPrefix) || !strings.HasSuffix(n.Key, ".csv") {
+	if !strings.HasPrefix(n.Key, pipeline.UploadsPrefix) {
 		return
 	}
 	select {

@@ -40,13 +40,22 @@ const ModelVersionHeader = "X-Stockcast-Model-Version"
 // GET /forecast/plot, GET /jobs/{id} and GET /health. It keeps the current model version in
 // memory and, on every invocation, asks S3 for models/manifest.json's ETag only: unchanged, it
 // serves from memory; changed, it loads the new version's artifacts and swaps them in at once.
-// If loading fails, the previous version keeps serving.
+// If loading fails — a damaged manifest, a missing artifact — the newest older version of the
+// manifest that loads serves instead (the one already serving, if that is it), responses say
+// why, and the new one is tried again after a backoff that doubles up to RetryMax.
 type Handler struct {
 	Store  store.Store
 	Jobs   *pipeline.Jobs
 	Logger *slog.Logger
 	// Config tunes the engines built for each model version.
 	Config forecast.Config
+	// Uploads configures POST /uploads (browser uploads through presigned URLs).
+	Uploads Uploads
+	// Now is the clock of the reload backoff.
+	Now func() time.Time
+	// RetryBase and RetryMax bound the wait before a manifest that failed to load is tried
+	// again: RetryBase after the first failure, doubling, at most RetryMax.
+	RetryBase, RetryMax time.Duration
 
 	current atomic.Pointer[servedModel]
 	reload  sync.Mutex
@@ -60,25 +69,47 @@ type servedModel struct {
 	loaded   time.Time
 	// reloadErr is why the latest published version could not be loaded, if it could not.
 	reloadErr string
-	failedTag string
+	failed    *reloadFailure
 }
 
-// New returns the forecast API over s.
+// reloadFailure is a published manifest that could not be loaded, and when to try it again.
+type reloadFailure struct {
+	etag     string
+	attempts int
+	retryAt  time.Time
+}
+
+// New returns the forecast API over s, retrying a manifest that failed to load after 1 s,
+// doubling up to a minute.
 func New(s store.Store, logger *slog.Logger) *Handler {
-	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Config: forecast.DefaultConfig()}
+	presigner, _ := s.(store.Presigner) // the S3 store signs uploads; others have none
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Config: forecast.DefaultConfig(),
+		Now: time.Now, RetryBase: time.Second, RetryMax: time.Minute, Uploads: DefaultUploads(presigner)}
 }
 
 // Handle answers one API Gateway request.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	ctx, end := platform.Trace(ctx, "api")
 	resp := h.route(ctx, req)
-	end(nil)
+	end(serverError(resp))
 	h.Logger.InfoContext(ctx, "request", "method", req.HTTPMethod, "path", req.Path, "status", resp.StatusCode)
 	return resp, nil
 }
 
+// serverError is what the trace records of an answer: an error for a 5xx (the API failed), nil
+// otherwise (a 4xx is the client's).
+func serverError(resp events.APIGatewayProxyResponse) error {
+	if resp.StatusCode < http.StatusInternalServerError {
+		return nil
+	}
+	return fmt.Errorf("answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+}
+
 func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	path := strings.TrimSuffix(req.Path, "/")
+	if resp, ok := h.browserRoute(ctx, req, path); ok {
+		return resp
+	}
 	switch {
 	case path == "/forecast" && (req.HTTPMethod == http.MethodGet || req.HTTPMethod == http.MethodPost):
 		return h.withModel(ctx, func(m *servedModel) events.APIGatewayProxyResponse { return h.forecast(ctx, m, req) })
@@ -95,7 +126,7 @@ func (h *Handler) route(ctx context.Context, req events.APIGatewayProxyRequest) 
 	case path == "/forecast" || path == "/forecast/plot" || path == "/health" || strings.HasPrefix(path, "/jobs/"):
 		return errorResponse(http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed on %s", req.HTTPMethod, req.Path))
 	}
-	return errorResponse(http.StatusNotFound, fmt.Sprintf("no such resource %s; try GET /forecast?product_id=…, /forecast/plot, /jobs/{id} or /health", req.Path))
+	return errorResponse(http.StatusNotFound, fmt.Sprintf("no such resource %s; try GET / (the page), /forecast?product_id=…, /forecast/plot, /series, /series/history, /jobs, /jobs/{id}, /health or POST /uploads", req.Path))
 }
 
 // withModel serves f from the current model version, loading a newly published one first.
@@ -119,9 +150,10 @@ func (h *Handler) withModel(ctx context.Context, f func(*servedModel) events.API
 	return resp
 }
 
-// model returns the model to serve: the cached one if the manifest's ETag is unchanged, else the
-// newly published version, loaded now. When loading fails it returns the previous version (its
-// reloadErr says why) and, with no previous version, the error.
+// model returns the model to serve: the cached one while the manifest's ETag is unchanged (or
+// is one that failed to load and waits for its retry), else the newly published version, loaded
+// now. When that fails it serves the newest older version that loads and remembers the failure;
+// with no version loadable at all it returns the error.
 func (h *Handler) model(ctx context.Context) (*servedModel, error) {
 	head, err := h.Store.Head(ctx, pipeline.ManifestKey)
 	current := h.current.Load()
@@ -133,12 +165,12 @@ func (h *Handler) model(ctx context.Context) (*servedModel, error) {
 		return current, nil
 	case err != nil:
 		return nil, err
-	case current != nil && (store.SameETag(head.ETag, current.etag) || store.SameETag(head.ETag, current.failedTag)):
+	case current != nil && h.upToDate(current, head):
 		return current, nil
 	}
 	h.reload.Lock()
 	defer h.reload.Unlock()
-	if current = h.current.Load(); current != nil && (store.SameETag(head.ETag, current.etag) || store.SameETag(head.ETag, current.failedTag)) {
+	if current = h.current.Load(); current != nil && h.upToDate(current, head) {
 		return current, nil // another request loaded it meanwhile
 	}
 	loaded, err := h.load(ctx)
@@ -147,26 +179,77 @@ func (h *Handler) model(ctx context.Context) (*servedModel, error) {
 		h.Logger.InfoContext(ctx, "model loaded", "version", loaded.manifest.Version, "etag", loaded.etag, "ms", time.Since(loaded.loaded).Milliseconds())
 		return loaded, nil
 	}
-	h.Logger.ErrorContext(ctx, "loading the new model failed; the previous one keeps serving", "etag", head.ETag, "error", err)
-	if current == nil {
-		return nil, err
+	failure := &reloadFailure{etag: head.ETag, attempts: 1}
+	if current != nil && current.failed != nil && store.SameETag(current.failed.etag, head.ETag) {
+		failure.attempts = current.failed.attempts + 1
 	}
-	// Remember the failure, so that every request does not retry the same broken version.
-	stale := *current
-	stale.reloadErr, stale.failedTag = fmt.Sprintf("model %s could not be loaded: %v", head.ETag, err), head.ETag
-	h.current.Store(&stale)
-	return &stale, nil
+	failure.retryAt = h.Now().Add(h.retryDelay(failure.attempts))
+	h.Logger.ErrorContext(ctx, "loading the published model failed; serving the newest older version that loads",
+		"etag", head.ETag, "attempts", failure.attempts, "retry_at", failure.retryAt, "error", err)
+	fallback, fallbackErr := h.fallback(ctx, head, current)
+	if fallback == nil {
+		return nil, errors.Join(err, fallbackErr)
+	}
+	served := *fallback
+	served.failed = failure
+	served.reloadErr = fmt.Sprintf("the published model (manifest %s) could not be loaded, attempt %d, next try at %s: %v; serving model %s (manifest %s)",
+		head.ETag, failure.attempts, failure.retryAt.UTC().Format(time.RFC3339), err, fallback.manifest.Version, fallback.etag)
+	h.current.Store(&served)
+	return &served, nil
 }
 
-// load reads the manifest and its artifacts (concurrently) and builds the engine.
-func (h *Handler) load(ctx context.Context) (_ *servedModel, err error) {
-	ctx, end := platform.Trace(ctx, "load-model")
-	defer func() { end(err) }()
-	started := time.Now()
+// upToDate reports whether m is what to serve while the manifest is head.
+func (h *Handler) upToDate(m *servedModel, head store.Object) bool {
+	if store.SameETag(head.ETag, m.etag) {
+		return true
+	}
+	return m.failed != nil && store.SameETag(head.ETag, m.failed.etag) && h.Now().Before(m.failed.retryAt)
+}
+
+// retryDelay is the wait after the given number of failed attempts.
+func (h *Handler) retryDelay(attempts int) time.Duration {
+	return min(h.RetryBase<<min(attempts-1, 30), h.RetryMax)
+}
+
+// fallback finds the newest older manifest version that loads, stopping at the one serving
+// (which it returns as it is): a version older than that is not worth a load.
+func (h *Handler) fallback(ctx context.Context, head store.Object, current *servedModel) (*servedModel, error) {
+	var found *servedModel
+	_, _, _, err := pipeline.NewestReadableManifest(ctx, h.Store, func(m *pipeline.Manifest, obj store.Object) error {
+		switch {
+		case store.SameETag(obj.ETag, head.ETag):
+			return errors.New("the version that just failed")
+		case current != nil && store.SameETag(obj.ETag, current.etag):
+			found = current
+			return nil
+		}
+		loaded, err := h.build(ctx, m, obj)
+		found = loaded
+		return err
+	})
+	if found == nil && current != nil {
+		return current, nil // no older version could be listed or read: keep what serves
+	}
+	if err != nil && found == nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// load reads the current manifest and builds its model.
+func (h *Handler) load(ctx context.Context) (*servedModel, error) {
 	manifest, obj, err := pipeline.ReadManifest(ctx, h.Store)
 	if err != nil {
 		return nil, err
 	}
+	return h.build(ctx, manifest, obj)
+}
+
+// build reads a manifest's artifacts (concurrently) and builds the engine.
+func (h *Handler) build(ctx context.Context, manifest *pipeline.Manifest, obj store.Object) (_ *servedModel, err error) {
+	ctx, end := platform.Trace(ctx, "load-model")
+	defer func() { end(err) }()
+	started := time.Now()
 	var (
 		wg     sync.WaitGroup
 		table  *series.Table
@@ -176,10 +259,10 @@ func (h *Handler) load(ctx context.Context) (_ *servedModel, err error) {
 		errs   [4]error
 	)
 	wg.Go(func() {
-		table, errs[0] = loadArtifact(ctx, h.Store, manifest.Dataset.Key, "", manifest.Dataset.ETag, series.Load)
+		table, errs[0] = loadArtifact(ctx, h.Store, manifest.Dataset.Key, manifest.Dataset.VersionID, manifest.Dataset.ETag, series.Load)
 	})
 	wg.Go(func() {
-		trends, errs[1] = loadArtifact(ctx, h.Store, manifest.Trend.Key, "", manifest.Trend.ETag, loadTrendSet)
+		trends, errs[1] = loadArtifact(ctx, h.Store, manifest.Trend.Key, manifest.Trend.VersionID, manifest.Trend.ETag, loadTrendSet)
 	})
 	wg.Go(func() {
 		net, errs[2] = loadArtifact(ctx, h.Store, manifest.LSTM.Key, manifest.LSTM.VersionID, manifest.LSTM.ETag, readCheckpoint)
@@ -222,13 +305,14 @@ func loadTrendSet(_ context.Context, r io.Reader) (*trend.Set, error) {
 
 func readCheckpoint(_ context.Context, r io.Reader) (*lstm.Model, error) { return lstm.Read(r) }
 
-// loadArtifact reads exactly the artifact the manifest names: by version id where the bucket
-// keeps versions, otherwise only if its ETag is still the manifest's.
+// loadArtifact reads exactly the artifact the manifest names: by its version id, which no later
+// write changes; a manifest without one (written before versions were recorded) names it by ETag,
+// found as the current object or else among the key's older versions.
 func loadArtifact[T any](ctx context.Context, s store.Store, key, versionID, etag string, decode func(context.Context, io.Reader) (T, error)) (T, error) {
 	var zero T
 	body, _, err := s.Get(ctx, key, store.GetOptions{VersionID: versionID, IfMatch: etag})
-	if versionID != "" && errors.Is(err, store.ErrNotFound) {
-		body, _, err = s.Get(ctx, key, store.GetOptions{IfMatch: etag}) // versions not kept (a local store restarted)
+	if versionID == "" && errors.Is(err, store.ErrPreconditionFailed) {
+		body, err = versionByETag(ctx, s, key, etag, err)
 	}
 	if err != nil {
 		return zero, fmt.Errorf("artifact %s: %w", key, err)
@@ -239,6 +323,22 @@ func loadArtifact[T any](ctx context.Context, s store.Store, key, versionID, eta
 		return zero, fmt.Errorf("artifact %s: %w", key, err)
 	}
 	return value, nil
+}
+
+// versionByETag opens the newest version of key with the given ETag; notFound is the error when
+// there is none.
+func versionByETag(ctx context.Context, s store.Store, key, etag string, notFound error) (io.ReadCloser, error) {
+	versions, err := s.Versions(ctx, key)
+	if err != nil {
+		return nil, errors.Join(notFound, err)
+	}
+	for _, v := range versions {
+		if store.SameETag(v.ETag, etag) && v.VersionID != "" {
+			body, _, err := s.Get(ctx, key, store.GetOptions{VersionID: v.VersionID, IfMatch: etag})
+			return body, err
+		}
+	}
+	return nil, notFound
 }
 
 func (h *Handler) forecast(ctx context.Context, m *servedModel, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
@@ -341,7 +441,7 @@ func (h *Handler) job(ctx context.Context, id string) events.APIGatewayProxyResp
 	if err != nil {
 		return errorResponse(http.StatusInternalServerError, err.Error())
 	}
-	return jsonResponse(http.StatusOK, job)
+	return jsonResponse(http.StatusOK, h.jobView(ctx, job))
 }
 
 // ErrorBody is the JSON of every error response.

@@ -18,6 +18,7 @@ import (
 	"github.com/stockcast/stockcast/shared/forecast"
 	"github.com/stockcast/stockcast/shared/handlers/api"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/store"
 )
 
 func get(path string, query map[string]string) events.APIGatewayProxyRequest {
@@ -166,4 +167,102 @@ func TestForecastAPIRequests(t *testing.T) {
 			t.Errorf("plot is %dx%d, want %dx%d", b.Dx(), b.Dy(), forecast.PlotWidth, forecast.PlotHeight)
 		}
 	})
+}
+
+func TestAColdAPIServesThePublishedModelWhateverMergedSince(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	t0 := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
+	published := handlertest.Train(t, e, "v1", handlertest.Testdata(t, "small_dataset.csv"), t0)
+	// A merge whose training failed (or never started): the dataset moved on, the manifest did not.
+	merged := append(handlertest.Testdata(t, "small_dataset.csv"), bytes.SplitN(handlertest.Testdata(t, "uploads/ok_next_days.csv"), []byte("\n"), 2)[1]...)
+	e.Put(pipeline.DatasetKey, merged)
+	e.Put(pipeline.DatasetKey, append(merged, "2024-03-05,P0001,1,Electronics,North,10,0,4\n"...))
+
+	cold := api.New(e.Store, handlertest.Logger(t))
+	resp := call(t, cold, get("/forecast", map[string]string{"product_id": "P0001"}))
+	if resp.StatusCode != http.StatusOK || resp.Headers[api.ModelVersionHeader] != published.Version || resp.Headers[api.ReloadErrorHeader] != "" {
+		t.Fatalf("a fresh instance after two merges: %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	var answer forecast.Response
+	if err := json.Unmarshal([]byte(resp.Body), &answer); err != nil || answer.Days[0].Date.Format(time.DateOnly) != "2024-03-01" {
+		t.Errorf("the published model's data ends 2024-02-29; first day %v (%v)", answer.Days, err)
+	}
+}
+
+func TestTheAPIServesTheNewestReadableManifestAndRetriesTheDamagedOne(t *testing.T) {
+	ctx := context.Background()
+	e := handlertest.NewEnv(t)
+	t0 := time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
+	handlertest.Train(t, e, "v1", handlertest.Testdata(t, "small_dataset.csv"), t0)
+	second := handlertest.Train(t, e, "v2", handlertest.Testdata(t, "small_dataset.csv"), t0.Add(time.Hour))
+	now := t0.Add(2 * time.Hour)
+	clock := func() time.Time { return now }
+	warm := api.New(e.Store, handlertest.Logger(t))
+	warm.Now = clock
+	if resp := call(t, warm, get("/forecast", map[string]string{"product_id": "P0001"})); resp.Headers[api.ModelVersionHeader] != second.Version {
+		t.Fatalf("before the damage: %v", resp.Headers)
+	}
+	damaged := e.Put(pipeline.ManifestKey, []byte("garbage {"))
+
+	cold := api.New(e.Store, handlertest.Logger(t))
+	cold.Now = clock
+	for name, h := range map[string]*api.Handler{"warm": warm, "cold": cold} {
+		resp := call(t, h, get("/forecast", map[string]string{"product_id": "P0001"}))
+		if resp.StatusCode != http.StatusOK || resp.Headers[api.ModelVersionHeader] != second.Version ||
+			!strings.Contains(resp.Headers[api.ReloadErrorHeader], "damaged manifest") {
+			t.Errorf("%s instance over a damaged manifest: %d %v %s", name, resp.StatusCode, resp.Headers, resp.Body)
+		}
+		health := call(t, h, get("/health", nil))
+		if !strings.Contains(health.Body, `"reload_error"`) || !strings.Contains(health.Body, "attempt 1") {
+			t.Errorf("%s health: %s", name, health.Body)
+		}
+	}
+
+	// Within the backoff the damaged manifest is not read again; after it, it is.
+	gets := e.Server.Requests("GetObject")
+	call(t, warm, get("/forecast", map[string]string{"product_id": "P0001"}))
+	if got := e.Server.Requests("GetObject") - gets; got != 0 {
+		t.Errorf("%d reads within the backoff, want 0", got)
+	}
+	now = now.Add(time.Second)
+	resp := call(t, warm, get("/forecast", map[string]string{"product_id": "P0001"}))
+	if e.Server.Requests("GetObject") == gets || !strings.Contains(resp.Headers[api.ReloadErrorHeader], "attempt 2") {
+		t.Errorf("after the backoff the manifest was not tried again: %v", resp.Headers)
+	}
+	// The backoff doubles, up to RetryMax: never given up for good.
+	for range 10 {
+		now = now.Add(warm.RetryMax)
+		call(t, warm, get("/forecast", map[string]string{"product_id": "P0001"}))
+	}
+	if resp := call(t, warm, get("/health", nil)); !strings.Contains(resp.Body, "attempt 12") {
+		t.Errorf("retries stopped: %s", resp.Body)
+	}
+
+	// The next publish replaces the damaged manifest, and both instances serve it.
+	third := handlertest.Train(t, e, "v3", handlertest.Testdata(t, "small_dataset.csv"), t0.Add(3*time.Hour))
+	if third.Status != pipeline.StatusSucceeded {
+		t.Fatalf("publish over a damaged manifest: %+v", third)
+	}
+	for name, h := range map[string]*api.Handler{"warm": warm, "cold": cold} {
+		resp := call(t, h, get("/forecast", map[string]string{"product_id": "P0001"}))
+		if resp.Headers[api.ModelVersionHeader] != third.Version || resp.Headers[api.ReloadErrorHeader] != "" {
+			t.Errorf("%s after the next publish: %v", name, resp.Headers)
+		}
+	}
+	manifest, _, err := pipeline.ReadManifest(ctx, e.Store)
+	if err != nil || manifest.Replaced == nil || manifest.Replaced.VersionID != damaged.VersionID || manifest.Previous != second.Version {
+		t.Fatalf("manifest %+v (%v): want the damaged version %s recorded and v2 as previous", manifest, err, damaged.VersionID)
+	}
+	if _, _, err := e.Store.Get(ctx, pipeline.ManifestKey, store.GetOptions{VersionID: damaged.VersionID}); err != nil {
+		t.Errorf("the damaged manifest is not kept for inspection: %v", err)
+	}
+}
+
+func TestAnAPIWithNoReadableManifestSaysWhy(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	e.Put(pipeline.ManifestKey, []byte(`{"format":"someone-else/v3"}`))
+	resp := call(t, api.New(e.Store, handlertest.Logger(t)), get("/forecast", map[string]string{"product_id": "P0001"}))
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Body, "someone-else/v3") {
+		t.Errorf("only a foreign manifest: %d %s", resp.StatusCode, resp.Body)
+	}
 }

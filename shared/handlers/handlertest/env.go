@@ -89,6 +89,17 @@ func (e *Env) Upload(key string, content []byte) events.S3Event {
 	return e.events[before]
 }
 
+// LastEvent is the S3 event of the latest object created, by any client.
+func (e *Env) LastEvent() events.S3Event {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.events) == 0 {
+		e.t.Fatal("no object was created")
+	}
+	return e.events[len(e.events)-1]
+}
+
 // Put writes an object without caring about its event.
 func (e *Env) Put(key string, content []byte) store.Object {
 	e.t.Helper()
@@ -232,8 +243,8 @@ func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pip
 	t.Helper()
 	ctx := context.Background()
 	dataset := e.Put(pipeline.DatasetKey, data)
-	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, JobID: job,
-		Mode: pipeline.ModeFineTune, DatasetWritten: written}
+	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
+		JobID: job, Mode: pipeline.ModeFineTune, DatasetWritten: written}
 	refitted, err := refit.New(e.Store, Logger(t)).Handle(ctx, in)
 	if err != nil {
 		t.Fatal(err)

@@ -32,11 +32,28 @@ type Config struct {
 	MaxAttempts int
 	// MaxProblems caps the bad lines listed in a refusal report (the total is always given).
 	MaxProblems int
+	// Limits bound an upload's columns, fields and dates (Today is set at each merge).
+	Limits dataset.Limits
 }
 
-// DefaultConfig allows 64 MiB uploads, 8 attempts and 100 listed problems.
+// DefaultConfig allows 64 MiB uploads, 8 attempts, 100 listed problems and dataset's default
+// limits.
 func DefaultConfig() Config {
-	return Config{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems}
+	return Config{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems, Limits: dataset.DefaultLimits()}
+}
+
+// ConfigFromEnv reads MAX_UPLOAD_BYTES, MAX_NEW_COLUMNS, MAX_COLUMNS, MAX_FIELD_BYTES,
+// MIN_DATE (YYYY-MM-DD) and MAX_DAYS_AHEAD over the defaults; a negative count turns that
+// limit off.
+func ConfigFromEnv(env *platform.Env) Config {
+	c := DefaultConfig()
+	c.MaxUploadBytes = env.Int64("MAX_UPLOAD_BYTES", c.MaxUploadBytes)
+	c.Limits.MaxNewColumns = int(env.Int64("MAX_NEW_COLUMNS", int64(c.Limits.MaxNewColumns)))
+	c.Limits.MaxColumns = int(env.Int64("MAX_COLUMNS", int64(c.Limits.MaxColumns)))
+	c.Limits.MaxFieldBytes = int(env.Int64("MAX_FIELD_BYTES", int64(c.Limits.MaxFieldBytes)))
+	c.Limits.MinDate = env.Date("MIN_DATE", c.Limits.MinDate)
+	c.Limits.MaxDaysAhead = int(env.Int64("MAX_DAYS_AHEAD", int64(c.Limits.MaxDaysAhead)))
+	return c
 }
 
 // Starter starts the training state machine for a job. Starting a job that was already started
@@ -116,14 +133,14 @@ func (h *Handler) record(ctx context.Context, record events.S3EventRecord) error
 	}
 	name, ok := pipeline.UploadName(key)
 	if !ok {
-		log.InfoContext(ctx, "skipping a key outside uploads/*.csv")
+		log.InfoContext(ctx, "skipping a key that is not a .csv file under uploads/ (any case of .csv is taken)")
 		return nil
 	}
 	u := upload{
 		name:  name,
 		key:   key,
 		etag:  record.S3.Object.ETag,
-		jobID: pipeline.JobID(record.S3.Bucket.Name, key, record.S3.Object.ETag, record.S3.Object.Sequencer),
+		jobID: h.jobID(ctx, record, key, name),
 		log:   log,
 	}
 	u.log = log.With("job_id", u.jobID)
@@ -134,11 +151,43 @@ func (h *Handler) record(ctx context.Context, record events.S3EventRecord) error
 	return nil
 }
 
+// jobID names an upload's job: the id the API announced when it presigned the upload
+// (pipeline.JobIDMetadata), else one derived from the event, so that a duplicate delivery of the
+// event finds its job either way.
+func (h *Handler) jobID(ctx context.Context, record events.S3EventRecord, key, name string) string {
+	if id := h.announcedJobID(ctx, key, name, record.S3.Object.ETag); id != "" {
+		return id
+	}
+	return pipeline.JobID(record.S3.Bucket.Name, key, record.S3.Object.ETag, record.S3.Object.Sequencer)
+}
+
+// announcedJobID reads the job id an upload was presigned with: from the upload or, when an
+// earlier delivery of the event has moved it already, from where it went (a copy keeps its
+// metadata; there it must be the event's content). An id that a job of other content already
+// has is not taken: the presigned URL was used twice. Any failure to read means no id: the
+// merge then reports it when it reads the upload.
+func (h *Handler) announcedJobID(ctx context.Context, key, name, etag string) string {
+	for _, candidate := range []string{key, pipeline.ProcessedKey(name, h.Now()), pipeline.RejectedKey(name)} {
+		obj, err := h.Store.Head(ctx, candidate)
+		if err != nil || (candidate != key && (etag == "" || !store.SameETag(obj.ETag, etag))) {
+			continue
+		}
+		id := obj.Metadata[pipeline.JobIDMetadata]
+		if !pipeline.IsJobIDFor(id, key) {
+			return ""
+		}
+		if job, err := h.Jobs.Get(ctx, id); err == nil && job.Upload.ETag != "" && !store.SameETag(job.Upload.ETag, obj.ETag) {
+			return ""
+		}
+		return id
+	}
+	return ""
+}
+
 // upload is one upload being merged.
 type upload struct {
 	name, key, etag, jobID string
 	log                    *slog.Logger
-	data                   []byte
 	obj                    store.Object
 }
 
@@ -161,6 +210,15 @@ func (h *Handler) merge(ctx context.Context, u *upload) (err error) {
 		return nil
 	}); err != nil {
 		return err
+	}
+	if processed := pipeline.ProcessedKey(u.name, h.Now()); len(processed) > pipeline.MaxKeyBytes {
+		short := pipeline.ShortName(u.name)
+		u.log.WarnContext(ctx, "the upload's name is too long to be moved; refusing it under a shortened name", "bytes", len(u.key), "name", short)
+		problem := dataset.Problem{Value: u.name, Reason: fmt.Sprintf(
+			"the upload's key is %d bytes: moved to %s it would be %d, and S3 keys are at most %d bytes; upload it under a name of at most %d bytes (kept here as %s)",
+			len(u.key), pipeline.ProcessedPrefix, len(processed), pipeline.MaxKeyBytes, len(u.name)-(len(processed)-pipeline.MaxKeyBytes), short)}
+		u.name = short
+		return h.reject(ctx, u, &dataset.ValidationError{Total: 1, Problems: []dataset.Problem{problem}})
 	}
 	if u.obj.Size > h.Config.MaxUploadBytes {
 		return h.reject(ctx, u, &dataset.ValidationError{Total: 1, Problems: []dataset.Problem{{
@@ -221,11 +279,11 @@ func (h *Handler) afterGone(ctx context.Context, u *upload) error {
 
 var errGone = errors.New("upload gone")
 
-// read loads the upload (at most the size limit of it) into memory.
+// read describes the upload; its content is streamed by each merge attempt (openUpload).
 func (h *Handler) read(ctx context.Context, u *upload) (err error) {
 	ctx, end := platform.Trace(ctx, "merge.read")
 	defer func() { end(err) }()
-	body, obj, err := h.Store.Get(ctx, u.key, store.GetOptions{})
+	obj, err := h.Store.Head(ctx, u.key)
 	if errors.Is(err, store.ErrNotFound) {
 		u.log.InfoContext(ctx, "the upload is gone (moved by an earlier delivery of this event, or deleted)")
 		return errGone
@@ -233,18 +291,28 @@ func (h *Handler) read(ctx context.Context, u *upload) (err error) {
 	if err != nil {
 		return err
 	}
-	defer body.Close()
 	if u.etag != "" && !store.SameETag(u.etag, obj.ETag) {
 		// Overwritten since the event: merge what is there now (nothing is lost); the newer
 		// upload's own event will then find it gone.
 		u.log.InfoContext(ctx, "the upload was overwritten after this event; merging its current content", "event_etag", u.etag, "etag", obj.ETag)
 	}
 	u.obj = obj
-	if u.data, err = io.ReadAll(io.LimitReader(body, h.Config.MaxUploadBytes+1)); err != nil {
-		return fmt.Errorf("read upload %s: %w", u.key, err)
-	}
-	u.obj.Size = max(u.obj.Size, int64(len(u.data)))
 	return nil
+}
+
+// openUpload streams exactly the upload that read described (by version where the bucket keeps
+// versions), never more than the size limit: parsing holds the rows, not the file.
+func (h *Handler) openUpload(u *upload) dataset.Opener {
+	return func(ctx context.Context) (io.ReadCloser, error) {
+		body, _, err := h.Store.Get(ctx, u.key, store.GetOptions{VersionID: u.obj.VersionID, IfMatch: u.obj.ETag})
+		if err != nil {
+			return nil, fmt.Errorf("read upload: %w", err)
+		}
+		return struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(body, h.Config.MaxUploadBytes), body}, nil
+	}
 }
 
 type mergeResult struct {
@@ -255,23 +323,18 @@ type mergeResult struct {
 // mergeWithRetries merges the upload into the dataset, writing it back only if nobody else wrote
 // it meanwhile; on a lost race it starts again from the fresh dataset.
 func (h *Handler) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, error) {
-	for attempt := 1; ; attempt++ {
+	result, err := store.RetryConflicts(ctx, h.Config.MaxAttempts, func(attempt int) (mergeResult, error) {
+		if attempt > 1 {
+			u.log.InfoContext(ctx, "the dataset changed while merging; merging again", "attempt", attempt)
+		}
 		result, err := h.mergeOnce(ctx, u)
-		if err == nil {
-			result.report.Attempts = attempt
-			return result, nil
-		}
-		if !errors.Is(err, store.ErrPreconditionFailed) {
-			return mergeResult{}, err
-		}
-		if attempt >= h.Config.MaxAttempts {
-			return mergeResult{}, fmt.Errorf("dataset still contended after %d attempts: %w", attempt, err)
-		}
-		u.log.InfoContext(ctx, "the dataset changed while merging; merging again", "attempt", attempt)
-		if err := pipeline.Backoff(ctx, attempt); err != nil {
-			return mergeResult{}, err
-		}
+		result.report.Attempts = attempt
+		return result, err
+	})
+	if err != nil {
+		return mergeResult{}, fmt.Errorf("merge into the dataset: %w", err)
 	}
+	return result, nil
 }
 
 func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err error) {
@@ -287,7 +350,9 @@ func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err 
 		before = obj
 		return body, err
 	}
-	applied, err := dataset.Apply(ctx, open, u.data, dataset.Options{MaxProblems: h.Config.MaxProblems},
+	limits := h.Config.Limits
+	limits.Today = h.Now()
+	applied, err := dataset.Apply(ctx, open, h.openUpload(u), dataset.Options{MaxProblems: h.Config.MaxProblems, Limits: limits, SizeHint: u.obj.Size},
 		func(produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, error) {
 			var stats dataset.Stats
 			var err error
@@ -306,16 +371,17 @@ func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err 
 	stats := applied.Stats
 	return mergeResult{
 		report: pipeline.MergeReport{
-			RowsBefore:  stats.RowsBefore,
-			RowsAfter:   stats.RowsAfter,
-			UploadRows:  applied.Upload.DataRows,
-			Inserted:    stats.Inserted,
-			Replaced:    stats.Replaced,
-			NewColumns:  stats.NewColumns,
-			FirstDate:   stats.FirstDate.Format(time.DateOnly),
-			LastDate:    stats.LastDate.Format(time.DateOnly),
-			DatasetETag: after.ETag,
-			Written:     h.Now().UTC(),
+			RowsBefore:       stats.RowsBefore,
+			RowsAfter:        stats.RowsAfter,
+			UploadRows:       applied.Upload.DataRows,
+			Inserted:         stats.Inserted,
+			Replaced:         stats.Replaced,
+			NewColumns:       stats.NewColumns,
+			FirstDate:        stats.FirstDate.Format(time.DateOnly),
+			LastDate:         stats.LastDate.Format(time.DateOnly),
+			DatasetETag:      after.ETag,
+			DatasetVersionID: after.VersionID,
+			Written:          h.Now().UTC(),
 		},
 		// Identical content has the identical ETag: a re-upload of rows already in the dataset
 		// changes nothing and trains nothing.
@@ -340,16 +406,7 @@ func (h *Handler) write(ctx context.Context, etag string, produce func(io.Writer
 }
 
 // RejectionReport is what rejected/<name>.error.json holds.
-type RejectionReport struct {
-	Upload     string            `json:"upload"`
-	ETag       string            `json:"etag"`
-	Size       int64             `json:"size"`
-	JobID      string            `json:"job_id"`
-	RejectedAt time.Time         `json:"rejected_at"`
-	Error      string            `json:"error"`
-	Total      int               `json:"total_problems"`
-	Problems   []dataset.Problem `json:"problems"`
-}
+type RejectionReport = pipeline.RejectionReport
 
 // reject keeps the upload under rejected/ with its reasons and leaves the dataset alone.
 func (h *Handler) reject(ctx context.Context, u *upload, invalid *dataset.ValidationError) (err error) {
@@ -465,6 +522,8 @@ func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeRe
 	in := pipeline.TaskInput{
 		Bucket: h.Store.Bucket(), DatasetKey: pipeline.DatasetKey, DatasetETag: current.ETag, JobID: u.jobID,
 		Mode: pipeline.ModeFineTune, DatasetWritten: current.LastModified.UTC(),
+		// The version id pins the dataset for training, whatever merges happen meanwhile.
+		DatasetVersionID: current.VersionID,
 	}
 	if merged != nil {
 		in.NewFrom, in.NewTo = merged.FirstDate, merged.LastDate
@@ -543,6 +602,16 @@ func (h *Handler) abandonDeadRun(ctx context.Context) error {
 	}
 	h.Logger.WarnContext(ctx, "the training run stopped before it finished; the next training covers its jobs", "execution", claim.Execution)
 	return h.Queue.Abandon(ctx, claim.Execution)
+}
+
+// Retry trains a job's rows again (bin/stockcast retry): the current dataset, which holds them,
+// is trained for the job unless the published model covers it.
+func (h *Handler) Retry(ctx context.Context, jobID string) error {
+	job, err := h.Jobs.Get(ctx, jobID)
+	if err != nil {
+		return err
+	}
+	return h.train(ctx, &upload{key: job.Upload.Key, jobID: job.ID, log: h.Logger.With("job_id", job.ID)}, job.Merge)
 }
 
 // Repair checks, when the system starts, that every merged upload is trained: an upload that an

@@ -414,3 +414,98 @@ func TestMergeRetryAfterStartFailureStartsWithoutMergingAgain(t *testing.T) {
 		t.Errorf("dataset writes %d, executions %d; want 1 and 1", counting.Count(pipeline.DatasetKey), len(starter.Executions()))
 	}
 }
+
+func TestMergePinsTheDatasetVersionForTraining(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	starter := &handlertest.RecordingStarter{}
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	if err := newMergeHandler(t, e.Store, starter).Handle(context.Background(), e.Upload("uploads/next.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))); err != nil {
+		t.Fatal(err)
+	}
+	head, err := e.Store.Head(context.Background(), pipeline.DatasetKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := starter.Executions()
+	if len(runs) != 1 || runs[0].DatasetVersionID == "" || runs[0].DatasetVersionID != head.VersionID {
+		t.Errorf("training input %+v: want the merged dataset's version %s", runs, head.VersionID)
+	}
+}
+
+func TestMergeTakesCSVInAnyCase(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	starter := &handlertest.RecordingStarter{}
+	h := newMergeHandler(t, e.Store, starter)
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	for _, key := range []string{"uploads/NEXT.CSV", "uploads/more.Csv"} {
+		upload := handlertest.Testdata(t, "uploads/ok_next_days.csv")
+		if err := h.Handle(context.Background(), e.Upload(key, upload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if processed := e.Keys(pipeline.ProcessedPrefix); len(processed) != 2 || len(starter.Executions()) != 1 {
+		t.Errorf("processed %v, %d executions: want both uploads merged (the second changes nothing)", processed, len(starter.Executions()))
+	}
+	if err := h.Handle(context.Background(), e.Upload("uploads/notes.txt", []byte("hello"))); err != nil || !e.Exists("uploads/notes.txt") {
+		t.Errorf("a .txt upload: %v; it must be left alone", err)
+	}
+}
+
+// refused merges the upload and returns its rejection report, checking that the dataset did not
+// change and the upload moved to rejected/ under name.
+func refused(t *testing.T, e *handlertest.Env, key, name string, content []byte) merge.RejectionReport {
+	t.Helper()
+	before := e.Read(pipeline.DatasetKey)
+	if err := newMergeHandler(t, e.Store, &handlertest.RecordingStarter{}).Handle(context.Background(), e.Upload(key, content)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if !bytes.Equal(e.Read(pipeline.DatasetKey), before) {
+		t.Error("the dataset changed")
+	}
+	var report merge.RejectionReport
+	if err := json.Unmarshal(e.Read(pipeline.RejectedReportKey(name)), &report); err != nil {
+		t.Fatal(err)
+	}
+	if !e.Exists(pipeline.RejectedKey(name)) || e.Exists(key) {
+		t.Errorf("the upload was not moved to %s", pipeline.RejectedKey(name))
+	}
+	return report
+}
+
+func TestMergeRefusesUploadsBeyondTheLimits(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	var header, row strings.Builder
+	header.WriteString("date,product_id,sales")
+	row.WriteString("2024-03-01,P0001,5")
+	for i := range 1000 {
+		fmt.Fprintf(&header, ",c%d", i)
+		row.WriteString(",1")
+	}
+	wide := refused(t, e, "uploads/wide.csv", "wide.csv", []byte(header.String()+"\n"+row.String()+"\n"))
+	if !strings.Contains(wide.Error, "adds 1000 new columns; at most 32") {
+		t.Errorf("1,000 new columns: %s", wide.Error)
+	}
+	future := refused(t, e, "uploads/future.csv", "future.csv", []byte("date,product_id,sales\n2024-03-01,P0001,5\n2204-04-10,P0001,7\n"))
+	if future.Total != 1 || future.Problems[0].Line != 3 || future.Problems[0].Value != "2204-04-10" {
+		t.Errorf("a date in 2204: %+v", future)
+	}
+}
+
+func TestMergeRefusesKeysTooLongToMoveUnderAShortName(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	name := strings.Repeat("sales-é-", 112) + ".csv" // 1,012 bytes: S3 stores uploads/ with it, processed/ cannot
+	key := pipeline.UploadsPrefix + name
+	short := pipeline.ShortName(name)
+	report := refused(t, e, key, short, handlertest.Testdata(t, "uploads/ok_next_days.csv"))
+	if report.Upload != key || !strings.Contains(report.Error, "S3 keys are at most 1024 bytes") {
+		t.Errorf("report %+v", report)
+	}
+	if len(short) > 200 || !strings.HasSuffix(short, ".csv") || !strings.HasPrefix(short, "sales-é-") {
+		t.Errorf("short name %q (%d bytes)", short, len(short))
+	}
+	if other := pipeline.ShortName(strings.Repeat("sales-é-", 112) + "x.csv"); other == short {
+		t.Error("two long names that start alike got the same short name")
+	}
+}

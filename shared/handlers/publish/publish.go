@@ -54,26 +54,34 @@ func (h *Handler) handle(ctx context.Context, in pipeline.PublishInput) (pipelin
 	if in.Results == nil {
 		return pipeline.PublishOutput{}, errors.New("publish: the input has neither training results nor an error")
 	}
-	for attempt := 1; ; attempt++ {
-		out, err := h.publish(ctx, in, log)
-		if err == nil {
-			return h.finish(ctx, in, out, log)
-		}
-		if !errors.Is(err, store.ErrPreconditionFailed) {
-			return out, err
-		}
-		if attempt == h.MaxAttempts {
-			return pipeline.PublishOutput{}, fmt.Errorf("publish: manifest still contended after %d attempts: %w", attempt, err)
-		}
-		if err := pipeline.Backoff(ctx, attempt); err != nil {
-			return pipeline.PublishOutput{}, err
-		}
+	out, err := store.RetryConflicts(ctx, h.MaxAttempts, func(int) (pipeline.PublishOutput, error) {
+		return h.publish(ctx, in, log)
+	})
+	if errors.Is(err, store.ErrPreconditionFailed) {
+		return pipeline.PublishOutput{}, fmt.Errorf("publish: manifest: %w", err)
 	}
+	if err != nil {
+		return out, err
+	}
+	return h.finish(ctx, in, out, log)
 }
 
 func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *slog.Logger) (pipeline.PublishOutput, error) {
 	current, obj, err := pipeline.ReadManifest(ctx, h.Store)
-	if err != nil && !errors.Is(err, pipeline.ErrNoManifest) {
+	var damaged *pipeline.Damaged
+	switch {
+	case errors.Is(err, pipeline.ErrDamagedManifest):
+		// Not a reason to stop publishing: the new manifest replaces exactly this object (If-Match
+		// on its ETag), which the bucket keeps as an older version; the newest readable version
+		// stands in for it in the checks below.
+		damaged = &pipeline.Damaged{VersionID: obj.VersionID, ETag: obj.ETag, Error: err.Error()}
+		log.WarnContext(ctx, "the current manifest is damaged; replacing it", "etag", obj.ETag, "version_id", obj.VersionID, "error", err)
+		readable, _, _, findErr := pipeline.NewestReadableManifest(ctx, h.Store, func(*pipeline.Manifest, store.Object) error { return nil })
+		if findErr != nil && !errors.Is(findErr, pipeline.ErrNoManifest) {
+			log.WarnContext(ctx, "no older manifest version is readable either", "error", findErr)
+		}
+		current = readable
+	case err != nil && !errors.Is(err, pipeline.ErrNoManifest):
 		return pipeline.PublishOutput{}, err
 	}
 	if current != nil && current.Dataset.Written.After(in.DatasetWritten) {
@@ -94,10 +102,10 @@ func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *sl
 		Created: h.Now().UTC(),
 		JobID:   in.JobID,
 		Dataset: pipeline.Dataset{
-			Key: in.DatasetKey, ETag: in.DatasetETag, Rows: refit.Rows,
+			Key: in.DatasetKey, ETag: in.DatasetETag, VersionID: in.DatasetVersionID, Rows: refit.Rows,
 			FirstDate: refit.FirstDate, LastDate: refit.LastDate, Written: in.DatasetWritten,
 		},
-		Trend: pipeline.Artifact{Key: refit.TrendKey, ETag: refit.TrendETag},
+		Trend: pipeline.Artifact{Key: refit.TrendKey, ETag: refit.TrendETag, VersionID: refit.TrendVersionID},
 		LSTM:  pipeline.Artifact{Key: finetune.CheckpointKey, ETag: finetune.CheckpointETag, VersionID: finetune.VersionID},
 		Metrics: pipeline.Metrics{
 			Series: refit.Series, FailedSeries: refit.Failed, FitMS: refit.FitMS,
@@ -111,6 +119,7 @@ func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *sl
 	if current != nil {
 		manifest.Previous = current.Version
 	}
+	manifest.Replaced = damaged
 	written, err := pipeline.WriteManifest(ctx, h.Store, manifest, obj.ETag)
 	if err != nil {
 		return pipeline.PublishOutput{}, err

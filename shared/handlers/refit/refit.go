@@ -37,6 +37,9 @@ type Handler struct {
 	Options trend.Options
 	// Workers is how many series are fitted at once; 0 means one per core.
 	Workers int
+	// StopMargin is the time kept before the invocation's deadline to stop fitting and record
+	// the outcome: the refit then fails with a *pipeline.DeadlineNear instead of being killed.
+	StopMargin time.Duration
 	// Select backtests every candidate model on every series and stores the selections
 	// model=auto serves (New sets it; without, the API backtests each series on first use).
 	Select bool
@@ -47,7 +50,7 @@ type Handler struct {
 
 // New returns the refit handler over s with Prophet's default options.
 func New(s store.Store, logger *slog.Logger) *Handler {
-	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions(), Select: true}
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions(), Select: true, StopMargin: 10 * time.Second}
 }
 
 // Handle fits the dataset version named by the input. A dataset that changed since the input
@@ -77,9 +80,14 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 	if err != nil {
 		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
 	}
+	work, stop := h.beforeDeadline(ctx)
+	defer stop()
 	started := time.Now()
 	standard := table.Standard()
-	set, failed := h.fitAll(ctx, standard)
+	set, failed, err := h.fitAll(work, standard)
+	if err != nil {
+		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
+	}
 	fitMS := time.Since(started).Milliseconds()
 	data, err := json.Marshal(set)
 	if err != nil {
@@ -93,11 +101,14 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 	first, _ := table.FirstDate()
 	last, _ := table.LastDate()
 	out := pipeline.RefitOutput{
-		TrendKey: key, TrendETag: obj.ETag, Series: len(set.Models), Failed: failed, FitMS: fitMS,
+		TrendKey: key, TrendETag: obj.ETag, TrendVersionID: obj.VersionID, Series: len(set.Models), Failed: failed, FitMS: fitMS,
 		Rows: table.Rows(), FirstDate: first.Format(time.DateOnly), LastDate: last.Format(time.DateOnly),
 	}
 	if h.Select {
-		if err := h.selectModels(ctx, in.JobID, standard, &out); err != nil {
+		if err := h.selectModels(work, in.JobID, standard, &out); err != nil {
+			if context.Cause(work) == errDeadlineNear {
+				err = &pipeline.DeadlineNear{Step: "refit: backtests", Of: len(standard)}
+			}
 			return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
 		}
 	}
@@ -155,11 +166,26 @@ func (h *Handler) selectModels(ctx context.Context, jobID string, all []series.S
 	return nil
 }
 
+// errDeadlineNear is the cause of the work context's end at StopMargin before the deadline.
+var errDeadlineNear = errors.New("the invocation's deadline is near")
+
+// beforeDeadline returns the context the refit's work runs in: it ends StopMargin before ctx's
+// deadline, if ctx has one.
+func (h *Handler) beforeDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadlineCause(ctx, deadline.Add(-h.StopMargin), errDeadlineNear)
+}
+
 // fitAll fits every series on all workers. A series whose fit fails gets the trend package's
-// fallback (a flat model at its recent mean) and is listed in failed.
-func (h *Handler) fitAll(ctx context.Context, all []series.Series) (*trend.Set, []string) {
-	_, end := platform.Trace(ctx, "fit")
-	defer end(nil)
+// fallback (a flat model at its recent mean) and is listed in failed. When ctx ends, no further
+// series is started, the fits under way stop, and the error says how far it got: a
+// *pipeline.DeadlineNear when the invocation's deadline is near.
+func (h *Handler) fitAll(ctx context.Context, all []series.Series) (_ *trend.Set, _ []string, err error) {
+	ctx, end := platform.Trace(ctx, "fit")
+	defer func() { end(err) }()
 	type fitted struct {
 		model  *trend.Model
 		reason string
@@ -174,7 +200,7 @@ func (h *Handler) fitAll(ctx context.Context, all []series.Series) (*trend.Set, 
 	for range min(workers, len(all)) {
 		wg.Go(func() {
 			for i := range next {
-				model, reason, err := trend.FitWithFallback(all[i].Dates, all[i].Values, h.Options)
+				model, reason, err := trend.FitWithFallback(ctx, all[i].Dates, all[i].Values, h.Options)
 				if err != nil {
 					reason = err.Error()
 				}
@@ -182,11 +208,24 @@ func (h *Handler) fitAll(ctx context.Context, all []series.Series) (*trend.Set, 
 			}
 		})
 	}
+	started := 0
+feed:
 	for i := range all {
-		next <- i
+		select {
+		case next <- i:
+			started++
+		case <-ctx.Done():
+			break feed
+		}
 	}
 	close(next)
 	wg.Wait()
+	if ctx.Err() != nil {
+		if context.Cause(ctx) == errDeadlineNear {
+			return nil, nil, &pipeline.DeadlineNear{Step: "refit", Done: started, Of: len(all)}
+		}
+		return nil, nil, fmt.Errorf("refit stopped with %d of %d series started: %w", started, len(all), context.Cause(ctx))
+	}
 	set := trend.NewSet(h.Now())
 	var failed []string
 	for i, s := range all {
@@ -199,7 +238,7 @@ func (h *Handler) fitAll(ctx context.Context, all []series.Series) (*trend.Set, 
 			set.Add(s.Key, r.model, r.reason)
 		}
 	}
-	return set, failed
+	return set, failed, nil
 }
 
 func (h *Handler) failed(ctx context.Context, jobID string, cause error) error {

@@ -1,13 +1,17 @@
 package refit_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"testing"
+	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
+	"github.com/stockcast/stockcast/shared/store"
 
 	"github.com/stockcast/stockcast/shared/handlers/refit"
 	"github.com/stockcast/stockcast/shared/pipeline"
@@ -93,4 +97,71 @@ func TestRefitRefusesBadInput(t *testing.T) {
 			t.Errorf("input %+v accepted", in)
 		}
 	}
+}
+
+func TestRefitReadsThePinnedDatasetVersionWhateverMergedSince(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	pinned := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "sample_dataset.csv"))
+	in := handlertest.TaskInput("job-3", pinned.ETag)
+	in.DatasetVersionID = pinned.VersionID
+	out, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), in)
+	if err != nil {
+		t.Fatalf("refit of a pinned version after a merge: %v", err)
+	}
+	if out.LastDate != "2024-02-29" || out.TrendVersionID == "" {
+		t.Errorf("refit %+v: want the pinned dataset (to 2024-02-29) and the models' version id", out)
+	}
+}
+
+// TestRefitStopsBeforeTheDeadline: with less time left than its stop margin, the refit starts no
+// fit and fails with the retryable *pipeline.DeadlineNear (not a Lambda timeout), and its job
+// says so.
+func TestRefitStopsBeforeTheDeadline(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	h := refit.New(e.Store, handlertest.Logger(t))
+	h.StopMargin = time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := h.Handle(ctx, handlertest.TaskInput("job-late", dataset.ETag))
+	var late *pipeline.DeadlineNear
+	if !errors.As(err, &late) || late.Done != 0 || late.Of == 0 {
+		t.Fatalf("refit with its deadline near: %v, want a DeadlineNear with nothing done", err)
+	}
+	if job := e.Job("job-late"); job.Refit == nil || job.Refit.Status != pipeline.StatusFailed {
+		t.Errorf("job after the stop: %+v", job.Refit)
+	}
+}
+
+// TestRefitStopsWhenCancelled: a cancelled refit returns the cancellation, not a model set.
+func TestRefitStopsWhenCancelled(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	ctx, cancel := context.WithCancel(context.Background())
+	h := refit.New(e.Store, handlertest.Logger(t))
+	h.Store = &cancelOnRead{Store: e.Store, cancel: cancel}
+	if _, err := h.Handle(ctx, handlertest.TaskInput("job-cancelled", dataset.ETag)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled refit: %v, want context.Canceled", err)
+	}
+	if e.Exists(pipeline.TrendKey("job-cancelled")) {
+		t.Error("a cancelled refit wrote trend models")
+	}
+}
+
+// cancelOnRead cancels the refit's context once the dataset has been read: mid-way.
+type cancelOnRead struct {
+	store.Store
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnRead) Get(ctx context.Context, key string, opts store.GetOptions) (io.ReadCloser, store.Object, error) {
+	body, obj, err := c.Store.Get(ctx, key, opts)
+	if key == pipeline.DatasetKey && err == nil {
+		data, readErr := io.ReadAll(body)
+		body.Close()
+		c.cancel()
+		return io.NopCloser(bytes.NewReader(data)), obj, readErr
+	}
+	return body, obj, err
 }

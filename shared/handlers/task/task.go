@@ -27,27 +27,35 @@ func Check(step string, in pipeline.TaskInput, s store.Store) error {
 	return nil
 }
 
-// Retryable returns the error a task reports to Step Functions: a *pipeline.DatasetChanged or
-// *pipeline.CheckpointChanged anywhere in err's chain is returned unwrapped, because its type
-// name is the error type the state machine retries on; any other error as it is.
+// Retryable returns the error a task reports to Step Functions: a *pipeline.DatasetChanged,
+// *pipeline.CheckpointChanged or *pipeline.DeadlineNear anywhere in err's chain is returned
+// unwrapped, because its type name is the error type the state machine retries on; any other
+// error as it is.
 func Retryable(err error) error {
 	var changed *pipeline.DatasetChanged
 	var conflict *pipeline.CheckpointChanged
+	var late *pipeline.DeadlineNear
 	switch {
 	case errors.As(err, &changed):
 		return changed
 	case errors.As(err, &conflict):
 		return conflict
+	case errors.As(err, &late):
+		return late
 	}
 	return err
 }
 
-// LoadTable reads exactly the dataset version the input names; a dataset that has changed since
-// is a *pipeline.DatasetChanged.
+// LoadTable reads exactly the dataset version the input names: by its version id, which later
+// merges cannot change, or — for an input without one — by ETag, when a dataset that has
+// changed since is a *pipeline.DatasetChanged.
 func LoadTable(ctx context.Context, s store.Store, in pipeline.TaskInput) (_ *series.Table, err error) {
 	ctx, end := platform.Trace(ctx, "load-dataset")
 	defer func() { end(err) }()
-	body, _, err := s.Get(ctx, in.DatasetKey, store.GetOptions{IfMatch: in.DatasetETag})
+	body, _, err := s.Get(ctx, in.DatasetKey, store.GetOptions{VersionID: in.DatasetVersionID, IfMatch: in.DatasetETag})
+	if in.DatasetVersionID != "" && err != nil {
+		return nil, fmt.Errorf("dataset %s version %s: %w", in.DatasetKey, in.DatasetVersionID, err)
+	}
 	if errors.Is(err, store.ErrPreconditionFailed) || errors.Is(err, store.ErrNotFound) {
 		current := "nothing"
 		if obj, headErr := s.Head(ctx, in.DatasetKey); headErr == nil {

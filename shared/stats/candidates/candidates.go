@@ -5,6 +5,7 @@
 package candidates
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -82,7 +83,7 @@ func (t TrendForecaster) Fit(h stats.History) (stats.Model, error) {
 			dates, values = append(dates, h.Date(i)), append(values, v)
 		}
 	}
-	m, reason, err := trend.FitWithFallback(dates, values, t.Options)
+	m, reason, err := trend.FitWithFallback(context.Background(), dates, values, t.Options)
 	if err != nil {
 		return nil, fmt.Errorf("trend of %s: %w", h.Key, err)
 	}

@@ -70,6 +70,16 @@ type Forecaster struct {
 // Name is "ets".
 func (Forecaster) Name() string { return "ets" }
 
+// Refit fits prev's model (the form Auto chose on an earlier prefix of h)
+// to h, starting from prev's parameters.
+func (f Forecaster) Refit(prev stats.Model, h stats.History) (stats.Model, error) {
+	m, ok := prev.(*Model)
+	if !ok {
+		return nil, fmt.Errorf("ets: cannot refit a %T", prev)
+	}
+	return fit(h, m.Spec, m)
+}
+
 // Fit fits the forecaster's model to h.
 func (f Forecaster) Fit(h stats.History) (stats.Model, error) {
 	if f.Spec != nil {

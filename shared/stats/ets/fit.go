@@ -41,7 +41,11 @@ const (
 )
 
 // Fit fits one model to h by maximum likelihood.
-func Fit(h stats.History, s Spec) (*Model, error) {
+func Fit(h stats.History, s Spec) (*Model, error) { return fit(h, s, nil) }
+
+// fit is Fit, starting from warm's parameters and initial level and slope
+// (a fit of the same spec on a prefix of h) when warm is not nil.
+func fit(h stats.History, s Spec, warm *Model) (*Model, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -54,7 +58,7 @@ func Fit(h stats.History, s Spec) (*Model, error) {
 		return nil, err
 	}
 	p := newProblem(s, y, init)
-	x, err := p.minimise()
+	x, err := p.minimise(warm)
 	if err != nil {
 		return nil, err
 	}
@@ -235,12 +239,43 @@ func (p *problem) objective(x []float64) float64 {
 // minimise runs Nelder–Mead from the start until the likelihood criterion
 // differs by less than likTolerance across the simplex, as R's optim()
 // stops on the simplex's spread.
-func (p *problem) minimise() ([]float64, error) {
-	x0 := p.start()
+func (p *problem) minimise(warm *Model) ([]float64, error) {
+	x0, step := p.start(), 1.0
+	if warm != nil {
+		if w := p.encode(warm); !math.IsInf(p.objective(w), 1) {
+			x0, step = w, warmStep
+		}
+	}
 	if math.IsInf(p.objective(x0), 1) {
 		return nil, fmt.Errorf("%s: impossible forecasts at the initial state: %w", p.spec, ErrNotAdmissible)
 	}
-	return nelderMead(p.objective, x0, 1, likTolerance, 200*(len(x0)+1)), nil
+	return nelderMead(p.objective, x0, step, likTolerance, 200*(len(x0)+1)), nil
+}
+
+// warmStep is the initial simplex of a warm start: a fit of a slightly
+// shorter history lies close to the optimum.
+const warmStep = 0.2
+
+// encode is decode's inverse: the coordinates of warm's parameters and
+// initial level and slope.
+func (p *problem) encode(warm *Model) []float64 {
+	s, par := p.spec, warm.Params
+	clamp := func(v float64) float64 { return math.Min(1-1e-9, math.Max(1e-9, v)) }
+	x := []float64{logit(clamp((par.Alpha - lowerBound) / (upperBound - lowerBound)))}
+	if s.trended() {
+		x = append(x, logit(clamp((par.Beta-lowerBound)/(par.Alpha-lowerBound))))
+	}
+	if s.seasonal() {
+		x = append(x, logit(clamp((par.Gamma-lowerBound)/(1-par.Alpha-lowerBound))))
+	}
+	if s.Trend == Damped {
+		x = append(x, logit(clamp((par.Phi-phiLower)/(phiUpper-phiLower))))
+	}
+	x = append(x, (warm.Init.Level-p.init.Level)/p.scale)
+	if s.trended() {
+		x = append(x, (warm.Init.Slope-p.init.Slope)/(p.scale/10))
+	}
+	return x
 }
 
 // likTolerance is the spread of the likelihood criterion (n·log SSE + …)
