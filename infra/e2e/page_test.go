@@ -54,9 +54,10 @@ func TestPage(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "page.test.mjs")
 	cmd.Dir = browserDir
-	cmd.Env = append(os.Environ(), "STOCKCAST_API="+s.api, "STOCKCAST_ROOT="+abs, "STOCKCAST_SCREENSHOTS="+screenshots, "CHROMIUM="+chromium)
+	shots := filepath.Join(abs, "build", "e2e-screenshots") // node runs in browserDir: an absolute path
+	cmd.Env = append(os.Environ(), "STOCKCAST_API="+s.api, "STOCKCAST_ROOT="+abs, "STOCKCAST_SCREENSHOTS="+shots, "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
-	t.Logf("browser test (screenshots in %s):\n%s", screenshots, out)
+	t.Logf("browser test (screenshots in %s):\n%s", shots, out)
 	if err != nil {
 		t.Fatalf("the browser test failed: %v", err)
 	}

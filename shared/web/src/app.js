@@ -183,16 +183,20 @@ function accuracyText(acc) {
 function servedBy(resp) {
   const box = $("served-by");
   box.replaceChildren();
-  const w = resp.weights || {};
-  const parts = Object.entries(w).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${Math.round(100 * v)}%`);
-  box.append(el("p", {}, el("strong", {}, "Served by: "), `${resp.model}${parts.length ? ` (${parts.join(" + ")})` : ""}, model version `,
+  // The models that served with their weights (resp.served); older APIs give only the blend's weights.
+  const served = resp.served && resp.served.length
+    ? resp.served.filter((m) => m.weight > 0).map((m) => `${m.model} ${Math.round(100 * m.weight)}%`)
+    : Object.entries(resp.weights || {}).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${Math.round(100 * v)}%`);
+  const how = resp.selection ? `${resp.model}, the backtests' choice: ${resp.selection.choice}` : resp.model;
+  box.append(el("p", {}, el("strong", {}, "Served by: "), `${how}${served.length ? ` (${served.join(" + ")})` : ""}, model version `,
     el("span", { id: "served-version" }, resp.model_version), `, trained through ${resp.trained_through}.`));
-  const acc = resp.backtest || resp.accuracy;
+  const acc = (resp.selection && resp.selection.backtest) || (resp.served && resp.served.length === 1 && resp.served[0].backtest) || resp.accuracy;
   if (acc) {
-    box.append(el("p", {}, el("strong", {}, "How accurate it was in backtests: "),
-      accuracyText(acc).replace(/^backtest /, "") || "not measured for this series", "."));
+    box.append(el("p", { id: "backtest" }, el("strong", {}, "How accurate it was in backtests: "),
+      accuracyText(acc).replace(/^backtest /, "") || "not measured for this series",
+      "."));
   } else {
-    box.append(el("p", { class: "hint" }, "No backtest accuracy is recorded for this model version."));
+    box.append(el("p", { class: "hint" }, "No backtest accuracy is recorded for this series in this model version."));
   }
 }
 
