@@ -211,6 +211,9 @@ func (h *Handler) fitAll(ctx context.Context, all []series.Series) (_ *trend.Set
 	started := 0
 feed:
 	for i := range all {
+		if ctx.Err() != nil {
+			break // select below picks at random when a worker is free too
+		}
 		select {
 		case next <- i:
 			started++
