@@ -83,6 +83,7 @@ func sampleQuantiles(values []float64, p, p2 float64) [2]float64 {
 	}
 	nans := len(values) - len(buf)
 	var out [2]float64
+	done := -1 // buf[:done+1] holds the done+1 smallest values, in order at done
 	for j, q := range [2]float64{p, p2} {
 		n := len(values)
 		if n == 0 {
@@ -102,12 +103,20 @@ func sampleQuantiles(values []float64, p, p2 float64) [2]float64 {
 			continue
 		}
 		k := lo - nans
-		nth(buf, k)
+		switch {
+		case k > done:
+			nth(buf[done+1:], k-done-1)
+		case k < done:
+			nth(buf, k)
+		}
+		done = k
 		v := buf[k]
 		if lo < n-1 && h > float64(lo) {
-			next := math.Inf(1)
-			for _, w := range buf[k+1:] {
-				next = math.Min(next, w)
+			next := buf[k+1]
+			for _, w := range buf[k+2:] {
+				if w < next {
+					next = w
+				}
 			}
 			v += (h - float64(lo)) * (next - v)
 		}
