@@ -183,7 +183,7 @@ func evaluateAll(ctx context.Context, histories []stats.History, cands []stats.F
 	for range min(workers, len(histories)) {
 		wg.Go(func() {
 			for i := range next {
-				evals[i], errs[i] = backtest.Evaluate(histories[i], cands, cfg)
+				evals[i], errs[i] = backtest.Evaluate(ctx, histories[i], cands, cfg)
 			}
 		})
 	}
