@@ -135,7 +135,7 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 	for range min(workers, len(histories)) {
 		wg.Go(func() {
 			for i := range next {
-				evals[i], errs[i] = backtest.Evaluate(histories[i], cands, cfg)
+				evals[i], errs[i] = backtest.Evaluate(ctx, histories[i], cands, cfg)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package ets
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,16 +33,20 @@ func Candidates(period int) []Spec {
 }
 
 // Auto fits every spec of specs (Candidates(h.Period()) when nil) and
-// returns the one with the smallest AICc.
-func Auto(h stats.History, specs []Spec) (*Model, error) {
+// returns the one with the smallest AICc. It stops with an error wrapping
+// ctx's when ctx ends.
+func Auto(ctx context.Context, h stats.History, specs []Spec) (*Model, error) {
 	if specs == nil {
 		specs = Candidates(h.Period())
 	}
 	var best *Model
 	var problems []string
 	for _, s := range specs {
-		m, err := Fit(h, s)
+		m, err := Fit(ctx, h, s)
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, fmt.Errorf("ets of %s: %w", h.Key, cerr)
+			}
 			if !errors.Is(err, ErrNotAdmissible) {
 				problems = append(problems, err.Error())
 			}
@@ -72,18 +77,18 @@ func (Forecaster) Name() string { return "ets" }
 
 // Refit fits prev's model (the form Auto chose on an earlier prefix of h)
 // to h, starting from prev's parameters.
-func (f Forecaster) Refit(prev stats.Model, h stats.History) (stats.Model, error) {
+func (f Forecaster) Refit(ctx context.Context, prev stats.Model, h stats.History) (stats.Model, error) {
 	m, ok := prev.(*Model)
 	if !ok {
 		return nil, fmt.Errorf("ets: cannot refit a %T", prev)
 	}
-	return fit(h, m.Spec, m)
+	return fit(ctx, h, m.Spec, m)
 }
 
 // Fit fits the forecaster's model to h.
-func (f Forecaster) Fit(h stats.History) (stats.Model, error) {
+func (f Forecaster) Fit(ctx context.Context, h stats.History) (stats.Model, error) {
 	if f.Spec != nil {
-		return Fit(h, *f.Spec)
+		return Fit(ctx, h, *f.Spec)
 	}
-	return Auto(h, nil)
+	return Auto(ctx, h, nil)
 }
