@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"context"
 	"math"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -10,8 +11,10 @@ import (
 type Forecaster interface {
 	// Name is the model's name in requests, artifacts and reports.
 	Name() string
-	// Fit fits the model to h, whose NaN steps are not observed.
-	Fit(h History) (Model, error)
+	// Fit fits the model to h, whose NaN steps are not observed. A fit
+	// that takes long (a model search, an optimiser) stops when ctx ends
+	// and returns an error wrapping ctx's.
+	Fit(ctx context.Context, h History) (Model, error)
 }
 
 // Refitter is a Forecaster that refits a model it fitted on an earlier,
@@ -19,7 +22,7 @@ type Forecaster interface {
 // a fresh Fit: keeping the model's form and starting from its parameters.
 // The backtest uses it at every origin after the first one it fits.
 type Refitter interface {
-	Refit(prev Model, h History) (Model, error)
+	Refit(ctx context.Context, prev Model, h History) (Model, error)
 }
 
 // Model is a fitted model.

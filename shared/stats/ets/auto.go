@@ -1,6 +1,7 @@
 package ets
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -38,8 +39,9 @@ func Candidates(period int) []Spec {
 // those within raceMargin of the best coarse AICc are refined, from where
 // they stopped, to the tolerance of Fit. A refinement only improves on its
 // coarse fit, so a spec left out was more than raceMargin behind once its
-// simplex had all but converged.
-func Auto(h stats.History, specs []Spec) (*Model, error) {
+// simplex had all but converged. It stops with an error wrapping ctx's
+// when ctx ends.
+func Auto(ctx context.Context, h stats.History, specs []Spec) (*Model, error) {
 	if specs == nil {
 		specs = Candidates(h.Period())
 	}
@@ -50,26 +52,24 @@ func Auto(h stats.History, specs []Spec) (*Model, error) {
 	}
 	var field []entrant
 	var problems []string
-	note := func(err error) {
-		if !errors.Is(err, ErrNotAdmissible) {
-			problems = append(problems, err.Error())
-		}
-	}
 	lead := math.Inf(1)
 	for _, s := range specs {
 		p, err := prepare(h, s)
-		if err != nil {
-			note(err)
-			continue
+		var x []float64
+		if err == nil {
+			x, err = p.minimise(ctx, p.start(), 1, coarseTolerance)
 		}
-		x, err := p.minimise(p.start(), 1, coarseTolerance)
-		if err != nil {
-			note(err)
-			continue
+		var m *Model
+		if err == nil {
+			m, err = p.model(x)
 		}
-		m, err := p.model(x)
 		if err != nil {
-			note(err)
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, fmt.Errorf("ets of %s: %w", h.Key, cerr)
+			}
+			if !errors.Is(err, ErrNotAdmissible) {
+				problems = append(problems, err.Error())
+			}
 			continue
 		}
 		field = append(field, entrant{p, x, m})
@@ -81,10 +81,13 @@ func Auto(h stats.History, specs []Spec) (*Model, error) {
 			continue
 		}
 		m := e.m
-		if x, err := e.p.minimise(e.x, warmStep, likTolerance); err == nil {
-			if refined, err := e.p.model(x); err == nil {
-				m = refined
+		x, err := e.p.minimise(ctx, e.x, warmStep, likTolerance)
+		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, fmt.Errorf("ets of %s: %w", h.Key, cerr)
 			}
+		} else if refined, err := e.p.model(x); err == nil {
+			m = refined
 		}
 		if best == nil || m.AICc < best.AICc {
 			best = m
@@ -121,18 +124,18 @@ func (Forecaster) Name() string { return "ets" }
 
 // Refit fits prev's model (the form Auto chose on an earlier prefix of h)
 // to h, starting from prev's parameters.
-func (f Forecaster) Refit(prev stats.Model, h stats.History) (stats.Model, error) {
+func (f Forecaster) Refit(ctx context.Context, prev stats.Model, h stats.History) (stats.Model, error) {
 	m, ok := prev.(*Model)
 	if !ok {
 		return nil, fmt.Errorf("ets: cannot refit a %T", prev)
 	}
-	return fit(h, m.Spec, m)
+	return fit(ctx, h, m.Spec, m)
 }
 
 // Fit fits the forecaster's model to h.
-func (f Forecaster) Fit(h stats.History) (stats.Model, error) {
+func (f Forecaster) Fit(ctx context.Context, h stats.History) (stats.Model, error) {
 	if f.Spec != nil {
-		return Fit(h, *f.Spec)
+		return Fit(ctx, h, *f.Spec)
 	}
-	return Auto(h, nil)
+	return Auto(ctx, h, nil)
 }
