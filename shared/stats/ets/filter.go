@@ -60,10 +60,10 @@ func (s Spec) filter(p Params, x *State, y []float64, start int) (filtered, bool
 	if s.Trend != Damped {
 		phi = 1
 	}
-	// Without a trend the slope stays 0 (betaRatio 0), so one loop serves every trend.
-	betaRatio := 0.0
+	// Without a trend the slope stays 0 (β 0), so one loop serves every trend.
+	beta := 0.0
 	if s.trended() {
-		betaRatio = p.Beta / p.Alpha
+		beta = p.Beta
 	}
 	m := s.period()
 	l, b := x.Level, x.Slope
@@ -74,6 +74,14 @@ func (s Spec) filter(p Params, x *State, y []float64, start int) (filtered, bool
 	mult := s.Error == Multiplicative
 	checkZero := mult || s.Season == Multiplicative
 	alpha, gamma := p.Alpha, p.Gamma
+	// R's updates ℓ' = q + α(u − q) and b' = φb + β(u − q), with q = ℓ + φb
+	// and u the observation adjusted for the season (v, v − s or v/s), are
+	// linear in (ℓ, b): ℓ' = (1−α)ℓ + (1−α)φb + αu, b' = −βℓ + (1−β)φb + βu.
+	// In that form a step's new state is two multiplications and two
+	// additions away from the old one (u does not depend on it), which is
+	// what bounds the loop's speed.
+	ll, lb := 1-alpha, (1-alpha)*phi
+	bl, bb := -beta, (1-beta)*phi
 	// Σ log|ŷ| is taken with one log, by run: the product of the mantissas
 	// of |ŷ| (each in [1, 2), renormalised every 512 factors) and the sum of
 	// their binary exponents.
@@ -84,14 +92,14 @@ func (s Spec) filter(p Params, x *State, y []float64, start int) (filtered, bool
 	for _, v := range y {
 		q := l + phi*b
 		old := season[j]
-		var f float64
+		var f, u float64
 		switch s.Season {
 		case None:
-			f = q
+			f, u = q, v
 		case Additive:
-			f = q + old
+			f, u = q+old, v-old
 		default:
-			f = q * old
+			f, u = q*old, v/old
 		}
 		if v != v { // not observed: carry the state forward
 			l = q
@@ -114,19 +122,13 @@ func (s Spec) filter(p Params, x *State, y []float64, start int) (filtered, bool
 			}
 			sse += e * e
 			n++
-			var nl float64
 			switch s.Season {
-			case None:
-				nl = q + alpha*(v-q)
 			case Additive:
-				nl = q + alpha*(v-old-q)
 				season[j] = old + gamma*(v-q-old)
-			default:
-				nl = q + alpha*(v/old-q)
+			case Multiplicative:
 				season[j] = old + gamma*(v/q-old)
 			}
-			b = phi*b + betaRatio*(nl-l-phi*b)
-			l = nl
+			l, b = ll*l+(lb*b+alpha*u), bl*l+(bb*b+beta*u)
 		}
 		if j++; j == m {
 			j = 0
