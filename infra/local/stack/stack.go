@@ -315,7 +315,7 @@ func (s *Stack) startAPI() error {
 		Logger:           s.log.With("service", "api"),
 	}}
 	go func() {
-		if err := server.Serve(s.api); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := server.Serve(apigw.JSONErrors(s.api)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("API stopped", "error", err)
 		}
 	}()
