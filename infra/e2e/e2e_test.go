@@ -52,6 +52,8 @@ type system struct {
 	objects  store.Store
 	states   *sfn.Client
 	machine  string
+	// apiKey is the key the API requires in x-api-key ("": none).
+	apiKey string
 }
 
 func freeAddr(t *testing.T) string {
@@ -114,11 +116,17 @@ func start(t *testing.T) *system {
 // emulator it started) at the end of the test or at stop, whichever comes first.
 func run(t *testing.T, dir string) *system {
 	t.Helper()
+	return runWithKey(t, dir, "")
+}
+
+// runWithKey is run with an API that requires apiKey (none for "").
+func runWithKey(t *testing.T, dir, apiKey string) *system {
+	t.Helper()
 	cli := filepath.Join(dir, "stockcast")
 	endpoint, api := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(cli, "run", "--rie", "--build", dir, "--state", filepath.Join(dir, "state"),
 		"--addr", endpoint, "--api", api, "--seed", filepath.Join(root, "testdata/sample_dataset.csv"),
-		"--lstm-full-epochs", "2", "--lstm-max-windows", "4000")
+		"--lstm-full-epochs", "2", "--lstm-max-windows", "4000", "--api-key", apiKey)
 	logs := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -145,7 +153,7 @@ func run(t *testing.T, dir string) *system {
 	t.Cleanup(stop)
 	cfg := platform.LocalAWSConfig("http://" + endpoint)
 	s := &system{t: t, dir: dir, stop: stop, endpoint: "http://" + endpoint, api: "http://" + api, s3: platform.NewS3Client(cfg),
-		states: platform.NewStepFunctionsClient(cfg), machine: "arn:aws:states:us-east-1:000000000000:stateMachine:TrainingStateMachine"}
+		states: platform.NewStepFunctionsClient(cfg), machine: "arn:aws:states:us-east-1:000000000000:stateMachine:TrainingStateMachine", apiKey: apiKey}
 	s.objects = store.NewS3(s.s3, bucket)
 	return s
 }
@@ -209,7 +217,7 @@ func (s *system) forecast(product string) (int, string) {
 // forecastWithReload is forecast with the reload error the response carries.
 func (s *system) forecastWithReload(product string) (int, string, string) {
 	s.t.Helper()
-	resp, err := http.Get(s.api + "/forecast?product_id=" + product + "&days=7&on_hand=50")
+	resp, err := s.get("/forecast?product_id=" + product + "&days=7&on_hand=50")
 	if err != nil {
 		return 0, "", "" // not listening yet
 	}
@@ -219,6 +227,18 @@ func (s *system) forecastWithReload(product string) (int, string, string) {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&body)
 	return resp.StatusCode, body.Version, resp.Header.Get("X-Stockcast-Reload-Error")
+}
+
+// get requests a path of the API, with its key.
+func (s *system) get(path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, s.api+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.apiKey != "" {
+		req.Header.Set("x-api-key", s.apiKey)
+	}
+	return http.DefaultClient.Do(req)
 }
 
 // refused waits for the refusal report of an upload under name and returns it.

@@ -228,3 +228,36 @@ func TestMalformedRequestsGetJSONErrors(t *testing.T) {
 		t.Fatalf("malformed request after a good one: %d %v", resp.StatusCode, body)
 	}
 }
+
+// TestAPIKey: with a key, every route but those exempted answers API Gateway's 403 without it
+// or with another one, and reaches the function with it.
+func TestAPIKey(t *testing.T) {
+	server := httptest.NewServer(&apigw.Gateway{
+		Routes: []apigw.Route{{Method: "GET", Resource: "/", NoAPIKey: true}, {Method: "GET", Resource: "/forecast"}},
+		Invoke: func(context.Context, []byte) ([]byte, error) {
+			return json.Marshal(events.APIGatewayProxyResponse{StatusCode: 200, Body: "{}"})
+		},
+		APIKey: "secret",
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	t.Cleanup(server.Close)
+	for _, tc := range []struct {
+		path, key string
+		want      int
+	}{{"/forecast", "", 403}, {"/forecast", "wrong", 403}, {"/forecast", "secret", 200}, {"/", "", 200}} {
+		req, _ := http.NewRequest("GET", server.URL+tc.path, nil)
+		if tc.key != "" {
+			req.Header.Set("x-api-key", tc.key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]string
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || (tc.want == 403 && body["message"] != "Forbidden") {
+			t.Errorf("GET %s with key %q: %d %v, want %d", tc.path, tc.key, resp.StatusCode, body, tc.want)
+		}
+	}
+}
