@@ -232,7 +232,7 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 		}
 	}
 	t := newTrainer(m.cfg, series, rep.Since, rep.Until, pol)
-	if len(t.fresh) == 0 && rep.Mode == ModeFull {
+	if len(t.fresh) == 0 && rep.Mode == training.Full {
 		return rep, fmt.Errorf("train: no window has an observed target between %s and %s before the %d validation days", rep.Since.Format(time.DateOnly), rep.Until.Format(time.DateOnly), t.valDays)
 	}
 	// The model changes only from here on.

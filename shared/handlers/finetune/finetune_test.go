@@ -211,7 +211,7 @@ func TestFineTuneOfANewProductWithAFewDays(t *testing.T) {
 	if err != nil {
 		t.Fatalf("fine-tune of a new product with two days: %v", err)
 	}
-	if out.Mode != pipeline.ModeFineTune || out.Epochs != 0 || out.Windows != 0 || out.CheckpointETag == first.CheckpointETag {
+	if out.Mode != training.FineTune || out.Epochs != 0 || out.Windows != 0 || out.CheckpointETag == first.CheckpointETag {
 		t.Errorf("output %+v: want a fine-tune of no epoch that saved a new checkpoint", out)
 	}
 	job := e.Job("job-2")
