@@ -515,6 +515,9 @@ func (e *Engine) response(r Request, h *history, p *prediction) *Response {
 		Warnings: []Message{},
 		Notes:    append([]Message{}, p.notes...),
 	}
+	if r.ProductID == "" {
+		resp.Series.Aggregation = AggregationDirect
+	}
 	for i := range resp.Days {
 		lower, upper := p.forecast[i], p.forecast[i]
 		switch {

@@ -3,6 +3,7 @@
 package finetune
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // Handler is the fine-tune task of the training state machine: it continues training the global
@@ -123,7 +125,7 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 	}
 	out := pipeline.FineTuneOutput{
 		CheckpointKey: pipeline.CheckpointKey, CheckpointETag: saved.ETag, VersionID: saved.VersionID,
-		Mode: pipeline.Mode(report.Mode), Epochs: report.Epochs, Loss: report.Loss, ValLoss: report.ValLoss, Windows: report.Windows,
+		Mode: report.Mode, Epochs: report.Epochs, Loss: report.Loss, ValLoss: report.ValLoss, Windows: report.Windows,
 	}
 	_, err = h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
 		job.FineTune = &pipeline.FineTune{
@@ -165,10 +167,7 @@ func (h *Handler) resume(ctx context.Context, cfg lstm.Config, log *slog.Logger)
 // options turns the task input into a training run: the new dates, the mode, a deadline that
 // leaves time to save, and progress written to the job record about once a second.
 func (h *Handler) options(ctx context.Context, in pipeline.TaskInput, log *slog.Logger) (lstm.TrainOptions, error) {
-	opts := lstm.TrainOptions{Mode: lstm.ModeFineTune, Policy: h.Policy}
-	if in.Mode == pipeline.ModeFull {
-		opts.Mode = lstm.ModeFull
-	}
+	opts := lstm.TrainOptions{Mode: cmp.Or(in.Mode, training.FineTune), Policy: h.Policy}
 	var err error
 	if in.NewFrom != "" {
 		if opts.Since, err = time.Parse(time.DateOnly, in.NewFrom); err != nil {

@@ -48,6 +48,26 @@ func Fit(ctx context.Context, h stats.History, s Spec) (*Model, error) { return 
 // fit is Fit, starting from warm's parameters and initial level and slope
 // (a fit of the same spec on a prefix of h) when warm is not nil.
 func fit(ctx context.Context, h stats.History, s Spec, warm *Model) (*Model, error) {
+	p, err := prepare(h, s)
+	if err != nil {
+		return nil, err
+	}
+	x0, step := p.start(), 1.0
+	if warm != nil {
+		if w := p.encode(warm); !math.IsInf(p.objective(w), 1) {
+			x0, step = w, warmStep
+		}
+	}
+	x, err := p.minimise(ctx, x0, step, likTolerance)
+	if err != nil {
+		return nil, err
+	}
+	return p.model(x)
+}
+
+// prepare checks that the data admit s and sets up its likelihood from
+// the heuristic initial state.
+func prepare(h stats.History, s Spec) (*problem, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -59,11 +79,12 @@ func fit(ctx context.Context, h stats.History, s Spec, warm *Model) (*Model, err
 	if err != nil {
 		return nil, err
 	}
-	p := newProblem(s, y, init)
-	x, err := p.minimise(ctx, warm)
-	if err != nil {
-		return nil, err
-	}
+	return newProblem(s, y, init), nil
+}
+
+// model is the fitted model at the coordinates x.
+func (p *problem) model(x []float64) (*Model, error) {
+	s, y := p.spec, p.y
 	params, x0 := p.decode(x)
 	final := x0.clone()
 	lik, sse, n := s.run(params, &final, y, 0)
@@ -238,20 +259,14 @@ func (p *problem) objective(x []float64) float64 {
 	return lik
 }
 
-// minimise runs Nelder–Mead from the start until the likelihood criterion
-// differs by less than likTolerance across the simplex, as R's optim()
-// stops on the simplex's spread, or until ctx ends.
-func (p *problem) minimise(ctx context.Context, warm *Model) ([]float64, error) {
-	x0, step := p.start(), 1.0
-	if warm != nil {
-		if w := p.encode(warm); !math.IsInf(p.objective(w), 1) {
-			x0, step = w, warmStep
-		}
-	}
+// minimise runs Nelder–Mead from x0 with an initial simplex of the given
+// step until the likelihood criterion differs by less than tol across the
+// simplex, as R's optim() stops on the simplex's spread, or until ctx ends.
+func (p *problem) minimise(ctx context.Context, x0 []float64, step, tol float64) ([]float64, error) {
 	if math.IsInf(p.objective(x0), 1) {
 		return nil, fmt.Errorf("%s: impossible forecasts at the initial state: %w", p.spec, ErrNotAdmissible)
 	}
-	x, err := nelderMead(ctx, p.objective, x0, step, likTolerance, 200*(len(x0)+1))
+	x, err := nelderMead(ctx, p.objective, x0, step, tol, 200*(len(x0)+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.spec, err)
 	}
