@@ -44,7 +44,8 @@ func TestPage(t *testing.T) {
 	}
 	dir := t.TempDir()
 	build(t, dir)
-	s := runWithKey(t, dir, pageAPIKey)
+	s := run(t, dir, "--api-key", pageAPIKey)
+	s.apiKey = pageAPIKey
 	if resp, err := http.Get(s.api + "/health"); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusForbidden {
