@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -62,6 +63,37 @@ func TestPlanShortensForShortHistories(t *testing.T) {
 	}
 	if _, _, err := plan(8, 7, cfg); err == nil {
 		t.Error("8 steps were backtested with period 7")
+	}
+}
+
+func TestDailyOriginsAreTheLastDaysSelectFitsOn(t *testing.T) {
+	h := noisy(2, 400, 10, 1)
+	last := h.Date(h.Len() - 1)
+	origins, err := DailyOrigins(h.Start, last, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Time{last.AddDate(0, 0, -84), last.AddDate(0, 0, -56), last.AddDate(0, 0, -28)}
+	if !slices.EqualFunc(origins, want, time.Time.Equal) {
+		t.Fatalf("origins %v, want last-3H, last-2H, last-H: %v", origins, want)
+	}
+	rec := &flat{name: "rec", value: 10}
+	if _, err := Select(h, []stats.Forecaster{rec}, Config{}); err != nil {
+		t.Fatal(err)
+	}
+	var fitted []time.Time
+	for _, n := range rec.seen {
+		fitted = append(fitted, h.Date(n-1))
+	}
+	if !slices.EqualFunc(fitted, origins, time.Time.Equal) {
+		t.Errorf("Select fitted on histories ending %v, DailyOrigins says %v", fitted, origins)
+	}
+	short, err := DailyOrigins(h.Start, h.Date(59), Config{})
+	if err != nil || len(short) != 1 || !short[0].Equal(h.Date(39)) {
+		t.Errorf("60 days: origins %v (%v), want one, 20 days before the end", short, err)
+	}
+	if _, err := DailyOrigins(h.Start, h.Date(7), Config{}); !errors.Is(err, ErrTooShort) {
+		t.Errorf("8 days: %v, want ErrTooShort", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
+	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/stats"
 	"github.com/stockcast/stockcast/shared/stats/candidates"
@@ -151,23 +152,40 @@ func (e *Engine) stats(h *history) *statHistory {
 	return sh
 }
 
-// fit returns the named candidate fitted on the whole history (cached).
-func (e *Engine) fit(sh *statHistory, name string) (stats.Model, error) {
+// fit returns the named candidate fitted on h's whole history (cached).
+func (e *Engine) fit(h *history, name string) (stats.Model, error) {
+	sh := &h.stat
 	sh.mu.Lock()
 	f, ok := sh.fitted[name]
 	sh.mu.Unlock()
 	if ok {
 		return f.model, f.err
 	}
-	i := slices.IndexFunc(e.cands, func(c stats.Forecaster) bool { return c.Name() == name })
-	if i < 0 {
-		return nil, fmt.Errorf("unknown model %q", name)
+	c, err := e.candidate(h, name)
+	if err != nil {
+		return nil, err
 	}
-	m, err := e.cands[i].Fit(sh.hist)
+	m, err := c.Fit(sh.hist)
 	sh.mu.Lock()
 	sh.fitted[name] = fitted{m, err}
 	sh.mu.Unlock()
 	return m, err
+}
+
+// candidate is the named candidate of h's selection: a statistical one, or the served LSTM
+// (which the refit backtested from its models of the backtest origins). The LSTM forecasts as
+// candidates.LSTMForecaster does, so only a history that ends on or after the day it was
+// trained through: not a cut one, for which it saw the held-out days.
+func (e *Engine) candidate(h *history, name string) (stats.Forecaster, error) {
+	if name == candidates.LSTM && e.net != nil {
+		s := lstm.Series{ID: h.key, Start: h.first, Values: h.daily, Covariates: h.covariates}
+		return candidates.LSTMForecaster{Models: []*lstm.Model{e.net}, Series: map[string]lstm.Series{h.key: s}}, nil
+	}
+	i := slices.IndexFunc(e.cands, func(c stats.Forecaster) bool { return c.Name() == name })
+	if i < 0 {
+		return nil, fmt.Errorf("unknown model %q", name)
+	}
+	return e.cands[i], nil
 }
 
 // Note codes of the statistical path.
@@ -234,7 +252,7 @@ func (e *Engine) predictStats(r Request, h *history, sh *statHistory, horizon in
 	var kept []string
 	var keptWeights []float64
 	for j, name := range names {
-		m, err := e.fit(sh, name)
+		m, err := e.fit(h, name)
 		var f stats.Forecast
 		if err == nil {
 			f, err = m.Forecast(horizon)
@@ -285,8 +303,12 @@ func (e *Engine) predictStats(r Request, h *history, sh *statHistory, horizon in
 	}
 	for j := range p.served {
 		p.served[j].Weight = roundTo(keptWeights[j], 4)
-		if p.served[j].Model == candidates.Trend {
+		switch p.served[j].Model {
+		case candidates.Trend:
 			p.weights.Trend = p.served[j].Weight
+		case candidates.LSTM:
+			p.weights.LSTM = p.served[j].Weight
+			p.lstm = p.models[candidates.LSTM]
 		}
 	}
 	p.forecast = backtest.Combine(method, keptWeights, means)
