@@ -1,6 +1,7 @@
 // Package refit is the RefitFunction's handler: the training state machine's task that fits the
 // trend model to every standard series of one dataset version and backtests every candidate
-// model on each, storing the selection model=auto serves.
+// model on each — the LSTM of daily data on the fine-tune's models of the backtest origins —
+// storing the selection model=auto serves.
 package refit
 
 import (
@@ -47,7 +48,8 @@ type Handler struct {
 	// model=auto serves (New sets it; without, the API backtests each series on first use).
 	Select bool
 	// Backtest configures the rolling-origin backtests of the selection (zero: 3 origins × 28
-	// days, 8 weeks or 6 months by the data's frequency).
+	// days, 8 weeks or 6 months by the data's frequency); the fine-tune's Backtest must be the
+	// same for its origin models to be trained through this backtest's origins.
 	Backtest backtest.Config
 }
 
