@@ -70,6 +70,7 @@ func runBacktest(ctx context.Context, args []string) error {
 	export := flags.String("export", "", "write the splits and every forecast to this directory ("+historyFile+", "+originsFile+", "+forecastsFile+")")
 	score := flags.String("score", "", "score the forecasts of an export directory (every *.csv beside the splits) instead of backtesting")
 	workers := flags.Int("workers", runtime.GOMAXPROCS(0), "series backtested at once")
+	groups := flags.Bool("groups", false, "backtest the groups (the total, each category, each region) instead of the products: each from its own history (direct) and as the sum of its products' forecasts (bottom_up), on the same windows")
 	withLSTM := flags.Bool("lstm", false, "add the global LSTM to the candidates of daily data, as the refit does: trained in full on the days before the first inner origin, then fine-tuned through each later origin, as the pipeline does after each upload (minutes per data set; ignored, with a note, for weekly or monthly data)")
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), "usage: stockcast backtest --data FILE [--horizon N] [--origins K] [--models a,b] [--sample N] [--json FILE] [--export DIR]\n"+
@@ -81,7 +82,7 @@ func runBacktest(ctx context.Context, args []string) error {
 	if err := flags.Parse(args); err != nil {
 		return exitError{2}
 	}
-	if (*data == "") == (*score == "") || flags.NArg() > 0 || *workers < 1 {
+	if (*data == "") == (*score == "") || flags.NArg() > 0 || *workers < 1 || (*groups && (*data == "" || *sample != 0 || *export != "" || *withLSTM)) {
 		flags.Usage()
 		return exitError{2}
 	}
@@ -95,6 +96,9 @@ func runBacktest(ctx context.Context, args []string) error {
 			names = strings.Split(*models, ",")
 		}
 		cfg := backtest.Config{Horizon: *horizon, Origins: *origins}
+		if *groups {
+			return backtestGroupsFile(ctx, *data, names, *workers, cfg, *jsonOut, os.Stdout)
+		}
 		report, err = backtestFile(ctx, *data, names, *sample, *workers, cfg, *export, *withLSTM)
 	}
 	if err != nil {
@@ -105,13 +109,9 @@ func runBacktest(ctx context.Context, args []string) error {
 
 // backtestFile evaluates the products of a dataset file.
 func backtestFile(ctx context.Context, path string, names []string, sample, workers int, cfg backtest.Config, export string, withLSTM bool) (*backtestReport, error) {
-	all := candidates.All(trend.DefaultOptions())
-	cands := all
-	if names != nil {
-		var err error
-		if cands, err = candidates.Select(all, names); err != nil {
-			return nil, err
-		}
+	cands, err := candidatesNamed(names)
+	if err != nil {
+		return nil, err
 	}
 	table, err := loadTableFile(ctx, path)
 	if err != nil {
@@ -131,26 +131,8 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 		}
 		cands = append(slices.Clone(cands), net)
 	}
-	evals := make([]*backtest.Evaluation, len(histories))
-	errs := make([]error, len(histories))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, len(histories)) {
-		wg.Go(func() {
-			for i := range next {
-				evals[i], errs[i] = backtest.Evaluate(histories[i], cands, cfg)
-			}
-		})
-	}
-	for i := range histories {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	evals, errs, err := evaluateAll(ctx, histories, cands, cfg, workers)
+	if err != nil {
 		return nil, err
 	}
 	report := &backtestReport{Data: filepath.Base(path), Frequency: freq, Selection: map[string]int{}, Skipped: map[string]string{}}
@@ -183,6 +165,43 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 		}
 	}
 	return report, nil
+}
+
+// candidatesNamed are the named candidates, every candidate for nil names.
+func candidatesNamed(names []string) ([]stats.Forecaster, error) {
+	all := candidates.All(trend.DefaultOptions())
+	if names == nil {
+		return all, nil
+	}
+	return candidates.Select(all, names)
+}
+
+// evaluateAll runs backtest.Evaluate on every history with workers goroutines: each history's
+// evaluation or why it has none. It stops early, with ctx's error, when ctx is done.
+func evaluateAll(ctx context.Context, histories []stats.History, cands []stats.Forecaster, cfg backtest.Config, workers int) ([]*backtest.Evaluation, []error, error) {
+	evals := make([]*backtest.Evaluation, len(histories))
+	errs := make([]error, len(histories))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(histories)) {
+		wg.Go(func() {
+			for i := range next {
+				evals[i], errs[i] = backtest.Evaluate(ctx, histories[i], cands, cfg)
+			}
+		})
+	}
+	for i := range histories {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return evals, errs, nil
 }
 
 // lstmCandidate trains the LSTM candidate of a backtest of table: one model in full through the
@@ -335,19 +354,8 @@ func scoreExport(dir string) (*backtestReport, error) {
 
 // writeReport prints the report as a table, or as JSON to a file or stdout.
 func writeReport(r *backtestReport, jsonOut string, stdout io.Writer) error {
-	if jsonOut != "" {
-		data, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return err
-		}
-		data = append(data, '\n')
-		if jsonOut == "-" {
-			_, err = stdout.Write(data)
-			return err
-		}
-		if err := os.WriteFile(jsonOut, data, 0o644); err != nil {
-			return err
-		}
+	if done, err := writeJSON(r, jsonOut, stdout); done || err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d series, %s, %d origins × %d steps\n", cmp.Or(r.Data, "scored"), r.Series, r.Frequency, r.Origins, r.Horizon)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -393,6 +401,24 @@ func writeReport(r *backtestReport, jsonOut string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "skipped %s: %s\n", key, why)
 	}
 	return nil
+}
+
+// writeJSON writes a report as JSON to the file jsonOut, or to stdout for "-" (done: the table
+// is not printed); nothing for "".
+func writeJSON(report any, jsonOut string, stdout io.Writer) (done bool, err error) {
+	if jsonOut == "" {
+		return false, nil
+	}
+	data, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		return false, err
+	}
+	data = append(data, '\n')
+	if jsonOut == "-" {
+		_, err = stdout.Write(data)
+		return true, err
+	}
+	return false, os.WriteFile(jsonOut, data, 0o644)
 }
 
 // compareNaN orders numbers ascending with NaN last.

@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -113,9 +114,14 @@ func newRun(n, horizon int, level float64) *run {
 }
 
 // at fits every candidate on h's steps before cut (once per cut); a
-// Refitter refits the model of the nearest earlier cut it fitted.
-func (r *run) at(h stats.History, cands []stats.Forecaster, cut int) {
+// Refitter refits the model of the nearest earlier cut it fitted. It stops
+// with ctx's error, wrapped, when ctx ends: no fit is recorded then, since
+// its failure says nothing of the candidate.
+func (r *run) at(ctx context.Context, h stats.History, cands []stats.Forecaster, cut int) error {
 	for i, c := range cands {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("backtest %s: %w", h.Key, err)
+		}
 		if _, done := r.fc[i][cut]; done {
 			continue
 		}
@@ -131,19 +137,23 @@ func (r *run) at(h stats.History, cands []stats.Forecaster, cut int) {
 				}
 			}
 		}
-		m, f, err := fitForecast(c, prev, h.Head(cut), r.horizon)
+		m, f, err := fitForecast(ctx, c, prev, h.Head(cut), r.horizon)
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return fmt.Errorf("backtest %s: %w", h.Key, cerr)
+			}
 			r.err[i][cut] = err
 			continue
 		}
 		r.fc[i][cut], r.desc[i][cut], r.model[i][cut] = f, m.Describe(), m
 	}
+	return nil
 }
 
 // fitForecast fits c to h (refitting prev when c is a Refitter and prev is
 // not nil) and forecasts horizon steps, catching a candidate's panic as its
 // error.
-func fitForecast(c stats.Forecaster, prev stats.Model, h stats.History, horizon int) (m stats.Model, f *stats.Forecast, err error) {
+func fitForecast(ctx context.Context, c stats.Forecaster, prev stats.Model, h stats.History, horizon int) (m stats.Model, f *stats.Forecast, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: panic: %v", c.Name(), p)
@@ -153,9 +163,9 @@ func fitForecast(c stats.Forecaster, prev stats.Model, h stats.History, horizon 
 		return nil, nil, fmt.Errorf("%s: %w", c.Name(), stats.ErrNoHistory)
 	}
 	if prev != nil {
-		m, err = c.(stats.Refitter).Refit(prev, h)
+		m, err = c.(stats.Refitter).Refit(ctx, prev, h)
 	} else {
-		m, err = c.Fit(h)
+		m, err = c.Fit(ctx, h)
 	}
 	if err != nil {
 		return nil, nil, err

@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -23,7 +24,7 @@ type flat struct {
 
 func (f *flat) Name() string { return f.name }
 
-func (f *flat) Fit(h stats.History) (stats.Model, error) {
+func (f *flat) Fit(_ context.Context, h stats.History) (stats.Model, error) {
 	f.mu.Lock()
 	f.seen = append(f.seen, h.Len())
 	f.mu.Unlock()
@@ -78,7 +79,7 @@ func TestDailyOriginsAreTheLastDaysSelectFitsOn(t *testing.T) {
 		t.Fatalf("origins %v, want last-3H, last-2H, last-H: %v", origins, want)
 	}
 	rec := &flat{name: "rec", value: 10}
-	if _, err := Select(h, []stats.Forecaster{rec}, Config{}); err != nil {
+	if _, err := Select(context.Background(), h, []stats.Forecaster{rec}, Config{}); err != nil {
 		t.Fatal(err)
 	}
 	var fitted []time.Time
@@ -100,7 +101,7 @@ func TestDailyOriginsAreTheLastDaysSelectFitsOn(t *testing.T) {
 func TestSelectPrefersTheBetterForecast(t *testing.T) {
 	h := noisy(1, 400, 10, 1)
 	good, bad, worse := &flat{name: "good", value: 10}, &flat{name: "bad", value: 13}, &flat{name: "worse", value: 16}
-	sel, err := Select(h, []stats.Forecaster{worse, bad, good}, Config{Combine: 1})
+	sel, err := Select(t.Context(), h, []stats.Forecaster{worse, bad, good}, Config{Combine: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestSelectPrefersTheBetterForecast(t *testing.T) {
 		t.Errorf("good %+v, bad %+v", g, b)
 	}
 	// A combination is served only when it backtests better than the best single model.
-	sel, _ = Select(h, []stats.Forecaster{&flat{name: "low", value: 8}, &flat{name: "high", value: 12}}, Config{})
+	sel, _ = Select(t.Context(), h, []stats.Forecaster{&flat{name: "low", value: 8}, &flat{name: "high", value: 12}}, Config{})
 	if sel.Method == Single || sel.Scores.MASE >= sel.Candidates["low"].Scores.MASE {
 		t.Errorf("two biased forecasts on either side: %s %v with MASE %v", sel.Method, sel.Models, sel.Scores.MASE)
 	}
@@ -120,7 +121,7 @@ func TestSelectPrefersTheBetterForecast(t *testing.T) {
 
 func TestFailingCandidateIsOut(t *testing.T) {
 	h := noisy(2, 200, 5, 1)
-	sel, err := Select(h, []stats.Forecaster{failing{}, &flat{name: "ok", value: 5}}, Config{})
+	sel, err := Select(t.Context(), h, []stats.Forecaster{failing{}, &flat{name: "ok", value: 5}}, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,14 +133,14 @@ func TestFailingCandidateIsOut(t *testing.T) {
 type failing struct{}
 
 func (failing) Name() string { return "fails" }
-func (failing) Fit(stats.History) (stats.Model, error) {
+func (failing) Fit(context.Context, stats.History) (stats.Model, error) {
 	panic("boom")
 }
 
 func TestEvaluateNeverFitsOnTheWindowItScores(t *testing.T) {
 	h := noisy(3, 300, 10, 2)
 	f := &flat{name: "f", value: 10}
-	ev, err := Evaluate(h, []stats.Forecaster{f}, Config{})
+	ev, err := Evaluate(t.Context(), h, []stats.Forecaster{f}, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestCalibratedIntervalsCoverTheirLevel(t *testing.T) {
 	var covered, total int
 	for seed := range uint64(200) {
 		h := noisy(seed, 250, 50, 5)
-		ev, err := Evaluate(h, []stats.Forecaster{&flat{name: "f", value: 50}}, Config{})
+		ev, err := Evaluate(t.Context(), h, []stats.Forecaster{&flat{name: "f", value: 50}}, Config{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +229,7 @@ func TestScorePoolsSeries(t *testing.T) {
 func TestSplitsAndRowsRoundTrip(t *testing.T) {
 	h := noisy(4, 120, 3, 1)
 	h.Values[5] = math.NaN()
-	ev, err := Evaluate(h, []stats.Forecaster{&flat{name: "f", value: 3}}, Config{})
+	ev, err := Evaluate(t.Context(), h, []stats.Forecaster{&flat{name: "f", value: 3}}, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,13 +33,13 @@ func BenchmarkSelect(b *testing.B) {
 	for _, c := range all {
 		b.Run(c.Name(), func(b *testing.B) {
 			for b.Loop() {
-				backtest.Select(h, []stats.Forecaster{c}, backtest.Config{})
+				backtest.Select(b.Context(), h, []stats.Forecaster{c}, backtest.Config{})
 			}
 		})
 	}
 	b.Run("all", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := backtest.Select(h, all, backtest.Config{}); err != nil {
+			if _, err := backtest.Select(b.Context(), h, all, backtest.Config{}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,6 +1,7 @@
 package backtest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -45,8 +46,8 @@ func (s *Source) Scores(e *Evaluation) Scores { return s.Tally.Scores(e.Scale) }
 // Evaluate backtests every candidate on h and scores the selection
 // procedure without hindsight: at each cut, Select runs on the history
 // before it and its served forecast and calibrated interval are scored on
-// the window after.
-func Evaluate(h stats.History, cands []stats.Forecaster, cfg Config) (*Evaluation, error) {
+// the window after. It stops with an error wrapping ctx's when ctx ends.
+func Evaluate(ctx context.Context, h stats.History, cands []stats.Forecaster, cfg Config) (*Evaluation, error) {
 	cfg = cfg.withDefaults(h.Freq)
 	cuts, horizon, err := plan(h.Len(), h.Period(), cfg)
 	if err != nil {
@@ -70,7 +71,9 @@ func Evaluate(h stats.History, cands []stats.Forecaster, cfg Config) (*Evaluatio
 	}
 	slices.Sort(all)
 	for _, cut := range slices.Compact(all) {
-		r.at(h, cands, cut)
+		if err := r.at(ctx, h, cands, cut); err != nil {
+			return nil, err
+		}
 	}
 	for _, cut := range cuts {
 		actual := window(h, cut, horizon)
@@ -105,15 +108,12 @@ func Evaluate(h stats.History, cands []stats.Forecaster, cfg Config) (*Evaluatio
 	return ev, nil
 }
 
-// innerSelection is Select on the history before cut, reusing the run's
-// fits; nil when that history is too short.
+// innerSelection is Select on the history before cut from the run's fits
+// (Evaluate fitted every inner cut); nil when that history is too short.
 func (r *run) innerSelection(h stats.History, cands []stats.Forecaster, cut int, cfg Config) *Selection {
 	cuts, horizon, err := r.innerPlan(h, cut, cfg)
 	if err != nil {
 		return nil
-	}
-	for _, c := range cuts {
-		r.at(h, cands, c)
 	}
 	sel, err := r.selection(h.Head(cut), cands, cuts, horizon, cfg)
 	if err != nil {

@@ -2,6 +2,7 @@ package backtest
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -76,8 +77,9 @@ func median(v []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// Select backtests every candidate on h and returns the selection.
-func Select(h stats.History, cands []stats.Forecaster, cfg Config) (*Selection, error) {
+// Select backtests every candidate on h and returns the selection. It
+// stops with an error wrapping ctx's when ctx ends.
+func Select(ctx context.Context, h stats.History, cands []stats.Forecaster, cfg Config) (*Selection, error) {
 	cfg = cfg.withDefaults(h.Freq)
 	cuts, horizon, err := plan(h.Len(), h.Period(), cfg)
 	if err != nil {
@@ -85,7 +87,9 @@ func Select(h stats.History, cands []stats.Forecaster, cfg Config) (*Selection, 
 	}
 	r := newRun(len(cands), horizon, cfg.Level)
 	for _, c := range cuts {
-		r.at(h, cands, c)
+		if err := r.at(ctx, h, cands, c); err != nil {
+			return nil, err
+		}
 	}
 	return r.selection(h, cands, cuts, horizon, cfg)
 }

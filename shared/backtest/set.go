@@ -57,7 +57,8 @@ func (s *Selection) Choice() string {
 }
 
 // SelectAll runs Select on every history with workers goroutines (0: one
-// per core). It stops early, with ctx's error, when ctx is done.
+// per core). It stops early, with ctx's error, when ctx is done: no history
+// is started after that and the fits under way stop.
 func SelectAll(ctx context.Context, hs []stats.History, cands []stats.Forecaster, cfg Config, workers int) (*Set, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -69,7 +70,7 @@ func SelectAll(ctx context.Context, hs []stats.History, cands []stats.Forecaster
 	for range min(workers, len(hs)) {
 		wg.Go(func() {
 			for i := range next {
-				sels[i], errs[i] = Select(hs[i], cands, cfg)
+				sels[i], errs[i] = Select(ctx, hs[i], cands, cfg)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -65,7 +66,8 @@ type SelectionInfo struct {
 
 // statHistory is a history's regular series and selection, built on first use.
 type statHistory struct {
-	once      sync.Once
+	build     sync.Mutex // held while building; built is set once built
+	built     bool
 	hist      stats.History
 	err       error
 	selection *backtest.Selection
@@ -113,47 +115,59 @@ func (e *Engine) frequency() stats.Frequency {
 }
 
 // stats returns h's regular history and selection, building them on first use: the refit's
-// selection for a standard series forecast from its last date, otherwise a backtest now.
-func (e *Engine) stats(h *history) *statHistory {
+// selection for a standard series forecast from its last date, otherwise a backtest now. The
+// only error is ctx's, when it ends during the backtest; nothing is kept then, so that the
+// next request backtests again.
+func (e *Engine) stats(ctx context.Context, h *history) (*statHistory, error) {
 	sh := &h.stat
-	sh.once.Do(func() {
-		sh.fitted, sh.memo = map[string]fitted{}, map[string]*prediction{}
-		freq := e.frequency()
-		sh.hist, sh.err = stats.FromDatesAt(h.key, h.dates, h.values, freq)
-		if sh.err != nil {
-			// Dates off the dataset's grid (a daily series in a weekly dataset): read it daily.
-			sh.hist, sh.err = stats.FromDatesAt(h.key, h.dates, h.values, stats.Daily)
+	sh.build.Lock()
+	defer sh.build.Unlock()
+	if sh.built {
+		return sh, nil
+	}
+	sh.fitted, sh.memo = map[string]fitted{}, map[string]*prediction{}
+	freq := e.frequency()
+	sh.hist, sh.err = stats.FromDatesAt(h.key, h.dates, h.values, freq)
+	if sh.err != nil {
+		// Dates off the dataset's grid (a daily series in a weekly dataset): read it daily.
+		sh.hist, sh.err = stats.FromDatesAt(h.key, h.dates, h.values, stats.Daily)
+	}
+	if sh.err != nil {
+		sh.built = true
+		return sh, nil
+	}
+	if pad := sh.hist.Freq.Steps(h.last, h.end); pad > 0 {
+		for range pad {
+			sh.hist.Values = append(sh.hist.Values, math.NaN())
 		}
-		if sh.err != nil {
-			return
+	}
+	sh.built = true
+	if set := e.meta.Selections; set != nil && !h.cut {
+		if sel, ok := set.Selections[h.key]; ok {
+			sh.selection, sh.source = sel, SelectionPrecomputed
+			return sh, nil
 		}
-		if pad := sh.hist.Freq.Steps(h.last, h.end); pad > 0 {
-			for range pad {
-				sh.hist.Values = append(sh.hist.Values, math.NaN())
-			}
+		if why, ok := set.Unselected[h.key]; ok {
+			sh.source, sh.why = SelectionNone, why
+			return sh, nil
 		}
-		if set := e.meta.Selections; set != nil && !h.cut {
-			if sel, ok := set.Selections[h.key]; ok {
-				sh.selection, sh.source = sel, SelectionPrecomputed
-				return
-			}
-			if why, ok := set.Unselected[h.key]; ok {
-				sh.source, sh.why = SelectionNone, why
-				return
-			}
-		}
-		sel, err := backtest.Select(sh.hist, e.cands, e.cfg.Backtest)
-		if err != nil {
-			sh.source, sh.why = SelectionNone, err.Error()
-			return
-		}
+	}
+	sel, err := backtest.Select(ctx, sh.hist, e.cands, e.cfg.Backtest)
+	switch {
+	case ctx.Err() != nil:
+		sh.built = false
+		return nil, fmt.Errorf("select a model for %s: %w", h.key, ctx.Err())
+	case err != nil:
+		sh.source, sh.why = SelectionNone, err.Error()
+	default:
 		sh.selection, sh.source = sel, SelectionOnDemand
-	})
-	return sh
+	}
+	return sh, nil
 }
 
-// fit returns the named candidate fitted on h's whole history (cached).
-func (e *Engine) fit(h *history, name string) (stats.Model, error) {
+// fit returns the named candidate fitted on the whole history (cached, unless the fit
+// ended with ctx).
+func (e *Engine) fit(ctx context.Context, h *history, name string) (stats.Model, error) {
 	sh := &h.stat
 	sh.mu.Lock()
 	f, ok := sh.fitted[name]
@@ -165,7 +179,10 @@ func (e *Engine) fit(h *history, name string) (stats.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := c.Fit(sh.hist)
+	m, err := c.Fit(ctx, sh.hist)
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, fmt.Errorf("fit %s: %w", name, cerr)
+	}
 	sh.mu.Lock()
 	sh.fitted[name] = fitted{m, err}
 	sh.mu.Unlock()
@@ -198,8 +215,11 @@ const (
 )
 
 // forecastStats predicts with model=auto or one statistical model, in steps of the series.
-func (e *Engine) forecastStats(r Request, h *history) (*prediction, error) {
-	sh := e.stats(h)
+func (e *Engine) forecastStats(ctx context.Context, r Request, h *history) (*prediction, error) {
+	sh, err := e.stats(ctx, h)
+	if err != nil {
+		return nil, err
+	}
 	if sh.err != nil {
 		return nil, fmt.Errorf("series %s: %w", h.key, sh.err)
 	}
@@ -213,7 +233,7 @@ func (e *Engine) forecastStats(r Request, h *history) (*prediction, error) {
 	if ok {
 		return p, nil
 	}
-	p, err := e.predictStats(r, h, sh, horizon)
+	p, err = e.predictStats(ctx, r, h, sh, horizon)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +245,7 @@ func (e *Engine) forecastStats(r Request, h *history) (*prediction, error) {
 	return p, nil
 }
 
-func (e *Engine) predictStats(r Request, h *history, sh *statHistory, horizon int) (*prediction, error) {
+func (e *Engine) predictStats(ctx context.Context, r Request, h *history, sh *statHistory, horizon int) (*prediction, error) {
 	hist := sh.hist
 	n := hist.Len()
 	p := &prediction{dates: make([]time.Time, horizon), direct: true, stepDays: stepDays(hist.Freq), models: map[string][]float64{}}
@@ -252,10 +272,13 @@ func (e *Engine) predictStats(r Request, h *history, sh *statHistory, horizon in
 	var kept []string
 	var keptWeights []float64
 	for j, name := range names {
-		m, err := e.fit(h, name)
+		m, err := e.fit(ctx, h, name)
 		var f stats.Forecast
 		if err == nil {
 			f, err = m.Forecast(horizon)
+		}
+		if err != nil && ctx.Err() != nil {
+			return nil, err
 		}
 		if err != nil {
 			if r.Model != ModelAuto {

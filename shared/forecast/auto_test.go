@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -267,5 +268,42 @@ func TestAutoServesAnLSTMSelection(t *testing.T) {
 	}
 	if resp.Selection.Source != SelectionOnDemand || strings.Contains(resp.Selection.Choice, "lstm") || resp.Weights.LSTM != 0 {
 		t.Errorf("evaluation: selection %+v weights %+v", resp.Selection, resp.Weights)
+	}
+}
+
+// endingContext reports itself cancelled from its check number after+1 on.
+type endingContext struct {
+	context.Context
+	after, calls int
+}
+
+func (c *endingContext) Err() error {
+	c.calls++
+	if c.calls > c.after {
+		return context.Canceled
+	}
+	return nil
+}
+
+func TestAutoStoppedByTheContextIsNotKept(t *testing.T) {
+	fx := testFixtures(t)
+	e := newTestEngine(t, fx.set, fx.net, DefaultConfig())
+	r := autoRequest(func(r *Request) { r.ProductID = "P0001" })
+	// Cancelled in the middle of the on-demand backtest (or of the fits before it).
+	ctx := &endingContext{Context: t.Context(), after: 200}
+	if _, err := e.Forecast(ctx, r); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled after %d checks: %v", ctx.after, err)
+	}
+	// After the check that saw it, only the layers that wrap the error read it again.
+	if ctx.calls > ctx.after+8 {
+		t.Errorf("%d checks after cancelling at %d: work went on", ctx.calls, ctx.after)
+	}
+	// Nothing of the stopped request is kept: the next one backtests and answers.
+	resp, err := e.Forecast(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Selection == nil || resp.Selection.Source != SelectionOnDemand {
+		t.Errorf("selection %+v after a cancelled request", resp.Selection)
 	}
 }

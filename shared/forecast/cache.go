@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -31,7 +32,9 @@ func newHistoryCache(max int) *historyCache {
 }
 
 // get returns the history of key, building it with build unless it is
-// cached or being built. Waiting for another request's build ends with ctx.
+// cached or being built. Waiting for another request's build ends with ctx;
+// when that build stopped because its own request's context ended, get
+// builds again for this one.
 func (c *historyCache) get(ctx context.Context, key string, build func() (*history, error)) (*history, error) {
 	c.mu.Lock()
 	if e, ok := c.entries[key]; ok {
@@ -39,6 +42,9 @@ func (c *historyCache) get(ctx context.Context, key string, build func() (*histo
 		c.hits.Add(1)
 		select {
 		case <-e.done:
+			if e.h == nil && ctx.Err() == nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
+				return c.get(ctx, key, build)
+			}
 			return e.h, e.err
 		case <-ctx.Done():
 			return nil, ctx.Err()

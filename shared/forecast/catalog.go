@@ -3,7 +3,6 @@ package forecast
 import (
 	"context"
 	"fmt"
-	"github.com/stockcast/stockcast/shared/lstm"
 	"net/url"
 	"sort"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/series"
 )
 
@@ -35,14 +35,39 @@ type SeriesEntry struct {
 	FirstDate    Date `json:"first_date"`
 	LastDate     Date `json:"last_date"`
 	DaysWithData int  `json:"days_with_data"`
-	// Model is the model that serves the series' default forecast: "blend" when the LSTM can
-	// take part, "trend" when the trend model serves alone (no LSTM loaded, or a history shorter
-	// than its window).
+	// Model is the model that serves the series' default forecast (model=auto), as
+	// Selection.Choice names it: the refit's selection ("ets", "weighted(trend,naive,ets)"),
+	// "median" of the candidates for a series too short to backtest, or "auto" for a series the
+	// model version has no selection for, which is backtested on its first forecast.
 	Model string `json:"model"`
+	// Selection is where Model comes from and its backtest accuracy.
+	Selection SeriesSelection `json:"selection"`
 	// TrendFit is how the refit obtained the series' trend model ("lbfgs", "newton",
 	// "constant", "fallback"), or "fitted_on_demand" when the refit has none for it.
 	TrendFit string `json:"trend_fit"`
 }
+
+// SeriesSelection is a catalog entry's model=auto choice and how accurate it was in the refit's
+// backtest.
+type SeriesSelection struct {
+	// Source is "precomputed" (the refit's backtest chose Model), "not_backtested" (too short
+	// to backtest: the median of the candidates that fit serves) or "backtested_on_demand" (no
+	// selection in this model version: the series' first forecast backtests it).
+	Source string `json:"source"`
+	// Method is "single", "median" or "weighted"; empty until backtested on demand.
+	Method string `json:"method,omitempty"`
+	// Horizon and Origins are the backtest's window (in steps of the series) and origins.
+	Horizon int `json:"horizon,omitempty"`
+	Origins int `json:"origins,omitempty"`
+	// Backtest is the served forecast's rolling-origin backtest: MASE, WAPE, RMSE, the coverage
+	// of its 80% interval and the points scored; null without a precomputed selection.
+	Backtest *backtest.Scores `json:"backtest"`
+	// Why says why there is no precomputed selection.
+	Why string `json:"why,omitempty"`
+}
+
+// AutoUnselected is the Model of a series without a precomputed selection (SeriesSelection).
+const AutoUnselected = "auto"
 
 // SeriesQuery selects and pages the catalog of GET /series.
 type SeriesQuery struct {
@@ -151,17 +176,34 @@ func (e *Engine) buildCatalog() []SeriesEntry {
 		entry := SeriesEntry{
 			Key: s.Key, Kind: kind, Name: name,
 			FirstDate: Date{s.Dates[0]}, LastDate: Date{s.Dates[len(s.Dates)-1]}, DaysWithData: len(s.Dates),
-			Model: string(ModelTrend), TrendFit: TrendFittedOnDemand,
+			TrendFit: TrendFittedOnDemand,
 		}
 		if m, ok := e.precomputed(s.Key); ok {
 			entry.TrendFit = m.FitInfo().Method
 		}
-		if e.net != nil && daysBetween(s.Dates[0], s.Dates[len(s.Dates)-1])+1 >= lstm.MinHistory {
-			entry.Model = string(ModelBlend)
-		}
+		entry.Model, entry.Selection = e.selectionOf(s.Key)
 		entries = append(entries, entry)
 	}
 	return entries
+}
+
+// selectionOf is the model=auto choice of a standard series as the refit's selections have it.
+func (e *Engine) selectionOf(key string) (string, SeriesSelection) {
+	set := e.meta.Selections
+	if set != nil {
+		if sel, ok := set.Selections[key]; ok {
+			return sel.Choice(), SeriesSelection{Source: SelectionPrecomputed, Method: sel.Method, Horizon: sel.Horizon, Origins: sel.Origins,
+				Backtest: roundScores(sel.Scores)}
+		}
+		if why, ok := set.Unselected[key]; ok {
+			return backtest.Median, SeriesSelection{Source: SelectionNone, Method: backtest.Median, Why: why}
+		}
+	}
+	why := "the model version has no backtest selections"
+	if set != nil {
+		why = "the refit's selections do not cover this series"
+	}
+	return AutoUnselected, SeriesSelection{Source: SelectionOnDemand, Why: why + ": its first forecast backtests it"}
 }
 
 // History is the answer of GET /series/history: a series' observed daily sales.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/series"
 )
 
@@ -30,10 +31,11 @@ func TestSeriesCatalog(t *testing.T) {
 	if short.Kind != KindProduct || short.Name != "PSHORT" || short.DaysWithData != 5 || day(short.LastDate.Time) != "2022-04-30" {
 		t.Errorf("PSHORT: %+v", short)
 	}
-	if short.Model != string(ModelTrend) { // 5 days: shorter than the LSTM's window
-		t.Errorf("PSHORT served by %q, want trend", short.Model)
+	// Without selections in the model version, model=auto backtests each series at its first forecast.
+	if short.Model != AutoUnselected || short.Selection.Source != SelectionOnDemand || short.Selection.Backtest != nil || short.Selection.Why == "" {
+		t.Errorf("PSHORT served by %q, %+v", short.Model, short.Selection)
 	}
-	if gone.DaysWithData != 40 || day(gone.LastDate.Time) != "2022-04-20" || gone.Model != string(ModelBlend) {
+	if gone.DaysWithData != 40 || day(gone.LastDate.Time) != "2022-04-20" {
 		t.Errorf("PGONE: %+v", gone)
 	}
 	if total := byKey[series.Total]; total.Kind != KindTotal || total.DaysWithData != 120 || total.TrendFit == "" {
@@ -52,8 +54,39 @@ func TestSeriesCatalog(t *testing.T) {
 	if second.NextOffset != nil || len(second.Series) != 3 || second.Series[0].Key == first.Series[4].Key {
 		t.Fatalf("second page: %+v", second)
 	}
-	if withoutLSTM := newTestEngine(t, fx.set, nil, DefaultConfig()); withoutLSTM.Series(SeriesQuery{Kind: KindProduct, Limit: 1}).Series[0].Model != string(ModelTrend) {
-		t.Error("without an LSTM every series is served by the trend model")
+}
+
+// TestSeriesCatalogNamesTheSelection: each series' model is the one model=auto serves, from the
+// refit's selections, with its backtest accuracy; a series too short to backtest says so.
+func TestSeriesCatalogNamesTheSelection(t *testing.T) {
+	fx := testFixtures(t)
+	set := selectionSet([]float64{1, -1, 2})
+	set.Unselected = map[string]string{"product/PSHORT": "5 steps: history too short to backtest"}
+	e, err := NewEngine(testTable(t), fx.set, fx.net, Metadata{Version: "v", Selections: set}, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string]SeriesEntry{}
+	for _, s := range e.Series(SeriesQuery{Limit: MaxSeriesLimit}).Series {
+		byKey[s.Key] = s
+	}
+	p1 := byKey["product/P0001"]
+	if p1.Model != "naive" || p1.Selection.Source != SelectionPrecomputed || p1.Selection.Method != backtest.Single ||
+		p1.Selection.Backtest == nil || p1.Selection.Backtest.MASE != 0.5 || p1.Selection.Backtest.WAPE != 0.1 || p1.Selection.Horizon != 3 {
+		t.Errorf("P0001: %q %+v", p1.Model, p1.Selection)
+	}
+	resp, err := e.Forecast(context.Background(), autoRequest(func(r *Request) { r.ProductID = "P0001" }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Selection.Choice != p1.Model || resp.Selection.Backtest.MASE != p1.Selection.Backtest.MASE {
+		t.Errorf("the forecast is served by %q (%+v), the catalog says %q", resp.Selection.Choice, resp.Selection.Backtest, p1.Model)
+	}
+	if short := byKey["product/PSHORT"]; short.Model != backtest.Median || short.Selection.Source != SelectionNone || !strings.Contains(short.Selection.Why, "too short") {
+		t.Errorf("PSHORT: %q %+v", short.Model, short.Selection)
+	}
+	if other := byKey["product/P0002"]; other.Model != AutoUnselected || other.Selection.Source != SelectionOnDemand || !strings.Contains(other.Selection.Why, "do not cover") {
+		t.Errorf("P0002: %q %+v", other.Model, other.Selection)
 	}
 }
 

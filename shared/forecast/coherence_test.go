@@ -15,7 +15,10 @@ import (
 // TestPartialUploadKeepsGroupsCoherent uploads one product's new week, and only that: the total's
 // forecast — and its category's, and an ad-hoc filter's — may change by no more than that
 // product's own forecast does, with the models refitted on the new dataset as the refit step
-// does. (Its region, North, is that product and one with five days of history: the product's.)
+// does, for the blend and for model=auto (each series backtested on its new history). Groups are
+// forecast directly (Response.Series.Aggregation): the test holds because their history ends
+// at their last complete date. (Its region, North, is that product and one with five days of
+// history: the product's.)
 func TestPartialUploadKeepsGroupsCoherent(t *testing.T) {
 	fx := testFixtures(t)
 	before := fx.table
@@ -63,11 +66,22 @@ func TestPartialUploadKeepsGroupsCoherent(t *testing.T) {
 		}
 		return most, b
 	}
-	product, _ := change(request(func(r *Request) { r.ProductID, r.Days = "P0001", 14 }))
+	for _, of := range []func(func(*Request)) Request{request, autoRequest} {
+		checkCoherence(t, of, change, week.String())
+	}
+}
+
+// checkCoherence compares the change of P0001's forecast with its groups' for requests of one model.
+func checkCoherence(t *testing.T, request func(func(*Request)) Request, change func(Request) (float64, *Response), week string) {
+	t.Helper()
+	product, own := change(request(func(r *Request) { r.ProductID, r.Days = "P0001", 14 }))
+	if own.Series.Aggregation != "" {
+		t.Errorf("a product's series has aggregation %q", own.Series.Aggregation)
+	}
 	if product == 0 {
 		t.Fatal("the product's own forecast did not change: the test shows nothing")
 	}
-	row := strings.Split(week.String(), "\n")[0]
+	row := strings.Split(week, "\n")[0]
 	fields := strings.Split(row, ",")
 	for _, r := range []Request{
 		request(func(r *Request) { r.Days = 14 }),
@@ -76,7 +90,10 @@ func TestPartialUploadKeepsGroupsCoherent(t *testing.T) {
 	} {
 		group, resp := change(r)
 		if group > product {
-			t.Errorf("%s: its forecast changed by up to %.2f a day, more than P0001's own %.2f", r.SeriesKey(), group, product)
+			t.Errorf("%s, model %s: its forecast changed by up to %.2f a day, more than P0001's own %.2f", r.SeriesKey(), r.Model, group, product)
+		}
+		if resp.Series.Aggregation != AggregationDirect {
+			t.Errorf("%s: aggregation %q", r.SeriesKey(), resp.Series.Aggregation)
 		}
 		if !slices.Contains(codes(resp.Notes), NoteIncompleteDates) || !resp.Series.LastDate.Equal(fixtureEnd) {
 			t.Errorf("%s: last date %s, notes %v: want the history to end on %s and say why", r.SeriesKey(), day(resp.Series.LastDate.Time), resp.Notes, day(fixtureEnd))

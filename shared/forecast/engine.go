@@ -160,7 +160,7 @@ func (e *Engine) answer(ctx context.Context, r Request) (*history, *Response, er
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := e.predict(r, h, max(r.Days, r.LeadTimeDays))
+	f, err := e.predict(ctx, r, h, max(r.Days, r.LeadTimeDays))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -212,15 +212,19 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", s.Key, err)
 	}
-	h, err := e.prepare(s, r.Filter(), cut)
+	h, err := e.prepare(ctx, s, r.Filter(), cut)
 	if err != nil {
 		return nil, err
 	}
 	span := daysBetween(cut, last)
 	if r.Model == ModelAuto || r.Model.statistical() {
-		r.Days = max(r.Days, e.stats(h).hist.Freq.Steps(cut, last)) // the held-out steps
+		sh, err := e.stats(ctx, h)
+		if err != nil {
+			return nil, err
+		}
+		r.Days = max(r.Days, sh.hist.Freq.Steps(cut, last)) // the held-out steps
 	}
-	f, err := e.predict(r, h, max(r.Days, r.LeadTimeDays, span))
+	f, err := e.predict(ctx, r, h, max(r.Days, r.LeadTimeDays, span))
 	if err != nil {
 		return nil, err
 	}
@@ -323,15 +327,15 @@ func (e *Engine) history(ctx context.Context, r Request) (*history, error) {
 		if err != nil {
 			return nil, err
 		}
-		return e.prepare(s, r.Filter(), s.Dates[len(s.Dates)-1])
+		return e.prepare(ctx, s, r.Filter(), s.Dates[len(s.Dates)-1])
 	})
 }
 
 // prepare builds the history of s (the series of filter f) up to end.
 // Without a cut (end is the series' last date) a standard series takes the
 // refit's trend model; otherwise the trend model is fitted on the history up
-// to end.
-func (e *Engine) prepare(s series.Series, f series.Filter, end time.Time) (*history, error) {
+// to end, stopping with ctx.
+func (e *Engine) prepare(ctx context.Context, s series.Series, f series.Filter, end time.Time) (*history, error) {
 	n := sort.Search(len(s.Dates), func(i int) bool { return s.Dates[i].After(end) })
 	if n == 0 {
 		return nil, fmt.Errorf("series %s: no history on or before %s", s.Key, day(end))
@@ -357,7 +361,7 @@ func (e *Engine) prepare(s series.Series, f series.Filter, end time.Time) (*hist
 		h.trend, h.trendSource, h.fallback = m, TrendPrecomputed, e.trends.Fallbacks[s.Key]
 		return h, nil
 	}
-	m, reason, err := trend.FitWithFallback(context.Background(), dates, values, e.cfg.TrendOptions)
+	m, reason, err := trend.FitWithFallback(ctx, dates, values, e.cfg.TrendOptions)
 	if err != nil {
 		return nil, fmt.Errorf("fit trend model of %s: %w", s.Key, err)
 	}
@@ -407,9 +411,9 @@ type prediction struct {
 }
 
 // predict answers r from h with the path of its model.
-func (e *Engine) predict(r Request, h *history, horizon int) (*prediction, error) {
+func (e *Engine) predict(ctx context.Context, r Request, h *history, horizon int) (*prediction, error) {
 	if r.Model == ModelAuto || r.Model.statistical() {
-		return e.forecastStats(r, h)
+		return e.forecastStats(ctx, r, h)
 	}
 	p, err := e.forecast(r, h, horizon)
 	if err != nil {
@@ -510,6 +514,9 @@ func (e *Engine) response(r Request, h *history, p *prediction) *Response {
 		Days:     make([]Day, r.Days),
 		Warnings: []Message{},
 		Notes:    append([]Message{}, p.notes...),
+	}
+	if r.ProductID == "" {
+		resp.Series.Aggregation = AggregationDirect
 	}
 	for i := range resp.Days {
 		lower, upper := p.forecast[i], p.forecast[i]

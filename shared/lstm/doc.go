@@ -64,7 +64,11 @@
 // continues from its weights and optimiser state on the windows with a
 // target in the new range [Since, Until], plus a fresh sample each epoch of
 // twice as many older windows (at most 50,000), for up to 10 epochs; a series seen
-// for the first time is reported. Each series' scale at its end is kept
+// for the first time is reported. New days that no window has as an observed
+// target (a new series of a few days after a gap, or its days all among the
+// validation days) are no error: the run stops with StopNoNewWindow, the
+// weights as they were, the scales and the last day brought up to date. Each
+// series' scale at its end is kept
 // (Model.Scale): a window whose context holds no observed non-zero value
 // falls back to it. A deadline, from the options or the context, stops
 // training at a batch boundary early enough to leave time for a checkpoint.

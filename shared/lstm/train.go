@@ -33,6 +33,10 @@ const (
 	StopCanceled  StopReason = "canceled"       // the context was canceled
 	StopNoNewData StopReason = "no_new_data"    // fine-tuning found no new day in the data
 	StopDiverged  StopReason = "diverged"       // the loss stopped being finite
+	// StopNoNewWindow: fine-tuning found new days, but no window has one of them as an observed
+	// target before the validation days (a new series of a few days, after a gap): the weights
+	// stay as they were; the series' scales and the last day are brought up to date.
+	StopNoNewWindow StopReason = "no_new_window"
 )
 
 // Policy is the training schedule. Zero fields take DefaultPolicy's values.
@@ -239,7 +243,7 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 		}
 	}
 	t := newTrainer(m.cfg, series, rep.Since, rep.Until, pol)
-	if len(t.fresh) == 0 {
+	if len(t.fresh) == 0 && rep.Mode == ModeFull {
 		return rep, fmt.Errorf("train: no window has an observed target between %s and %s before the %d validation days", rep.Since.Format(time.DateOnly), rep.Until.Format(time.DateOnly), t.valDays)
 	}
 	// The model changes only from here on.
@@ -248,6 +252,11 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 		clear(m.scales)
 	}
 	m.updateScales(series, &rep)
+	if len(t.fresh) == 0 {
+		rep.Stop = StopNoNewWindow
+		m.record(&rep, last)
+		return rep, nil
+	}
 	t.bind(m, series)
 	epochs, patience := pol.FullEpochs, pol.FullPatience
 	if rep.Mode == ModeFineTune {
@@ -258,6 +267,13 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 	rep.Windows = rep.NewWindows + rep.ReplayWindows
 	rep.ValWindows = len(t.val)
 	err := t.run(ctx, &rep, opt, epochs, patience)
+	m.record(&rep, last)
+	return rep, err
+}
+
+// record ends a run that trained through last: the model's last day, its optimiser step in the
+// report, and the run in the model's history.
+func (m *Model) record(rep *Report, last time.Time) {
 	m.lastDate = maxTime(m.lastDate, last)
 	rep.Step = m.opt.step
 	m.runs = append(m.runs, Run{Mode: rep.Mode, Since: rep.Since, Until: rep.Until, Epochs: rep.Epochs,
@@ -267,7 +283,6 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 		m.runs = m.runs[len(m.runs)-maxRuns:]
 	}
 	m.fresh = nil
-	return rep, err
 }
 
 // dataSpan is the first and last day with a value over all series.

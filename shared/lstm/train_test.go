@@ -182,6 +182,46 @@ func TestNewSeriesAndScales(t *testing.T) {
 	}
 }
 
+// TestFineTuneWithoutANewWindow fine-tunes on the days of a new series sold on one day, a month
+// after the data's last day: no window has one of them as an observed target (the series' context
+// is empty, the other series' horizons end before it).
+// That is no error: the weights stay, the new series gets its scale, the model its last day, and
+// the run is recorded.
+func TestFineTuneWithoutANewWindow(t *testing.T) {
+	data := synthSeries(2, 100, 5)
+	ctx := context.Background()
+	m := mustNew(t, smallConfig())
+	if _, err := m.Train(ctx, data, TrainOptions{Policy: quickPolicy()}); err != nil {
+		t.Fatal(err)
+	}
+	before := horizonMAE(t, m, data, 80, 90)
+	step := m.Step()
+	late := Series{ID: "late", Start: day0.AddDate(0, 0, 130), Values: []float64{6}}
+	rep, err := m.Train(ctx, append(data, late), TrainOptions{Since: late.Start, Policy: quickPolicy()})
+	if err != nil {
+		t.Fatalf("fine-tune without a new window: %v", err)
+	}
+	if rep.Stop != StopNoNewWindow || rep.Epochs != 0 || rep.Windows != 0 || len(rep.NewSeries) != 1 || rep.NewSeries[0] != "late" {
+		t.Errorf("report %+v, want no_new_window, no epoch, the new series listed", rep)
+	}
+	if after := horizonMAE(t, m, data, 80, 90); after != before || m.Step() != step {
+		t.Errorf("the weights changed: MAE %v → %v, step %d → %d", before, after, step, m.Step())
+	}
+	if sc, ok := m.Scale("late"); !ok || sc != level(late.Values, m.Config().Window) {
+		t.Errorf("scale of the new series %v, %v", sc, ok)
+	}
+	if !m.LastDate().Equal(late.End()) {
+		t.Errorf("last date %v, want %v", m.LastDate(), late.End())
+	}
+	if runs := m.Runs(); len(runs) != 2 || runs[1].Stop != StopNoNewWindow || runs[1].NewSeries != 1 {
+		t.Errorf("runs %+v, want the full run and the one without a window", runs)
+	}
+	// Fine-tuning in full needs a window all the same.
+	if _, err := mustNew(t, smallConfig()).Train(ctx, []Series{late}, TrainOptions{}); err == nil || !strings.Contains(err.Error(), "no window") {
+		t.Errorf("a full training of one day: %v", err)
+	}
+}
+
 // TestAbsentDatesAreNotZeros trains on products observed only every 10th
 // day, around 75 units a day: a model that read the absent dates as zero
 // sales would forecast a fraction of that.

@@ -16,8 +16,8 @@
 // A Forecaster fits one kind of model:
 //
 //	type Forecaster interface {
-//		Name() string                     // "ets", "theta", "trend", "lstm", …
-//		Fit(h History) (Model, error)     // NaN steps are not observed
+//		Name() string                                      // "ets", "theta", "trend", "lstm", …
+//		Fit(ctx context.Context, h History) (Model, error) // NaN steps are not observed
 //	}
 //
 //	type Model interface {
@@ -33,7 +33,10 @@
 // Samples (simulated paths); Quantile reads either. A model with no
 // distribution leaves both nil. Fit errors mean "this model cannot serve
 // this history" (too short, wrong sign, …): the backtest drops the
-// candidate for that series and says why.
+// candidate for that series and says why. A long fit (ETS's search over
+// its forms, an optimiser's loop) checks ctx and, once it has ended,
+// returns an error wrapping ctx's: the backtest then stops with it instead
+// of dropping the candidate.
 //
 // A Forecaster may also be a Refitter: given the model it fitted on an
 // earlier prefix of the same history, it refits faster (ETS keeps the form

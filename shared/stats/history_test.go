@@ -2,6 +2,8 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -80,5 +82,39 @@ func TestQuantile(t *testing.T) {
 	f := Forecast{Mean: []float64{10}, Sigma: []float64{2}}
 	if got := f.Quantile(0, 0.975); math.Abs(got-(10+2*1.959963984540054)) > 1e-9 {
 		t.Errorf("normal quantile %v", got)
+	}
+}
+
+// TestSampleQuantiles checks the selection against Quantile of the sorted
+// samples, with ties and unobserved (NaN) samples, which sort first.
+func TestSampleQuantiles(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := range 200 {
+		n := 1 + r.IntN(300)
+		samples := make([]float64, n)
+		for i := range samples {
+			switch {
+			case trial%3 == 0:
+				samples[i] = float64(r.IntN(5)) // many ties
+			case trial%7 == 0 && r.IntN(10) == 0:
+				samples[i] = math.NaN()
+			default:
+				samples[i] = r.NormFloat64()
+			}
+		}
+		f := Forecast{Mean: []float64{0}, Samples: [][]float64{samples}}
+		sorted := slices.Sorted(slices.Values(samples))
+		same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+		for _, p := range []float64{0, 0.1, 0.25, 0.5, 0.9, 1} {
+			want := Quantile(sorted, p)
+			if got := f.Quantile(0, p); !same(got, want) {
+				t.Fatalf("trial %d, n %d: Quantile(%v) = %v, want %v", trial, n, p, got, want)
+			}
+		}
+		level := 0.8
+		lo, hi := f.Interval(0, level)
+		if wl, wh := Quantile(sorted, (1-level)/2), Quantile(sorted, (1+level)/2); !same(lo, wl) || !same(hi, wh) {
+			t.Fatalf("trial %d: Interval = %v, %v, want %v, %v", trial, lo, hi, wl, wh)
+		}
 	}
 }

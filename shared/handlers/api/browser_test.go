@@ -75,6 +75,16 @@ func TestSeriesAndHistory(t *testing.T) {
 	if kinds["total"] != 1 || kinds["product"] != page.Total || kinds["category"] == 0 || kinds["region"] == 0 {
 		t.Fatalf("kinds listed: %v", kinds)
 	}
+	// Every series' model is the refit's selection (model=auto), with its backtest accuracy.
+	for _, s := range all.Series {
+		if s.Selection.Source != forecast.SelectionPrecomputed || s.Selection.Backtest == nil || s.Model == forecast.AutoUnselected {
+			t.Errorf("%s: model %q, selection %+v", s.Key, s.Model, s.Selection)
+		}
+	}
+	total := decode[forecast.Response](t, call(t, h, get("/forecast", nil)))
+	if total.Selection == nil || total.Selection.Choice != all.Series[0].Model {
+		t.Errorf("the total is served by %+v, GET /series says %q", total.Selection, all.Series[0].Model)
+	}
 	if resp := call(t, h, get("/series", map[string]string{"kind": "shop", "colour": "red"})); resp.StatusCode != http.StatusBadRequest ||
 		!strings.Contains(resp.Body, "kind: must be") || !strings.Contains(resp.Body, "colour: unknown parameter") {
 		t.Fatalf("bad parameters: %d %s", resp.StatusCode, resp.Body)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -182,5 +183,46 @@ func TestFineTuneWithCovariates(t *testing.T) {
 	}
 	if got := checkpointOf(t, e).Config().Covariates; strings.Join(got, ",") != "price,discount" {
 		t.Errorf("covariates %q, want price and discount", got)
+	}
+}
+
+// TestFineTuneOfANewProductWithAFewDays fine-tunes after an upload of only a new product, launched
+// two months after the dataset's last day and sold on two days: no window has one of its days as
+// an observed target before the validation days. The fine-tune succeeds without changing the
+// weights, says so in the job record, and saves a checkpoint that knows the new product.
+func TestFineTuneOfANewProductWithAFewDays(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	ctx := context.Background()
+	base := handlertest.Testdata(t, "small_dataset.csv")
+	dataset := e.Put(pipeline.DatasetKey, base)
+	h := handlertest.SmallFineTune(t, e.Store)
+	first, err := h.Handle(ctx, handlertest.TaskInput("job-1", dataset.ETag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained := checkpointOf(t, e)
+
+	dataset = e.Put(pipeline.DatasetKey, append(append([]byte(nil), base...),
+		"2024-05-01,NEWP,7,Toys,North,9.99,0\n2024-05-12,NEWP,9,Toys,North,9.99,0\n"...))
+	in := handlertest.TaskInput("job-2", dataset.ETag)
+	in.NewFrom, in.NewTo = "2024-05-01", "2024-05-12"
+	out, err := h.Handle(ctx, in)
+	if err != nil {
+		t.Fatalf("fine-tune of a new product with two days: %v", err)
+	}
+	if out.Mode != pipeline.ModeFineTune || out.Epochs != 0 || out.Windows != 0 || out.CheckpointETag == first.CheckpointETag {
+		t.Errorf("output %+v: want a fine-tune of no epoch that saved a new checkpoint", out)
+	}
+	job := e.Job("job-2")
+	if job.FineTune.Status != pipeline.StatusSucceeded || !strings.Contains(job.FineTune.Message, string(lstm.StopNoNewWindow)) {
+		t.Errorf("job finetune = %+v, want succeeded with no new window", job.FineTune)
+	}
+	saved := checkpointOf(t, e)
+	if _, ok := saved.Scale(series.ProductKey("NEWP")); !ok {
+		t.Errorf("the checkpoint has no scale for the new product: %v", saved.SeriesIDs())
+	}
+	if saved.Step() != trained.Step() || saved.LastDate().Format(time.DateOnly) != "2024-05-12" {
+		t.Errorf("checkpoint at step %d through %s, want step %d (unchanged weights) through 2024-05-12",
+			saved.Step(), saved.LastDate().Format(time.DateOnly), trained.Step())
 	}
 }

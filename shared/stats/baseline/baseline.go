@@ -12,6 +12,7 @@
 package baseline
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -92,7 +93,7 @@ func last(h stats.History) (float64, error) {
 }
 
 // Fit fits the naive forecast.
-func (Naive) Fit(h stats.History) (stats.Model, error) {
+func (Naive) Fit(_ context.Context, h stats.History) (stats.Model, error) {
 	v, err := last(h)
 	if err != nil {
 		return nil, err
@@ -105,7 +106,7 @@ func (Naive) Fit(h stats.History) (stats.Model, error) {
 // Fit fits the seasonal naive forecast: step n+k gets the latest observed
 // value of its season; a season never observed in the history gets the
 // last observed value.
-func (SeasonalNaive) Fit(h stats.History) (stats.Model, error) {
+func (SeasonalNaive) Fit(_ context.Context, h stats.History) (stats.Model, error) {
 	v, err := last(h)
 	if err != nil {
 		return nil, err
@@ -134,7 +135,7 @@ func (SeasonalNaive) Fit(h stats.History) (stats.Model, error) {
 }
 
 // Fit fits the window average over the last Window(h.Freq) observed values.
-func (Mean) Fit(h stats.History) (stats.Model, error) {
+func (Mean) Fit(_ context.Context, h stats.History) (stats.Model, error) {
 	w := Window(h.Freq)
 	var vals []float64
 	for i := len(h.Values) - 1; i >= 0 && len(vals) < w; i-- {

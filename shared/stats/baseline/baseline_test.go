@@ -9,7 +9,7 @@ import (
 
 func forecast(t *testing.T, f stats.Forecaster, v []float64, horizon int) []float64 {
 	t.Helper()
-	m, err := f.Fit(stats.History{Key: "x", Freq: stats.Daily, Values: v})
+	m, err := f.Fit(t.Context(), stats.History{Key: "x", Freq: stats.Daily, Values: v})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ type TrendForecaster struct {
 func (TrendForecaster) Name() string { return Trend }
 
 // Fit fits the trend model to the observed steps of h.
-func (t TrendForecaster) Fit(h stats.History) (stats.Model, error) {
+func (t TrendForecaster) Fit(ctx context.Context, h stats.History) (stats.Model, error) {
 	var dates []time.Time
 	var values []float64
 	for i, v := range h.Values {
@@ -83,7 +83,7 @@ func (t TrendForecaster) Fit(h stats.History) (stats.Model, error) {
 			dates, values = append(dates, h.Date(i)), append(values, v)
 		}
 	}
-	m, reason, err := trend.FitWithFallback(context.Background(), dates, values, t.Options)
+	m, reason, err := trend.FitWithFallback(ctx, dates, values, t.Options)
 	if err != nil {
 		return nil, fmt.Errorf("trend of %s: %w", h.Key, err)
 	}

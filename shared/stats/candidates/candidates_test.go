@@ -26,7 +26,7 @@ func TestEveryCandidateForecastsARealisticSeries(t *testing.T) {
 		t.Fatalf("candidates %v", Names(all))
 	}
 	for _, f := range all {
-		m, err := f.Fit(h)
+		m, err := f.Fit(t.Context(), h)
 		if f.Name() == Croston || f.Name() == TSB {
 			if err == nil {
 				t.Errorf("%s fitted a series with 11%% zeros", f.Name())

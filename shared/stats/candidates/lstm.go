@@ -31,7 +31,7 @@ type LSTMForecaster struct {
 func (LSTMForecaster) Name() string { return LSTM }
 
 // Fit picks the model for h, a daily history.
-func (f LSTMForecaster) Fit(h stats.History) (stats.Model, error) {
+func (f LSTMForecaster) Fit(_ context.Context, h stats.History) (stats.Model, error) {
 	if h.Freq != stats.Daily {
 		return nil, fmt.Errorf("lstm of %s: forecasts daily series, not %s", h.Key, h.Freq)
 	}

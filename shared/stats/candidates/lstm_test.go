@@ -40,7 +40,7 @@ func TestLSTMBacktestIsHonest(t *testing.T) {
 		days int
 		want time.Time // zero: no model
 	}{{100, time.Time{}}, {141, cuts[0]}, {170, cuts[0]}, {171, cuts[1]}, {200, cuts[1]}} {
-		m, err := f.Fit(h.Head(tc.days))
+		m, err := f.Fit(t.Context(), h.Head(tc.days))
 		if tc.want.IsZero() {
 			if err == nil || !strings.Contains(err.Error(), "no model trained only on days up to") {
 				t.Errorf("%d days: %v, want no model", tc.days, err)
@@ -58,7 +58,7 @@ func TestLSTMBacktestIsHonest(t *testing.T) {
 			t.Fatalf("%d days: forecast %+v, %v", tc.days, fc, err)
 		}
 	}
-	if _, err := f.Fit(stats.History{Key: "w", Start: start, Freq: stats.Weekly, Values: make([]float64, 60)}); err == nil {
+	if _, err := f.Fit(t.Context(), stats.History{Key: "w", Start: start, Freq: stats.Weekly, Values: make([]float64, 60)}); err == nil {
 		t.Error("a weekly history accepted")
 	}
 }

@@ -22,7 +22,7 @@ func twoYears() stats.History {
 func BenchmarkAuto(b *testing.B) {
 	h := twoYears()
 	for b.Loop() {
-		if _, err := Auto(h, nil); err != nil {
+		if _, err := Auto(b.Context(), h, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -33,7 +33,7 @@ func BenchmarkFit(b *testing.B) {
 	h := twoYears()
 	s := Spec{Error: Additive, Trend: Damped, Season: Additive, Period: 7}
 	for b.Loop() {
-		if _, err := Fit(h, s); err != nil {
+		if _, err := Fit(b.Context(), h, s); err != nil {
 			b.Fatal(err)
 		}
 	}

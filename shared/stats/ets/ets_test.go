@@ -62,7 +62,7 @@ func TestFitMatchesR(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := Fit(h, spec)
+			m, err := Fit(t.Context(), h, spec)
 			if err != nil {
 				t.Errorf("%s %s: %v", s.Name, rm.Model, err)
 				continue
@@ -96,7 +96,7 @@ func TestAutoMatchesR(t *testing.T) {
 	same := 0
 	all := loadR(t)
 	for _, s := range all {
-		m, err := Auto(history(s), nil)
+		m, err := Auto(t.Context(), history(s), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

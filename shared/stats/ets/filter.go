@@ -30,6 +30,32 @@ func (s State) clone() State {
 // and the number of observed steps. A one-step forecast that is not finite,
 // or zero with a multiplicative component (R's test), gives +Inf.
 func (s Spec) run(p Params, x *State, y []float64, start int) (lik, sse float64, n int) {
+	r, ok := s.filter(p, x, y, start)
+	if !ok || r.n == 0 {
+		return math.Inf(1), math.Inf(1), r.n
+	}
+	if r.sse <= 0 { // a perfect fit
+		r.sse = math.SmallestNonzeroFloat64
+	}
+	sumLog := math.Log(r.prod) + float64(r.exps)*math.Ln2
+	return float64(r.n)*math.Log(r.sse) + 2*sumLog, r.sse, r.n
+}
+
+// filtered is what filter accumulates: the sum of squared innovations,
+// Π|ŷ| = prod · 2^exps over the observed steps (for multiplicative errors)
+// and the number of observed steps.
+type filtered struct {
+	sse  float64
+	prod float64
+	exps int
+	n    int
+}
+
+// filter is run without the logarithms: false when a one-step forecast is
+// not finite, or zero with a multiplicative component (x then holds the
+// state before that step, but with its level and slope as they started).
+// The simulation steps it one value at a time.
+func (s Spec) filter(p Params, x *State, y []float64, start int) (filtered, bool) {
 	phi := p.Phi
 	if s.Trend != Damped {
 		phi = 1
@@ -48,9 +74,12 @@ func (s Spec) run(p Params, x *State, y []float64, start int) (lik, sse float64,
 	mult := s.Error == Multiplicative
 	checkZero := mult || s.Season == Multiplicative
 	alpha, gamma := p.Alpha, p.Gamma
-	// Σ log|ŷ| is taken as the log of products of 8 factors, 8 times fewer logs.
-	var sumLog float64
-	prod, inProd := 1.0, 0
+	// Σ log|ŷ| is taken with one log, by run: the product of the mantissas
+	// of |ŷ| (each in [1, 2), renormalised every 512 factors) and the sum of
+	// their binary exponents.
+	prod, exps, inProd := 1.0, 0, 0
+	var sse float64
+	n := 0
 	j := start % m
 	for _, v := range y {
 		q := l + phi*b
@@ -69,15 +98,18 @@ func (s Spec) run(p Params, x *State, y []float64, start int) (lik, sse float64,
 			b *= phi
 		} else {
 			if !(math.Abs(f) <= math.MaxFloat64) || (checkZero && math.Abs(f) < 1e-10) {
-				return math.Inf(1), math.Inf(1), n
+				return filtered{n: n}, false
 			}
 			e := v - f
 			if mult {
 				e /= f
-				prod *= math.Abs(f)
-				if inProd++; inProd == 8 {
-					sumLog += math.Log(prod)
-					prod, inProd = 1, 0
+				mant, exp := split(f)
+				prod *= mant
+				exps += exp
+				if inProd++; inProd == 512 {
+					mant, exp = split(prod)
+					prod, inProd = mant, 0
+					exps += exp
 				}
 			}
 			sse += e * e
@@ -100,13 +132,13 @@ func (s Spec) run(p Params, x *State, y []float64, start int) (lik, sse float64,
 			j = 0
 		}
 	}
-	sumLog += math.Log(prod)
 	x.Level, x.Slope = l, b
-	if n == 0 {
-		return math.Inf(1), sse, n
-	}
-	if sse <= 0 { // a perfect fit
-		sse = math.SmallestNonzeroFloat64
-	}
-	return float64(n)*math.Log(sse) + 2*sumLog, sse, n
+	return filtered{sse: sse, prod: prod, exps: exps, n: n}, true
+}
+
+// split returns |v| = mant · 2^exp with mant in [1, 2), for a finite normal v.
+func split(v float64) (mant float64, exp int) {
+	const expMask = 0x7ff << 52
+	bits := math.Float64bits(v)
+	return math.Float64frombits(bits&^(expMask|1<<63) | 1023<<52), int(bits&expMask>>52) - 1023
 }

@@ -1,6 +1,7 @@
 package ets
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -40,12 +41,33 @@ const (
 	phiUpper   = 0.98
 )
 
-// Fit fits one model to h by maximum likelihood.
-func Fit(h stats.History, s Spec) (*Model, error) { return fit(h, s, nil) }
+// Fit fits one model to h by maximum likelihood. The optimiser stops with
+// an error wrapping ctx's when ctx ends.
+func Fit(ctx context.Context, h stats.History, s Spec) (*Model, error) { return fit(ctx, h, s, nil) }
 
 // fit is Fit, starting from warm's parameters and initial level and slope
 // (a fit of the same spec on a prefix of h) when warm is not nil.
-func fit(h stats.History, s Spec, warm *Model) (*Model, error) {
+func fit(ctx context.Context, h stats.History, s Spec, warm *Model) (*Model, error) {
+	p, err := prepare(h, s)
+	if err != nil {
+		return nil, err
+	}
+	x0, step := p.start(), 1.0
+	if warm != nil {
+		if w := p.encode(warm); !math.IsInf(p.objective(w), 1) {
+			x0, step = w, warmStep
+		}
+	}
+	x, err := p.minimise(ctx, x0, step, likTolerance)
+	if err != nil {
+		return nil, err
+	}
+	return p.model(x)
+}
+
+// prepare checks that the data admit s and sets up its likelihood from
+// the heuristic initial state.
+func prepare(h stats.History, s Spec) (*problem, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -57,11 +79,12 @@ func fit(h stats.History, s Spec, warm *Model) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := newProblem(s, y, init)
-	x, err := p.minimise(warm)
-	if err != nil {
-		return nil, err
-	}
+	return newProblem(s, y, init), nil
+}
+
+// model is the fitted model at the coordinates x.
+func (p *problem) model(x []float64) (*Model, error) {
+	s, y := p.spec, p.y
 	params, x0 := p.decode(x)
 	final := x0.clone()
 	lik, sse, n := s.run(params, &final, y, 0)
@@ -236,20 +259,18 @@ func (p *problem) objective(x []float64) float64 {
 	return lik
 }
 
-// minimise runs Nelder–Mead from the start until the likelihood criterion
-// differs by less than likTolerance across the simplex, as R's optim()
-// stops on the simplex's spread.
-func (p *problem) minimise(warm *Model) ([]float64, error) {
-	x0, step := p.start(), 1.0
-	if warm != nil {
-		if w := p.encode(warm); !math.IsInf(p.objective(w), 1) {
-			x0, step = w, warmStep
-		}
-	}
+// minimise runs Nelder–Mead from x0 with an initial simplex of the given
+// step until the likelihood criterion differs by less than tol across the
+// simplex, as R's optim() stops on the simplex's spread, or until ctx ends.
+func (p *problem) minimise(ctx context.Context, x0 []float64, step, tol float64) ([]float64, error) {
 	if math.IsInf(p.objective(x0), 1) {
 		return nil, fmt.Errorf("%s: impossible forecasts at the initial state: %w", p.spec, ErrNotAdmissible)
 	}
-	return nelderMead(p.objective, x0, step, likTolerance, 200*(len(x0)+1)), nil
+	x, err := nelderMead(ctx, p.objective, x0, step, tol, 200*(len(x0)+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.spec, err)
+	}
+	return x, nil
 }
 
 // warmStep is the initial simplex of a warm start: a fit of a slightly
@@ -286,8 +307,9 @@ const likTolerance = 1e-3
 // nelderMead minimises f from x0 with an initial simplex of the given step
 // along each axis (reflection 1, expansion 2, contraction and shrink ½),
 // until the spread of f over the simplex is at most tol or maxEval
-// evaluations are spent, and returns the best vertex.
-func nelderMead(f func([]float64) float64, x0 []float64, step, tol float64, maxEval int) []float64 {
+// evaluations are spent, and returns the best vertex; or ctx's error when
+// ctx ends first (checked at every iteration).
+func nelderMead(ctx context.Context, f func([]float64) float64, x0 []float64, step, tol float64, maxEval int) ([]float64, error) {
 	d := len(x0)
 	pts := make([][]float64, d+1)
 	vals := make([]float64, d+1)
@@ -306,6 +328,9 @@ func nelderMead(f func([]float64) float64, x0 []float64, step, tol float64, maxE
 		}
 	}
 	for evals < maxEval {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		// Order: best first, worst last.
 		for i := 1; i <= d; i++ {
 			for j := i; j > 0 && vals[j] < vals[j-1]; j-- {
@@ -369,5 +394,5 @@ func nelderMead(f func([]float64) float64, x0 []float64, step, tol float64, maxE
 			best = i
 		}
 	}
-	return pts[best]
+	return pts[best], nil
 }

@@ -91,8 +91,10 @@ func (m *Model) simulate(horizon int) [][]float64 {
 	rng := rand.New(rand.NewPCG(uint64(m.Steps), 0x5eed))
 	sigma := math.Sqrt(m.Sigma2)
 	y := make([]float64, 1)
+	x := m.Final.clone()
 	for k := range simulations {
-		x := m.Final.clone()
+		x.Level, x.Slope = m.Final.Level, m.Final.Slope
+		copy(x.Season, m.Final.Season)
 		for h := range horizon {
 			// One step of the filter with a drawn innovation: run it on the
 			// value the model would produce.
@@ -103,7 +105,7 @@ func (m *Model) simulate(horizon int) [][]float64 {
 			} else {
 				y[0] = f + e
 			}
-			m.Spec.run(m.Params, &x, y, m.Steps+h)
+			m.Spec.filter(m.Params, &x, y, m.Steps+h) // a path past an impossible forecast keeps its state
 			out[h][k] = y[0]
 		}
 	}

@@ -14,7 +14,7 @@ func airPassengers(t *testing.T) stats.History {
 
 func TestUnobservedStepsAreSkipped(t *testing.T) {
 	h := airPassengers(t)
-	full, err := Fit(h, Spec{Error: Multiplicative, Trend: Additive, Season: Multiplicative, Period: 12})
+	full, err := Fit(t.Context(), h, Spec{Error: Multiplicative, Trend: Additive, Season: Multiplicative, Period: 12})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func TestUnobservedStepsAreSkipped(t *testing.T) {
 	for _, i := range []int{30, 31, 77, 100} {
 		gappy.Values[i] = math.NaN()
 	}
-	m, err := Fit(gappy, full.Spec)
+	m, err := Fit(t.Context(), gappy, full.Spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestUnobservedStepsAreSkipped(t *testing.T) {
 
 func TestClass1SigmaIsAnalytic(t *testing.T) {
 	h := history(loadR(t)[2]) // WWWusage
-	m, err := Fit(h, Spec{Error: Additive, Trend: None, Season: None, Period: 1})
+	m, err := Fit(t.Context(), h, Spec{Error: Additive, Trend: None, Season: None, Period: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestClass1SigmaIsAnalytic(t *testing.T) {
 }
 
 func TestSimulatedDistributionIsCentredOnTheForecast(t *testing.T) {
-	m, err := Fit(airPassengers(t), Spec{Error: Multiplicative, Trend: Additive, Season: Multiplicative, Period: 12})
+	m, err := Fit(t.Context(), airPassengers(t), Spec{Error: Multiplicative, Trend: Additive, Season: Multiplicative, Period: 12})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestAdmissibility(t *testing.T) {
 	h := stats.History{Key: "x", Freq: stats.Daily, Values: []float64{3, 0, 4, 5, 2, 6, 1, 7, 3, 4, 5, 6, 2, 3, 4, 8}}
 	for _, code := range []string{"MNN", "ANM"} {
 		s, _ := ParseSpec(code, 7)
-		if _, err := Fit(h, s); err == nil {
+		if _, err := Fit(t.Context(), h, s); err == nil {
 			t.Errorf("%s fitted data with a zero", code)
 		}
 	}

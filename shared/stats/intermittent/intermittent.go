@@ -16,6 +16,7 @@
 package intermittent
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -94,7 +95,7 @@ func observed(h stats.History, method string) ([]float64, error) {
 }
 
 // Fit fits Croston's method to h.
-func (Croston) Fit(h stats.History) (stats.Model, error) {
+func (Croston) Fit(_ context.Context, h stats.History) (stats.Model, error) {
 	y, err := observed(h, "croston")
 	if err != nil {
 		return nil, err
@@ -139,7 +140,7 @@ func croston(y []float64, a float64) (float64, float64) {
 }
 
 // Fit fits TSB to h.
-func (TSB) Fit(h stats.History) (stats.Model, error) {
+func (TSB) Fit(_ context.Context, h stats.History) (stats.Model, error) {
 	y, err := observed(h, "tsb")
 	if err != nil {
 		return nil, err

@@ -30,11 +30,11 @@ func TestUnobservedStepsAreNotZeros(t *testing.T) {
 	with := stats.History{Key: "x", Freq: stats.Daily, Values: []float64{0, 4, nan, nan, nan, 0, 0, 6, 0, 3, 0, 0}}
 	without := stats.History{Key: "x", Freq: stats.Daily, Values: []float64{0, 4, 0, 0, 6, 0, 3, 0, 0}}
 	for _, f := range []stats.Forecaster{Croston{}, TSB{}} {
-		a, err := f.Fit(with)
+		a, err := f.Fit(t.Context(), with)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := f.Fit(without)
+		b, _ := f.Fit(t.Context(), without)
 		fa, _ := a.Forecast(3)
 		fb, _ := b.Forecast(3)
 		if fa.Mean[0] != fb.Mean[0] {
@@ -49,7 +49,7 @@ func TestRefusals(t *testing.T) {
 		"one demand": {0, 0, 5, 0, 0},
 		"few zeros":  {1, 2, 3, 4, 5, 6, 7, 0, 9, 10},
 	} {
-		if _, err := (Croston{}).Fit(stats.History{Key: name, Values: v}); err == nil {
+		if _, err := (Croston{}).Fit(t.Context(), stats.History{Key: name, Values: v}); err == nil {
 			t.Errorf("%s: fitted", name)
 		}
 	}

@@ -17,6 +17,7 @@
 package theta
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -31,7 +32,9 @@ type Forecaster struct{}
 func (Forecaster) Name() string { return "theta" }
 
 // Fit fits the Theta method to h.
-func (Forecaster) Fit(h stats.History) (stats.Model, error) { return Fit(h) }
+func (Forecaster) Fit(ctx context.Context, h stats.History) (stats.Model, error) {
+	return Fit(ctx, h)
+}
 
 // Model is a fitted Theta method.
 type Model struct {
@@ -43,8 +46,9 @@ type Model struct {
 	interpolated   int
 }
 
-// Fit fits the Theta method to h.
-func Fit(h stats.History) (*Model, error) {
+// Fit fits the Theta method to h; the fit of its exponential smoothing
+// stops with an error wrapping ctx's when ctx ends.
+func Fit(ctx context.Context, h stats.History) (*Model, error) {
 	if h.Observed() < 3 {
 		return nil, fmt.Errorf("theta of %s: %d observations, need 3", h.Key, h.Observed())
 	}
@@ -74,7 +78,7 @@ func Fit(h stats.History) (*Model, error) {
 	if d := k*sxx - sx*sx; d > 0 {
 		mod.drift = (k*sxy - sx*sy) / d / 2
 	}
-	ses, err := ets.Fit(stats.History{Key: h.Key, Start: h.Start, Freq: h.Freq, Values: adjusted}, ets.Spec{Error: ets.Additive, Trend: ets.None, Season: ets.None, Period: 1})
+	ses, err := ets.Fit(ctx, stats.History{Key: h.Key, Start: h.Start, Freq: h.Freq, Values: adjusted}, ets.Spec{Error: ets.Additive, Trend: ets.None, Season: ets.None, Period: 1})
 	if err != nil {
 		return nil, fmt.Errorf("theta of %s: %w", h.Key, err)
 	}

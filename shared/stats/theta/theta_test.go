@@ -53,7 +53,7 @@ func TestThetaMatchesR(t *testing.T) {
 				t.Fatalf("%s: seasonal at period 7", s.Name)
 			}
 		}
-		m, err := Fit(h)
+		m, err := Fit(t.Context(), h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestThetaSkipsUnobservedSteps(t *testing.T) {
 	h := history(s)
 	h.Values = append([]float64(nil), h.Values...)
 	h.Values[50], h.Values[51] = math.NaN(), math.NaN()
-	m, err := Fit(h)
+	m, err := Fit(t.Context(), h)
 	if err != nil {
 		t.Fatal(err)
 	}

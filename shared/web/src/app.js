@@ -102,8 +102,11 @@ async function refreshSeries() {
       const label = s.kind === "total" ? "All stores" : s.name;
       const meta = [`${num(s.days_with_data, 0)} days of sales, ${s.first_date} to ${s.last_date}`];
       if (s.model) meta.push(`model: ${s.model}`);
-      const acc = accuracyText(s.accuracy);
+      const sel = s.selection || {};
+      const acc = accuracyText(sel.backtest);
       if (acc) meta.push(acc);
+      else if (sel.source === "not_backtested") meta.push("too short to backtest");
+      else if (sel.source === "backtested_on_demand") meta.push("backtested at its first forecast");
       list.append(
         el("li", {
           role: "option",
