@@ -248,6 +248,10 @@ func (h *Handler) trainOrigins(ctx context.Context, in pipeline.TaskInput, log *
 		o := opts
 		o.Mode, o.Since, o.Until = lstm.ModeFineTune, time.Time{}, time.Time{}
 		kept := !rebuild && fresh == nil && !model.LastDate().After(day)
+		if !kept && fresh == nil && !rebuild {
+			log.InfoContext(ctx, "rebuilding an LSTM origin model trained past its origin", "key", key,
+				"trained_through", model.LastDate().Format(time.DateOnly), "origin", day.Format(time.DateOnly))
+		}
 		switch {
 		case kept:
 			if !newFrom.IsZero() && newFrom.Before(model.LastDate()) { // rows merged before the model's last day
@@ -260,10 +264,6 @@ func (h *Handler) trainOrigins(ctx context.Context, in pipeline.TaskInput, log *
 			o.Mode = lstm.ModeFull
 		default:
 			model = out[k-1].model.Clone()
-		}
-		if !kept && fresh == nil && !rebuild {
-			log.InfoContext(ctx, "rebuilding an LSTM origin model trained past its origin", "key", key,
-				"trained_through", model.LastDate().Format(time.DateOnly), "origin", day.Format(time.DateOnly))
 		}
 		run, err := h.run(ctx, in, log, fmt.Sprintf("LSTM of backtest origin %d/%d (through %s)", k+1, len(days), day.Format(time.DateOnly)),
 			model, lstm.Through(data, day), o)
