@@ -3,6 +3,7 @@ package backtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -254,5 +255,22 @@ func TestSplitsAndRowsRoundTrip(t *testing.T) {
 	before, after := Score([]Split{ev.Split()}, ev.Rows()), Score(splits, back)
 	if before[0].Model != Auto || before[0].MASE != after[0].MASE || *before[0].Coverage != *after[0].Coverage || before[1].MASE != after[1].MASE {
 		t.Errorf("scores %+v before, %+v after the round trip", before, after)
+	}
+}
+
+func TestModelScoresJSONKeepsTheModel(t *testing.T) {
+	cov := 0.8
+	in := ModelScores{Model: "lstm", Scores: Scores{MASE: 0.5, WAPE: math.NaN(), RMSE: 2, Coverage: &cov, Points: 7}, Series: 3, Missing: 1}
+	data, err := json.Marshal([]ModelScores{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []ModelScores
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Model != "lstm" || out[0].Series != 3 || out[0].Missing != 1 || out[0].MASE != 0.5 ||
+		!math.IsNaN(out[0].WAPE) || out[0].Coverage == nil || *out[0].Coverage != 0.8 || out[0].Points != 7 {
+		t.Errorf("%s read back as %+v", data, out)
 	}
 }
