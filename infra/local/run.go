@@ -22,7 +22,7 @@ func runStack(ctx context.Context, args []string) error {
 	useRIE := flags.Bool("rie", false, "run the functions' bootstrap binaries (from --build) under the Lambda Runtime Interface Emulator")
 	build := flags.String("build", "build", "directory of the function binaries (make build) and, for --rie, the emulator")
 	fullEpochs := flags.Int("lstm-full-epochs", 8, "epochs of the LSTM's first (full) training, so a first model is served soon; 0: the function's default (50)")
-	maxWindows := flags.Int("lstm-max-windows", 20000, "windows per epoch of that first training; 0: the function's default (100000)")
+	maxWindows := flags.Int("lstm-max-windows", 20000, "windows per epoch of that first training, and new windows per epoch of a fine-tune; 0: the function's default (100000)")
 	if err := flags.Parse(args); err != nil {
 		return exitError{2}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // Status is where a job stands.
@@ -90,13 +91,13 @@ type Refit struct {
 
 // FineTune is the fine-tune stage's status and progress.
 type FineTune struct {
-	Status  Status  `json:"status"`
-	Mode    Mode    `json:"mode,omitempty"`
-	Epoch   int     `json:"epoch"`
-	Epochs  int     `json:"epochs"`
-	Loss    float64 `json:"loss,omitempty"`
-	ValLoss float64 `json:"val_loss,omitempty"`
-	Windows int     `json:"windows,omitempty"`
+	Status  Status        `json:"status"`
+	Mode    training.Mode `json:"mode,omitempty"`
+	Epoch   int           `json:"epoch"`
+	Epochs  int           `json:"epochs"`
+	Loss    float64       `json:"loss,omitempty"`
+	ValLoss float64       `json:"val_loss,omitempty"`
+	Windows int           `json:"windows,omitempty"`
 	// Message is the last progress line, e.g. "LSTM epoch 3/10 - loss=0.0123".
 	Message string `json:"message,omitempty"`
 }

@@ -57,7 +57,8 @@ type Config struct {
 	// Logger receives the stack's and the in-process functions' logs.
 	Logger *slog.Logger
 	// LSTMFullEpochs and LSTMMaxWindows, if not zero, shorten the LSTM's full training (the
-	// first run, with no checkpoint) so that a first model is served soon after start.
+	// first run, with no checkpoint) so that a first model is served soon after start;
+	// LSTMMaxWindows also caps the new windows of a fine-tune's epoch (a large upload's).
 	LSTMFullEpochs, LSTMMaxWindows int
 	// Tune adjusts the in-process handlers after they are built (tests use it for small
 	// networks); nil leaves the functions' defaults.

@@ -4,6 +4,7 @@
 package finetune
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/stats"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // Handler is the fine-tune task of the training state machine: it continues training the global
@@ -120,7 +122,7 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 	}
 	rebuild := ""
 	switch {
-	case in.Mode == pipeline.ModeFull:
+	case in.Mode == training.Full:
 		rebuild = "full retrain requested"
 	case fresh != nil:
 		rebuild = "no usable checkpoint: " + fresh.Error()
@@ -138,13 +140,13 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 	if rebuild != "" {
 		if len(origins) > 0 { // the chain's last link: from the last origin's model to the last day
 			model = origins[len(origins)-1].model.Clone()
-			opts.Mode, opts.Since, opts.Until = lstm.ModeFineTune, time.Time{}, time.Time{}
+			opts.Mode, opts.Since, opts.Until = training.FineTune, time.Time{}, time.Time{}
 		}
 		if served, err = h.run(ctx, in, log, "LSTM", model, data, opts); err != nil {
 			return pipeline.FineTuneOutput{}, err
 		}
 	}
-	out := pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, Mode: pipeline.Mode(served.report.Mode),
+	out := pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, Mode: served.report.Mode,
 		Epochs: served.report.Epochs, Loss: served.report.Loss, ValLoss: served.report.ValLoss, Windows: served.report.Windows, TrainMS: served.ms}
 	for k, o := range origins {
 		saved := o.stored
@@ -154,7 +156,7 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 			}
 		}
 		out.Origins = append(out.Origins, pipeline.Origin{Key: pipeline.OriginKey(k), ETag: saved.ETag, VersionID: saved.VersionID,
-			Through: o.through.Format(time.DateOnly), Mode: pipeline.Mode(o.report.Mode), Epochs: o.report.Epochs, Windows: o.report.Windows, TrainMS: o.ms})
+			Through: o.through.Format(time.DateOnly), Mode: o.report.Mode, Epochs: o.report.Epochs, Windows: o.report.Windows, TrainMS: o.ms})
 	}
 	saved := checkpoint
 	if served.report.Stop != lstm.StopNoNewData || checkpoint.ETag == "" || rebuild != "" {
@@ -165,7 +167,7 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 	out.CheckpointETag, out.VersionID = saved.ETag, saved.VersionID
 	message := fmt.Sprintf("LSTM %s: %d epochs, stopped: %s (%s)", served.report.Mode, served.report.Epochs, served.report.Stop, served.report.Reason)
 	if rebuild != "" && len(origins) > 0 {
-		out.Mode = pipeline.ModeFull
+		out.Mode = training.Full
 		message = fmt.Sprintf("LSTM rebuilt (%s): full through %s, fine-tuned through each later backtest origin and then the last day: %d epochs, stopped: %s",
 			rebuild, origins[0].through.Format(time.DateOnly), served.report.Epochs, served.report.Stop)
 	}
@@ -246,7 +248,7 @@ func (h *Handler) trainOrigins(ctx context.Context, in pipeline.TaskInput, log *
 			return nil, err
 		}
 		o := opts
-		o.Mode, o.Since, o.Until = lstm.ModeFineTune, time.Time{}, time.Time{}
+		o.Mode, o.Since, o.Until = training.FineTune, time.Time{}, time.Time{}
 		kept := !rebuild && fresh == nil && !model.LastDate().After(day)
 		if !kept && fresh == nil && !rebuild {
 			log.InfoContext(ctx, "rebuilding an LSTM origin model trained past its origin", "key", key,
@@ -261,7 +263,7 @@ func (h *Handler) trainOrigins(ctx context.Context, in pipeline.TaskInput, log *
 			if model, err = lstm.New(cfg); err != nil {
 				return nil, err
 			}
-			o.Mode = lstm.ModeFull
+			o.Mode = training.Full
 		default:
 			model = out[k-1].model.Clone()
 		}
@@ -305,10 +307,7 @@ func (h *Handler) resume(ctx context.Context, key string, cfg lstm.Config, log *
 // options turns the task input into a training run of the served model: the new dates, the
 // mode, and a deadline that leaves time to save.
 func (h *Handler) options(ctx context.Context, in pipeline.TaskInput) (lstm.TrainOptions, error) {
-	opts := lstm.TrainOptions{Mode: lstm.ModeFineTune, Policy: h.Policy}
-	if in.Mode == pipeline.ModeFull {
-		opts.Mode = lstm.ModeFull
-	}
+	opts := lstm.TrainOptions{Mode: cmp.Or(in.Mode, training.FineTune), Policy: h.Policy}
 	var err error
 	if in.NewFrom != "" {
 		if opts.Since, err = time.Parse(time.DateOnly, in.NewFrom); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 func modelAt(t *testing.T, e *handlertest.Env, key string) *lstm.Model {
@@ -74,12 +75,12 @@ func TestFineTuneKeepsTheBacktestOriginModels(t *testing.T) {
 	}
 	last := day("2024-04-09")
 	origins := checkOrigins(t, e, first, last)
-	modes := []pipeline.Mode{first.Origins[0].Mode, first.Origins[1].Mode, first.Origins[2].Mode}
-	if modes[0] != pipeline.ModeFull || modes[1] != pipeline.ModeFineTune || modes[2] != pipeline.ModeFineTune || first.Mode != pipeline.ModeFull {
+	modes := []training.Mode{first.Origins[0].Mode, first.Origins[1].Mode, first.Origins[2].Mode}
+	if modes[0] != training.Full || modes[1] != training.FineTune || modes[2] != training.FineTune || first.Mode != training.Full {
 		t.Errorf("modes: origins %v, served %s; want full, then fine-tunes, and a full rebuild", modes, first.Mode)
 	}
 	served := checkpointOf(t, e)
-	if !served.LastDate().Equal(last) || len(served.Runs()) != 4 || served.Runs()[0].Mode != lstm.ModeFull {
+	if !served.LastDate().Equal(last) || len(served.Runs()) != 4 || served.Runs()[0].Mode != training.Full {
 		t.Errorf("served model through %s with runs %+v: want the chain's four runs through %s", served.LastDate().Format(time.DateOnly), served.Runs(), last.Format(time.DateOnly))
 	}
 
@@ -95,11 +96,11 @@ func TestFineTuneKeepsTheBacktestOriginModels(t *testing.T) {
 	last = day("2024-04-12")
 	advanced := checkOrigins(t, e, second, last)
 	for k, m := range advanced {
-		if second.Origins[k].Mode != pipeline.ModeFineTune || m.Step() <= origins[k].Step() || second.Origins[k].Windows == 0 {
+		if second.Origins[k].Mode != training.FineTune || m.Step() <= origins[k].Step() || second.Origins[k].Windows == 0 {
 			t.Errorf("origin %d: %+v, step %d (was %d): want it fine-tuned from the stored model", k, second.Origins[k], m.Step(), origins[k].Step())
 		}
 	}
-	if second.Mode != pipeline.ModeFineTune || !checkpointOf(t, e).LastDate().Equal(last) {
+	if second.Mode != training.FineTune || !checkpointOf(t, e).LastDate().Equal(last) {
 		t.Errorf("served: %+v", second)
 	}
 
@@ -118,7 +119,7 @@ func TestFineTuneKeepsTheBacktestOriginModels(t *testing.T) {
 		t.Errorf("origin 0 had nothing new but was trained: %+v", third.Origins[0])
 	}
 	for k := 1; k < 3; k++ {
-		if rebuilt[k].Step() <= rebuilt[k-1].Step() || third.Origins[k].Mode != pipeline.ModeFineTune {
+		if rebuilt[k].Step() <= rebuilt[k-1].Step() || third.Origins[k].Mode != training.FineTune {
 			t.Errorf("origin %d: %+v, step %d: want it fine-tuned from origin %d's (step %d)", k, third.Origins[k], rebuilt[k].Step(), k-1, rebuilt[k-1].Step())
 		}
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // Bucket is the test bench's bucket.
@@ -223,7 +224,7 @@ var Day = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
 // TaskInput is a training task's input for the dataset version etag.
 func TaskInput(job string, etag string) pipeline.TaskInput {
-	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: etag, JobID: job, Mode: pipeline.ModeFineTune}
+	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: etag, JobID: job, Mode: training.FineTune}
 }
 
 // SmallFineTune is the fine-tune handler with a small network trained for a few epochs, so tests
@@ -244,7 +245,7 @@ func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pip
 	ctx := context.Background()
 	dataset := e.Put(pipeline.DatasetKey, data)
 	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
-		JobID: job, Mode: pipeline.ModeFineTune, DatasetWritten: written}
+		JobID: job, Mode: training.FineTune, DatasetWritten: written}
 	tuned, err := SmallFineTune(t, e.Store).Handle(ctx, in)
 	if err != nil {
 		t.Fatal(err)

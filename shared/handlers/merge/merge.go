@@ -22,6 +22,7 @@ import (
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // Config tunes the merge step.
@@ -521,7 +522,7 @@ func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeRe
 	}
 	in := pipeline.TaskInput{
 		Bucket: h.Store.Bucket(), DatasetKey: pipeline.DatasetKey, DatasetETag: current.ETag, JobID: u.jobID,
-		Mode: pipeline.ModeFineTune, DatasetWritten: current.LastModified.UTC(),
+		Mode: training.FineTune, DatasetWritten: current.LastModified.UTC(),
 		// The version id pins the dataset for training, whatever merges happen meanwhile.
 		DatasetVersionID: current.VersionID,
 	}
