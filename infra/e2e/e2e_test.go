@@ -53,6 +53,8 @@ type system struct {
 	objects  store.Store
 	states   *sfn.Client
 	machine  string
+	// apiKey is the key the API requires in x-api-key ("": none).
+	apiKey string
 }
 
 func freeAddr(t *testing.T) string {
@@ -219,7 +221,7 @@ func (s *system) forecast(product string) (int, string) {
 // forecastWithReload is forecast with the reload error the response carries.
 func (s *system) forecastWithReload(product string) (int, string, string) {
 	s.t.Helper()
-	resp, err := http.Get(s.api + "/forecast?product_id=" + product + "&days=7&on_hand=50")
+	resp, err := s.get("/forecast?product_id=" + product + "&days=7&on_hand=50")
 	if err != nil {
 		return 0, "", "" // not listening yet
 	}
@@ -229,6 +231,18 @@ func (s *system) forecastWithReload(product string) (int, string, string) {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&body)
 	return resp.StatusCode, body.Version, resp.Header.Get("X-Stockcast-Reload-Error")
+}
+
+// get requests a path of the API, with its key.
+func (s *system) get(path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, s.api+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.apiKey != "" {
+		req.Header.Set("x-api-key", s.apiKey)
+	}
+	return http.DefaultClient.Do(req)
 }
 
 // refused waits for the refusal report of an upload under name and returns it.

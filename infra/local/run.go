@@ -16,6 +16,7 @@ func runStack(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("run", flag.ContinueOnError)
 	addr := flags.String("addr", "127.0.0.1:4566", "where the AWS endpoint (S3, Step Functions) listens")
 	apiAddr := flags.String("api", "127.0.0.1:3000", "where the forecast API listens")
+	apiKey := flags.String("api-key", "", "require this API key in x-api-key on every route but the page's, as the AWS stack does (default: none)")
 	state := flags.String("state", ".stockcast", "directory that keeps the stack's state across restarts")
 	bucket := flags.String("bucket", "stockcast-local", "the data bucket")
 	seed := flags.String("seed", "testdata/sample_dataset.csv", "dataset uploaded on first start (empty: none)")
@@ -27,7 +28,7 @@ func runStack(ctx context.Context, args []string) error {
 		return exitError{2}
 	}
 	logger := platform.NewLogger(os.Stderr)
-	cfg := stack.Config{Addr: *addr, APIAddr: *apiAddr, StateDir: *state, Bucket: *bucket, Seed: *seed, BuildDir: *build, Logger: logger,
+	cfg := stack.Config{Addr: *addr, APIAddr: *apiAddr, APIKey: *apiKey, StateDir: *state, Bucket: *bucket, Seed: *seed, BuildDir: *build, Logger: logger,
 		LSTMFullEpochs: *fullEpochs, LSTMMaxWindows: *maxWindows}
 	if *useRIE {
 		cfg.Emulator = filepath.Join(*build, "aws-lambda-rie")

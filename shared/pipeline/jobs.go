@@ -15,10 +15,11 @@ import (
 // Status is where a job stands.
 type Status string
 
-// A job is running (merging), then rejected (the upload was refused), unchanged (nothing new:
+// A job is pending (its upload waits in the drop folder for the merge), running (merging), then rejected (the upload was refused), unchanged (nothing new:
 // no training), or training, and finally succeeded, superseded or failed. A stage has the same
 // statuses.
 const (
+	StatusPending   Status = "pending"
 	StatusRunning   Status = "running"
 	StatusRejected  Status = "rejected"
 	StatusUnchanged Status = "unchanged"

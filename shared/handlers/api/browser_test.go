@@ -123,6 +123,11 @@ func TestBrowserUpload(t *testing.T) {
 		t.Fatalf("job before the upload: %d", resp.StatusCode)
 	}
 	putFile(t, grant.Upload, body)
+	// Arrived, not merged yet: the upload's job is pending, under the announced id.
+	waiting := decode[api.JobList](t, call(t, h, get("/jobs", map[string]string{"upload": "next days.csv"})))
+	if len(waiting.Jobs) != 1 || waiting.Jobs[0].ID != grant.JobID || waiting.Jobs[0].Status != pipeline.StatusPending {
+		t.Fatalf("jobs of the arrived upload: %+v", waiting.Jobs)
+	}
 	if err := merger.Handle(ctx, e.LastEvent()); err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +154,9 @@ func TestBrowserUpload(t *testing.T) {
 	refused := decode[api.JobView](t, call(t, h, get("/jobs/"+badGrant.JobID, nil)))
 	if refused.Status != pipeline.StatusRejected || refused.Rejection == nil || refused.Rejection.Total == 0 || refused.Rejection.Problems[0].Line != 2 {
 		t.Fatalf("refused job: %+v (rejection %+v)", refused.Job, refused.Rejection)
+	}
+	if of := decode[api.JobList](t, call(t, h, get("/jobs", map[string]string{"upload": "bad_sales.csv"}))); len(of.Jobs) != 1 || of.Jobs[0].ID != badGrant.JobID || of.Jobs[0].Status != pipeline.StatusRejected {
+		t.Fatalf("jobs of the refused upload: %+v", of.Jobs)
 	}
 	latest := decode[api.JobList](t, call(t, h, get("/jobs", map[string]string{"limit": "1"})))
 	if len(latest.Jobs) != 1 || latest.Jobs[0].ID != badGrant.JobID {
