@@ -16,15 +16,15 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/stockcast/stockcast/infra/local/lambdaerr"
-
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/stockcast/stockcast/infra/local/lambdaerr"
 	"github.com/stockcast/stockcast/infra/local/rie"
 	"github.com/stockcast/stockcast/shared/fakes3"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 const bucket = "stockcast-local"
@@ -250,7 +250,7 @@ func TestPipelineAndAPIBinariesUnderEmulator(t *testing.T) {
 	invokeJSON(t, refit, readFile(t, "../events/refit.json"), &refitOut)
 	var finetuneOut pipeline.FineTuneOutput
 	invokeJSON(t, finetune, readFile(t, "../events/finetune.json"), &finetuneOut)
-	if finetuneOut.Mode != pipeline.ModeFull || finetuneOut.CheckpointETag == "" || finetuneOut.Epochs == 0 {
+	if finetuneOut.Mode != training.Full || finetuneOut.CheckpointETag == "" || finetuneOut.Epochs == 0 {
 		t.Errorf("fine-tune without a checkpoint: %+v", finetuneOut)
 	}
 

@@ -13,11 +13,12 @@ import (
 
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/lstminput"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // trainResult is what `stockcast train` prints.
 type trainResult struct {
-	Mode       lstm.Mode       `json:"mode"`
+	Mode       training.Mode   `json:"mode"`
 	Reason     string          `json:"reason"`
 	Epochs     int             `json:"epochs"`
 	Windows    int             `json:"windows"`
@@ -61,11 +62,11 @@ func runTrain(ctx context.Context, args []string) error {
 	if err := flags.Parse(args); err != nil {
 		return exitError{2}
 	}
-	if *data == "" || *out == "" || (*mode != string(lstm.ModeFull) && *mode != string(lstm.ModeFineTune)) {
+	if *data == "" || *out == "" || (*mode != string(training.Full) && *mode != string(training.FineTune)) {
 		flags.Usage()
 		return exitError{2}
 	}
-	opts := lstm.TrainOptions{Mode: lstm.Mode(*mode), Policy: lstm.DefaultPolicy()}
+	opts := lstm.TrainOptions{Mode: training.Mode(*mode), Policy: lstm.DefaultPolicy()}
 	opts.Policy.FullEpochs, opts.Policy.FineTuneEpochs = *fullEpochs, *finetuneEpochs
 	if *since != "" {
 		day, err := time.Parse(time.DateOnly, *since)

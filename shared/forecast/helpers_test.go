@@ -12,6 +12,7 @@ import (
 	"github.com/stockcast/stockcast/shared/datagen"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/training"
 	"github.com/stockcast/stockcast/shared/trend"
 )
 
@@ -96,7 +97,7 @@ var fixtureNet = sync.OnceValues(func() (*lstm.Model, error) {
 		}
 		all = append(all, d)
 	}
-	_, err = m.Train(context.Background(), all, lstm.TrainOptions{Mode: lstm.ModeFull,
+	_, err = m.Train(context.Background(), all, lstm.TrainOptions{Mode: training.Full,
 		Policy: lstm.Policy{FullEpochs: 3, MaxWindows: 600, ValidationDays: 7}})
 	return m, err
 })

@@ -13,6 +13,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
+
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // flopsPerWindow counts the multiply-adds of the matrix products of one
@@ -160,12 +162,12 @@ func BenchmarkFineTuneVsFull(b *testing.B) {
 		}
 		fineTime, fineCPU = fineTime+time.Since(start), fineCPU+cpuTime(b)-c0
 		start, c0 = time.Now(), cpuTime(b)
-		if full, err = mustNew(b, DefaultConfig()).Train(ctx, data, TrainOptions{Mode: ModeFull, Policy: pol}); err != nil {
+		if full, err = mustNew(b, DefaultConfig()).Train(ctx, data, TrainOptions{Mode: training.Full, Policy: pol}); err != nil {
 			b.Fatal(err)
 		}
 		fullTime, fullCPU = fullTime+time.Since(start), fullCPU+cpuTime(b)-c0
 	}
-	if fine.Mode != ModeFineTune || full.Mode != ModeFull || fine.ValWindows != full.ValWindows {
+	if fine.Mode != training.FineTune || full.Mode != training.Full || fine.ValWindows != full.ValWindows {
 		b.Fatalf("fine-tune %s on %d validation windows, full %s on %d", fine.Mode, fine.ValWindows, full.Mode, full.ValWindows)
 	}
 	b.ReportMetric(fineTime.Seconds()/float64(b.N), "finetune-s")

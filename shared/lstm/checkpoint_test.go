@@ -8,6 +8,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // trainedCheckpoint is a briefly trained small model and its checkpoint.
@@ -146,14 +148,14 @@ func TestBadCheckpointsStartFromScratch(t *testing.T) {
 			if m.Step() != 0 || len(m.Runs()) != 0 {
 				t.Fatalf("fresh model has step %d and %d runs", m.Step(), len(m.Runs()))
 			}
-			rep, err := m.Train(context.Background(), synthSeries(2, 60, 1), TrainOptions{Mode: ModeFineTune, Policy: quickPolicy()})
+			rep, err := m.Train(context.Background(), synthSeries(2, 60, 1), TrainOptions{Mode: training.FineTune, Policy: quickPolicy()})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tc.name == "version 1, the one-day network" && !strings.Contains(fresh.Error(), "format version 1 (the one-day network") {
 				t.Errorf("reason %q does not say what version 1 was", fresh)
 			}
-			if rep.Mode != ModeFull || !strings.Contains(rep.Reason, fresh.Error()) {
+			if rep.Mode != training.Full || !strings.Contains(rep.Reason, fresh.Error()) {
 				t.Errorf("report mode %q, reason %q; want full training saying %q", rep.Mode, rep.Reason, fresh)
 			}
 		})

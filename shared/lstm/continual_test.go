@@ -14,6 +14,7 @@ import (
 
 	"github.com/stockcast/stockcast/shared/datagen"
 	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // sharedData is the path of a file of the team's real data (../shared/data
@@ -173,7 +174,7 @@ func BenchmarkContinualLearning(b *testing.B) {
 		fineMASE := productMASE(b, m, all, cut, cut.AddDate(0, 0, H))
 		full := mustNew(b, cfg)
 		c0 := cpuTime(b)
-		rep, err := full.Train(ctx, Through(all, cut), TrainOptions{Mode: ModeFull, Policy: pol})
+		rep, err := full.Train(ctx, Through(all, cut), TrainOptions{Mode: training.Full, Policy: pol})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,19 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
-)
 
-// Mode is how a training run treats the model it starts from.
-type Mode string
-
-// The training modes.
-const (
-	// ModeFineTune continues from the model's weights and optimiser state on
-	// the windows whose target is new, plus a replay sample of older ones.
-	ModeFineTune Mode = "finetune"
-	// ModeFull reinitialises the network and the scalers and trains on all
-	// windows.
-	ModeFull Mode = "full"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // StopReason says why a training run ended.
@@ -48,8 +37,9 @@ type Policy struct {
 	// validation loss after which a run stops early.
 	FullPatience     int `json:"full_patience"`
 	FineTunePatience int `json:"finetune_patience"`
-	// MaxWindows caps the windows of one full-mode epoch; each epoch draws
-	// a new sample when there are more.
+	// MaxWindows caps the new windows of one epoch (every window is new in
+	// full mode); each epoch draws a new sample when there are more, so that
+	// a fine-tune after a large upload costs no more than a full epoch.
 	MaxWindows int `json:"max_windows"`
 	// ReplayRatio is the number of older windows replayed per new window
 	// when fine-tuning, at most MaxReplay; each epoch draws a new sample.
@@ -62,9 +52,9 @@ type Policy struct {
 }
 
 // DefaultPolicy is 50 epochs (patience 8) over at most 100,000 windows when
-// training in full, 10 epochs (patience 4) over the new windows and twice as many
-// replayed ones (at most 50,000) when fine-tuning, with the last 14 days
-// held out for validation.
+// training in full, 10 epochs (patience 4) over the new windows (at most
+// 100,000) and twice as many replayed ones (at most 50,000) when fine-tuning,
+// with the last 14 days held out for validation.
 func DefaultPolicy() Policy {
 	return Policy{FullEpochs: 50, FineTuneEpochs: 10, FullPatience: 8, FineTunePatience: 4,
 		MaxWindows: 100_000, ReplayRatio: 2, MaxReplay: 50_000, ValidationDays: 14}
@@ -105,10 +95,10 @@ func (p Policy) validate() error {
 
 // TrainOptions configures one training run.
 type TrainOptions struct {
-	// Mode is ModeFineTune or ModeFull; empty means fine-tune a trained model
+	// Mode is training.FineTune or training.Full; empty means fine-tune a trained model
 	// and train an untrained one in full. Fine-tuning an untrained model
 	// trains it in full, and the report says why.
-	Mode Mode
+	Mode training.Mode
 	// Since and Until bound the newly merged days (inclusive) when
 	// fine-tuning. A zero Since is the day after the model's last trained
 	// day; a zero Until is the last day of the data.
@@ -136,7 +126,7 @@ type Epoch struct {
 
 // Report describes a training run.
 type Report struct {
-	Mode Mode `json:"mode"`
+	Mode training.Mode `json:"mode"`
 	// Reason says why this mode was used.
 	Reason string `json:"reason"`
 	// Since and Until are the days trained as new (the whole data in full).
@@ -169,9 +159,9 @@ type Report struct {
 
 // Run is the summary of a training run kept in the model's history.
 type Run struct {
-	Mode  Mode      `json:"mode"`
-	Since time.Time `json:"since"` // first day trained as new
-	Until time.Time `json:"until"` // last day trained as new
+	Mode  training.Mode `json:"mode"`
+	Since time.Time     `json:"since"` // first day trained as new
+	Until time.Time     `json:"until"` // last day trained as new
 	// Epochs completed and training windows per epoch.
 	Epochs  int `json:"epochs"`
 	Windows int `json:"windows"`
@@ -215,18 +205,18 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 	if !ok {
 		return Report{}, errors.New("train: the series hold no values")
 	}
-	rep := Report{Mode: ModeFineTune, Reason: "resumed from a trained model"}
+	rep := Report{Mode: training.FineTune, Reason: "resumed from a trained model"}
 	switch {
-	case opt.Mode == ModeFull:
-		rep.Mode, rep.Reason = ModeFull, "full retrain requested"
-	case opt.Mode != "" && opt.Mode != ModeFineTune:
-		return Report{}, fmt.Errorf("train: unknown mode %q", opt.Mode)
+	case opt.Mode == training.Full:
+		rep.Mode, rep.Reason = training.Full, "full retrain requested"
+	case opt.Mode.Validate() != nil:
+		return Report{}, fmt.Errorf("train: %w", opt.Mode.Validate())
 	case len(m.runs) == 0 && m.fresh != nil:
-		rep.Mode, rep.Reason = ModeFull, "no usable checkpoint: "+m.fresh.Error()
+		rep.Mode, rep.Reason = training.Full, "no usable checkpoint: "+m.fresh.Error()
 	case len(m.runs) == 0:
-		rep.Mode, rep.Reason = ModeFull, "untrained model"
+		rep.Mode, rep.Reason = training.Full, "untrained model"
 	}
-	if rep.Mode == ModeFull {
+	if rep.Mode == training.Full {
 		rep.Since, rep.Until = first, last
 	} else {
 		rep.Since, rep.Until = opt.Since, opt.Until
@@ -243,11 +233,11 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 		}
 	}
 	t := newTrainer(m.cfg, series, rep.Since, rep.Until, pol)
-	if len(t.fresh) == 0 && rep.Mode == ModeFull {
+	if len(t.fresh) == 0 && rep.Mode == training.Full {
 		return rep, fmt.Errorf("train: no window has an observed target between %s and %s before the %d validation days", rep.Since.Format(time.DateOnly), rep.Until.Format(time.DateOnly), t.valDays)
 	}
 	// The model changes only from here on.
-	if rep.Mode == ModeFull {
+	if rep.Mode == training.Full {
 		m.initialise()
 		clear(m.scales)
 	}
@@ -259,7 +249,7 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 	}
 	t.bind(m, series)
 	epochs, patience := pol.FullEpochs, pol.FullPatience
-	if rep.Mode == ModeFineTune {
+	if rep.Mode == training.FineTune {
 		epochs, patience = pol.FineTuneEpochs, pol.FineTunePatience
 	}
 	rep.MaxEpochs = epochs
@@ -316,7 +306,7 @@ func (m *Model) updateScales(series []Series, rep *Report) {
 		if observed(s.Values) == 0 {
 			continue
 		}
-		if _, ok := m.scales[s.ID]; !ok && rep.Mode == ModeFineTune {
+		if _, ok := m.scales[s.ID]; !ok && rep.Mode == training.FineTune {
 			rep.NewSeries = append(rep.NewSeries, s.ID)
 		}
 		m.scales[s.ID] = level(s.Values, m.cfg.Window)
@@ -432,17 +422,18 @@ func (t *trainer) bind(m *Model, series []Series) {
 		}
 		t.fallback = append(t.fallback, sc)
 	}
-	t.epoch = make([]windowRef, 0, len(t.fresh)+min(len(t.old), t.pol.MaxReplay))
+	t.epoch = make([]windowRef, 0, min(len(t.fresh), t.pol.MaxWindows)+min(len(t.old), t.pol.MaxReplay))
 	t.pool = make([]windowRef, max(len(t.fresh), len(t.old)))
 }
 
 // epochSize is the number of new and replayed windows of each epoch.
-func (t *trainer) epochSize(mode Mode) (fresh, replay int) {
-	if mode == ModeFull {
-		return min(len(t.fresh), t.pol.MaxWindows), 0
+func (t *trainer) epochSize(mode training.Mode) (fresh, replay int) {
+	fresh = min(len(t.fresh), t.pol.MaxWindows)
+	if mode == training.Full {
+		return fresh, 0
 	}
-	replay = int(math.Round(t.pol.ReplayRatio * float64(len(t.fresh))))
-	return len(t.fresh), min(replay, t.pol.MaxReplay, len(t.old))
+	replay = int(math.Round(t.pol.ReplayRatio * float64(fresh)))
+	return fresh, min(replay, t.pol.MaxReplay, len(t.old))
 }
 
 // sample appends k windows drawn without replacement from src.

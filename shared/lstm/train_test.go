@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 func TestOverfitsTinyDataset(t *testing.T) {
@@ -67,11 +69,11 @@ func TestModeSelection(t *testing.T) {
 	data := synthSeries(2, 100, 2)
 	ctx := context.Background()
 	m := mustNew(t, smallConfig())
-	rep, err := m.Train(ctx, data, TrainOptions{Mode: ModeFineTune, Policy: quickPolicy()})
+	rep, err := m.Train(ctx, data, TrainOptions{Mode: training.FineTune, Policy: quickPolicy()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Mode != ModeFull || rep.Reason != "untrained model" {
+	if rep.Mode != training.Full || rep.Reason != "untrained model" {
 		t.Errorf("fine-tuning an untrained model: mode %q, reason %q", rep.Mode, rep.Reason)
 	}
 	if !m.LastDate().Equal(data[0].End()) {
@@ -91,7 +93,7 @@ func TestModeSelection(t *testing.T) {
 	if _, err := m.WriteTo(&before); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Train(ctx, upTo(data, 1), TrainOptions{Mode: ModeFull}); err == nil || !strings.Contains(err.Error(), "no window") {
+	if _, err := m.Train(ctx, upTo(data, 1), TrainOptions{Mode: training.Full}); err == nil || !strings.Contains(err.Error(), "no window") {
 		t.Errorf("series of one day: %v", err)
 	}
 	if _, err := m.WriteTo(&after); err != nil {
@@ -100,7 +102,7 @@ func TestModeSelection(t *testing.T) {
 	if !bytes.Equal(before.Bytes(), after.Bytes()) {
 		t.Error("a refused training run changed the model")
 	}
-	if len(m.Runs()) != 1 || m.Runs()[0].Mode != ModeFull {
+	if len(m.Runs()) != 1 || m.Runs()[0].Mode != training.Full {
 		t.Errorf("runs %+v, want the one full run", m.Runs())
 	}
 }
@@ -135,7 +137,7 @@ func TestFineTuneLearnsNewDaysWithoutForgetting(t *testing.T) {
 	}
 	oldAfter, newAfter := horizonMAE(t, m, data, 200, 300), horizonMAE(t, m, data, 362, 369, 376)
 	t.Logf("old days MAE %.2f → %.2f, new days %.2f → %.2f; val loss %.4f → %.4f", oldBefore, oldAfter, newBefore, newAfter, rep.InitialValLoss, rep.ValLoss)
-	if rep.Mode != ModeFineTune || !rep.Since.Equal(newFrom) || !rep.Until.Equal(newTo) {
+	if rep.Mode != training.FineTune || !rep.Since.Equal(newFrom) || !rep.Until.Equal(newTo) {
 		t.Errorf("report %+v: want fine-tuning of %v..%v", rep, newFrom, newTo)
 	}
 	// New windows: origins 354..382, whose 7 days reach a new day before
@@ -179,6 +181,27 @@ func TestNewSeriesAndScales(t *testing.T) {
 	}
 	if after, _ := m.Scale(data[0].ID); after != level(data[0].Values, W) || !(after > 2*before) {
 		t.Errorf("scale of a series that tripled: %v → %v", before, after)
+	}
+}
+
+// TestFineTuneEpochsAreCapped: a fine-tune after a large upload draws at most MaxWindows new
+// windows each epoch (and twice as many replayed ones), as a full epoch does.
+func TestFineTuneEpochsAreCapped(t *testing.T) {
+	data := synthSeries(6, 390, 7)
+	ctx := context.Background()
+	m := mustNew(t, smallConfig())
+	if _, err := m.Train(ctx, upTo(data, 300), TrainOptions{Policy: quickPolicy()}); err != nil {
+		t.Fatal(err)
+	}
+	pol := quickPolicy()
+	pol.MaxWindows, pol.FineTuneEpochs = 50, 2
+	rep, err := m.Train(ctx, data, TrainOptions{Policy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 90 new days of 6 series hold far more than 50 new windows.
+	if rep.NewWindows != 50 || rep.ReplayWindows != 100 || rep.Windows != 150 || rep.Epochs != 2 {
+		t.Errorf("report %+v: want epochs of 50 new and 100 replayed windows", rep)
 	}
 }
 
@@ -318,7 +341,7 @@ func TestDivergenceKeepsTheLastGoodWeights(t *testing.T) {
 	good, _ := m.Forecast(q)
 	step := m.Step()
 	m.cfg.LearningRate = 1e300
-	rep, err := m.Train(context.Background(), data, TrainOptions{Mode: ModeFineTune, Since: day0.AddDate(0, 0, 40), Policy: quickPolicy()})
+	rep, err := m.Train(context.Background(), data, TrainOptions{Mode: training.FineTune, Since: day0.AddDate(0, 0, 40), Policy: quickPolicy()})
 	if !errors.Is(err, ErrDiverged) || rep.Stop != StopDiverged {
 		t.Fatalf("training at a learning rate of 1e300: stop %q, %v", rep.Stop, err)
 	}

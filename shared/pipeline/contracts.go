@@ -6,15 +6,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/dataset"
-)
-
-// Mode chooses how the LSTM is trained.
-type Mode string
-
-// The training modes: fine-tune from the checkpoint (the default), or retrain in full.
-const (
-	ModeFineTune Mode = "finetune"
-	ModeFull     Mode = "full"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // TaskInput is the execution input of the training state machine, and what its refit and
@@ -28,9 +20,9 @@ type TaskInput struct {
 	DatasetVersionID string `json:"dataset_version_id,omitempty"`
 	JobID            string `json:"job_id"`
 	// NewFrom and NewTo (YYYY-MM-DD) are the dates the merged upload brought.
-	NewFrom string `json:"new_from,omitempty"`
-	NewTo   string `json:"new_to,omitempty"`
-	Mode    Mode   `json:"mode,omitempty"`
+	NewFrom string        `json:"new_from,omitempty"`
+	NewTo   string        `json:"new_to,omitempty"`
+	Mode    training.Mode `json:"mode,omitempty"`
 	// DatasetWritten is when the merge wrote this dataset version: it orders versions, so that a
 	// slow run never replaces the model of a newer dataset.
 	DatasetWritten time.Time `json:"dataset_written"`
@@ -50,8 +42,8 @@ func (in TaskInput) Validate() error {
 		return errors.New("task input: dataset_etag is required")
 	case in.JobID == "":
 		return errors.New("task input: job_id is required")
-	case in.Mode != "" && in.Mode != ModeFineTune && in.Mode != ModeFull:
-		return fmt.Errorf("task input: mode %q is not %q or %q", in.Mode, ModeFineTune, ModeFull)
+	case in.Mode.Validate() != nil:
+		return fmt.Errorf("task input: %w", in.Mode.Validate())
 	}
 	for name, value := range map[string]string{"new_from": in.NewFrom, "new_to": in.NewTo} {
 		if value == "" {
@@ -101,17 +93,39 @@ type Backtest struct {
 
 // FineTuneOutput is what the fine-tune task returns.
 type FineTuneOutput struct {
-	CheckpointKey  string  `json:"checkpoint_key"`
-	CheckpointETag string  `json:"checkpoint_etag"`
-	VersionID      string  `json:"version_id"`
-	Mode           Mode    `json:"mode"`
-	Epochs         int     `json:"epochs"`
-	Loss           float64 `json:"loss"`
-	ValLoss        float64 `json:"val_loss"`
-	Windows        int     `json:"windows"`
+	CheckpointKey  string        `json:"checkpoint_key"`
+	CheckpointETag string        `json:"checkpoint_etag"`
+	VersionID      string        `json:"version_id"`
+	Mode           training.Mode `json:"mode"`
+	Epochs         int           `json:"epochs"`
+	Loss           float64       `json:"loss"`
+	ValLoss        float64       `json:"val_loss"`
+	Windows        int           `json:"windows"`
+	// TrainMS is the wall time of training the served model.
+	TrainMS int64 `json:"train_ms"`
+	// Origins are the models trained only through each origin of the refit's backtest, oldest
+	// first, which the refit scores as the LSTM candidate; none when the dataset is not daily or
+	// too short to backtest.
+	Origins []Origin `json:"origins,omitempty"`
 }
 
-// TrainResults are the outputs of the parallel training branches.
+// Origin is the LSTM trained only through one origin of the refit's backtest.
+type Origin struct {
+	Key       string `json:"key"`
+	ETag      string `json:"etag"`
+	VersionID string `json:"version_id,omitempty"`
+	// Through (YYYY-MM-DD) is the origin: the model saw no day after it.
+	Through string `json:"through"`
+	// Mode is how this run trained it: fine-tuned from the stored model or the previous origin's,
+	// or in full; Epochs, Windows and TrainMS are the run's.
+	Mode    training.Mode `json:"mode"`
+	Epochs  int           `json:"epochs"`
+	Windows int           `json:"windows"`
+	TrainMS int64         `json:"train_ms"`
+}
+
+// TrainResults are the outputs of the training tasks: the fine-tune's, which the refit receives
+// too (beside the TaskInput), and the refit's.
 type TrainResults struct {
 	Refit    RefitOutput    `json:"refit"`
 	FineTune FineTuneOutput `json:"finetune"`

@@ -9,15 +9,17 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // Status is where a job stands.
 type Status string
 
-// A job is running (merging), then rejected (the upload was refused), unchanged (nothing new:
+// A job is pending (its upload waits in the drop folder for the merge), running (merging), then rejected (the upload was refused), unchanged (nothing new:
 // no training), or training, and finally succeeded, superseded or failed. A stage has the same
 // statuses.
 const (
+	StatusPending   Status = "pending"
 	StatusRunning   Status = "running"
 	StatusRejected  Status = "rejected"
 	StatusUnchanged Status = "unchanged"
@@ -90,13 +92,13 @@ type Refit struct {
 
 // FineTune is the fine-tune stage's status and progress.
 type FineTune struct {
-	Status  Status  `json:"status"`
-	Mode    Mode    `json:"mode,omitempty"`
-	Epoch   int     `json:"epoch"`
-	Epochs  int     `json:"epochs"`
-	Loss    float64 `json:"loss,omitempty"`
-	ValLoss float64 `json:"val_loss,omitempty"`
-	Windows int     `json:"windows,omitempty"`
+	Status  Status        `json:"status"`
+	Mode    training.Mode `json:"mode,omitempty"`
+	Epoch   int           `json:"epoch"`
+	Epochs  int           `json:"epochs"`
+	Loss    float64       `json:"loss,omitempty"`
+	ValLoss float64       `json:"val_loss,omitempty"`
+	Windows int           `json:"windows,omitempty"`
 	// Message is the last progress line, e.g. "LSTM epoch 3/10 - loss=0.0123".
 	Message string `json:"message,omitempty"`
 }
@@ -111,8 +113,9 @@ type Publish struct {
 // ErrJobNotFound reports that no record exists for a job id.
 var ErrJobNotFound = errors.New("job not found")
 
-// Jobs reads and updates job records. Several steps update one record at once (refit and
-// fine-tune run in parallel), so every update is a conditional read-modify-write, retried.
+// Jobs reads and updates job records. Two writers may update one record at once (a task attempt
+// that timed out but still runs, and its retry), so every update is a conditional
+// read-modify-write, retried.
 type Jobs struct {
 	store store.Store
 	now   func() time.Time

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // ManifestFormat names the manifest's format and version.
@@ -65,14 +66,14 @@ type Artifact struct {
 
 // Metrics summarise the training run.
 type Metrics struct {
-	Series       int      `json:"series"`
-	FailedSeries []string `json:"failed_series"`
-	FitMS        int64    `json:"fit_ms"`
-	Mode         Mode     `json:"mode"`
-	Epochs       int      `json:"epochs"`
-	Loss         float64  `json:"loss"`
-	ValLoss      float64  `json:"val_loss"`
-	Windows      int      `json:"windows"`
+	Series       int           `json:"series"`
+	FailedSeries []string      `json:"failed_series"`
+	FitMS        int64         `json:"fit_ms"`
+	Mode         training.Mode `json:"mode"`
+	Epochs       int           `json:"epochs"`
+	Loss         float64       `json:"loss"`
+	ValLoss      float64       `json:"val_loss"`
+	Windows      int           `json:"windows"`
 	// Backtest summarises the refit's backtests and selections.
 	Backtest *Backtest `json:"backtest,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 func TestUploadName(t *testing.T) {
@@ -44,7 +45,7 @@ func TestJobIDIsAValidStableExecutionName(t *testing.T) {
 }
 
 func TestTaskInputValidate(t *testing.T) {
-	good := pipeline.TaskInput{Bucket: "b", DatasetKey: "k", DatasetETag: "e", JobID: "j", NewFrom: "2024-01-01", Mode: pipeline.ModeFull}
+	good := pipeline.TaskInput{Bucket: "b", DatasetKey: "k", DatasetETag: "e", JobID: "j", NewFrom: "2024-01-01", Mode: training.Full}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}

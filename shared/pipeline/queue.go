@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // Training is models/training.json: the one training run in progress and the jobs merged while it
@@ -182,7 +183,7 @@ func (q *Queue) Finish(ctx context.Context, in TaskInput, failed bool, jobs *Job
 		}
 		next = &TaskInput{
 			Bucket: in.Bucket, DatasetKey: in.DatasetKey, DatasetETag: dataset.ETag, JobID: newest,
-			Mode: ModeFineTune, DatasetWritten: dataset.LastModified.UTC(), Covers: covers,
+			Mode: training.FineTune, DatasetWritten: dataset.LastModified.UTC(), Covers: covers,
 		}
 		t.JobID, t.DatasetETag, t.Covers, t.Waiting, t.Updated = newest, dataset.ETag, covers, nil, q.now().UTC()
 		return t, nil

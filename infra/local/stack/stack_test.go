@@ -21,6 +21,7 @@ import (
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // small keeps the in-process LSTM small so the pipeline runs in seconds.
@@ -107,7 +108,7 @@ func TestUploadTrainsAndPublishesThroughTheStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Version == first.Version || second.Previous != first.Version || second.Metrics.Mode != pipeline.ModeFineTune {
+	if second.Version == first.Version || second.Previous != first.Version || second.Metrics.Mode != training.FineTune {
 		t.Errorf("second manifest %+v after %s", second, first.Version)
 	}
 	if second.Dataset.LastDate != "2024-03-02" {

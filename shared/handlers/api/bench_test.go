@@ -17,6 +17,7 @@ import (
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // BenchmarkForecastReload measures what a new model version costs the API: the first request
@@ -32,7 +33,7 @@ func BenchmarkForecastReload(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := pipeline.TaskInput{Bucket: "bench", DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, JobID: "bench", Mode: pipeline.ModeFull}
+	in := pipeline.TaskInput{Bucket: "bench", DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, JobID: "bench", Mode: training.Full}
 	refitted, err := refit.New(s, slog.New(slog.DiscardHandler)).Handle(ctx, in)
 	if err != nil {
 		b.Fatal(err)
@@ -51,7 +52,7 @@ func BenchmarkForecastReload(b *testing.B) {
 	}
 	if _, err := publish.New(s, slog.New(slog.DiscardHandler)).Handle(ctx, pipeline.PublishInput{TaskInput: in, Results: &pipeline.TrainResults{
 		Refit:    refitted,
-		FineTune: pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, CheckpointETag: saved.ETag, VersionID: saved.VersionID, Mode: pipeline.ModeFull},
+		FineTune: pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, CheckpointETag: saved.ETag, VersionID: saved.VersionID, Mode: training.Full},
 	}}); err != nil {
 		b.Fatal(err)
 	}

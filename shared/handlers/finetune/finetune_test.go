@@ -14,6 +14,7 @@ import (
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 func checkpointOf(t *testing.T, e *handlertest.Env) *lstm.Model {
@@ -41,7 +42,7 @@ func TestFineTuneTrainsFromScratchThenContinues(t *testing.T) {
 		t.Fatal(err)
 	}
 	head, _ := e.Store.Head(ctx, pipeline.CheckpointKey)
-	if first.Mode != pipeline.ModeFull || first.Epochs == 0 || first.Windows == 0 || !store.SameETag(first.CheckpointETag, head.ETag) {
+	if first.Mode != training.Full || first.Epochs == 0 || first.Windows == 0 || !store.SameETag(first.CheckpointETag, head.ETag) {
 		t.Errorf("first run %+v (checkpoint %s)", first, head.ETag)
 	}
 	trained := checkpointOf(t, e)
@@ -57,14 +58,14 @@ func TestFineTuneTrainsFromScratchThenContinues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Mode != pipeline.ModeFineTune || second.CheckpointETag == first.CheckpointETag {
+	if second.Mode != training.FineTune || second.CheckpointETag == first.CheckpointETag {
 		t.Errorf("second run %+v did not fine-tune into a new checkpoint", second)
 	}
 	if continued := checkpointOf(t, e); continued.Step() <= trained.Step() {
 		t.Errorf("optimizer step %d after fine-tuning, was %d", continued.Step(), trained.Step())
 	}
 	job := e.Job("job-2")
-	if job.FineTune.Status != pipeline.StatusSucceeded || job.FineTune.Mode != pipeline.ModeFineTune || !strings.Contains(job.FineTune.Message, "finetune") {
+	if job.FineTune.Status != pipeline.StatusSucceeded || job.FineTune.Mode != training.FineTune || !strings.Contains(job.FineTune.Message, "finetune") {
 		t.Errorf("job finetune = %+v", job.FineTune)
 	}
 }
@@ -77,7 +78,7 @@ func TestFineTuneStartsOverFromABadCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Mode != pipeline.ModeFull {
+	if out.Mode != training.Full {
 		t.Errorf("mode %s, want full after a corrupt checkpoint", out.Mode)
 	}
 	checkpointOf(t, e) // replaced by a good one
@@ -163,10 +164,10 @@ func TestFineTuneReplacesAVersion1Checkpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := e.Job("job-2")
-	if out.Mode != pipeline.ModeFull || !strings.Contains(job.FineTune.Message, "format version 1") {
+	if out.Mode != training.Full || !strings.Contains(job.FineTune.Message, "format version 1") {
 		t.Errorf("mode %s, job message %q: want a full training saying why", out.Mode, job.FineTune.Message)
 	}
-	if m := checkpointOf(t, e); len(m.Runs()) != 1 || m.Runs()[0].Mode != lstm.ModeFull {
+	if m := checkpointOf(t, e); len(m.Runs()) != 2 || m.Runs()[0].Mode != training.Full || m.Runs()[0].Until.After(m.Runs()[1].Since) {
 		t.Errorf("new checkpoint's runs %+v", m.Runs())
 	}
 }
@@ -210,7 +211,7 @@ func TestFineTuneOfANewProductWithAFewDays(t *testing.T) {
 	if err != nil {
 		t.Fatalf("fine-tune of a new product with two days: %v", err)
 	}
-	if out.Mode != pipeline.ModeFineTune || out.Epochs != 0 || out.Windows != 0 || out.CheckpointETag == first.CheckpointETag {
+	if out.Mode != training.FineTune || out.Epochs != 0 || out.Windows != 0 || out.CheckpointETag == first.CheckpointETag {
 		t.Errorf("output %+v: want a fine-tune of no epoch that saved a new checkpoint", out)
 	}
 	job := e.Job("job-2")

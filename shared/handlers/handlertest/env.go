@@ -29,6 +29,7 @@ import (
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // Bucket is the test bench's bucket.
@@ -223,7 +224,7 @@ var Day = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
 // TaskInput is a training task's input for the dataset version etag.
 func TaskInput(job string, etag string) pipeline.TaskInput {
-	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: etag, JobID: job, Mode: pipeline.ModeFineTune}
+	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: etag, JobID: job, Mode: training.FineTune}
 }
 
 // SmallFineTune is the fine-tune handler with a small network trained for a few epochs, so tests
@@ -237,19 +238,19 @@ func SmallFineTune(t testing.TB, s store.Store) *finetune.Handler {
 	return h
 }
 
-// Train runs refit, fine-tune (a small network) and publish on data as a job would, and returns
+// Train runs fine-tune (a small network), refit and publish on data as a job would, and returns
 // the published version.
 func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pipeline.PublishOutput {
 	t.Helper()
 	ctx := context.Background()
 	dataset := e.Put(pipeline.DatasetKey, data)
 	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
-		JobID: job, Mode: pipeline.ModeFineTune, DatasetWritten: written}
-	refitted, err := refit.New(e.Store, Logger(t)).Handle(ctx, in)
+		JobID: job, Mode: training.FineTune, DatasetWritten: written}
+	tuned, err := SmallFineTune(t, e.Store).Handle(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tuned, err := SmallFineTune(t, e.Store).Handle(ctx, in)
+	refitted, err := refit.New(e.Store, Logger(t)).Handle(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}

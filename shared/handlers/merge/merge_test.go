@@ -20,6 +20,7 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers/merge"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/store"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 func newMergeHandler(t *testing.T, s store.Store, starter merge.Starter) *merge.Handler {
@@ -89,7 +90,7 @@ func TestMergeAcceptsUploadAndStartsTraining(t *testing.T) {
 	}
 	dataset, _ := e.Store.Head(context.Background(), pipeline.DatasetKey)
 	in := starts[0]
-	if !store.SameETag(in.DatasetETag, dataset.ETag) || in.DatasetKey != pipeline.DatasetKey || in.Bucket != handlertest.Bucket || in.Mode != pipeline.ModeFineTune {
+	if !store.SameETag(in.DatasetETag, dataset.ETag) || in.DatasetKey != pipeline.DatasetKey || in.Bucket != handlertest.Bucket || in.Mode != training.FineTune {
 		t.Errorf("execution input %+v does not name the merged dataset %s", in, dataset.ETag)
 	}
 	if in.NewFrom != "2024-03-01" || in.NewTo == "" {

@@ -11,13 +11,14 @@ import (
 
 	"github.com/stockcast/stockcast/shared/handlers/publish"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 func publishInput(job string, written time.Time) pipeline.PublishInput {
 	return pipeline.PublishInput{
 		TaskInput: pipeline.TaskInput{
 			Bucket: handlertest.Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: `"d-` + job + `"`, JobID: job,
-			Mode: pipeline.ModeFineTune, DatasetWritten: written,
+			Mode: training.FineTune, DatasetWritten: written,
 		},
 		Results: &pipeline.TrainResults{
 			Refit: pipeline.RefitOutput{TrendKey: pipeline.TrendKey(job), TrendETag: `"t"`, Series: 30, Failed: []string{"product/P9"},
@@ -25,7 +26,7 @@ func publishInput(job string, written time.Time) pipeline.PublishInput {
 				SelectionKey: pipeline.SelectionKey(job), SelectionETag: `"s"`,
 				Backtest: &pipeline.Backtest{Selected: 29, Unselected: 1, MS: 900, MASE: 0.8, Choices: map[string]int{"ets": 29}}},
 			FineTune: pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, CheckpointETag: `"c"`, VersionID: "v1",
-				Mode: pipeline.ModeFineTune, Epochs: 10, Loss: 0.01, ValLoss: 0.02, Windows: 640},
+				Mode: training.FineTune, Epochs: 10, Loss: 0.01, ValLoss: 0.02, Windows: 640},
 		},
 	}
 }

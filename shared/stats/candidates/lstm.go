@@ -9,6 +9,7 @@ import (
 
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/stats"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // LSTM is the name of the global LSTM candidate.
@@ -130,9 +131,9 @@ func TrainLSTM(ctx context.Context, series []lstm.Series, cfg lstm.Config, pol l
 		f.Series[s.ID] = s
 	}
 	for i, cut := range cuts {
-		opts := lstm.TrainOptions{Mode: lstm.ModeFineTune, Policy: pol}
+		opts := lstm.TrainOptions{Mode: training.FineTune, Policy: pol}
 		if i == 0 {
-			opts.Mode = lstm.ModeFull
+			opts.Mode = training.Full
 		}
 		rep, err := m.Train(ctx, lstm.Through(series, cut), opts)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/stats"
+	"github.com/stockcast/stockcast/shared/training"
 )
 
 // TestLSTMBacktestIsHonest trains the models of an LSTM backtest and checks
@@ -32,7 +33,7 @@ func TestLSTMBacktestIsHonest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Models) != 2 || len(reports) != 2 || reports[0].Mode != lstm.ModeFull || reports[1].Mode != lstm.ModeFineTune {
+	if len(f.Models) != 2 || len(reports) != 2 || reports[0].Mode != training.Full || reports[1].Mode != training.FineTune {
 		t.Fatalf("%d models, reports %+v", len(f.Models), reports)
 	}
 	h := stats.History{Key: all[0].ID, Start: start, Freq: stats.Daily, Values: all[0].Values}
