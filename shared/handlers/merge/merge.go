@@ -171,12 +171,14 @@ func (h *Handler) jobID(ctx context.Context, record events.S3EventRecord, key, n
 }
 
 // announcedJobID reads the job id an upload was presigned with: from the upload or, when an
-// earlier delivery of the event has moved it already, from where it went (a copy keeps its
-// metadata; there it must be the event's content). An id that a job of other content already
-// has is not taken: the presigned URL was used twice. Any failure to read means no id: the
-// merge then reports it when it reads the upload.
+// earlier delivery of the event has moved it already, from where it went — today's or
+// yesterday's processed/ folder (Lambda redelivers within hours: a retry may cross midnight), or
+// rejected/ — (a copy keeps its metadata; there it must be the event's content). An id that a
+// job of other content already has is not taken: the presigned URL was used twice. Any failure
+// to read means no id: the merge then reports it when it reads the upload.
 func (h *Handler) announcedJobID(ctx context.Context, key, name, etag string) string {
-	for _, candidate := range []string{key, pipeline.ProcessedKey(name, h.Now()), pipeline.RejectedKey(name)} {
+	now := h.Now()
+	for _, candidate := range []string{key, pipeline.ProcessedKey(name, now), pipeline.ProcessedKey(name, now.AddDate(0, 0, -1)), pipeline.RejectedKey(name)} {
 		obj, err := h.Store.Head(ctx, candidate)
 		if err != nil || (candidate != key && (etag == "" || !store.SameETag(obj.ETag, etag))) {
 			continue
