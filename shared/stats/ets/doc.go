@@ -14,7 +14,11 @@
 // initial level and slope are estimated by Nelder–Mead; unlike R the initial
 // seasonal states stay at their decomposition values (they still count as
 // parameters in AICc), which costs little on histories of several seasons
-// and keeps a fit of a 2-year daily series in milliseconds.
+// and keeps a fit of a 2-year daily series in milliseconds. Auto races the
+// admissible models rather than fitting each to the end: every one is
+// fitted coarsely, and only those close to the best coarse AICc are refined
+// (see Auto); on generated retail series and R's data sets it chooses what
+// fitting every model to the end chooses.
 //
 // The admissible models are R's defaults: no multiplicative trend;
 // multiplicative error or seasonality only for strictly positive data; no
