@@ -85,14 +85,14 @@ ACCURACY_SAMPLE ?= 20
 ACCURACY_CORES ?= 2
 
 .PHONY: accuracy
-accuracy: bin/stockcast ## backtest every data set of ../shared/data and, with R (forecast, prophet), R's ets/auto.arima/prophet on the same splits
+accuracy: bin/stockcast ## backtest every data set of ../shared/data (the LSTM a candidate of daily ones, as served) and, with R (forecast, prophet), R's ets/auto.arima/prophet on the same splits
 	@ls $(ACCURACY_DATA)/*.csv >/dev/null || { echo "no data sets in $(ACCURACY_DATA)"; exit 1; }
 	@mkdir -p build/accuracy
 	@if Rscript -e 'library(forecast); library(prophet)' >/dev/null 2>&1; then r=1; else r=0; \
 	  echo "R with the forecast and prophet packages is not installed: stockcast's models only"; fi; \
 	for f in $(ACCURACY_DATA)/*.csv; do \
 	  dir=build/accuracy/$$(basename $$f .csv); rm -rf $$dir; \
-	  bin/stockcast backtest --data $$f --sample $(ACCURACY_SAMPLE) --export $$dir --json $$dir.go.json > $$dir.go.txt; \
+	  bin/stockcast backtest --data $$f --sample $(ACCURACY_SAMPLE) --lstm --export $$dir --json $$dir.go.json > $$dir.go.txt; \
 	  if [ $$r = 1 ]; then ACCURACY_CORES=$(ACCURACY_CORES) Rscript infra/accuracy/r_models.R $$dir 2>/dev/null; fi; \
 	  bin/stockcast backtest --score $$dir --json $$dir.json; \
 	  sed -n '/^selections/,$$p' $$dir.go.txt; echo; \

@@ -1,6 +1,8 @@
-// Command finetune is the FineTuneFunction Lambda (a container image), a task of the training
-// state machine: it continues training the global LSTM from models/lstm/checkpoint.bin on the
-// newly merged days and saves the new checkpoint before the invocation's deadline.
+// Command finetune is the FineTuneFunction Lambda (a container image), the first task of the
+// training state machine: it continues training the global LSTM from models/lstm/checkpoint.bin
+// on the newly merged days, and the models trained only through each origin of the refit's
+// backtest (models/lstm/origins/<k>.bin) up to their new origins, and saves them before the
+// invocation's deadline.
 //
 // Configuration: DATA_BUCKET (required); LSTM_ACTIVATION (tanh or relu, default tanh),
 // LSTM_FULL_EPOCHS (default 50), LSTM_FINETUNE_EPOCHS (default 10), LSTM_MAX_WINDOWS (default

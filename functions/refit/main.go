@@ -1,6 +1,8 @@
-// Command refit is the RefitFunction Lambda, a task of the training state machine: it fits
-// Prophet's model to every standard series of the dataset version it is given and stores them
-// as models/trend/<version>.json.
+// Command refit is the RefitFunction Lambda, a task of the training state machine (after the
+// fine-tune): it fits Prophet's model to every standard series of the dataset version it is given
+// and stores them as models/trend/<version>.json, then backtests every candidate on each — the
+// LSTM of daily data from the fine-tune's models of the backtest origins — and stores the
+// selections model=auto serves as models/selection/<version>.json.
 //
 // Configuration: DATA_BUCKET (required); TREND_SEASONALITY_MODE (additive or multiplicative,
 // default additive), TREND_INTERVAL_WIDTH (default 0.8), TREND_CHANGEPOINT_PRIOR_SCALE (default

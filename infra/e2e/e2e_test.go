@@ -50,12 +50,15 @@ type system struct {
 	t        *testing.T
 	dir      string // the build and the state
 	stop     func()
+	kill     func() // SIGKILL of the stack and every process under it, at one instant
 	endpoint string
 	api      string
 	s3       *s3.Client
 	objects  store.Store
 	states   *sfn.Client
 	machine  string
+	// apiKey is the key the API requires in x-api-key ("": none).
+	apiKey string
 }
 
 func freeAddr(t *testing.T) string {
@@ -114,41 +117,50 @@ func start(t *testing.T) *system {
 	return run(t, dir)
 }
 
-// run starts `stockcast run --rie` built in dir on its state in dir, and stops it (and every
-// emulator it started) at the end of the test or at stop, whichever comes first.
-func run(t *testing.T, dir string) *system {
+// run starts `stockcast run --rie` built in dir on its state in dir, with flags after the
+// test's defaults, and stops it (and every emulator it started) at the end of the test or at stop
+// or kill, whichever comes first.
+func run(t *testing.T, dir string, flags ...string) *system {
 	t.Helper()
 	cli := filepath.Join(dir, "stockcast")
 	endpoint, api := freeAddr(t), freeAddr(t)
-	cmd := exec.Command(cli, "run", "--rie", "--build", dir, "--state", filepath.Join(dir, "state"),
+	cmd := exec.Command(cli, append([]string{"run", "--rie", "--build", dir, "--state", filepath.Join(dir, "state"),
 		"--addr", endpoint, "--api", api, "--seed", filepath.Join(root, "testdata/sample_dataset.csv"),
-		"--lstm-full-epochs", "2", "--lstm-max-windows", "4000")
+		"--lstm-full-epochs", "2", "--lstm-max-windows", "4000"}, flags...)...)
 	logs := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
 			select {
 			case <-done:
 			case <-time.After(15 * time.Second):
 				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				<-done
 			}
-			if t.Failed() {
-				t.Logf("local stack output:\n%s", logs.String())
-			}
 		})
 	}
-	t.Cleanup(stop)
+	kill := func() {
+		once.Do(func() {
+			killTree(t, cmd.Process.Pid)
+			<-done
+		})
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			t.Logf("local stack output (%s):\n%s", endpoint, logs.String())
+		}
+	})
 	cfg := platform.LocalAWSConfig("http://" + endpoint)
-	s := &system{t: t, dir: dir, stop: stop, endpoint: "http://" + endpoint, api: "http://" + api, s3: platform.NewS3Client(cfg),
+	s := &system{t: t, dir: dir, stop: stop, kill: kill, endpoint: "http://" + endpoint, api: "http://" + api, s3: platform.NewS3Client(cfg),
 		states: platform.NewStepFunctionsClient(cfg), machine: "arn:aws:states:us-east-1:000000000000:stateMachine:TrainingStateMachine"}
 	s.objects = store.NewS3(s.s3, bucket)
 	return s
@@ -213,7 +225,7 @@ func (s *system) forecast(product string) (int, string) {
 // forecastWithReload is forecast with the reload error the response carries.
 func (s *system) forecastWithReload(product string) (int, string, string) {
 	s.t.Helper()
-	resp, err := http.Get(s.api + "/forecast?product_id=" + product + "&days=7&on_hand=50")
+	resp, err := s.get("/forecast?product_id=" + product + "&days=7&on_hand=50")
 	if err != nil {
 		return 0, "", "" // not listening yet
 	}
@@ -223,6 +235,18 @@ func (s *system) forecastWithReload(product string) (int, string, string) {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&body)
 	return resp.StatusCode, body.Version, resp.Header.Get("X-Stockcast-Reload-Error")
+}
+
+// get requests a path of the API, with its key.
+func (s *system) get(path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, s.api+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.apiKey != "" {
+		req.Header.Set("x-api-key", s.apiKey)
+	}
+	return http.DefaultClient.Do(req)
 }
 
 // refused waits for the refusal report of an upload under name and returns it.

@@ -19,6 +19,9 @@ const (
 	browserDir = root + "/infra/e2e/browser"
 )
 
+// pageAPIKey is the key the page test's API requires.
+const pageAPIKey = "e2e-page-key"
+
 // screenshots is where the browser test leaves its screenshots, as test artifacts: build/ is
 // git-ignored and `make clean` removes it.
 var screenshots = filepath.Join(root, "build", "e2e-screenshots")
@@ -26,7 +29,8 @@ var screenshots = filepath.Join(root, "build", "e2e-screenshots")
 // TestPage drives the store manager's page in headless Chromium against the local stack: pick a
 // product, read its forecast and policy, upload new sales through the page and follow the job
 // until the new model serves, upload a bad file and read its reasons
-// (infra/e2e/browser/page.test.mjs).
+// (infra/e2e/browser/page.test.mjs). The API requires a key, as on AWS: the page asks for it
+// once, sends it in x-api-key and keeps it in the browser.
 func TestPage(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -38,7 +42,16 @@ func TestPage(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(browserDir, "node_modules", "playwright-core")); err != nil {
 		t.Fatalf("the browser test needs playwright-core: run `make e2e` (npm ci in %s)", browserDir)
 	}
-	s := start(t)
+	dir := t.TempDir()
+	build(t, dir)
+	s := run(t, dir, "--api-key", pageAPIKey)
+	s.apiKey = pageAPIKey
+	if resp, err := http.Get(s.api + "/health"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("GET /health without the key: %d, want 403", resp.StatusCode)
+		}
+	}
 	s.eventually(3*time.Minute, "the first model is served", func() bool {
 		status, _ := s.forecast("P0001")
 		return status == http.StatusOK
@@ -55,7 +68,8 @@ func TestPage(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "page.test.mjs")
 	cmd.Dir = browserDir
 	shots := filepath.Join(abs, "build", "e2e-screenshots") // node runs in browserDir: an absolute path
-	cmd.Env = append(os.Environ(), "STOCKCAST_API="+s.api, "STOCKCAST_ROOT="+abs, "STOCKCAST_SCREENSHOTS="+shots, "CHROMIUM="+chromium)
+	cmd.Env = append(os.Environ(), "STOCKCAST_API="+s.api, "STOCKCAST_ROOT="+abs, "STOCKCAST_SCREENSHOTS="+shots, "CHROMIUM="+chromium,
+		"STOCKCAST_API_KEY="+pageAPIKey)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser test (screenshots in %s):\n%s", shots, out)
 	if err != nil {

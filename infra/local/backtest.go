@@ -71,7 +71,7 @@ func runBacktest(ctx context.Context, args []string) error {
 	score := flags.String("score", "", "score the forecasts of an export directory (every *.csv beside the splits) instead of backtesting")
 	workers := flags.Int("workers", runtime.GOMAXPROCS(0), "series backtested at once")
 	groups := flags.Bool("groups", false, "backtest the groups (the total, each category, each region) instead of the products: each from its own history (direct) and as the sum of its products' forecasts (bottom_up), on the same windows")
-	withLSTM := flags.Bool("lstm", false, "add the global LSTM to the candidates: trained in full on the days before the first inner origin, then fine-tuned through each later origin, as the pipeline does after each upload (minutes per data set)")
+	withLSTM := flags.Bool("lstm", false, "add the global LSTM to the candidates of daily data, as the refit does: trained in full on the days before the first inner origin, then fine-tuned through each later origin, as the pipeline does after each upload (minutes per data set; ignored, with a note, for weekly or monthly data)")
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), "usage: stockcast backtest --data FILE [--horizon N] [--origins K] [--models a,b] [--sample N] [--json FILE] [--export DIR]\n"+
 			"       stockcast backtest --score DIR [--json FILE]\n\n"+
@@ -121,8 +121,11 @@ func backtestFile(ctx context.Context, path string, names []string, sample, work
 	if err != nil {
 		return nil, err
 	}
-	if withLSTM {
-		net, err := lstmCandidate(ctx, table, freq, cfg)
+	switch {
+	case withLSTM && freq != stats.Daily:
+		fmt.Fprintf(os.Stderr, "--lstm: the LSTM forecasts daily data and is no candidate of %s data (nor in the refit)\n", freq)
+	case withLSTM:
+		net, err := lstmCandidate(ctx, table, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -201,26 +204,26 @@ func evaluateAll(ctx context.Context, histories []stats.History, cands []stats.F
 	return evals, errs, nil
 }
 
-// lstmCandidate trains the LSTM candidate of a backtest of table: one model in full on the days
-// before the first origin of the first outer origin's own backtest, then one fine-tuned through
-// each later origin (every horizon from there to the last origin), so that every forecast of the
-// backtest comes from a model that never saw the days it forecasts.
-func lstmCandidate(ctx context.Context, table *series.Table, freq stats.Frequency, cfg backtest.Config) (candidates.LSTMForecaster, error) {
-	if freq != stats.Daily {
-		return candidates.LSTMForecaster{}, fmt.Errorf("--lstm: the LSTM forecasts daily data, this data set is %s", freq)
-	}
-	horizon, origins := cfg.Horizon, cfg.Origins
-	if horizon <= 0 {
-		horizon = backtest.DefaultHorizon(freq)
-	}
-	if origins <= 0 {
-		origins = 3
-	}
+// lstmCandidate trains the LSTM candidate of a backtest of table: one model in full through the
+// first origin of the first outer origin's own backtest, then one fine-tuned through each later
+// origin (backtest.DailyOrigins of every outer window and of the selection's backtest before
+// each), so that every forecast of the backtest comes from a model that never saw the days it
+// forecasts, as the refit's LSTM candidate does.
+func lstmCandidate(ctx context.Context, table *series.Table, cfg backtest.Config) (candidates.LSTMForecaster, error) {
+	first, _ := table.FirstDate()
 	last, _ := table.LastDate()
-	var cuts []time.Time
-	for j := 2 * origins; j >= 1; j-- {
-		cuts = append(cuts, last.AddDate(0, 0, -j*horizon))
+	outer, err := backtest.DailyOrigins(first, last, cfg)
+	if err != nil {
+		return candidates.LSTMForecaster{}, fmt.Errorf("--lstm: %w", err)
 	}
+	cuts := slices.Clone(outer)
+	for _, o := range outer {
+		if inner, err := backtest.DailyOrigins(first, o, cfg); err == nil {
+			cuts = append(cuts, inner...)
+		}
+	}
+	slices.SortFunc(cuts, time.Time.Compare)
+	cuts = slices.CompactFunc(cuts, time.Time.Equal)
 	all, err := lstminput.Standard(table, nil)
 	if err != nil {
 		return candidates.LSTMForecaster{}, err

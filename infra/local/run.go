@@ -16,18 +16,19 @@ func runStack(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("run", flag.ContinueOnError)
 	addr := flags.String("addr", "127.0.0.1:4566", "where the AWS endpoint (S3, Step Functions) listens")
 	apiAddr := flags.String("api", "127.0.0.1:3000", "where the forecast API listens")
+	apiKey := flags.String("api-key", "", "require this API key in x-api-key on every route but the page's, as the AWS stack does (default: none)")
 	state := flags.String("state", ".stockcast", "directory that keeps the stack's state across restarts")
 	bucket := flags.String("bucket", "stockcast-local", "the data bucket")
 	seed := flags.String("seed", "testdata/sample_dataset.csv", "dataset uploaded on first start (empty: none)")
 	useRIE := flags.Bool("rie", false, "run the functions' bootstrap binaries (from --build) under the Lambda Runtime Interface Emulator")
 	build := flags.String("build", "build", "directory of the function binaries (make build) and, for --rie, the emulator")
 	fullEpochs := flags.Int("lstm-full-epochs", 8, "epochs of the LSTM's first (full) training, so a first model is served soon; 0: the function's default (50)")
-	maxWindows := flags.Int("lstm-max-windows", 20000, "windows per epoch of that first training; 0: the function's default (100000)")
+	maxWindows := flags.Int("lstm-max-windows", 20000, "windows per epoch of that first training, and new windows per epoch of a fine-tune; 0: the function's default (100000)")
 	if err := flags.Parse(args); err != nil {
 		return exitError{2}
 	}
 	logger := platform.NewLogger(os.Stderr)
-	cfg := stack.Config{Addr: *addr, APIAddr: *apiAddr, StateDir: *state, Bucket: *bucket, Seed: *seed, BuildDir: *build, Logger: logger,
+	cfg := stack.Config{Addr: *addr, APIAddr: *apiAddr, APIKey: *apiKey, StateDir: *state, Bucket: *bucket, Seed: *seed, BuildDir: *build, Logger: logger,
 		LSTMFullEpochs: *fullEpochs, LSTMMaxWindows: *maxWindows}
 	if *useRIE {
 		cfg.Emulator = filepath.Join(*build, "aws-lambda-rie")

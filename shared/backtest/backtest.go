@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/stockcast/stockcast/shared/stats"
 )
@@ -71,6 +72,24 @@ func plan(n, m int, c Config) ([]int, int, error) {
 		cuts[i] = n - (k-i)*h
 	}
 	return cuts, h, nil
+}
+
+// DailyOrigins returns, ascending, the last day of history before each window of the backtest
+// that cfg makes of a daily series observed from first to last: the latest day through which a
+// model that learns from every series (the global LSTM) may be trained to forecast each window
+// without having seen it. A series of the same dataset that is shorter or ends earlier has
+// windows no later than these.
+func DailyOrigins(first, last time.Time, cfg Config) ([]time.Time, error) {
+	cfg = cfg.withDefaults(stats.Daily)
+	cuts, _, err := plan(stats.Daily.Steps(first, last)+1, stats.Daily.Period(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("backtest origins from %s to %s: %w", first.Format(time.DateOnly), last.Format(time.DateOnly), err)
+	}
+	out := make([]time.Time, len(cuts))
+	for i, cut := range cuts {
+		out[i] = stats.Daily.Step(first, cut-1)
+	}
+	return out, nil
 }
 
 // run is the forecasts of every candidate from every cut.

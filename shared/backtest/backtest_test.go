@@ -3,6 +3,8 @@ package backtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -63,6 +65,37 @@ func TestPlanShortensForShortHistories(t *testing.T) {
 	}
 	if _, _, err := plan(8, 7, cfg); err == nil {
 		t.Error("8 steps were backtested with period 7")
+	}
+}
+
+func TestDailyOriginsAreTheLastDaysSelectFitsOn(t *testing.T) {
+	h := noisy(2, 400, 10, 1)
+	last := h.Date(h.Len() - 1)
+	origins, err := DailyOrigins(h.Start, last, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Time{last.AddDate(0, 0, -84), last.AddDate(0, 0, -56), last.AddDate(0, 0, -28)}
+	if !slices.EqualFunc(origins, want, time.Time.Equal) {
+		t.Fatalf("origins %v, want last-3H, last-2H, last-H: %v", origins, want)
+	}
+	rec := &flat{name: "rec", value: 10}
+	if _, err := Select(context.Background(), h, []stats.Forecaster{rec}, Config{}); err != nil {
+		t.Fatal(err)
+	}
+	var fitted []time.Time
+	for _, n := range rec.seen {
+		fitted = append(fitted, h.Date(n-1))
+	}
+	if !slices.EqualFunc(fitted, origins, time.Time.Equal) {
+		t.Errorf("Select fitted on histories ending %v, DailyOrigins says %v", fitted, origins)
+	}
+	short, err := DailyOrigins(h.Start, h.Date(59), Config{})
+	if err != nil || len(short) != 1 || !short[0].Equal(h.Date(39)) {
+		t.Errorf("60 days: origins %v (%v), want one, 20 days before the end", short, err)
+	}
+	if _, err := DailyOrigins(h.Start, h.Date(7), Config{}); !errors.Is(err, ErrTooShort) {
+		t.Errorf("8 days: %v, want ErrTooShort", err)
 	}
 }
 
@@ -222,5 +255,22 @@ func TestSplitsAndRowsRoundTrip(t *testing.T) {
 	before, after := Score([]Split{ev.Split()}, ev.Rows()), Score(splits, back)
 	if before[0].Model != Auto || before[0].MASE != after[0].MASE || *before[0].Coverage != *after[0].Coverage || before[1].MASE != after[1].MASE {
 		t.Errorf("scores %+v before, %+v after the round trip", before, after)
+	}
+}
+
+func TestModelScoresJSONKeepsTheModel(t *testing.T) {
+	cov := 0.8
+	in := ModelScores{Model: "lstm", Scores: Scores{MASE: 0.5, WAPE: math.NaN(), RMSE: 2, Coverage: &cov, Points: 7}, Series: 3, Missing: 1}
+	data, err := json.Marshal([]ModelScores{in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []ModelScores
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Model != "lstm" || out[0].Series != 3 || out[0].Missing != 1 || out[0].MASE != 0.5 ||
+		!math.IsNaN(out[0].WAPE) || out[0].Coverage == nil || *out[0].Coverage != 0.8 || out[0].Points != 7 {
+		t.Errorf("%s read back as %+v", data, out)
 	}
 }

@@ -3,6 +3,7 @@ package backtest
 import (
 	"cmp"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -68,6 +69,40 @@ type ModelScores struct {
 	// not forecast every window of.
 	Series  int `json:"series"`
 	Missing int `json:"missing"`
+}
+
+// MarshalJSON writes the source's name and counts beside its scores: without it the embedded
+// Scores' MarshalJSON would stand for the whole value and drop them.
+func (m ModelScores) MarshalJSON() ([]byte, error) {
+	scores, err := json.Marshal(m.Scores)
+	if err != nil {
+		return nil, err
+	}
+	head, err := json.Marshal(struct {
+		Model   string `json:"model"`
+		Series  int    `json:"series"`
+		Missing int    `json:"missing"`
+	}{m.Model, m.Series, m.Missing})
+	if err != nil {
+		return nil, err
+	}
+	return append(append(head[:len(head)-1], ','), scores[1:]...), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (m *ModelScores) UnmarshalJSON(data []byte) error {
+	var w struct {
+		Model           string
+		Series, Missing int
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, &m.Scores); err != nil {
+		return err
+	}
+	m.Model, m.Series, m.Missing = w.Model, w.Series, w.Missing
+	return nil
 }
 
 // Score pools the rows of every source over the splits. Each source is

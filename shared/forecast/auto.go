@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
+	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/stats"
 	"github.com/stockcast/stockcast/shared/stats/candidates"
@@ -166,18 +167,19 @@ func (e *Engine) stats(ctx context.Context, h *history) (*statHistory, error) {
 
 // fit returns the named candidate fitted on the whole history (cached, unless the fit
 // ended with ctx).
-func (e *Engine) fit(ctx context.Context, sh *statHistory, name string) (stats.Model, error) {
+func (e *Engine) fit(ctx context.Context, h *history, name string) (stats.Model, error) {
+	sh := &h.stat
 	sh.mu.Lock()
 	f, ok := sh.fitted[name]
 	sh.mu.Unlock()
 	if ok {
 		return f.model, f.err
 	}
-	i := slices.IndexFunc(e.cands, func(c stats.Forecaster) bool { return c.Name() == name })
-	if i < 0 {
-		return nil, fmt.Errorf("unknown model %q", name)
+	c, err := e.candidate(h, name)
+	if err != nil {
+		return nil, err
 	}
-	m, err := e.cands[i].Fit(ctx, sh.hist)
+	m, err := c.Fit(ctx, sh.hist)
 	if cerr := ctx.Err(); cerr != nil {
 		return nil, fmt.Errorf("fit %s: %w", name, cerr)
 	}
@@ -185,6 +187,22 @@ func (e *Engine) fit(ctx context.Context, sh *statHistory, name string) (stats.M
 	sh.fitted[name] = fitted{m, err}
 	sh.mu.Unlock()
 	return m, err
+}
+
+// candidate is the named candidate of h's selection: a statistical one, or the served LSTM
+// (which the refit backtested from its models of the backtest origins). The LSTM forecasts as
+// candidates.LSTMForecaster does, so only a history that ends on or after the day it was
+// trained through: not a cut one, for which it saw the held-out days.
+func (e *Engine) candidate(h *history, name string) (stats.Forecaster, error) {
+	if name == candidates.LSTM && e.net != nil {
+		s := lstm.Series{ID: h.key, Start: h.first, Values: h.daily, Covariates: h.covariates}
+		return candidates.LSTMForecaster{Models: []*lstm.Model{e.net}, Series: map[string]lstm.Series{h.key: s}}, nil
+	}
+	i := slices.IndexFunc(e.cands, func(c stats.Forecaster) bool { return c.Name() == name })
+	if i < 0 {
+		return nil, fmt.Errorf("unknown model %q", name)
+	}
+	return e.cands[i], nil
 }
 
 // Note codes of the statistical path.
@@ -254,7 +272,7 @@ func (e *Engine) predictStats(ctx context.Context, r Request, h *history, sh *st
 	var kept []string
 	var keptWeights []float64
 	for j, name := range names {
-		m, err := e.fit(ctx, sh, name)
+		m, err := e.fit(ctx, h, name)
 		var f stats.Forecast
 		if err == nil {
 			f, err = m.Forecast(horizon)
@@ -308,8 +326,12 @@ func (e *Engine) predictStats(ctx context.Context, r Request, h *history, sh *st
 	}
 	for j := range p.served {
 		p.served[j].Weight = roundTo(keptWeights[j], 4)
-		if p.served[j].Model == candidates.Trend {
+		switch p.served[j].Model {
+		case candidates.Trend:
 			p.weights.Trend = p.served[j].Weight
+		case candidates.LSTM:
+			p.weights.LSTM = p.served[j].Weight
+			p.lstm = p.models[candidates.LSTM]
 		}
 	}
 	p.forecast = backtest.Combine(method, keptWeights, means)

@@ -209,6 +209,68 @@ func TestWeeklySeriesForecastWeeks(t *testing.T) {
 
 func strconvF(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
+// TestAutoServesAnLSTMSelection: a selection with the LSTM, alone or weighted with another
+// model, is served from the served LSTM, and the response says so.
+func TestAutoServesAnLSTMSelection(t *testing.T) {
+	fx := testFixtures(t)
+	sc := backtest.Scores{MASE: 0.4, WAPE: 0.1, RMSE: 2, Points: 7}
+	naive := backtest.Scores{MASE: 0.6, WAPE: 0.15, RMSE: 3, Points: 7}
+	cal := backtest.Calibration{Horizon: 7}
+	for i := range 7 {
+		cal.Window, cal.Step, cal.Error = append(cal.Window, 0), append(cal.Step, i), append(cal.Error, float64(i%3-1))
+	}
+	cands := map[string]backtest.Result{"lstm": {Scores: &sc, Model: "global LSTM"}, "naive": {Scores: &naive, Model: "naive"}}
+	set := &backtest.Set{Format: backtest.SetFormat, Frequency: "daily", Selections: map[string]*backtest.Selection{
+		"product/P0001": {Method: backtest.Weighted, Models: []string{"lstm", "naive"}, Weights: []float64{0.6, 0.4}, Horizon: 7, Origins: 1,
+			Scores: sc, Candidates: cands, Calibration: cal},
+		"product/P0002": {Method: backtest.Single, Models: []string{"lstm"}, Weights: []float64{1}, Horizon: 7, Origins: 1,
+			Scores: sc, Candidates: cands, Calibration: cal},
+	}}
+	e, err := NewEngine(testTable(t), fx.set, fx.net, Metadata{Version: "v", Selections: set}, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		product string
+		weight  float64
+	}{{"P0001", 0.6}, {"P0002", 1}} {
+		resp, err := e.Forecast(context.Background(), autoRequest(func(r *Request) { r.ProductID = tc.product }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		forced, err := e.Forecast(context.Background(), autoRequest(func(r *Request) { r.ProductID, r.Model = tc.product, ModelLSTM }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(resp.Served, func(m ServedModel) bool { return m.Model == "lstm" })
+		if i < 0 || resp.Served[i].Weight != tc.weight || resp.Served[i].Backtest == nil || resp.Served[i].Backtest.MASE != 0.4 ||
+			!strings.Contains(resp.Served[i].Fitted, "LSTM") || resp.Weights.LSTM != tc.weight || resp.Selection.Source != SelectionPrecomputed {
+			t.Fatalf("%s: served %+v weights %+v selection %+v notes %v", tc.product, resp.Served, resp.Weights, resp.Selection, codes(resp.Notes))
+		}
+		for j, d := range resp.Days {
+			if d.LSTM == nil || *d.LSTM != *forced.Days[j].LSTM || d.Models["lstm"] != *d.LSTM {
+				t.Fatalf("%s day %d: auto's LSTM part %v (models %v), the served LSTM's %v", tc.product, j, d.LSTM, d.Models, forced.Days[j].LSTM)
+			}
+			want := *d.LSTM
+			if tc.weight != 1 {
+				want = 0.6**d.LSTM + 0.4*d.Models["naive"]
+			}
+			if math.Abs(d.Forecast-want) > 0.011 || d.Forecast < 0 || d.Lower < 0 {
+				t.Errorf("%s day %d: forecast %v [%v, %v], want %v and nothing negative", tc.product, j, d.Forecast, d.Lower, d.Upper, want)
+			}
+		}
+	}
+	// Offline evaluation cuts the history: the served LSTM saw the held-out days, so it is not
+	// backtested or served there.
+	resp, err := e.Evaluate(context.Background(), autoRequest(func(r *Request) { r.ProductID = "P0002" }), 14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Selection.Source != SelectionOnDemand || strings.Contains(resp.Selection.Choice, "lstm") || resp.Weights.LSTM != 0 {
+		t.Errorf("evaluation: selection %+v weights %+v", resp.Selection, resp.Weights)
+	}
+}
+
 // endingContext reports itself cancelled from its check number after+1 on.
 type endingContext struct {
 	context.Context

@@ -62,8 +62,10 @@
 // reinitialised and every epoch draws up to Policy.MaxWindows windows
 // (default 100,000), for up to 50 epochs. In training.FineTune the model
 // continues from its weights and optimiser state on the windows with a
-// target in the new range [Since, Until], plus a fresh sample each epoch of
-// twice as many older windows (at most 50,000), for up to 10 epochs; a series seen
+// target in the new range [Since, Until] (a new sample of Policy.MaxWindows
+// of them each epoch when there are more, as after a large upload), plus a
+// fresh sample each epoch of twice as many older windows (at most 50,000),
+// for up to 10 epochs; a series seen
 // for the first time is reported. New days that no window has as an observed
 // target (a new series of a few days after a gap, or its days all among the
 // validation days) are no error: the run stops with StopNoNewWindow, the

@@ -37,8 +37,9 @@ type Policy struct {
 	// validation loss after which a run stops early.
 	FullPatience     int `json:"full_patience"`
 	FineTunePatience int `json:"finetune_patience"`
-	// MaxWindows caps the windows of one full-mode epoch; each epoch draws
-	// a new sample when there are more.
+	// MaxWindows caps the new windows of one epoch (every window is new in
+	// full mode); each epoch draws a new sample when there are more, so that
+	// a fine-tune after a large upload costs no more than a full epoch.
 	MaxWindows int `json:"max_windows"`
 	// ReplayRatio is the number of older windows replayed per new window
 	// when fine-tuning, at most MaxReplay; each epoch draws a new sample.
@@ -51,9 +52,9 @@ type Policy struct {
 }
 
 // DefaultPolicy is 50 epochs (patience 8) over at most 100,000 windows when
-// training in full, 10 epochs (patience 4) over the new windows and twice as many
-// replayed ones (at most 50,000) when fine-tuning, with the last 14 days
-// held out for validation.
+// training in full, 10 epochs (patience 4) over the new windows (at most
+// 100,000) and twice as many replayed ones (at most 50,000) when fine-tuning,
+// with the last 14 days held out for validation.
 func DefaultPolicy() Policy {
 	return Policy{FullEpochs: 50, FineTuneEpochs: 10, FullPatience: 8, FineTunePatience: 4,
 		MaxWindows: 100_000, ReplayRatio: 2, MaxReplay: 50_000, ValidationDays: 14}
@@ -421,17 +422,18 @@ func (t *trainer) bind(m *Model, series []Series) {
 		}
 		t.fallback = append(t.fallback, sc)
 	}
-	t.epoch = make([]windowRef, 0, len(t.fresh)+min(len(t.old), t.pol.MaxReplay))
+	t.epoch = make([]windowRef, 0, min(len(t.fresh), t.pol.MaxWindows)+min(len(t.old), t.pol.MaxReplay))
 	t.pool = make([]windowRef, max(len(t.fresh), len(t.old)))
 }
 
 // epochSize is the number of new and replayed windows of each epoch.
 func (t *trainer) epochSize(mode training.Mode) (fresh, replay int) {
+	fresh = min(len(t.fresh), t.pol.MaxWindows)
 	if mode == training.Full {
-		return min(len(t.fresh), t.pol.MaxWindows), 0
+		return fresh, 0
 	}
-	replay = int(math.Round(t.pol.ReplayRatio * float64(len(t.fresh))))
-	return len(t.fresh), min(replay, t.pol.MaxReplay, len(t.old))
+	replay = int(math.Round(t.pol.ReplayRatio * float64(fresh)))
+	return fresh, min(replay, t.pol.MaxReplay, len(t.old))
 }
 
 // sample appends k windows drawn without replacement from src.

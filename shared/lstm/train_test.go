@@ -184,6 +184,27 @@ func TestNewSeriesAndScales(t *testing.T) {
 	}
 }
 
+// TestFineTuneEpochsAreCapped: a fine-tune after a large upload draws at most MaxWindows new
+// windows each epoch (and twice as many replayed ones), as a full epoch does.
+func TestFineTuneEpochsAreCapped(t *testing.T) {
+	data := synthSeries(6, 390, 7)
+	ctx := context.Background()
+	m := mustNew(t, smallConfig())
+	if _, err := m.Train(ctx, upTo(data, 300), TrainOptions{Policy: quickPolicy()}); err != nil {
+		t.Fatal(err)
+	}
+	pol := quickPolicy()
+	pol.MaxWindows, pol.FineTuneEpochs = 50, 2
+	rep, err := m.Train(ctx, data, TrainOptions{Policy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 90 new days of 6 series hold far more than 50 new windows.
+	if rep.NewWindows != 50 || rep.ReplayWindows != 100 || rep.Windows != 150 || rep.Epochs != 2 {
+		t.Errorf("report %+v: want epochs of 50 new and 100 replayed windows", rep)
+	}
+}
+
 // TestFineTuneWithoutANewWindow fine-tunes on the days of a new series sold on one day, a month
 // after the data's last day: no window has one of them as an observed target (the series' context
 // is empty, the other series' horizons end before it).

@@ -101,9 +101,31 @@ type FineTuneOutput struct {
 	Loss           float64       `json:"loss"`
 	ValLoss        float64       `json:"val_loss"`
 	Windows        int           `json:"windows"`
+	// TrainMS is the wall time of training the served model.
+	TrainMS int64 `json:"train_ms"`
+	// Origins are the models trained only through each origin of the refit's backtest, oldest
+	// first, which the refit scores as the LSTM candidate; none when the dataset is not daily or
+	// too short to backtest.
+	Origins []Origin `json:"origins,omitempty"`
 }
 
-// TrainResults are the outputs of the parallel training branches.
+// Origin is the LSTM trained only through one origin of the refit's backtest.
+type Origin struct {
+	Key       string `json:"key"`
+	ETag      string `json:"etag"`
+	VersionID string `json:"version_id,omitempty"`
+	// Through (YYYY-MM-DD) is the origin: the model saw no day after it.
+	Through string `json:"through"`
+	// Mode is how this run trained it: fine-tuned from the stored model or the previous origin's,
+	// or in full; Epochs, Windows and TrainMS are the run's.
+	Mode    training.Mode `json:"mode"`
+	Epochs  int           `json:"epochs"`
+	Windows int           `json:"windows"`
+	TrainMS int64         `json:"train_ms"`
+}
+
+// TrainResults are the outputs of the training tasks: the fine-tune's, which the refit receives
+// too (beside the TaskInput), and the refit's.
 type TrainResults struct {
 	Refit    RefitOutput    `json:"refit"`
 	FineTune FineTuneOutput `json:"finetune"`

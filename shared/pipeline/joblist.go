@@ -25,7 +25,10 @@ type ListOptions struct {
 const MaxListLimit = 100
 
 // List returns the latest jobs, the most recently created first. It reads the records of at most
-// Limit jobs (with Upload, of at most MaxListLimit jobs whose id begins as that upload's do).
+// Limit jobs (with Upload, of at most MaxListLimit jobs whose id begins as that upload's do,
+// whatever day they were processed: job records are listed by that prefix, not by processed/
+// folder). With Upload, a file still waiting in the drop folder that no job has taken up yet is
+// listed first as a pending job (its id the one POST /uploads announced, if any).
 func (j *Jobs) List(ctx context.Context, opts ListOptions) ([]*Job, error) {
 	if opts.Limit < 1 || opts.Limit > MaxListLimit {
 		return nil, fmt.Errorf("list jobs: limit %d is not in 1–%d", opts.Limit, MaxListLimit)
@@ -87,5 +90,35 @@ func (j *Jobs) List(ctx context.Context, opts ListOptions) ([]*Job, error) {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *Job) int { return b.Created.Compare(a.Created) })
-	return out, nil
+	if key == "" {
+		return out, nil
+	}
+	pending, err := j.pending(ctx, key, jobs)
+	if err != nil || pending == nil {
+		return out, err
+	}
+	return append([]*Job{pending}, out[:min(len(out), opts.Limit-1)]...), nil
+}
+
+// pending is the job of the upload at key while it waits for the merge: nil when the key is
+// empty or a job has taken up its content already.
+func (j *Jobs) pending(ctx context.Context, key string, jobs []*Job) (*Job, error) {
+	obj, err := j.store.Head(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	for _, job := range jobs {
+		if job != nil && path.Clean(job.Upload.Key) == path.Clean(key) && store.SameETag(job.Upload.ETag, obj.ETag) {
+			return nil, nil
+		}
+	}
+	id := obj.Metadata[JobIDMetadata]
+	if !IsJobIDFor(id, key) {
+		id = ""
+	}
+	return &Job{ID: id, Status: StatusPending, Stage: "upload", Upload: Upload{Bucket: j.store.Bucket(), Key: key, ETag: obj.ETag, Size: obj.Size},
+		Created: obj.LastModified.UTC(), Updated: obj.LastModified.UTC()}, nil
 }

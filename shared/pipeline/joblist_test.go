@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,45 @@ func TestListJobs(t *testing.T) {
 	}
 	if _, err := jobs.List(ctx, pipeline.ListOptions{Limit: 0}); err == nil {
 		t.Fatal("limit 0 accepted")
+	}
+}
+
+// TestListPendingUpload: a file in the drop folder that no job has taken up is listed first as
+// pending; once a job has its content, only that job is.
+func TestListPendingUpload(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory("b")
+	jobs := pipeline.NewJobs(s)
+	obj, err := s.Put(ctx, "uploads/c.csv", strings.NewReader("date,product_id,sales\n"), store.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := jobs.List(ctx, pipeline.ListOptions{Upload: "c.csv", Limit: 10})
+	if err != nil || len(list) != 1 || list[0].Status != pipeline.StatusPending || list[0].Upload.Key != "uploads/c.csv" || list[0].Upload.ETag != obj.ETag {
+		t.Fatalf("pending upload: %+v, %v", list, err)
+	}
+	id := pipeline.JobID("b", "uploads/c.csv", obj.ETag, "1")
+	if _, err := jobs.Update(ctx, id, func(j *pipeline.Job) error {
+		j.Status, j.Upload = pipeline.StatusRunning, pipeline.Upload{Key: "uploads/c.csv", ETag: obj.ETag}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := jobs.List(ctx, pipeline.ListOptions{Upload: "c.csv", Limit: 10}); err != nil || len(list) != 1 || list[0].ID != id {
+		t.Fatalf("taken up: %v, %v", jobIDs(list), err)
+	}
+	// The same name uploaded again with other content: pending again, before the first job.
+	if _, err := s.Put(ctx, "uploads/c.csv", strings.NewReader("date,product_id,sales\n2024-01-01,P1,3\n"), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := jobs.List(ctx, pipeline.ListOptions{Upload: "c.csv", Limit: 10}); err != nil || len(list) != 2 || list[0].Status != pipeline.StatusPending || list[1].ID != id {
+		t.Fatalf("uploaded again: %+v, %v", list, err)
+	}
+	if list, err := jobs.List(ctx, pipeline.ListOptions{Upload: "c.csv", Limit: 1}); err != nil || len(list) != 1 || list[0].Status != pipeline.StatusPending {
+		t.Fatalf("limit 1: %+v, %v", list, err)
+	}
+	if list, err := jobs.List(ctx, pipeline.ListOptions{Limit: 10}); err != nil || len(list) != 1 {
+		t.Fatalf("without upload, pending files are not jobs: %+v, %v", list, err)
 	}
 }
 

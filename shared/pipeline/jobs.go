@@ -15,10 +15,11 @@ import (
 // Status is where a job stands.
 type Status string
 
-// A job is running (merging), then rejected (the upload was refused), unchanged (nothing new:
+// A job is pending (its upload waits in the drop folder for the merge), running (merging), then rejected (the upload was refused), unchanged (nothing new:
 // no training), or training, and finally succeeded, superseded or failed. A stage has the same
 // statuses.
 const (
+	StatusPending   Status = "pending"
 	StatusRunning   Status = "running"
 	StatusRejected  Status = "rejected"
 	StatusUnchanged Status = "unchanged"
@@ -112,8 +113,9 @@ type Publish struct {
 // ErrJobNotFound reports that no record exists for a job id.
 var ErrJobNotFound = errors.New("job not found")
 
-// Jobs reads and updates job records. Several steps update one record at once (refit and
-// fine-tune run in parallel), so every update is a conditional read-modify-write, retried.
+// Jobs reads and updates job records. Two writers may update one record at once (a task attempt
+// that timed out but still runs, and its retry), so every update is a conditional
+// read-modify-write, retried.
 type Jobs struct {
 	store store.Store
 	now   func() time.Time

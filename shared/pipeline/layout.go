@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,6 +22,7 @@ const (
 	TrendPrefix     = "models/trend/"
 	SelectionPrefix = "models/selection/"
 	CheckpointKey   = "models/lstm/checkpoint.bin"
+	OriginsPrefix   = "models/lstm/origins/"
 	ManifestKey     = "models/manifest.json"
 	TrainingKey     = "models/training.json"
 	JobsPrefix      = "jobs/"
@@ -62,6 +64,10 @@ func TrendKey(version string) string { return TrendPrefix + version + ".json" }
 
 // SelectionKey is the backtest selections (model=auto) of one model version.
 func SelectionKey(version string) string { return SelectionPrefix + version + ".json" }
+
+// OriginKey is the LSTM trained only through the k-th origin (from 0, the oldest) of the refit's
+// backtest, whose forecasts the refit scores as the LSTM candidate.
+func OriginKey(k int) string { return OriginsPrefix + strconv.Itoa(k) + ".bin" }
 
 // JobKey is the status record of one job.
 func JobKey(id string) string { return JobsPrefix + id + ".json" }

@@ -5,7 +5,9 @@
 //
 //	STOCKCAST_API=http://127.0.0.1:3000 STOCKCAST_ROOT=../../.. STOCKCAST_SCREENSHOTS=dir node --test page.test.mjs
 //
-// Screenshots of every step are saved in STOCKCAST_SCREENSHOTS.
+// Screenshots of every step are saved in STOCKCAST_SCREENSHOTS. With STOCKCAST_API_KEY, the API
+// requires that key (as on AWS): the page must ask for it once, send it in x-api-key on every
+// call and keep it in the browser across a reload.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, mkdir, rm } from "node:fs/promises";
@@ -17,6 +19,7 @@ const api = process.env.STOCKCAST_API;
 const root = process.env.STOCKCAST_ROOT || "../../..";
 const shots = process.env.STOCKCAST_SCREENSHOTS || "screenshots";
 const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
+const apiKey = process.env.STOCKCAST_API_KEY || "";
 assert.ok(api, "STOCKCAST_API must name the API's base URL");
 
 // Chromium as root, headless, with nothing that reaches outside this machine.
@@ -51,18 +54,46 @@ test("a store manager uses the page", { timeout: 10 * 60_000 }, async (t) => {
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   // Failed requests are checked by their responses below; other console errors are problems.
   page.on("console", (msg) => msg.type() === "error" && !msg.text().startsWith("Failed to load resource") && problems.push(`console error: ${msg.text()}`));
-  // Every request succeeds, but for a job asked for before the merge has picked its file up.
+  // Every request succeeds, but for a job asked for before the merge has picked its file up, and
+  // API Gateway's 403 before the page was given the key.
+  let keyGiven = !apiKey;
+  const beforeKey = new WeakSet(); // the requests sent before the key was given
   page.on("response", (resp) => {
     const url = new URL(resp.url());
+    if (resp.status() === 403 && beforeKey.has(resp.request())) return;
     if (resp.status() >= 400 && !(resp.status() === 404 && /\/jobs\/[^/]+$/.test(url.pathname))) problems.push(`${resp.status()} for ${url.pathname}`);
   });
-  // Nothing is loaded from anywhere but the API and its object store.
+  // Nothing is loaded from anywhere but the API and its object store; once given, every call of
+  // the API (all but the page itself) carries the key.
   const origins = new Set();
-  page.on("request", (req) => origins.add(new URL(req.url()).origin));
+  let keyedCalls = 0;
+  page.on("request", (req) => {
+    const url = new URL(req.url());
+    origins.add(url.origin);
+    if (!keyGiven) beforeKey.add(req);
+    if (!apiKey || !keyGiven || url.origin !== new URL(api).origin || url.pathname === "/") return;
+    if (req.headers()["x-api-key"] === apiKey) keyedCalls++;
+    else problems.push(`${req.method()} ${url.pathname} without the API key`);
+  });
   const shot = (name) => page.screenshot({ path: path.join(shots, name), fullPage: true });
 
   await t.test("the page loads and lists the products", async () => {
     await page.goto(api + "/");
+    if (apiKey) {
+      // API Gateway refuses the calls without a key: the page asks for it, once.
+      await page.locator("#key-dialog[open]").waitFor();
+      await shot("00-api-key.png");
+      await page.fill("#key-input", apiKey);
+      await page.click('#key-form button[type="submit"]');
+      keyGiven = true;
+      await page.locator('#series-list li[data-key^="product/"]').first().waitFor();
+      assert.equal(await page.evaluate(() => localStorage.getItem("stockcast.apiKey")), apiKey);
+      // Kept in the browser: a reload asks nothing.
+      await page.reload();
+      await page.locator('#series-list li[data-key^="product/"]').first().waitFor();
+      assert.equal(await page.locator("#key-dialog").evaluate((d) => d.open), false);
+      assert.ok(keyedCalls > 0, "no API call carried the key");
+    }
     await page.locator('#series-list li[data-key^="product/"]').first().waitFor();
     assert.match(await page.locator("#model-status").innerText(), /^Model \S+ · trained through \d{4}-\d{2}-\d{2}/);
     assert.equal(await page.title(), "stockcast — forecasts and orders");
@@ -75,6 +106,8 @@ test("a store manager uses the page", { timeout: 10 * 60_000 }, async (t) => {
     const item = page.locator('#series-list li[data-key="product/P0007"]');
     await item.waitFor();
     await page.waitForFunction(() => document.querySelectorAll("#series-list li").length === 1, null, { timeout: 10_000 });
+    // The list names the model that serves it and its backtest accuracy (GET /series).
+    assert.match(await item.innerText(), /model: \S+ · backtest MASE [\d.]+, WAPE [\d.]+%/);
     await item.click();
     const summary = page.locator('#forecast-summary[data-series="product/P0007"]');
     await summary.waitFor();

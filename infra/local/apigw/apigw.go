@@ -6,6 +6,7 @@ package apigw
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -29,6 +30,8 @@ import (
 type Route struct {
 	Method   string
 	Resource string
+	// NoAPIKey exempts the route from the gateway's API key (as the template's page route).
+	NoAPIKey bool
 }
 
 // Invoke runs the integrated function with an event and returns its result.
@@ -43,7 +46,10 @@ type Gateway struct {
 	// BinaryMediaTypes are the content types whose request bodies reach the function base64
 	// encoded, as the API's binaryMediaTypes say.
 	BinaryMediaTypes []string
-	Logger           *slog.Logger
+	// APIKey, when set, is the key every route but those with NoAPIKey requires in x-api-key;
+	// a request without it, or with another, gets API Gateway's 403 {"message": "Forbidden"}.
+	APIKey string
+	Logger *slog.Logger
 }
 
 // ServeHTTP answers one request.
@@ -52,6 +58,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		// What API Gateway answers for a path or method it does not have.
 		writeJSON(w, http.StatusForbidden, map[string]string{"message": "Missing Authentication Token"})
+		return
+	}
+	if g.APIKey != "" && !route.NoAPIKey && subtle.ConstantTimeCompare([]byte(r.Header.Get("X-Api-Key")), []byte(g.APIKey)) != 1 {
+		writeJSON(w, http.StatusForbidden, map[string]string{"message": "Forbidden"})
 		return
 	}
 	event, err := g.event(r, route, params)

@@ -1,15 +1,19 @@
 package apigw_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -150,6 +154,110 @@ func TestRootAndGreedyProxyRoutes(t *testing.T) {
 		r := got[len(got)-1]
 		if r.Resource != tc.resource || r.PathParameters["proxy"] != tc.proxy || r.Path != tc.path {
 			t.Errorf("%s %s: resource %q, proxy %q, path %q", tc.method, tc.path, r.Resource, r.PathParameters["proxy"], r.Path)
+		}
+	}
+}
+
+// TestMalformedRequestsGetJSONErrors sends raw requests that net/http refuses before any handler
+// runs: through JSONErrors their answers are the API's JSON errors, on a fresh connection and
+// after a good request on the same one; good requests pass untouched.
+func TestMalformedRequestsGetJSONErrors(t *testing.T) {
+	var invoked atomic.Int32
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := &http.Server{Handler: &apigw.Gateway{
+		Routes: []apigw.Route{{Method: apigw.AnyMethod, Resource: "/{proxy+}"}},
+		Invoke: func(context.Context, []byte) ([]byte, error) {
+			invoked.Add(1)
+			return json.Marshal(events.APIGatewayProxyResponse{StatusCode: 404, Headers: map[string]string{"Content-Type": "application/json"},
+				Body: `{"error":"no such resource","status":404}`})
+		},
+		Logger: slog.New(slog.DiscardHandler),
+	}}
+	go func() { _ = server.Serve(apigw.JSONErrors(listener)) }()
+	t.Cleanup(func() { _ = server.Close() })
+
+	exchange := func(conn net.Conn, r *bufio.Reader, request string) (*http.Response, map[string]any) {
+		t.Helper()
+		if _, err := io.WriteString(conn, request); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("%s: %d, body not JSON: %v", strings.TrimSpace(request), resp.StatusCode, err)
+		}
+		return resp, body
+	}
+	dial := func() (net.Conn, *bufio.Reader) {
+		conn, err := net.Dial("tcp", listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn, bufio.NewReader(conn)
+	}
+	for _, tc := range []struct {
+		request string
+		status  int
+		want    string
+	}{
+		{"GET /jobs/%zz HTTP/1.1\r\nHost: api\r\n\r\n", 400, "%zz"},
+		{"GET /forecast HTTP/1.1\r\n\r\n", 400, "missing required Host header"},
+		{"GET /forecast HTTP/1.1\r\nHost: api\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "Unsupported transfer encoding"},
+	} {
+		conn, r := dial()
+		resp, body := exchange(conn, r, tc.request)
+		if resp.StatusCode != tc.status || resp.Header.Get("Content-Type") != "application/json" ||
+			body["status"] != float64(tc.status) || !strings.Contains(fmt.Sprint(body["error"]), tc.want) {
+			t.Errorf("%q: %d %v %v, want %d with %q", tc.request, resp.StatusCode, resp.Header, body, tc.status, tc.want)
+		}
+	}
+	// A good request, then a malformed one on the same connection.
+	conn, r := dial()
+	if resp, body := exchange(conn, r, "GET /nope HTTP/1.1\r\nHost: api\r\n\r\n"); resp.StatusCode != 404 || body["status"] != float64(404) || invoked.Load() != 1 {
+		t.Fatalf("good request: %d %v (invoked %d)", resp.StatusCode, body, invoked.Load())
+	}
+	if resp, body := exchange(conn, r, "GET /jobs/%zz HTTP/1.1\r\nHost: api\r\n\r\n"); resp.StatusCode != 400 || body["status"] != float64(400) || invoked.Load() != 1 {
+		t.Fatalf("malformed request after a good one: %d %v", resp.StatusCode, body)
+	}
+}
+
+// TestAPIKey: with a key, every route but those exempted answers API Gateway's 403 without it
+// or with another one, and reaches the function with it.
+func TestAPIKey(t *testing.T) {
+	server := httptest.NewServer(&apigw.Gateway{
+		Routes: []apigw.Route{{Method: "GET", Resource: "/", NoAPIKey: true}, {Method: "GET", Resource: "/forecast"}},
+		Invoke: func(context.Context, []byte) ([]byte, error) {
+			return json.Marshal(events.APIGatewayProxyResponse{StatusCode: 200, Body: "{}"})
+		},
+		APIKey: "secret",
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	t.Cleanup(server.Close)
+	for _, tc := range []struct {
+		path, key string
+		want      int
+	}{{"/forecast", "", 403}, {"/forecast", "wrong", 403}, {"/forecast", "secret", 200}, {"/", "", 200}} {
+		req, _ := http.NewRequest("GET", server.URL+tc.path, nil)
+		if tc.key != "" {
+			req.Header.Set("x-api-key", tc.key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]string
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || (tc.want == 403 && body["message"] != "Forbidden") {
+			t.Errorf("GET %s with key %q: %d %v, want %d", tc.path, tc.key, resp.StatusCode, body, tc.want)
 		}
 	}
 }

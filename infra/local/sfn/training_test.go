@@ -3,6 +3,7 @@ package sfn
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -52,9 +53,10 @@ func (p *publishRecorder) sent() []map[string]any {
 }
 
 // TestTrainingPipeline runs the training state machine's shape through its
-// paths: transient Lambda errors and DatasetChanged are retried, any other
-// error (or exhausted retries, or a timeout) is caught, published in failure
-// mode, and fails the execution with the original error.
+// paths: the fine-tune, then the refit; transient Lambda errors and
+// DatasetChanged are retried, any other error (or exhausted retries, or a
+// timeout) is caught, published in failure mode, and fails the execution with
+// the original error.
 func TestTrainingPipeline(t *testing.T) {
 	transient := &lambdaerr.Error{Type: "Lambda.TooManyRequestsException", Message: "Rate exceeded"}
 	changed := &lambdaerr.Error{Type: "DatasetChanged", Message: "the dataset's ETag moved during the refit"}
@@ -91,19 +93,19 @@ func TestTrainingPipeline(t *testing.T) {
 					return nil, corrupt
 				})
 			},
-			wantStatus: StatusFailed, wantError: "CheckpointCorrupt", wantRefits: 1, wantFineTune: 1,
+			wantStatus: StatusFailed, wantError: "CheckpointCorrupt", wantRefits: 0, wantFineTune: 1,
 		},
 		{
 			name:       "dataset changes past the retries fail the job",
 			refit:      func(f *fakeInvoker) { f.failsThen("stockcast-refit", 10, changed, `{}`) },
-			finetune:   func(f *fakeInvoker) { f.on("stockcast-finetune", hang) },
+			finetune:   func(f *fakeInvoker) { f.returns("stockcast-finetune", `{"lstm":"c"}`) },
 			wantStatus: StatusFailed, wantError: "DatasetChanged", wantRefits: 4, wantFineTune: 1,
 		},
 		{
 			name:       "a hung fine-tune times out",
 			refit:      func(f *fakeInvoker) { f.returns("stockcast-refit", `{"trend":"t"}`) },
 			finetune:   func(f *fakeInvoker) { f.on("stockcast-finetune", hang) },
-			wantStatus: StatusFailed, wantError: ErrorTimeout, wantRefits: 1, wantFineTune: 1,
+			wantStatus: StatusFailed, wantError: ErrorTimeout, wantRefits: 0, wantFineTune: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -131,10 +133,17 @@ func TestTrainingPipeline(t *testing.T) {
 				}
 				if tt.wantStatus == StatusSucceeded {
 					checkPublishedSuccess(t, sent[0], out.Output)
+					// The refit ran after the fine-tune and was given its output.
+					for _, c := range inv.callsTo("stockcast-refit") {
+						if !strings.Contains(c.payload, `"finetune":{"lstm":"models/lstm/checkpoint.bin"}`) {
+							t.Errorf("refit payload %s lacks the fine-tune's output", c.payload)
+						}
+					}
 					return
 				}
 				caught, _ := sent[0]["error"].(map[string]any)
-				if sent[0]["results"] != nil || caught["Error"] != tt.wantError || caught["Cause"] != out.Cause || sent[0]["job"] != "job-1" {
+				results, _ := sent[0]["results"].(map[string]any)
+				if results["refit"] != nil || caught["Error"] != tt.wantError || caught["Cause"] != out.Cause || sent[0]["job"] != "job-1" {
 					t.Errorf("publish got %v for failure %s / %s", sent[0], out.Error, out.Cause)
 				}
 			})

@@ -44,6 +44,8 @@ type Config struct {
 	Addr string
 	// APIAddr is where the forecast API listens, e.g. 127.0.0.1:3000.
 	APIAddr string
+	// APIKey, when set, is required in x-api-key on every route but the page's, as on AWS.
+	APIKey string
 	// StateDir keeps the stack's state across restarts.
 	StateDir string
 	// Bucket is the data bucket.
@@ -57,7 +59,8 @@ type Config struct {
 	// Logger receives the stack's and the in-process functions' logs.
 	Logger *slog.Logger
 	// LSTMFullEpochs and LSTMMaxWindows, if not zero, shorten the LSTM's full training (the
-	// first run, with no checkpoint) so that a first model is served soon after start.
+	// first run, with no checkpoint) so that a first model is served soon after start;
+	// LSTMMaxWindows also caps the new windows of a fine-tune's epoch (a large upload's).
 	LSTMFullEpochs, LSTMMaxWindows int
 	// Tune adjusts the in-process handlers after they are built (tests use it for small
 	// networks); nil leaves the functions' defaults.
@@ -290,7 +293,7 @@ var apiRoutes = []apigw.Route{
 	{Method: http.MethodGet, Resource: "/forecast/plot"},
 	{Method: http.MethodGet, Resource: "/jobs/{id}"},
 	{Method: http.MethodGet, Resource: "/health"},
-	{Method: http.MethodGet, Resource: "/"},
+	{Method: http.MethodGet, Resource: "/", NoAPIKey: true}, // a browser opening the page sends no key
 	{Method: http.MethodGet, Resource: "/series"},
 	{Method: http.MethodGet, Resource: "/series/history"},
 	{Method: http.MethodGet, Resource: "/jobs"},
@@ -312,10 +315,11 @@ func (s *Stack) startAPI() error {
 		},
 		Stage:            "v1",
 		BinaryMediaTypes: []string{"image/png"},
+		APIKey:           s.cfg.APIKey,
 		Logger:           s.log.With("service", "api"),
 	}}
 	go func() {
-		if err := server.Serve(s.api); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := server.Serve(apigw.JSONErrors(s.api)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("API stopped", "error", err)
 		}
 	}()

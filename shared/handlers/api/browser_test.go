@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -123,6 +124,11 @@ func TestBrowserUpload(t *testing.T) {
 		t.Fatalf("job before the upload: %d", resp.StatusCode)
 	}
 	putFile(t, grant.Upload, body)
+	// Arrived, not merged yet: the upload's job is pending, under the announced id.
+	waiting := decode[api.JobList](t, call(t, h, get("/jobs", map[string]string{"upload": "next days.csv"})))
+	if len(waiting.Jobs) != 1 || waiting.Jobs[0].ID != grant.JobID || waiting.Jobs[0].Status != pipeline.StatusPending {
+		t.Fatalf("jobs of the arrived upload: %+v", waiting.Jobs)
+	}
 	if err := merger.Handle(ctx, e.LastEvent()); err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +155,9 @@ func TestBrowserUpload(t *testing.T) {
 	refused := decode[api.JobView](t, call(t, h, get("/jobs/"+badGrant.JobID, nil)))
 	if refused.Status != pipeline.StatusRejected || refused.Rejection == nil || refused.Rejection.Total == 0 || refused.Rejection.Problems[0].Line != 2 {
 		t.Fatalf("refused job: %+v (rejection %+v)", refused.Job, refused.Rejection)
+	}
+	if of := decode[api.JobList](t, call(t, h, get("/jobs", map[string]string{"upload": "bad_sales.csv"}))); len(of.Jobs) != 1 || of.Jobs[0].ID != badGrant.JobID || of.Jobs[0].Status != pipeline.StatusRejected {
+		t.Fatalf("jobs of the refused upload: %+v", of.Jobs)
 	}
 	latest := decode[api.JobList](t, call(t, h, get("/jobs", map[string]string{"limit": "1"})))
 	if len(latest.Jobs) != 1 || latest.Jobs[0].ID != badGrant.JobID {
@@ -207,6 +216,46 @@ func TestReusedUploadURLGetsItsOwnJob(t *testing.T) {
 	jobs := decode[api.JobList](t, call(t, h, get("/jobs", map[string]string{"upload": "a.csv"})))
 	if len(jobs.Jobs) != 2 || jobs.Jobs[1].ID != grant.JobID || jobs.Jobs[0].ID == grant.JobID || jobs.Jobs[0].Merge == nil || jobs.Jobs[0].Merge.Inserted != 1 {
 		t.Fatalf("jobs: %+v", jobs.Jobs)
+	}
+}
+
+// failingStarter fails every start, as a Step Functions outage would.
+type failingStarter struct{}
+
+func (failingStarter) Start(context.Context, pipeline.TaskInput) (string, error) {
+	return "", errors.New("states: connection refused")
+}
+
+// TestRedeliveryAfterMidnightKeepsTheAnnouncedJob: the merge of a browser upload moves it to
+// processed/<today>/ and then fails to start training; Lambda delivers the event again after
+// midnight. The retry finds the upload where it went the day before, takes the announced job and
+// starts its training.
+func TestRedeliveryAfterMidnightKeepsTheAnnouncedJob(t *testing.T) {
+	ctx := context.Background()
+	e := handlertest.NewEnv(t)
+	h := api.New(e.Store, handlertest.Logger(t))
+	body := string(handlertest.Testdata(t, "uploads/ok_next_days.csv"))
+	grant := decode[api.UploadGrant](t, call(t, h, post("/uploads", `{"name": "late.csv", "size": `+strconv.Itoa(len(body))+`}`)))
+	putFile(t, grant.Upload, body)
+	event := e.LastEvent()
+	evening := time.Date(2024, 4, 12, 23, 59, 0, 0, time.UTC)
+	first := merge.New(e.Store, failingStarter{}, handlertest.Logger(t))
+	first.Now = func() time.Time { return evening }
+	if err := first.Handle(ctx, event); err == nil {
+		t.Fatal("a failed start must fail the invocation")
+	}
+	starter := &handlertest.RecordingStarter{}
+	retry := merge.New(e.Store, starter, handlertest.Logger(t))
+	retry.Now = func() time.Time { return evening.Add(2 * time.Minute) }
+	if err := retry.Handle(ctx, event); err != nil {
+		t.Fatal(err)
+	}
+	started := starter.Executions()
+	if len(started) != 1 || started[0].JobID != grant.JobID {
+		t.Fatalf("the retry started %+v, want the training of job %s", started, grant.JobID)
+	}
+	if list := decode[api.JobList](t, call(t, h, get("/jobs", map[string]string{"upload": "late.csv"}))); len(list.Jobs) != 1 || list.Jobs[0].ID != grant.JobID {
+		t.Fatalf("jobs of the upload: %+v", list.Jobs)
 	}
 }
 

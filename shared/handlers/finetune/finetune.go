@@ -1,5 +1,6 @@
 // Package finetune is the FineTuneFunction's handler: the training state machine's task that
-// continues training the global LSTM from its checkpoint in S3.
+// continues training the global LSTM from its checkpoint in S3, and the models of the refit's
+// backtest origins beside it.
 package finetune
 
 import (
@@ -9,21 +10,29 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/stats"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
 
 // Handler is the fine-tune task of the training state machine: it continues training the global
-// LSTM from its checkpoint (models/lstm/checkpoint.bin) on what the merged upload brought, or
-// trains it from scratch when there is no usable checkpoint, and writes the new checkpoint only if
-// nobody else wrote one meanwhile.
+// LSTM from its checkpoint (models/lstm/checkpoint.bin) on what the merged upload brought, and
+// keeps up to date, beside it, the models trained only through each origin of the refit's
+// backtest (models/lstm/origins/<k>.bin), which the refit backtests as the LSTM candidate. With no
+// usable checkpoint it rebuilds them all as a chain: in full through the first origin, then
+// fine-tuned through each later origin and the last day, whose model is the one served. Each
+// model is written only if nobody else wrote it meanwhile.
 type Handler struct {
 	Store  store.Store
 	Jobs   *pipeline.Jobs
@@ -39,6 +48,9 @@ type Handler struct {
 	SaveMargin time.Duration
 	// ProgressEvery is the least time between two progress updates of the job record.
 	ProgressEvery time.Duration
+	// Backtest is the refit's backtest configuration (refit.Handler.Backtest): the models of its
+	// origins are trained through the same days.
+	Backtest backtest.Config
 }
 
 // New returns the fine-tune handler over s with the prototype's network and the
@@ -100,73 +112,201 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
-	model, checkpoint, err := h.resume(ctx, cfg, log)
+	model, checkpoint, fresh, err := h.resume(ctx, pipeline.CheckpointKey, cfg, log)
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
-	opts, err := h.options(ctx, in, log)
+	opts, err := h.options(ctx, in)
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
-	trainCtx, end := platform.Trace(ctx, "train")
-	report, err := model.Train(trainCtx, data, opts)
-	end(err)
-	if err != nil {
-		return pipeline.FineTuneOutput{}, fmt.Errorf("train the LSTM: %w", err)
+	rebuild := ""
+	switch {
+	case in.Mode == training.Full:
+		rebuild = "full retrain requested"
+	case fresh != nil:
+		rebuild = "no usable checkpoint: " + fresh.Error()
 	}
-	log.InfoContext(ctx, "LSTM trained", "mode", report.Mode, "reason", report.Reason, "epochs", report.Epochs,
-		"windows", report.Windows, "loss", report.Loss, "val_loss", report.ValLoss, "stop", report.Stop,
-		"new_series", len(report.NewSeries))
-	saved := checkpoint
-	if report.Stop != lstm.StopNoNewData || checkpoint.ETag == "" {
-		if saved, err = h.save(ctx, model, checkpoint.ETag); err != nil {
+	var served trained
+	if rebuild == "" {
+		if served, err = h.run(ctx, in, log, "LSTM", model, data, opts); err != nil {
 			return pipeline.FineTuneOutput{}, err
 		}
 	}
-	out := pipeline.FineTuneOutput{
-		CheckpointKey: pipeline.CheckpointKey, CheckpointETag: saved.ETag, VersionID: saved.VersionID,
-		Mode: report.Mode, Epochs: report.Epochs, Loss: report.Loss, ValLoss: report.ValLoss, Windows: report.Windows,
+	origins, err := h.trainOrigins(ctx, in, log, table, cfg, data, opts, rebuild != "")
+	if err != nil {
+		return pipeline.FineTuneOutput{}, err
+	}
+	if rebuild != "" {
+		if len(origins) > 0 { // the chain's last link: from the last origin's model to the last day
+			model = origins[len(origins)-1].model.Clone()
+			opts.Mode, opts.Since, opts.Until = training.FineTune, time.Time{}, time.Time{}
+		}
+		if served, err = h.run(ctx, in, log, "LSTM", model, data, opts); err != nil {
+			return pipeline.FineTuneOutput{}, err
+		}
+	}
+	out := pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, Mode: served.report.Mode,
+		Epochs: served.report.Epochs, Loss: served.report.Loss, ValLoss: served.report.ValLoss, Windows: served.report.Windows, TrainMS: served.ms}
+	for k, o := range origins {
+		saved := o.stored
+		if o.report.Stop != lstm.StopNoNewData || !o.kept {
+			if saved, err = h.save(ctx, pipeline.OriginKey(k), o.model, o.stored.ETag); err != nil {
+				return pipeline.FineTuneOutput{}, err
+			}
+		}
+		out.Origins = append(out.Origins, pipeline.Origin{Key: pipeline.OriginKey(k), ETag: saved.ETag, VersionID: saved.VersionID,
+			Through: o.through.Format(time.DateOnly), Mode: o.report.Mode, Epochs: o.report.Epochs, Windows: o.report.Windows, TrainMS: o.ms})
+	}
+	saved := checkpoint
+	if served.report.Stop != lstm.StopNoNewData || checkpoint.ETag == "" || rebuild != "" {
+		if saved, err = h.save(ctx, pipeline.CheckpointKey, model, checkpoint.ETag); err != nil {
+			return pipeline.FineTuneOutput{}, err
+		}
+	}
+	out.CheckpointETag, out.VersionID = saved.ETag, saved.VersionID
+	message := fmt.Sprintf("LSTM %s: %d epochs, stopped: %s (%s)", served.report.Mode, served.report.Epochs, served.report.Stop, served.report.Reason)
+	if rebuild != "" && len(origins) > 0 {
+		out.Mode = training.Full
+		message = fmt.Sprintf("LSTM rebuilt (%s): full through %s, fine-tuned through each later backtest origin and then the last day: %d epochs, stopped: %s",
+			rebuild, origins[0].through.Format(time.DateOnly), served.report.Epochs, served.report.Stop)
+	}
+	if len(origins) > 0 {
+		var stops []string
+		for _, o := range origins {
+			if stop := string(o.report.Stop); !slices.Contains(stops, stop) {
+				stops = append(stops, stop)
+			}
+		}
+		message += fmt.Sprintf("; %d backtest origin models, the last through %s, stopped: %s",
+			len(origins), origins[len(origins)-1].through.Format(time.DateOnly), strings.Join(stops, ", "))
 	}
 	_, err = h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
 		job.FineTune = &pipeline.FineTune{
-			Status: pipeline.StatusSucceeded, Mode: out.Mode, Epoch: report.Epochs, Epochs: report.MaxEpochs,
-			Loss: report.Loss, ValLoss: report.ValLoss, Windows: report.Windows,
-			Message: fmt.Sprintf("LSTM %s: %d epochs, stopped: %s (%s)", report.Mode, report.Epochs, report.Stop, report.Reason),
+			Status: pipeline.StatusSucceeded, Mode: out.Mode, Epoch: served.report.Epochs, Epochs: served.report.MaxEpochs,
+			Loss: served.report.Loss, ValLoss: served.report.ValLoss, Windows: served.report.Windows, Message: message,
 		}
 		return nil
 	})
 	return out, err
 }
 
-// resume loads the checkpoint, or starts a new model and says why.
-func (h *Handler) resume(ctx context.Context, cfg lstm.Config, log *slog.Logger) (_ *lstm.Model, _ store.Object, err error) {
+// trained is one training run's model and report.
+type trained struct {
+	model  *lstm.Model
+	report lstm.Report
+	ms     int64
+	// Origins only: through is the origin; stored the object the model was read from (or, when
+	// rebuilt, the one it replaces); kept is set when it continued from the stored model.
+	through time.Time
+	stored  store.Object
+	kept    bool
+}
+
+// run trains one model and logs the outcome.
+func (h *Handler) run(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, name string, model *lstm.Model, data []lstm.Series, opts lstm.TrainOptions) (trained, error) {
+	opts.Progress = h.progress(ctx, in, log, name)
+	trainCtx, end := platform.Trace(ctx, "train")
+	started := time.Now()
+	report, err := model.Train(trainCtx, data, opts)
+	end(err)
+	if err != nil {
+		return trained{}, fmt.Errorf("train the %s: %w", name, err)
+	}
+	ms := time.Since(started).Milliseconds()
+	log.InfoContext(ctx, name+" trained", "mode", report.Mode, "reason", report.Reason, "epochs", report.Epochs,
+		"windows", report.Windows, "loss", report.Loss, "val_loss", report.ValLoss, "stop", report.Stop,
+		"new_series", len(report.NewSeries), "trained_through", model.LastDate().Format(time.DateOnly), "train_ms", ms)
+	return trained{model: model, report: report, ms: ms}, nil
+}
+
+// trainOrigins brings the models of the refit's backtest origins (backtest.DailyOrigins of the
+// dataset with Backtest) up to date: each stored one that is usable — readable, of cfg's
+// architecture, trained through no later than its origin, and rebuild unset — is fine-tuned on
+// the days up to its origin; any other is rebuilt by the chain: in full through the first
+// origin, else from the previous origin's model fine-tuned through its own. No model sees a day
+// after its origin. None for a dataset that is not daily or too short to backtest.
+func (h *Handler) trainOrigins(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, table *series.Table, cfg lstm.Config, data []lstm.Series, opts lstm.TrainOptions, rebuild bool) ([]trained, error) {
+	total, err := table.Filtered(series.Filter{})
+	if err != nil || stats.Detect(total.Dates) != stats.Daily {
+		return nil, nil // the LSTM is a candidate of daily data only
+	}
+	days, err := backtest.DailyOrigins(total.Dates[0], total.Dates[len(total.Dates)-1], h.Backtest)
+	if err != nil {
+		log.InfoContext(ctx, "no LSTM backtest origin models", "reason", err.Error())
+		return nil, nil
+	}
+	var newFrom time.Time
+	if in.NewFrom != "" {
+		newFrom, _ = time.Parse(time.DateOnly, in.NewFrom) // TaskInput.Validate checked it
+	}
+	out := make([]trained, len(days))
+	for k, day := range days {
+		key := pipeline.OriginKey(k)
+		model, stored, fresh, err := h.resume(ctx, key, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		o := opts
+		o.Mode, o.Since, o.Until = training.FineTune, time.Time{}, time.Time{}
+		kept := !rebuild && fresh == nil && !model.LastDate().After(day)
+		if !kept && fresh == nil && !rebuild {
+			log.InfoContext(ctx, "rebuilding an LSTM origin model trained past its origin", "key", key,
+				"trained_through", model.LastDate().Format(time.DateOnly), "origin", day.Format(time.DateOnly))
+		}
+		switch {
+		case kept:
+			if !newFrom.IsZero() && newFrom.Before(model.LastDate()) { // rows merged before the model's last day
+				o.Since = newFrom
+			}
+		case k == 0:
+			if model, err = lstm.New(cfg); err != nil {
+				return nil, err
+			}
+			o.Mode = training.Full
+		default:
+			model = out[k-1].model.Clone()
+		}
+		run, err := h.run(ctx, in, log, fmt.Sprintf("LSTM of backtest origin %d/%d (through %s)", k+1, len(days), day.Format(time.DateOnly)),
+			model, lstm.Through(data, day), o)
+		if err != nil {
+			return nil, err
+		}
+		run.through, run.stored, run.kept = day, stored, kept
+		out[k] = run
+	}
+	return out, nil
+}
+
+// resume loads a checkpoint, or starts a new model and says why (fresh).
+func (h *Handler) resume(ctx context.Context, key string, cfg lstm.Config, log *slog.Logger) (_ *lstm.Model, _ store.Object, fresh, err error) {
 	ctx, end := platform.Trace(ctx, "load-checkpoint")
 	defer func() { end(err) }()
-	body, obj, err := h.Store.Get(ctx, pipeline.CheckpointKey, store.GetOptions{})
+	body, obj, err := h.Store.Get(ctx, key, store.GetOptions{})
 	var reader io.Reader
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		return nil, store.Object{}, err
+		return nil, store.Object{}, nil, err
 	default:
 		defer body.Close()
 		reader = body
 	}
 	model, fresh, err := lstm.Resume(reader, cfg)
 	if err != nil {
-		return nil, store.Object{}, fmt.Errorf("read checkpoint %s: %w", pipeline.CheckpointKey, err)
+		return nil, store.Object{}, nil, fmt.Errorf("read checkpoint %s: %w", key, err)
 	}
 	if fresh != nil {
-		log.WarnContext(ctx, "training the LSTM from scratch", "reason", fresh.Error())
+		log.WarnContext(ctx, "no usable LSTM checkpoint", "key", key, "reason", fresh.Error())
 	} else {
-		log.InfoContext(ctx, "resuming the LSTM from its checkpoint", "etag", obj.ETag, "trained_through", model.LastDate().Format(time.DateOnly), "step", model.Step())
+		log.InfoContext(ctx, "resuming the LSTM from its checkpoint", "key", key, "etag", obj.ETag, "trained_through", model.LastDate().Format(time.DateOnly), "step", model.Step())
 	}
-	return model, obj, nil
+	return model, obj, fresh, nil
 }
 
-// options turns the task input into a training run: the new dates, the mode, a deadline that
-// leaves time to save, and progress written to the job record about once a second.
-func (h *Handler) options(ctx context.Context, in pipeline.TaskInput, log *slog.Logger) (lstm.TrainOptions, error) {
+// options turns the task input into a training run of the served model: the new dates, the
+// mode, and a deadline that leaves time to save.
+func (h *Handler) options(ctx context.Context, in pipeline.TaskInput) (lstm.TrainOptions, error) {
 	opts := lstm.TrainOptions{Mode: cmp.Or(in.Mode, training.FineTune), Policy: h.Policy}
 	var err error
 	if in.NewFrom != "" {
@@ -182,9 +322,15 @@ func (h *Handler) options(ctx context.Context, in pipeline.TaskInput, log *slog.
 	if deadline, ok := ctx.Deadline(); ok {
 		opts.Deadline = deadline.Add(-h.SaveMargin)
 	}
+	return opts, nil
+}
+
+// progress logs each epoch of the named model and writes it to the job record about once a
+// second.
+func (h *Handler) progress(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, name string) func(lstm.Epoch) {
 	var last time.Time
-	opts.Progress = func(e lstm.Epoch) {
-		message := fmt.Sprintf("LSTM epoch %d/%d - loss=%.5f - val_loss=%.5f", e.Epoch, e.Epochs, e.Loss, e.ValLoss)
+	return func(e lstm.Epoch) {
+		message := fmt.Sprintf("%s epoch %d/%d - loss=%.5f - val_loss=%.5f", name, e.Epoch, e.Epochs, e.Loss, e.ValLoss)
 		log.InfoContext(ctx, message, "epoch", e.Epoch, "epochs", e.Epochs, "loss", e.Loss, "val_loss", e.ValLoss)
 		if time.Since(last) < h.ProgressEvery && e.Epoch != e.Epochs {
 			return
@@ -197,21 +343,20 @@ func (h *Handler) options(ctx context.Context, in pipeline.TaskInput, log *slog.
 			log.WarnContext(ctx, "could not record training progress", "error", err)
 		}
 	}
-	return opts, nil
 }
 
-// save writes the checkpoint if the one it continued from is still current.
-func (h *Handler) save(ctx context.Context, model *lstm.Model, etag string) (_ store.Object, err error) {
+// save writes a checkpoint if the one it continued from (or replaces) is still current.
+func (h *Handler) save(ctx context.Context, key string, model *lstm.Model, etag string) (_ store.Object, err error) {
 	ctx, end := platform.Trace(ctx, "save-checkpoint")
 	defer func() { end(err) }()
 	opts := store.ConditionFor(etag)
 	opts.ContentType = "application/octet-stream"
-	obj, err := store.PutFrom(ctx, h.Store, pipeline.CheckpointKey, opts, func(w io.Writer) error {
+	obj, err := store.PutFrom(ctx, h.Store, key, opts, func(w io.Writer) error {
 		_, err := model.WriteTo(w)
 		return err
 	})
 	if errors.Is(err, store.ErrPreconditionFailed) {
-		return store.Object{}, &pipeline.CheckpointChanged{Key: pipeline.CheckpointKey, Want: etag}
+		return store.Object{}, &pipeline.CheckpointChanged{Key: key, Want: etag}
 	}
 	return obj, err
 }

@@ -167,7 +167,7 @@ func TestFineTuneReplacesAVersion1Checkpoint(t *testing.T) {
 	if out.Mode != training.Full || !strings.Contains(job.FineTune.Message, "format version 1") {
 		t.Errorf("mode %s, job message %q: want a full training saying why", out.Mode, job.FineTune.Message)
 	}
-	if m := checkpointOf(t, e); len(m.Runs()) != 1 || m.Runs()[0].Mode != training.Full {
+	if m := checkpointOf(t, e); len(m.Runs()) != 2 || m.Runs()[0].Mode != training.Full || m.Runs()[0].Until.After(m.Runs()[1].Since) {
 		t.Errorf("new checkpoint's runs %+v", m.Runs())
 	}
 }

@@ -238,7 +238,7 @@ func SmallFineTune(t testing.TB, s store.Store) *finetune.Handler {
 	return h
 }
 
-// Train runs refit, fine-tune (a small network) and publish on data as a job would, and returns
+// Train runs fine-tune (a small network), refit and publish on data as a job would, and returns
 // the published version.
 func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pipeline.PublishOutput {
 	t.Helper()
@@ -246,11 +246,11 @@ func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pip
 	dataset := e.Put(pipeline.DatasetKey, data)
 	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
 		JobID: job, Mode: training.FineTune, DatasetWritten: written}
-	refitted, err := refit.New(e.Store, Logger(t)).Handle(ctx, in)
+	tuned, err := SmallFineTune(t, e.Store).Handle(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tuned, err := SmallFineTune(t, e.Store).Handle(ctx, in)
+	refitted, err := refit.New(e.Store, Logger(t)).Handle(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}

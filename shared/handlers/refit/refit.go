@@ -1,6 +1,7 @@
 // Package refit is the RefitFunction's handler: the training state machine's task that fits the
 // trend model to every standard series of one dataset version and backtests every candidate
-// model on each, storing the selection model=auto serves.
+// model on each — the LSTM of daily data on the fine-tune's models of the backtest origins —
+// storing the selection model=auto serves.
 package refit
 
 import (
@@ -11,11 +12,14 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/task"
+	"github.com/stockcast/stockcast/shared/lstm"
+	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/series"
@@ -44,7 +48,8 @@ type Handler struct {
 	// model=auto serves (New sets it; without, the API backtests each series on first use).
 	Select bool
 	// Backtest configures the rolling-origin backtests of the selection (zero: 3 origins × 28
-	// days, 8 weeks or 6 months by the data's frequency).
+	// days, 8 weeks or 6 months by the data's frequency); the fine-tune's Backtest must be the
+	// same for its origin models to be trained through this backtest's origins.
 	Backtest backtest.Config
 }
 
@@ -105,7 +110,7 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 		Rows: table.Rows(), FirstDate: first.Format(time.DateOnly), LastDate: last.Format(time.DateOnly),
 	}
 	if h.Select {
-		if err := h.selectModels(work, in.JobID, standard, &out); err != nil {
+		if err := h.selectModels(work, in.JobID, table, standard, &out); err != nil {
 			if context.Cause(work) == errDeadlineNear {
 				err = &pipeline.DeadlineNear{Step: "refit: backtests", Of: len(standard)}
 			}
@@ -124,7 +129,7 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.R
 
 // selectModels backtests every candidate on every series, stores the selections as
 // models/selection/<version>.json and records them in out.
-func (h *Handler) selectModels(ctx context.Context, jobID string, all []series.Series, out *pipeline.RefitOutput) (err error) {
+func (h *Handler) selectModels(ctx context.Context, jobID string, table *series.Table, all []series.Series, out *pipeline.RefitOutput) (err error) {
 	ctx, end := platform.Trace(ctx, "backtest")
 	defer func() { end(err) }()
 	started := time.Now()
@@ -139,7 +144,17 @@ func (h *Handler) selectModels(ctx context.Context, jobID string, all []series.S
 		}
 		hs = append(hs, hist)
 	}
-	sel, err := backtest.SelectAll(ctx, hs, candidates.All(h.Options), h.Backtest, h.Workers)
+	cands := candidates.All(h.Options)
+	if freq == stats.Daily {
+		net, err := h.lstmCandidate(ctx, table)
+		if err != nil {
+			return err
+		}
+		if net != nil {
+			cands = append(cands, *net)
+		}
+	}
+	sel, err := backtest.SelectAll(ctx, hs, cands, h.Backtest, h.Workers)
 	if err != nil {
 		return err
 	}
@@ -164,6 +179,64 @@ func (h *Handler) selectModels(ctx context.Context, jobID string, all []series.S
 	h.Logger.InfoContext(ctx, "models selected by backtest", "job_id", jobID, "series", summary.Selected,
 		"unselected", summary.Unselected, "backtest_ms", summary.MS, "mase", summary.MASE, "key", key)
 	return nil
+}
+
+// lstmCandidate is the global LSTM as a candidate of a daily dataset's backtests: the models the
+// fine-tune trained only through each origin of the backtest (models/lstm/origins/), from which
+// LSTMForecaster picks, for each window, the newest model that saw no day of it. nil when there
+// are none (the fine-tune has not run, or the dataset is too short to backtest); a model that does
+// not load is left out with a warning.
+func (h *Handler) lstmCandidate(ctx context.Context, table *series.Table) (_ *candidates.LSTMForecaster, err error) {
+	ctx, end := platform.Trace(ctx, "load-lstm-origins")
+	defer func() { end(err) }()
+	objs, err := h.Store.List(ctx, pipeline.OriginsPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list the LSTM origin models: %w", err)
+	}
+	var models []*lstm.Model
+	for _, obj := range objs {
+		m, err := h.readModel(ctx, obj.Key)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			h.Logger.WarnContext(ctx, "LSTM origin model left out of the backtests", "key", obj.Key, "error", err)
+			continue
+		}
+		models = append(models, m)
+	}
+	if len(models) == 0 {
+		h.Logger.InfoContext(ctx, "no LSTM origin models: the LSTM is not a candidate of this backtest")
+		return nil, nil
+	}
+	// The forecasts read one set of covariates: those of the newest model, and of the models
+	// that read the same.
+	slices.SortFunc(models, func(a, b *lstm.Model) int { return b.LastDate().Compare(a.LastDate()) })
+	names := models[0].Config().Covariates
+	models = slices.DeleteFunc(models, func(m *lstm.Model) bool { return !slices.Equal(m.Config().Covariates, names) })
+	inputs, err := lstminput.Standard(table, names)
+	if err != nil {
+		return nil, err
+	}
+	net := &candidates.LSTMForecaster{Models: models, Series: make(map[string]lstm.Series, len(inputs))}
+	for _, s := range inputs {
+		net.Series[s.ID] = s
+	}
+	return net, nil
+}
+
+// readModel reads one stored LSTM model.
+func (h *Handler) readModel(ctx context.Context, key string) (*lstm.Model, error) {
+	body, _, err := h.Store.Get(ctx, key, store.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	m, err := lstm.Read(body)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	return m, nil
 }
 
 // errDeadlineNear is the cause of the work context's end at StopMargin before the deadline.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,4 +166,50 @@ func (c *cancelOnRead) Get(ctx context.Context, key string, opts store.GetOption
 		return io.NopCloser(bytes.NewReader(data)), obj, readErr
 	}
 	return body, obj, err
+}
+
+// TestRefitBacktestsTheLSTMOnItsOriginModels: after the fine-tune, the refit scores the LSTM
+// candidate on every daily series from the models trained only through each origin, and says
+// which; without origin models the LSTM is no candidate.
+func TestRefitBacktestsTheLSTMOnItsOriginModels(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	ctx := context.Background()
+	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	in := handlertest.TaskInput("job-lstm", dataset.ETag)
+	before, err := refit.New(e.Store, handlertest.Logger(t)).Handle(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sel backtest.Set
+	if err := json.Unmarshal(e.Read(before.SelectionKey), &sel); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(sel.Candidates, "lstm") {
+		t.Errorf("candidates %v without any origin model", sel.Candidates)
+	}
+
+	tuned, err := handlertest.SmallFineTune(t, e.Store).Handle(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tuned.Origins) != 1 || tuned.Origins[0].Through != "2024-02-09" {
+		t.Fatalf("fine-tune origins %+v, want one through 2024-02-09 (60 days: one window of 20)", tuned.Origins)
+	}
+	out, err := refit.New(e.Store, handlertest.Logger(t)).Handle(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel = backtest.Set{}
+	if err := json.Unmarshal(e.Read(out.SelectionKey), &sel); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(sel.Candidates, "lstm") {
+		t.Fatalf("candidates %v after the fine-tune", sel.Candidates)
+	}
+	for key, s := range sel.Selections {
+		res := s.Candidates["lstm"]
+		if res.Scores == nil || !strings.Contains(res.Model, "trained through 2024-02-09") {
+			t.Errorf("%s: lstm candidate %+v, want scores from the model trained through the origin", key, res)
+		}
+	}
 }

@@ -41,15 +41,19 @@ function askForKey(message) {
   $("key-error").textContent = message || "";
   $("key-input").value = apiKey.get();
   if (!dialog.open) dialog.showModal();
-  return new Promise((resolve) => keyWaiters.push(resolve));
+  return new Promise((resolve, reject) => keyWaiters.push({ resolve, reject }));
 }
 $("key-form").addEventListener("submit", () => {
   apiKey.set($("key-input").value.trim());
   $("key-button").hidden = false;
-  keyWaiters.splice(0).forEach((resolve) => resolve());
+  keyWaiters.splice(0).forEach((w) => w.resolve());
 });
 $("key-cancel").addEventListener("click", () => $("key-dialog").close());
-$("key-button").addEventListener("click", () => askForKey().then(refreshAll));
+// Closed without a key (Cancel, Escape): the calls that asked for it fail, shown where they were made.
+$("key-dialog").addEventListener("close", () => {
+  keyWaiters.splice(0).forEach((w) => w.reject(new Error("The API needs its key (API key, top right).")));
+});
+$("key-button").addEventListener("click", () => askForKey().then(refreshAll, () => {}));
 $("key-button").hidden = !apiKey.get();
 
 /** api calls the API, asking for the key once when API Gateway wants one. */

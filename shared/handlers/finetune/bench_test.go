@@ -1,0 +1,95 @@
+package finetune_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stockcast/stockcast/shared/datagen"
+	"github.com/stockcast/stockcast/shared/handlers/finetune"
+	"github.com/stockcast/stockcast/shared/handlers/handlertest"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+var benchData = flag.String("data", "", "BenchmarkFineTuneWithOrigins: a daily dataset CSV (date first) instead of generated data")
+
+// BenchmarkFineTuneWithOrigins is the fine-tune after an upload of a week of new days, with the
+// default network and schedule: the served model's fine-tune (what the fine-tune cost without
+// origin models) against the whole task, which also fine-tunes the model of each backtest
+// origin. Setup (not timed) trains the chain from scratch on the data before that week.
+func BenchmarkFineTuneWithOrigins(b *testing.B) {
+	data := handlertest.Generated(b, datagen.Config{Products: 30, Days: 730, Seed: 5})
+	if *benchData != "" {
+		var err error
+		if data, err = os.ReadFile(*benchData); err != nil {
+			b.Fatal(err)
+		}
+	}
+	header, rows, _ := bytes.Cut(data, []byte("\n"))
+	last, err := time.Parse(time.DateOnly, string(rows[bytes.LastIndexByte(bytes.TrimRight(rows, "\n"), '\n')+1:][:10]))
+	if err != nil {
+		b.Fatal(err)
+	}
+	from := last.AddDate(0, 0, -6)
+	before := append(append([]byte(nil), header...), '\n')
+	for line := range bytes.Lines(rows) {
+		if string(line[:10]) < from.Format(time.DateOnly) {
+			before = append(before, line...)
+		}
+	}
+	ctx := context.Background()
+	s := store.NewMemory("bench")
+	h := finetune.New(s, slog.New(slog.DiscardHandler))
+	run := func(dataset []byte, in pipeline.TaskInput) pipeline.FineTuneOutput {
+		obj, err := s.Put(ctx, pipeline.DatasetKey, bytes.NewReader(dataset), store.PutOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		in.Bucket, in.DatasetKey, in.DatasetETag, in.JobID = "bench", pipeline.DatasetKey, obj.ETag, "bench"
+		out, err := h.Handle(ctx, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return out
+	}
+	rebuilt := run(before, pipeline.TaskInput{})
+	saved := map[string][]byte{}
+	for _, o := range append(rebuilt.Origins, pipeline.Origin{Key: pipeline.CheckpointKey}) {
+		body, _, err := store.ReadAll(ctx, s, o.Key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		saved[o.Key] = body
+	}
+	rebuildMS := rebuilt.TrainMS
+	for _, o := range rebuilt.Origins {
+		rebuildMS += o.TrainMS
+	}
+	var served, total, servedWindows, totalWindows float64
+	for b.Loop() {
+		b.StopTimer()
+		for key, body := range saved {
+			if _, err := s.Put(ctx, key, bytes.NewReader(body), store.PutOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		out := run(data, pipeline.TaskInput{NewFrom: from.Format(time.DateOnly), NewTo: last.Format(time.DateOnly)})
+		served, servedWindows = float64(out.TrainMS), float64(out.Windows*out.Epochs)
+		total, totalWindows = served, servedWindows
+		for _, o := range out.Origins {
+			total += float64(o.TrainMS)
+			totalWindows += float64(o.Windows * o.Epochs)
+		}
+	}
+	b.ReportMetric(served/1000, "served-train-s")
+	b.ReportMetric(total/1000, "with-origins-train-s")
+	b.ReportMetric(total/served, "with-origins/served-time")
+	b.ReportMetric(totalWindows/servedWindows, "with-origins/served-windows")
+	b.ReportMetric(float64(rebuildMS)/1000, "rebuild-chain-train-s")
+}
