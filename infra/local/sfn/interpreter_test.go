@@ -95,17 +95,6 @@ func TestDataFlow(t *testing.T) {
 				"machine":"` + testMachineARN + `","state":"First","retries":0,"input":"v"}`,
 		},
 		{
-			name: "intrinsic functions",
-			definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{
-				"greeting.$":"States.Format('Hello, {} from {}: \\{\\} it\\'s {}', $.name, $$.State.Name, $.n)",
-				"parsed.$":"States.StringToJson($.text)",
-				"text.$":"States.JsonToString($.obj)",
-				"array.$":"States.Array($.name, 2, true, null, States.Array('x'))"},"End":true}}}`,
-			input: `{"name":"Ada","n":3,"text":"{\"k\":[1]}","obj":{"a":"b"}}`,
-			want: `{"greeting":"Hello, Ada from P: {} it's 3","parsed":{"k":[1]},"text":"{\"a\":\"b\"}",
-				"array":["Ada",2,true,null,["x"]]}`,
-		},
-		{
 			name: "pass with parameters and result path",
 			definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"$.a"},
 				"ResultPath":"$.out","OutputPath":"$.out","End":true}}}`,
@@ -146,7 +135,6 @@ func TestRuntimeErrors(t *testing.T) {
 		{"missing input path", `{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.nope","End":true}}}`, `{}`, ErrorRuntime},
 		{"missing parameter path", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a.$":"$.nope"},"End":true}}}`, `{}`, ErrorParameterPathFailure},
 		{"result path through a string", `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"ResultPath":"$.a.b","End":true}}}`, `{"a":"s"}`, ErrorResultPathMatchFailure},
-		{"intrinsic on a wrong type", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a.$":"States.StringToJson($.n)"},"End":true}}}`, `{"n":1}`, ErrorIntrinsicFailure},
 		{"input that is not JSON", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, `{`, ErrorRuntime},
 		{"fail state", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Custom","Cause":"because"}}}`, `{}`, "Custom"},
 	}
@@ -577,8 +565,12 @@ func TestTaskTimeoutPath(t *testing.T) {
 // TestExecutionTimeout checks the machine's TimeoutSeconds.
 func TestExecutionTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		def := `{"StartAt":"W","TimeoutSeconds":10,"States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`
-		out, events := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, `{}`)
+		inv := newFakeInvoker().on("f", func(ctx context.Context, _ []byte) ([]byte, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+		def := `{"StartAt":"T","TimeoutSeconds":10,"States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","End":true}}}`
+		out, events := runDefinition(t, &Interpreter{Invoker: inv}, def, `{}`)
 		if out.Status != StatusTimedOut || out.Error != ErrorTimeout {
 			t.Errorf("outcome %+v", out)
 		}
@@ -616,45 +608,6 @@ func TestAbort(t *testing.T) {
 			t.Errorf("last event %+v", last)
 		}
 	})
-}
-
-// TestWait checks the Wait state's forms against fake time.
-func TestWait(t *testing.T) {
-	tests := []struct {
-		name  string
-		wait  string
-		input string
-		want  time.Duration
-	}{
-		{"seconds", `"Seconds":7`, `{}`, 7 * time.Second},
-		{"seconds path", `"SecondsPath":"$.s"`, `{"s":3}`, 3 * time.Second},
-		{"timestamp", `"Timestamp":"2000-01-01T00:01:00Z"`, `{}`, time.Minute},
-		{"timestamp path", `"TimestampPath":"$.t"`, `{"t":"2000-01-01T00:00:30Z"}`, 30 * time.Second},
-		{"timestamp in the past", `"Timestamp":"1999-01-01T00:00:00Z"`, `{}`, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				def := `{"StartAt":"W","States":{"W":{"Type":"Wait",` + tt.wait + `,"End":true}}}`
-				start := time.Now()
-				out, _ := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, tt.input)
-				if out.Status != StatusSucceeded || !jsonEqual(t, out.Output, tt.input) {
-					t.Fatalf("outcome %+v", out)
-				}
-				if got := time.Since(start); got != tt.want {
-					t.Errorf("waited %v, want %v", got, tt.want)
-				}
-			})
-		})
-	}
-}
-
-func TestWaitBadSecondsPath(t *testing.T) {
-	def := `{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}`
-	out, _ := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, `{"s":"soon"}`)
-	if out.Status != StatusFailed || out.Error != ErrorRuntime {
-		t.Errorf("outcome %+v", out)
-	}
 }
 
 // TestParallel checks that branches run concurrently and the output is the
