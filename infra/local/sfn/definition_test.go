@@ -66,11 +66,6 @@ func TestParseDefinitionErrors(t *testing.T) {
 		{"empty and", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"And":[],"Next":"A"}]}}}`, `field Choices[0].And: must be a non-empty array`},
 		{"choice default to nowhere", `{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.a","IsNull":true,"Next":"A"}],"Default":"Q"}}}`, `state "A": field Default: state "Q" does not exist`},
 		{"fail with error and path", `{"StartAt":"A","States":{"A":{"Type":"Fail","Error":"E","ErrorPath":"$.e"}}}`, `state "A": field ErrorPath: cannot be used together with Error`},
-		{"parallel without branches", `{"StartAt":"A","States":{"A":{"Type":"Parallel","End":true}}}`, `state "A": field Branches: must be a non-empty array`},
-		{"branch without start", `{"StartAt":"A","States":{"A":{"Type":"Parallel","End":true,"Branches":[{"States":{"B":{"Type":"Succeed"}}}]}}}`, `state "A": field Branches[0].StartAt: is required`},
-		{"branch leaving its branch", `{"StartAt":"A","States":{"A":{"Type":"Parallel","Next":"C","Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","Next":"C"}}}]},"C":{"Type":"Succeed"}}}`, `state "B": field Next: state "C" does not exist in this state machine or branch`},
-		{"name used twice", `{"StartAt":"A","States":{"A":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}]}}}`, "the state name is used more than once"},
-		{"error in a branch state", `{"StartAt":"A","States":{"A":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"B","States":{"B":{"Type":"Task","End":true}}}]}}}`, `state "B": field Resource: is required`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,7 +109,7 @@ func FuzzParseDefinition(f *testing.F) {
 	seeds := []string{
 		`{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"a.$":"$.x"},"End":true}}}`,
 		`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Not":{"Variable":"$.a","StringMatches":"x*"},"Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}}}`,
-		`{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"F","States":{"F":{"Type":"Fail","ErrorPath":"$.e"}}}]}}}`,
+		`{"StartAt":"F","States":{"F":{"Type":"Fail","ErrorPath":"$.e"}}}`,
 		`{"StartAt":"S","States":{"S":{"Type":"Succeed","InputPath":"$['a'][0]"}}}`,
 		`{"StartAt":"A","States":{"A":{"Type":"Pass","Result":{"x":[1,{"y":null}]},"ResultPath":"$.r.s","OutputPath":"$.r","End":true}}}`,
 		`{`, `[]`, `{"StartAt":1}`,
@@ -140,11 +135,6 @@ func hasTask(b *branch) bool {
 	for _, s := range b.states {
 		if s.typ == "Task" {
 			return true
-		}
-		for _, sub := range s.branches {
-			if hasTask(sub) {
-				return true
-			}
 		}
 	}
 	return false
