@@ -6,8 +6,8 @@ import (
 )
 
 // Clock tells the time and waits. The interpreter waits through it for Retry
-// intervals, so a test or a fast local run can pass a clock that does not
-// really sleep. Task and execution timeouts are context
+// intervals and Wait states, so a test or a fast local run can pass a clock
+// that does not really sleep. Task and execution timeouts are context
 // deadlines and always run on real time.
 type Clock interface {
 	Now() time.Time

@@ -84,6 +84,12 @@ type state struct {
 	choices     []*choiceRule
 	defaultNext string
 
+	// Wait
+	seconds       time.Duration
+	secondsPath   *jsonPath
+	timestamp     time.Time
+	timestampPath *jsonPath
+
 	// Fail
 	errorName string
 	cause     string
@@ -122,6 +128,7 @@ var stateFields = map[string][]string{
 	"Pass":    {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "Result"},
 	"Task":    {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch", "Resource", "TimeoutSeconds", "TimeoutSecondsPath"},
 	"Choice":  {"InputPath", "OutputPath", "Choices", "Default"},
+	"Wait":    {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
 	"Succeed": {"InputPath", "OutputPath"},
 	"Fail":    {"Error", "Cause", "ErrorPath", "CausePath"},
 }
@@ -422,6 +429,8 @@ func (r *reader) readState(name string, v any) *state {
 		s.result, s.hasResult = obj["Result"]
 	case "Choice":
 		r.readChoice(s, obj)
+	case "Wait":
+		r.readWait(s, obj)
 	case "Fail":
 		r.readFail(s, obj)
 	}
@@ -596,6 +605,30 @@ func (r *reader) readChoice(s *state, obj map[string]any) {
 		}
 	}
 	s.defaultNext = r.optionalString(obj, "", "Default")
+}
+
+func (r *reader) readWait(s *state, obj map[string]any) {
+	n := 0
+	for _, f := range []string{"Seconds", "SecondsPath", "Timestamp", "TimestampPath"} {
+		if _, has := obj[f]; has {
+			n++
+		}
+	}
+	if n != 1 {
+		r.errorf("Seconds", "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp and TimestampPath")
+	}
+	if secs, ok := r.integer(obj, "", "Seconds", 0); ok {
+		s.seconds = time.Duration(secs) * time.Second
+	}
+	s.secondsPath = r.referencePath(obj, "", "SecondsPath", true)
+	if ts := r.optionalString(obj, "", "Timestamp"); ts != "" {
+		t, err := parseTimestamp(ts)
+		if err != nil {
+			r.errorf("Timestamp", "must be an RFC 3339 timestamp: %v", err)
+		}
+		s.timestamp = t
+	}
+	s.timestampPath = r.referencePath(obj, "", "TimestampPath", true)
 }
 
 func (r *reader) readFail(s *state, obj map[string]any) {

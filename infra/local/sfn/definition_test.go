@@ -38,6 +38,9 @@ func TestParseDefinitionErrors(t *testing.T) {
 		{"parameter path not a string", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"b.$":1},"End":true}}}`, `field Parameters: field "b.$" must be a string`},
 		{"parameter twice", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"b.$":"$","b":1},"End":true}}}`, `both set "b"`},
 		{"intrinsic function", `{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"b.$":"States.Format('{}', $.a)"},"End":true}}}`, `intrinsic function "States.Format('{}', $.a)" is not supported`},
+		{"wait without duration", `{"StartAt":"A","States":{"A":{"Type":"Wait","End":true}}}`, `state "A": field Seconds: a Wait state needs exactly one`},
+		{"wait with two durations", `{"StartAt":"A","States":{"A":{"Type":"Wait","Seconds":1,"SecondsPath":"$.s","End":true}}}`, "needs exactly one of"},
+		{"bad wait timestamp", `{"StartAt":"A","States":{"A":{"Type":"Wait","Timestamp":"2024-01-01","End":true}}}`, `state "A": field Timestamp: must be an RFC 3339 timestamp`},
 		{"result selector not an object", `{"StartAt":"A","States":{"A":{"Type":"Task",` + task + `,"ResultSelector":"$","End":true}}}`, `state "A": field ResultSelector: must be an object`},
 		{"no resource", `{"StartAt":"A","States":{"A":{"Type":"Task","End":true}}}`, `state "A": field Resource: is required`},
 		{"unsupported resource", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","End":true}}}`, `state "A": field Resource: "arn:aws:states:::sqs:sendMessage" is not supported`},
@@ -110,7 +113,7 @@ func FuzzParseDefinition(f *testing.F) {
 		`{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"a.$":"$.x"},"End":true}}}`,
 		`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Not":{"Variable":"$.a","StringMatches":"x*"},"Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}}}`,
 		`{"StartAt":"F","States":{"F":{"Type":"Fail","ErrorPath":"$.e"}}}`,
-		`{"StartAt":"S","States":{"S":{"Type":"Succeed","InputPath":"$['a'][0]"}}}`,
+		`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":0,"InputPath":"$['a'][0]","End":true}}}`,
 		`{"StartAt":"A","States":{"A":{"Type":"Pass","Result":{"x":[1,{"y":null}]},"ResultPath":"$.r.s","OutputPath":"$.r","End":true}}}`,
 		`{`, `[]`, `{"StartAt":1}`,
 	}
@@ -119,7 +122,7 @@ func FuzzParseDefinition(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, definition, input string) {
 		def, err := ParseDefinition([]byte(definition))
-		if err != nil || def.timeout > 0 || hasTask(def.machine) {
+		if err != nil || def.timeout > 0 || hasWaitOrTask(def.machine) {
 			return
 		}
 		out, _ := runParsed(t.Context(), &Interpreter{Invoker: newFakeInvoker()}, def, input)
@@ -129,11 +132,11 @@ func FuzzParseDefinition(f *testing.F) {
 	})
 }
 
-// hasTask reports whether a branch could call out, which the fuzz target
-// does not run.
-func hasTask(b *branch) bool {
+// hasWaitOrTask reports whether a branch could wait or call out, which the
+// fuzz target does not run.
+func hasWaitOrTask(b *branch) bool {
 	for _, s := range b.states {
-		if s.typ == "Task" {
+		if s.typ == "Wait" || s.typ == "Task" {
 			return true
 		}
 	}

@@ -12,7 +12,8 @@
 // # States Language support
 //
 // What the deployed state machine (infra/statemachine) uses, and the core of
-// the language around it: state types Task, Pass, Choice, Succeed and Fail.
+// the language around it: state types Task, Pass, Choice, Wait (the tests'
+// way of keeping an execution running), Succeed and Fail.
 // InputPath, Parameters (paths on $ and $$, nested objects and arrays),
 // ResultSelector, ResultPath (including null and paths that create objects)
 // and OutputPath. Retry (ErrorEquals with States.ALL, States.TaskFailed,
@@ -28,7 +29,7 @@
 // {ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata,
 // StatusCode}).
 //
-// Not supported (nothing runs them): Parallel, Map and Wait states,
+// Not supported (nothing runs them): Parallel and Map states,
 // intrinsic functions (States.Format, …), activities, callback
 // (.waitForTaskToken) and .sync integrations, service integrations other
 // than Lambda, HeartbeatSeconds, Credentials, JSONata, variables (Assign),

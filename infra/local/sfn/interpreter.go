@@ -27,7 +27,7 @@ type Invoker interface {
 type Interpreter struct {
 	// Invoker runs the functions of Task states.
 	Invoker Invoker
-	// Clock is used for Retry intervals and timestamps; nil
+	// Clock is used for Retry intervals, Wait states and timestamps; nil
 	// means SystemClock.
 	Clock Clock
 	// Logger gets one line per state entered and exited, and per retry; nil
@@ -282,6 +282,8 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 		out, next, err = r.runWithRetry(ctx, s, input, th, entered)
 	case "Choice":
 		out, next, err = r.runChoice(s, input, entered)
+	case "Wait":
+		out, next, err = r.runWait(ctx, s, input, entered)
 	case "Succeed":
 		out, err = r.filter(s, input)
 	case "Fail":
@@ -508,6 +510,41 @@ func (r *run) runChoice(s *state, raw any, entered time.Time) (any, string, erro
 	}
 	out, err := applyInputPath(s.outputPath, input, "OutputPath")
 	return out, next, err
+}
+
+func (r *run) runWait(ctx context.Context, s *state, raw any, entered time.Time) (any, string, error) {
+	input, err := applyInputPath(s.inputPath, raw, "InputPath")
+	if err != nil {
+		return nil, "", err
+	}
+	var d time.Duration
+	switch {
+	case s.secondsPath != nil:
+		v, _ := evalEnv{input: input, context: r.contextObject(s, entered, 0)}.lookup(s.secondsPath)
+		n, ok := v.(json.Number)
+		secs, err := n.Int64()
+		if !ok || err != nil || secs < 0 {
+			return nil, "", failf(ErrorRuntime, "SecondsPath '%s' must select a non-negative integer, got %s", s.secondsPath, mustEncodeJSON(v))
+		}
+		d = time.Duration(secs) * time.Second
+	case s.timestampPath != nil:
+		v, _ := evalEnv{input: input, context: r.contextObject(s, entered, 0)}.lookup(s.timestampPath)
+		str, _ := v.(string)
+		t, err := parseTimestamp(str)
+		if err != nil {
+			return nil, "", failf(ErrorRuntime, "TimestampPath '%s' must select an RFC 3339 timestamp, got %s", s.timestampPath, mustEncodeJSON(v))
+		}
+		d = t.Sub(r.clock.Now())
+	case !s.timestamp.IsZero():
+		d = s.timestamp.Sub(r.clock.Now())
+	default:
+		d = s.seconds
+	}
+	if err := r.clock.Sleep(ctx, d); err != nil {
+		return nil, "", err
+	}
+	out, err := applyInputPath(s.outputPath, input, "OutputPath")
+	return out, s.next, err
 }
 
 // fail builds the error of a Fail state.

@@ -632,3 +632,42 @@ func TestHistoryLimit(t *testing.T) {
 		t.Errorf("outcome %+v after %d events", out, len(events))
 	}
 }
+
+// TestWait checks the Wait state's forms against fake time.
+func TestWait(t *testing.T) {
+	tests := []struct {
+		name  string
+		wait  string
+		input string
+		want  time.Duration
+	}{
+		{"seconds", `"Seconds":7`, `{}`, 7 * time.Second},
+		{"seconds path", `"SecondsPath":"$.s"`, `{"s":3}`, 3 * time.Second},
+		{"timestamp", `"Timestamp":"2000-01-01T00:01:00Z"`, `{}`, time.Minute},
+		{"timestamp path", `"TimestampPath":"$.t"`, `{"t":"2000-01-01T00:00:30Z"}`, 30 * time.Second},
+		{"timestamp in the past", `"Timestamp":"1999-01-01T00:00:00Z"`, `{}`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				def := `{"StartAt":"W","States":{"W":{"Type":"Wait",` + tt.wait + `,"End":true}}}`
+				start := time.Now()
+				out, _ := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, tt.input)
+				if out.Status != StatusSucceeded || !jsonEqual(t, out.Output, tt.input) {
+					t.Fatalf("outcome %+v", out)
+				}
+				if got := time.Since(start); got != tt.want {
+					t.Errorf("waited %v, want %v", got, tt.want)
+				}
+			})
+		})
+	}
+}
+
+func TestWaitBadSecondsPath(t *testing.T) {
+	def := `{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}`
+	out, _ := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, `{"s":"soon"}`)
+	if out.Status != StatusFailed || out.Error != ErrorRuntime {
+		t.Errorf("outcome %+v", out)
+	}
+}

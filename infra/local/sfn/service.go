@@ -22,7 +22,7 @@ type Options struct {
 	Dir string
 	// Invoker runs the functions of Task states.
 	Invoker Invoker
-	// Clock is used for Retry intervals and dates; nil means
+	// Clock is used for Retry intervals, Wait states and dates; nil means
 	// SystemClock.
 	Clock Clock
 	// Logger gets the service's and the interpreter's logs; nil means
