@@ -42,6 +42,8 @@ type SeriesEntry struct {
 	Model string `json:"model"`
 	// Selection is where Model comes from and its backtest accuracy.
 	Selection SeriesSelection `json:"selection"`
+	// Aggregation is how a group's forecast is made (AggregationDirect); empty for a product.
+	Aggregation string `json:"aggregation,omitempty"`
 	// TrendFit is how the refit obtained the series' trend model ("lbfgs", "newton",
 	// "constant", "fallback"), or "fitted_on_demand" when the refit has none for it.
 	TrendFit string `json:"trend_fit"`
@@ -182,6 +184,9 @@ func (e *Engine) buildCatalog() []SeriesEntry {
 			entry.TrendFit = m.FitInfo().Method
 		}
 		entry.Model, entry.Selection = e.selectionOf(s.Key)
+		if kind != KindProduct {
+			entry.Aggregation = AggregationDirect
+		}
 		entries = append(entries, entry)
 	}
 	return entries

@@ -38,7 +38,10 @@ func TestSeriesCatalog(t *testing.T) {
 	if gone.DaysWithData != 40 || day(gone.LastDate.Time) != "2022-04-20" {
 		t.Errorf("PGONE: %+v", gone)
 	}
-	if total := byKey[series.Total]; total.Kind != KindTotal || total.DaysWithData != 120 || total.TrendFit == "" {
+	if short.Aggregation != "" || byKey["region/North"].Aggregation != AggregationDirect {
+		t.Errorf("aggregation: PSHORT %q, North %q", short.Aggregation, byKey["region/North"].Aggregation)
+	}
+	if total := byKey[series.Total]; total.Kind != KindTotal || total.DaysWithData != 120 || total.TrendFit == "" || total.Aggregation != AggregationDirect {
 		t.Errorf("total: %+v", total)
 	}
 

@@ -214,6 +214,23 @@ func (q *Queue) Finish(ctx context.Context, in TaskInput, failed bool, jobs *Job
 	return next, nil
 }
 
+// Join makes a job wait for the next iteration of the run in progress, execution: Request answers
+// Running, and records nothing, for a job whose rows are in the very dataset version the run
+// trains; a job that must end with a run (an attempt that died before it recorded its merge)
+// joins it this way. It reports false when that run is no longer going on.
+func (q *Queue) Join(ctx context.Context, execution, jobID string) (bool, error) {
+	joined := false
+	_, err := q.update(ctx, func(t *Training) (*Training, error) {
+		joined = q.live(t) && t.Execution == execution
+		if !joined || slices.Contains(t.jobs(), jobID) {
+			return nil, nil
+		}
+		t.Waiting = append(t.Waiting, jobID)
+		return t, nil
+	})
+	return joined, err
+}
+
 // Read returns the claim (nil when there is none).
 func (q *Queue) Read(ctx context.Context) (*Training, error) {
 	t, _, err := q.read(ctx)

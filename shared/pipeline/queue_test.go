@@ -81,6 +81,20 @@ func TestQueueTrainsABurstTwice(t *testing.T) {
 	if d := request("job7", dataset("v7")); d.Action != Started || !slices.Equal(started[len(started)-1].Covers, []string{"job5", "job6"}) {
 		t.Errorf("after an abandoned run: %+v, covers %v", d, started[len(started)-1].Covers)
 	}
+	// A job whose rows are in the version the run trains: Request records nothing, Join makes
+	// it wait for the next iteration.
+	if d := request("job9", started[len(started)-1].DatasetETag); d.Action != Running {
+		t.Fatalf("the version the run trains: %+v", d)
+	}
+	if joined, err := q.Join(ctx, "exec-job7", "job9"); err != nil || !joined {
+		t.Fatalf("Join: %v, %v", joined, err)
+	}
+	if claim, _ := q.Read(ctx); !slices.Equal(claim.Waiting, []string{"job9"}) {
+		t.Errorf("waiting after Join: %v", claim.Waiting)
+	}
+	if joined, err := q.Join(ctx, "exec-job5", "job9"); err != nil || joined {
+		t.Errorf("Join of an abandoned run: %v, %v", joined, err)
+	}
 	// A dataset the published model covers trains nothing.
 	manifest := &Manifest{Format: ManifestFormat, Version: "v7", Dataset: Dataset{ETag: started[len(started)-1].DatasetETag}}
 	if _, err := WriteManifest(ctx, s, manifest, ""); err != nil {

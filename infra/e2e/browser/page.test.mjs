@@ -106,6 +106,8 @@ test("a store manager uses the page", { timeout: 10 * 60_000 }, async (t) => {
     const item = page.locator('#series-list li[data-key="product/P0007"]');
     await item.waitFor();
     await page.waitForFunction(() => document.querySelectorAll("#series-list li").length === 1, null, { timeout: 10_000 });
+    // The list names the model that serves it and its backtest accuracy (GET /series).
+    assert.match(await item.innerText(), /model: \S+ · backtest MASE [\d.]+, WAPE [\d.]+%/);
     await item.click();
     const summary = page.locator('#forecast-summary[data-series="product/P0007"]');
     await summary.waitFor();

@@ -436,7 +436,8 @@ func (h *Handler) job(ctx context.Context, id string) events.APIGatewayProxyResp
 	}
 	job, err := h.Jobs.Get(ctx, id)
 	if errors.Is(err, pipeline.ErrJobNotFound) {
-		return errorResponse(http.StatusNotFound, fmt.Sprintf("no job %s", id))
+		return errorResponse(http.StatusNotFound, fmt.Sprintf(
+			"no job %s: an upload's job appears when the merge takes up its file, seconds after it lands in uploads/ (GET /jobs?upload=NAME lists it as pending until then)", id))
 	}
 	if err != nil {
 		return errorResponse(http.StatusInternalServerError, err.Error())

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -215,6 +216,46 @@ func TestReusedUploadURLGetsItsOwnJob(t *testing.T) {
 	jobs := decode[api.JobList](t, call(t, h, get("/jobs", map[string]string{"upload": "a.csv"})))
 	if len(jobs.Jobs) != 2 || jobs.Jobs[1].ID != grant.JobID || jobs.Jobs[0].ID == grant.JobID || jobs.Jobs[0].Merge == nil || jobs.Jobs[0].Merge.Inserted != 1 {
 		t.Fatalf("jobs: %+v", jobs.Jobs)
+	}
+}
+
+// failingStarter fails every start, as a Step Functions outage would.
+type failingStarter struct{}
+
+func (failingStarter) Start(context.Context, pipeline.TaskInput) (string, error) {
+	return "", errors.New("states: connection refused")
+}
+
+// TestRedeliveryAfterMidnightKeepsTheAnnouncedJob: the merge of a browser upload moves it to
+// processed/<today>/ and then fails to start training; Lambda delivers the event again after
+// midnight. The retry finds the upload where it went the day before, takes the announced job and
+// starts its training.
+func TestRedeliveryAfterMidnightKeepsTheAnnouncedJob(t *testing.T) {
+	ctx := context.Background()
+	e := handlertest.NewEnv(t)
+	h := api.New(e.Store, handlertest.Logger(t))
+	body := string(handlertest.Testdata(t, "uploads/ok_next_days.csv"))
+	grant := decode[api.UploadGrant](t, call(t, h, post("/uploads", `{"name": "late.csv", "size": `+strconv.Itoa(len(body))+`}`)))
+	putFile(t, grant.Upload, body)
+	event := e.LastEvent()
+	evening := time.Date(2024, 4, 12, 23, 59, 0, 0, time.UTC)
+	first := merge.New(e.Store, failingStarter{}, handlertest.Logger(t))
+	first.Now = func() time.Time { return evening }
+	if err := first.Handle(ctx, event); err == nil {
+		t.Fatal("a failed start must fail the invocation")
+	}
+	starter := &handlertest.RecordingStarter{}
+	retry := merge.New(e.Store, starter, handlertest.Logger(t))
+	retry.Now = func() time.Time { return evening.Add(2 * time.Minute) }
+	if err := retry.Handle(ctx, event); err != nil {
+		t.Fatal(err)
+	}
+	started := starter.Executions()
+	if len(started) != 1 || started[0].JobID != grant.JobID {
+		t.Fatalf("the retry started %+v, want the training of job %s", started, grant.JobID)
+	}
+	if list := decode[api.JobList](t, call(t, h, get("/jobs", map[string]string{"upload": "late.csv"}))); len(list.Jobs) != 1 || list.Jobs[0].ID != grant.JobID {
+		t.Fatalf("jobs of the upload: %+v", list.Jobs)
 	}
 }
 

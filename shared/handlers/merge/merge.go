@@ -35,12 +35,17 @@ type Config struct {
 	MaxProblems int
 	// Limits bound an upload's columns, fields and dates (Today is set at each merge).
 	Limits dataset.Limits
+	// DeadAfter is how long a job may stay running without an update before the next merge takes
+	// its attempt as dead: longer than the function's timeout, after which Lambda has stopped it.
+	DeadAfter time.Duration
 }
 
 // DefaultConfig allows 64 MiB uploads, 8 attempts, 100 listed problems and dataset's default
-// limits.
+// limits, and takes a job running for 6 minutes without news (the function's timeout is 5) as a
+// dead attempt's.
 func DefaultConfig() Config {
-	return Config{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems, Limits: dataset.DefaultLimits()}
+	return Config{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems, Limits: dataset.DefaultLimits(),
+		DeadAfter: 6 * time.Minute}
 }
 
 // ConfigFromEnv reads MAX_UPLOAD_BYTES, MAX_NEW_COLUMNS, MAX_COLUMNS, MAX_FIELD_BYTES,
@@ -145,6 +150,9 @@ func (h *Handler) record(ctx context.Context, record events.S3EventRecord) error
 		log:   log,
 	}
 	u.log = log.With("job_id", u.jobID)
+	if err := h.sweep(ctx, u.jobID); err != nil {
+		u.log.WarnContext(ctx, "could not close the jobs of dead merge attempts; the next merge tries again", "error", err)
+	}
 	if err := h.merge(ctx, &u); err != nil {
 		u.log.ErrorContext(ctx, "merge failed; the upload stays in uploads/ for a retry", "error", err)
 		return fmt.Errorf("merge %s: %w", key, err)
@@ -163,12 +171,14 @@ func (h *Handler) jobID(ctx context.Context, record events.S3EventRecord, key, n
 }
 
 // announcedJobID reads the job id an upload was presigned with: from the upload or, when an
-// earlier delivery of the event has moved it already, from where it went (a copy keeps its
-// metadata; there it must be the event's content). An id that a job of other content already
-// has is not taken: the presigned URL was used twice. Any failure to read means no id: the
-// merge then reports it when it reads the upload.
+// earlier delivery of the event has moved it already, from where it went — today's or
+// yesterday's processed/ folder (Lambda redelivers within hours: a retry may cross midnight), or
+// rejected/ — (a copy keeps its metadata; there it must be the event's content). An id that a
+// job of other content already has is not taken: the presigned URL was used twice. Any failure
+// to read means no id: the merge then reports it when it reads the upload.
 func (h *Handler) announcedJobID(ctx context.Context, key, name, etag string) string {
-	for _, candidate := range []string{key, pipeline.ProcessedKey(name, h.Now()), pipeline.RejectedKey(name)} {
+	now := h.Now()
+	for _, candidate := range []string{key, pipeline.ProcessedKey(name, now), pipeline.ProcessedKey(name, now.AddDate(0, 0, -1)), pipeline.RejectedKey(name)} {
 		obj, err := h.Store.Head(ctx, candidate)
 		if err != nil || (candidate != key && (etag == "" || !store.SameETag(obj.ETag, etag))) {
 			continue
@@ -250,7 +260,7 @@ func (h *Handler) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
 		return false, err
 	}
 	switch {
-	case job.Status == pipeline.StatusRunning:
+	case unmerged(job):
 		return false, nil // an earlier attempt stopped half-way: every step is safe to redo
 	case job.Status == pipeline.StatusRejected:
 		u.log.InfoContext(ctx, "duplicate event: this upload was refused already")
@@ -489,11 +499,11 @@ func (h *Handler) closeDeadAttempts(ctx context.Context, u *upload) error {
 		return err
 	}
 	for _, other := range jobs {
-		if other.ID == u.jobID || other.Status != pipeline.StatusRunning || !store.SameETag(other.Upload.ETag, u.obj.ETag) {
+		if other.ID == u.jobID || !unmerged(other) || !store.SameETag(other.Upload.ETag, u.obj.ETag) {
 			continue
 		}
 		if _, err := h.Jobs.Update(ctx, other.ID, func(job *pipeline.Job) error {
-			if job.Status == pipeline.StatusRunning {
+			if unmerged(job) {
 				job.Status, job.Stage, job.SupersededBy = pipeline.StatusSuperseded, "done", u.jobID
 				job.Error = fmt.Sprintf("this attempt stopped before it finished; job %s merged the same upload", u.jobID)
 			}
@@ -504,6 +514,63 @@ func (h *Handler) closeDeadAttempts(ctx context.Context, u *upload) error {
 		u.log.InfoContext(ctx, "closed the record of an attempt that died", "dead_job_id", other.ID)
 	}
 	return nil
+}
+
+// unmerged tells whether an attempt at the job stopped before it recorded its merge: it is still
+// running, or the sweep closed it as failed when it died (Merge and MovedTo are recorded together).
+func unmerged(job *pipeline.Job) bool {
+	return job.Status == pipeline.StatusRunning || job.Status == pipeline.StatusFailed && job.Merge == nil && job.Upload.MovedTo == ""
+}
+
+// sweep closes the jobs of merge attempts that died and that no later attempt at their upload
+// closed (Lambda's retries of a merge that timed out were spent): a job other than current that
+// is still running without an update for Config.DeadAfter, longer than the function's timeout,
+// runs nowhere. If its upload is still in uploads/, the job fails with the reason, and a later
+// delivery of its event merges the upload again; otherwise the attempt had merged and moved it,
+// and the dataset, which holds its rows, is trained for the job.
+func (h *Handler) sweep(ctx context.Context, current string) error {
+	jobs, err := h.Jobs.List(ctx, pipeline.ListOptions{Limit: pipeline.MaxListLimit})
+	if err != nil {
+		return err
+	}
+	dead := func(job *pipeline.Job) bool {
+		return job.ID != current && job.Status == pipeline.StatusRunning && h.Now().Sub(job.Updated) >= h.Config.DeadAfter
+	}
+	for _, job := range jobs {
+		if !dead(job) {
+			continue
+		}
+		_, err := h.Store.Head(ctx, job.Upload.Key)
+		if errors.Is(err, store.ErrNotFound) {
+			if err := h.trainMoved(ctx, job); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		reason := fmt.Sprintf("the merge stopped before it finished (its invocation timed out or its process was killed) and was not retried within %s; "+
+			"the upload is still in %s: it is merged when its event is delivered again, or upload it again", h.Config.DeadAfter, job.Upload.Key)
+		if _, err := h.Jobs.Update(ctx, job.ID, func(job *pipeline.Job) error {
+			if dead(job) {
+				job.Status, job.Error = pipeline.StatusFailed, reason
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		h.Logger.WarnContext(ctx, "closed the job of a merge attempt that died", "dead_job_id", job.ID, "upload", job.Upload.Key)
+	}
+	return nil
+}
+
+// trainMoved has the dataset trained for a job whose attempt moved its upload to processed/, then
+// stopped before recording it: the dataset holds the upload's rows.
+func (h *Handler) trainMoved(ctx context.Context, job *pipeline.Job) error {
+	u := &upload{key: job.Upload.Key, jobID: job.ID, log: h.Logger.With("job_id", job.ID)}
+	u.log.WarnContext(ctx, "an attempt moved its upload, then stopped: training the dataset that holds its rows")
+	return h.train(ctx, u, job.Merge)
 }
 
 // train has the current dataset trained for the job, unless the published model covers it: it
@@ -534,21 +601,17 @@ func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeRe
 	}
 	// A failed job trains again: it is training from now on (publish ends it, even before this
 	// handler returns).
+	open := false // the job must end with a run: it is not unchanged, nor ended
 	if _, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
 		if job.Status == pipeline.StatusFailed {
 			job.Status, job.Stage, job.Error, job.Publish = pipeline.StatusTraining, "train", "", nil
 		}
+		open = job.Status == pipeline.StatusRunning || job.Status == pipeline.StatusTraining && job.Publish == nil
 		return nil
 	}); err != nil {
 		return err
 	}
-	decision, err := h.Queue.Request(ctx, in, func(ctx context.Context, in pipeline.TaskInput) (string, error) {
-		execution, err := h.Starter.Start(ctx, in)
-		if err != nil {
-			return "", err
-		}
-		return execution, h.fault(AfterStart)
-	})
+	decision, err := h.request(ctx, in, open)
 	if err != nil {
 		return err
 	}
@@ -578,6 +641,32 @@ func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeRe
 		return nil
 	})
 	return err
+}
+
+// maxJoinAttempts bounds how often a request is made again because the run it was to join ended.
+const maxJoinAttempts = 3
+
+// request asks the training queue to train in. A job that must end with a run (open) and whose
+// rows are in the very version the run in progress trains joins that run, which then ends it.
+func (h *Handler) request(ctx context.Context, in pipeline.TaskInput, open bool) (pipeline.Decision, error) {
+	for range maxJoinAttempts {
+		decision, err := h.Queue.Request(ctx, in, func(ctx context.Context, in pipeline.TaskInput) (string, error) {
+			execution, err := h.Starter.Start(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return execution, h.fault(AfterStart)
+		})
+		if err != nil || decision.Action != pipeline.Running || !open {
+			return decision, err
+		}
+		joined, err := h.Queue.Join(ctx, decision.Execution, in.JobID)
+		if err != nil || joined {
+			decision.Action = pipeline.Queued
+			return decision, err
+		}
+	}
+	return pipeline.Decision{}, fmt.Errorf("train the dataset for job %s: the runs in progress kept ending before it could join them", in.JobID)
 }
 
 // runningChecker is a Starter that can tell whether an execution still runs.
@@ -642,9 +731,7 @@ func (h *Handler) Repair(ctx context.Context) error {
 		if _, err := h.Store.Head(ctx, job.Upload.Key); err == nil || !errors.Is(err, store.ErrNotFound) {
 			continue // still in uploads/ (or unknown): merged again by its redelivered event
 		}
-		u := &upload{key: job.Upload.Key, jobID: job.ID, log: h.Logger.With("job_id", job.ID)}
-		u.log.WarnContext(ctx, "an attempt moved its upload, then stopped: training the dataset that holds its rows")
-		if err := h.train(ctx, u, job.Merge); err != nil {
+		if err := h.trainMoved(ctx, job); err != nil {
 			return err
 		}
 	}

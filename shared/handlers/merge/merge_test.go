@@ -510,3 +510,79 @@ func TestMergeRefusesKeysTooLongToMoveUnderAShortName(t *testing.T) {
 		t.Error("two long names that start alike got the same short name")
 	}
 }
+
+// TestMergeClosesTheJobsOfDeadAttempts: two merges die — one after writing the dataset, its
+// upload still in uploads/, one after moving its upload to processed/ — and their events are not
+// delivered again (Lambda's retries spent). The next merge leaves their jobs alone while they
+// could still be running; once their records are older than the function's timeout, a merge
+// closes them: the first fails with the reason (a later delivery of its event merges it after
+// all), the second's rows, in the dataset, are trained for it.
+func TestMergeClosesTheJobsOfDeadAttempts(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	ctx := context.Background()
+	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	starter := &handlertest.RecordingStarter{}
+	jobID := func(event events.S3Event) string {
+		o := event.Records[0].S3.Object
+		return pipeline.JobID(handlertest.Bucket, o.Key, o.ETag, o.Sequencer)
+	}
+	upload := func(name, row string) events.S3Event {
+		return e.Upload("uploads/"+name, []byte("date,product_id,sales\n"+row+"\n"))
+	}
+	dies := func(point merge.FaultPoint, event events.S3Event) {
+		h := newMergeHandler(t, e.Store, starter)
+		h.Fault = func(p merge.FaultPoint) error {
+			if p == point {
+				return errors.New("killed")
+			}
+			return nil
+		}
+		if err := h.Handle(ctx, event); err == nil {
+			t.Fatalf("the merge did not stop at %s", point)
+		}
+	}
+	written := upload("written.csv", "2024-03-01,WRIT,5")
+	dies(merge.AfterDatasetWrite, written)
+	moved := upload("moved.csv", "2024-03-02,MOVE,6")
+	dies(merge.AfterMove, moved)
+
+	soon := newMergeHandler(t, e.Store, starter)
+	soon.Now = time.Now
+	if err := soon.Handle(ctx, upload("next.csv", "2024-03-03,NEXT,7")); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{jobID(written), jobID(moved)} {
+		if job := e.Job(id); job.Status != pipeline.StatusRunning {
+			t.Errorf("job %s is %s right after its attempt stopped, want running (it may still run)", id, job.Status)
+		}
+	}
+
+	later := newMergeHandler(t, e.Store, starter)
+	later.Now = func() time.Time { return time.Now().Add(later.Config.DeadAfter) }
+	if err := later.Handle(ctx, upload("later.csv", "2024-03-04,LATE,8")); err != nil {
+		t.Fatal(err)
+	}
+	if job := e.Job(jobID(written)); job.Status != pipeline.StatusFailed || !strings.Contains(job.Error, "uploads/written.csv") {
+		t.Errorf("the job whose upload waits in uploads/: %s (%q), want failed saying where the upload is", job.Status, job.Error)
+	}
+	if job := e.Job(jobID(moved)); job.Status != pipeline.StatusTraining {
+		t.Errorf("the job whose upload was moved: %s/%s, want training", job.Status, job.Stage)
+	}
+
+	if err := newMergeHandler(t, e.Store, starter).Handle(ctx, written); err != nil {
+		t.Fatal(err)
+	}
+	if job := e.Job(jobID(written)); job.Merge == nil || job.Upload.MovedTo == "" ||
+		job.Status != pipeline.StatusUnchanged && job.Status != pipeline.StatusTraining {
+		t.Errorf("the failed job after its event came again: %s, merge %+v, moved to %q; want it merged", job.Status, job.Merge, job.Upload.MovedTo)
+	}
+	if e.Exists("uploads/written.csv") {
+		t.Error("the upload is still in uploads/")
+	}
+	_, rows := table(t, e.Read(pipeline.DatasetKey))
+	for _, key := range [][2]string{{"2024-03-01", "WRIT"}, {"2024-03-02", "MOVE"}, {"2024-03-03", "NEXT"}, {"2024-03-04", "LATE"}} {
+		if _, ok := rows[key]; !ok {
+			t.Errorf("row %v is not in the dataset", key)
+		}
+	}
+}

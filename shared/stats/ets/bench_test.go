@@ -38,3 +38,17 @@ func BenchmarkFit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkForecastSimulated is the 28-day forecast of a model without an analytic variance
+// (ETS(M,A,M)): 1,000 simulated paths.
+func BenchmarkForecastSimulated(b *testing.B) {
+	m, err := Fit(b.Context(), twoYears(), Spec{Error: Multiplicative, Trend: Additive, Season: Multiplicative, Period: 7})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := m.Forecast(28); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

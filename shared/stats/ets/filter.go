@@ -30,7 +30,7 @@ func (s State) clone() State {
 // and the number of observed steps. A one-step forecast that is not finite,
 // or zero with a multiplicative component (R's test), gives +Inf.
 func (s Spec) run(p Params, x *State, y []float64, start int) (lik, sse float64, n int) {
-	r, ok := s.filter(p, x, y, start)
+	r, ok := s.filter(p, x, y, start, nil)
 	if !ok || r.n == 0 {
 		return math.Inf(1), math.Inf(1), r.n
 	}
@@ -52,18 +52,22 @@ type filtered struct {
 }
 
 // filter is run without the logarithms: false when a one-step forecast is
-// not finite, or zero with a multiplicative component (x then holds the
-// state before that step, but with its level and slope as they started).
-// The simulation steps it one value at a time.
-func (s Spec) filter(p Params, x *State, y []float64, start int) (filtered, bool) {
+// not finite, or zero with a multiplicative component (x's seasonal states
+// are then updated up to that step, its level and slope not at all).
+//
+// With draws, filter simulates instead: each step's value is the one-step
+// forecast with the innovation draws[i] (f + e, or f·(1 + e) for
+// multiplicative errors), written to y[i] and filtered; a step whose
+// forecast is impossible leaves the state as it was, and the path goes on.
+func (s Spec) filter(p Params, x *State, y []float64, start int, draws []float64) (filtered, bool) {
 	phi := p.Phi
 	if s.Trend != Damped {
 		phi = 1
 	}
-	// Without a trend the slope stays 0 (betaRatio 0), so one loop serves every trend.
-	betaRatio := 0.0
+	// Without a trend the slope stays 0 (β 0), so one loop serves every trend.
+	beta := 0.0
 	if s.trended() {
-		betaRatio = p.Beta / p.Alpha
+		beta = p.Beta
 	}
 	m := s.period()
 	l, b := x.Level, x.Slope
@@ -74,14 +78,25 @@ func (s Spec) filter(p Params, x *State, y []float64, start int) (filtered, bool
 	mult := s.Error == Multiplicative
 	checkZero := mult || s.Season == Multiplicative
 	alpha, gamma := p.Alpha, p.Gamma
+	// R's updates ℓ' = q + α(u − q) and b' = φb + β(u − q), with q = ℓ + φb
+	// and u the observation adjusted for the season (v, v − s or v/s), are
+	// linear in (ℓ, b): ℓ' = (1−α)ℓ + (1−α)φb + αu, b' = −βℓ + (1−β)φb + βu.
+	// In that form a step's new state is two multiplications and two
+	// additions away from the old one (u does not depend on it), which is
+	// what bounds the loop's speed.
+	ll, lb := 1-alpha, (1-alpha)*phi
+	bl, bb := -beta, (1-beta)*phi
 	// Σ log|ŷ| is taken with one log, by run: the product of the mantissas
 	// of |ŷ| (each in [1, 2), renormalised every 512 factors) and the sum of
 	// their binary exponents.
 	prod, exps, inProd := 1.0, 0, 0
 	var sse float64
 	n := 0
-	j := start % m
-	for _, v := range y {
+	j := start%m - 1 // the season of the step, advanced first
+	for i, v := range y {
+		if j++; j == m {
+			j = 0
+		}
 		q := l + phi*b
 		old := season[j]
 		var f float64
@@ -93,44 +108,51 @@ func (s Spec) filter(p Params, x *State, y []float64, start int) (filtered, bool
 		default:
 			f = q * old
 		}
+		if draws != nil {
+			if mult {
+				v = f * (1 + draws[i])
+			} else {
+				v = f + draws[i]
+			}
+			y[i] = v
+		}
 		if v != v { // not observed: carry the state forward
 			l = q
 			b *= phi
-		} else {
-			if !(math.Abs(f) <= math.MaxFloat64) || (checkZero && math.Abs(f) < 1e-10) {
-				return filtered{n: n}, false
+			continue
+		}
+		if !(math.Abs(f) <= math.MaxFloat64) || (checkZero && math.Abs(f) < 1e-10) {
+			if draws != nil {
+				continue
 			}
-			e := v - f
-			if mult {
-				e /= f
-				mant, exp := split(f)
-				prod *= mant
+			return filtered{n: n}, false
+		}
+		e := v - f
+		if mult {
+			e /= f
+			mant, exp := split(f)
+			prod *= mant
+			exps += exp
+			if inProd++; inProd == 512 {
+				mant, exp = split(prod)
+				prod, inProd = mant, 0
 				exps += exp
-				if inProd++; inProd == 512 {
-					mant, exp = split(prod)
-					prod, inProd = mant, 0
-					exps += exp
-				}
 			}
-			sse += e * e
-			n++
-			var nl float64
-			switch s.Season {
-			case None:
-				nl = q + alpha*(v-q)
-			case Additive:
-				nl = q + alpha*(v-old-q)
-				season[j] = old + gamma*(v-q-old)
-			default:
-				nl = q + alpha*(v/old-q)
-				season[j] = old + gamma*(v/q-old)
-			}
-			b = phi*b + betaRatio*(nl-l-phi*b)
-			l = nl
 		}
-		if j++; j == m {
-			j = 0
+		sse += e * e
+		n++
+		var u float64 // the observation adjusted for the season
+		switch s.Season {
+		case None:
+			u = v
+		case Additive:
+			u = v - old
+			season[j] = old + gamma*(v-q-old)
+		default:
+			u = v / old
+			season[j] = old + gamma*(v/q-old)
 		}
+		l, b = ll*l+(lb*b+alpha*u), bl*l+(bb*b+beta*u)
 	}
 	x.Level, x.Slope = l, b
 	return filtered{sse: sse, prod: prod, exps: exps, n: n}, true

@@ -90,40 +90,18 @@ func (m *Model) simulate(horizon int) [][]float64 {
 	}
 	rng := rand.New(rand.NewPCG(uint64(m.Steps), 0x5eed))
 	sigma := math.Sqrt(m.Sigma2)
-	y := make([]float64, 1)
+	draws, path := make([]float64, horizon), make([]float64, horizon)
 	x := m.Final.clone()
 	for k := range simulations {
 		x.Level, x.Slope = m.Final.Level, m.Final.Slope
 		copy(x.Season, m.Final.Season)
-		for h := range horizon {
-			// One step of the filter with a drawn innovation: run it on the
-			// value the model would produce.
-			f := m.onestep(x, m.Steps+h)
-			e := sigma * rng.NormFloat64()
-			if m.Spec.Error == Multiplicative {
-				y[0] = f * (1 + e)
-			} else {
-				y[0] = f + e
-			}
-			m.Spec.filter(m.Params, &x, y, m.Steps+h) // a path past an impossible forecast keeps its state
-			out[h][k] = y[0]
+		for h := range draws {
+			draws[h] = sigma * rng.NormFloat64()
+		}
+		m.Spec.filter(m.Params, &x, path, m.Steps, draws)
+		for h, v := range path {
+			out[h][k] = v
 		}
 	}
 	return out
-}
-
-// onestep is the one-step prediction from state x at step t.
-func (m *Model) onestep(x State, t int) float64 {
-	s := m.Spec
-	q := x.Level
-	if s.trended() {
-		q += m.phi() * x.Slope
-	}
-	switch s.Season {
-	case Additive:
-		q += x.Season[t%s.Period]
-	case Multiplicative:
-		q *= x.Season[t%s.Period]
-	}
-	return q
 }
