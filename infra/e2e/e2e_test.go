@@ -50,7 +50,7 @@ type system struct {
 	t        *testing.T
 	dir      string // the build and the state
 	stop     func()
-	kill     func() // SIGKILL of the stack and every process under it, at one instant
+	kill     func() // kill -9 of the stack's process group
 	endpoint string
 	api      string
 	s3       *s3.Client
@@ -149,7 +149,7 @@ func run(t *testing.T, dir string, flags ...string) *system {
 	}
 	kill := func() {
 		once.Do(func() {
-			killTree(t, cmd.Process.Pid)
+			killGroup(t, cmd.Process.Pid)
 			<-done
 		})
 	}
