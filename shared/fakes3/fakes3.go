@@ -228,6 +228,9 @@ func (s *Server) checkConditions(op, bucket, key string, r *http.Request) (notMo
 	}
 	r.Header.Del("If-Match")
 	r.Header.Del("If-None-Match")
+	if ifNoneMatch != "" {
+		r.Header.Del("If-Modified-Since") // If-None-Match decides alone, as HTTP and S3 have it
+	}
 	obj, err := s.head(bucket, key, r.URL.Query().Get("versionId"))
 	exists := err == nil
 	if gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchVersion) {
