@@ -412,8 +412,10 @@ func (r *statusRecorder) Write(p []byte) (int, error) {
 // aside). gofakes3 stores every x-amz-* header of a write as metadata and answers with all of
 // them, so a GET would carry the writer's x-amz-date, x-amz-content-sha256 and, worst,
 // x-amz-checksum-* of a single part or of nothing, which clients that validate checksums (awscli)
-// reject. This server stores no checksums, so it answers with none — as S3 does for an object
-// stored without one.
+// reject. This server stores no checksums, so it answers with none. S3 differs here: asked for
+// them (x-amz-checksum-mode: ENABLED), it answers with the checksum it keeps of every object (the
+// writer's algorithm, composite "…-N" for a multipart upload that declared one, else the CRC64NVME
+// it adds); clients validate only what a response carries, so downloads pass either way.
 var responseHeaders = map[string]bool{
 	"X-Amz-Request-Id": true, "X-Amz-Id-2": true, "X-Amz-Version-Id": true, "X-Amz-Delete-Marker": true,
 	"X-Amz-Storage-Class": true, "X-Amz-Website-Redirect-Location": true, "X-Amz-Tagging-Count": true,
