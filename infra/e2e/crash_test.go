@@ -37,9 +37,9 @@ const (
 
 var sampleStart = time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// TestKillDuringMerge kills the whole local stack — the process and every emulator and function
-// under it, at one instant, with SIGKILL — while the merge of a 200,000-row upload is in
-// progress (its job record says so), then starts it again on the same state. The upload is then
+// TestKillDuringMerge kills the local stack's process group with SIGKILL while the merge of a
+// 200,000-row upload is in progress (its job record says so) — every emulator and function under
+// it ends too — then starts it again on the same state. The upload is then
 // merged exactly once (the dataset valid, sorted, without duplicates, with every row of the
 // upload), a model of the new dataset is published and forecasts the upload's new product, and
 // no job is left running: the killed attempt's job is closed, superseded by the attempt that did
@@ -196,30 +196,20 @@ func (s *system) jobsEnded(killed string) {
 	}
 }
 
-// killTree freezes the process pid and every process under it (SIGSTOP), then kills them all
-// (SIGKILL): a crash of the whole stack at one instant, with none of the emulators or functions
-// it started running on. It waits until every one of them has ended.
-func killTree(t *testing.T, pid int) {
+// killGroup kills the process group of pid — the local stack — with SIGKILL, as `kill -9 --
+// -PID` does, and waits until every process that ran under it has ended: the emulators die with
+// the stack (the kernel kills them when it dies) and their functions with them.
+func killGroup(t *testing.T, pid int) {
 	t.Helper()
-	var tree []int
-	for {
-		found := processTree(pid)
-		for _, p := range found {
-			_ = syscall.Kill(p, syscall.SIGSTOP)
-		}
-		if slices.Equal(found, tree) {
-			break // stopped processes start no others: the tree is complete
-		}
-		tree = found
-	}
-	for _, p := range tree {
-		_ = syscall.Kill(p, syscall.SIGKILL)
+	tree := processTree(pid)
+	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 the local stack: %v", err)
 	}
 	deadline := time.Now().Add(time.Minute)
 	for _, p := range tree {
 		for alive(p) {
 			if time.Now().After(deadline) {
-				t.Fatalf("process %d still runs a minute after SIGKILL", p)
+				t.Fatalf("process %d of the killed stack (of %v) still runs a minute after the kill", p, tree)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

@@ -9,14 +9,18 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,7 +50,7 @@ type system struct {
 	t        *testing.T
 	dir      string // the build and the state
 	stop     func()
-	kill     func() // SIGKILL of the stack and every process under it, at one instant
+	kill     func() // kill -9 of the stack's process group
 	endpoint string
 	api      string
 	s3       *s3.Client
@@ -145,7 +149,7 @@ func run(t *testing.T, dir string, flags ...string) *system {
 	}
 	kill := func() {
 		once.Do(func() {
-			killTree(t, cmd.Process.Pid)
+			killGroup(t, cmd.Process.Pid)
 			<-done
 		})
 	}
@@ -268,25 +272,53 @@ func (s *system) manifest() *pipeline.Manifest {
 	return m
 }
 
-// downloadsMatch downloads every object the manifest serves — the dataset, the checkpoint (a
-// multipart object), the trend models and the selections, and the manifest itself — with awscli,
-// which validates the checksums S3 answers with, and with the SDK asking for checksums: both get
-// the same bytes, of the size S3 lists.
+// downloadsMatch downloads every object the manifest serves — the dataset, the checkpoint, the
+// trend models and the selections, and the manifest itself — and two objects written by
+// multipart uploads, one by awscli and one by the store as the pipeline writes large objects,
+// with awscli, which validates the checksums S3 answers with, and with the SDK asking for
+// checksums: both get the same bytes, of the size S3 lists. Every object has the ETag S3 gives
+// it — its MD5, or a multipart upload's "<MD5 of the parts' MD5s>-<parts>" — the same by awscli's
+// HEAD and listing, the SDK's GET and the manifest.
 func (s *system) downloadsMatch(m *pipeline.Manifest) {
 	s.t.Helper()
-	keys := []string{pipeline.ManifestKey, m.Dataset.Key, m.Trend.Key, m.LSTM.Key}
+	ctx := context.Background()
+	recorded := map[string]string{pipeline.ManifestKey: "", m.Dataset.Key: "", m.Trend.Key: m.Trend.ETag, m.LSTM.Key: m.LSTM.ETag}
 	if m.Selection != nil {
-		keys = append(keys, m.Selection.Key)
+		recorded[m.Selection.Key] = m.Selection.ETag
 	}
 	dir := s.t.TempDir()
-	for i, key := range keys {
+	// 2.5 parts (of awscli's 8 MiB and the store's), no two parts alike.
+	big := make([]byte, store.DefaultPartSize*5/2)
+	for i := range big {
+		big[i] = byte(i * 7 / 4096)
+	}
+	bigFile := filepath.Join(dir, "big.bin")
+	if err := os.WriteFile(bigFile, big, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	const byCLIKey, byStoreKey = "e2e/multipart-by-awscli.bin", "e2e/multipart-by-store.bin"
+	s.aws("s3", "cp", bigFile, "s3://"+bucket+"/"+byCLIKey)
+	written, err := s.objects.Put(ctx, byStoreKey, bytes.NewReader(big), store.PutOptions{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	recorded[byCLIKey], recorded[byStoreKey] = "", written.ETag
+	defer func() {
+		for _, key := range []string{byCLIKey, byStoreKey} {
+			if err := s.objects.Delete(ctx, key); err != nil {
+				s.t.Error(err)
+			}
+		}
+	}()
+	multipart := 0
+	for i, key := range slices.Sorted(maps.Keys(recorded)) {
 		file := filepath.Join(dir, fmt.Sprintf("artifact-%d", i))
 		s.aws("s3", "cp", "s3://"+bucket+"/"+key, file)
 		byCLI, err := os.ReadFile(file)
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		out, err := s.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
 			ChecksumMode: s3types.ChecksumModeEnabled})
 		if err != nil {
 			s.t.Fatalf("SDK download of %s: %v", key, err)
@@ -299,7 +331,39 @@ func (s *system) downloadsMatch(m *pipeline.Manifest) {
 		if !bytes.Equal(byCLI, bySDK) || int64(len(bySDK)) != aws.ToInt64(out.ContentLength) || len(bySDK) == 0 {
 			s.t.Errorf("%s: awscli got %d bytes, the SDK %d of %d", key, len(byCLI), len(bySDK), aws.ToInt64(out.ContentLength))
 		}
+		want := s3ETag(bySDK, store.DefaultPartSize)
+		headETag := strings.TrimSpace(s.aws("s3api", "head-object", "--bucket", bucket, "--key", key, "--query", "ETag", "--output", "text"))
+		listETag := strings.TrimSpace(s.aws("s3api", "list-objects-v2", "--bucket", bucket, "--prefix", key, "--query", "Contents[0].ETag", "--output", "text"))
+		if aws.ToString(out.ETag) != want || headETag != want || listETag != want {
+			s.t.Errorf("%s: ETag %s by GET, %s by HEAD, %s listed; S3 gives it %s", key, aws.ToString(out.ETag), headETag, listETag, want)
+		}
+		if etag := recorded[key]; etag != "" && etag != want {
+			s.t.Errorf("%s: written or recorded with ETag %s, S3 gives it %s", key, etag, want)
+		}
+		if strings.HasSuffix(want, `-3"`) {
+			multipart++
+		}
 	}
+	if multipart < 2 {
+		s.t.Errorf("%d objects of three parts, want the two multipart uploads", multipart)
+	}
+}
+
+// s3ETag is the ETag S3 gives content written as the store writes it: its MD5 (quoted) when it
+// fits in one part, else the MD5 of the concatenated binary MD5s of its parts, "-", their number.
+func s3ETag(content []byte, partSize int) string {
+	if len(content) < partSize {
+		sum := md5.Sum(content)
+		return `"` + hex.EncodeToString(sum[:]) + `"`
+	}
+	var sums []byte
+	parts := 0
+	for start := 0; start < len(content); start += partSize {
+		sum := md5.Sum(content[start:min(start+partSize, len(content))])
+		sums, parts = append(sums, sum[:]...), parts+1
+	}
+	all := md5.Sum(sums)
+	return fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(all[:]), parts)
 }
 
 func TestEndToEnd(t *testing.T) {

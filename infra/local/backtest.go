@@ -173,7 +173,7 @@ func candidatesNamed(names []string) ([]stats.Forecaster, error) {
 	if names == nil {
 		return all, nil
 	}
-	return candidates.Select(all, names)
+	return candidates.Named(all, names)
 }
 
 // evaluateAll runs backtest.Evaluate on every history with workers goroutines: each history's

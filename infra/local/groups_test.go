@@ -32,7 +32,7 @@ func TestBacktestGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands, err := candidates.Select(candidates.All(trend.DefaultOptions()), []string{candidates.Naive})
+	cands, err := candidates.Named(candidates.All(trend.DefaultOptions()), []string{candidates.Naive})
 	if err != nil {
 		t.Fatal(err)
 	}

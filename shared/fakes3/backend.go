@@ -2,6 +2,7 @@ package fakes3
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,11 @@ import (
 // ones; backend maps them back to the ids clients were given (restored maps the in-memory id to
 // the client's, byClient the other way). Versions created since the start keep their in-memory
 // id, which the maps then do not hold.
+//
+// gofakes3 gives every object the MD5 of its content as ETag. S3 gives an object written by a
+// multipart upload "<MD5 of the concatenation of the parts' binary MD5s>-<number of parts>":
+// backend keeps those ETags (multipart, journalled with their versions) for the server to answer
+// with.
 type backend struct {
 	mem     *s3mem.Backend
 	clock   *clock
@@ -30,6 +36,11 @@ type backend struct {
 	mu       sync.Mutex
 	restored map[gofakes3.VersionID]gofakes3.VersionID
 	byClient map[gofakes3.VersionID]gofakes3.VersionID
+	// multipart are the ETags of the versions multipart uploads wrote, by bucket, key and client
+	// version id; completing is the ETag of the multipart upload being completed on a key, which
+	// the write it makes takes.
+	multipart  map[string]map[string]map[gofakes3.VersionID]string
+	completing map[string]string
 }
 
 var (
@@ -40,12 +51,64 @@ var (
 func newBackend(j *journal) *backend {
 	c := &clock{}
 	return &backend{
-		mem:      s3mem.New(s3mem.WithTimeSource(c)),
-		clock:    c,
-		journal:  j,
-		restored: map[gofakes3.VersionID]gofakes3.VersionID{},
-		byClient: map[gofakes3.VersionID]gofakes3.VersionID{},
+		mem:        s3mem.New(s3mem.WithTimeSource(c)),
+		clock:      c,
+		journal:    j,
+		restored:   map[gofakes3.VersionID]gofakes3.VersionID{},
+		byClient:   map[gofakes3.VersionID]gofakes3.VersionID{},
+		multipart:  map[string]map[string]map[gofakes3.VersionID]string{},
+		completing: map[string]string{},
 	}
+}
+
+// complete announces that the next write of key is the completion of a multipart upload with the
+// given ETag (without quotes); an empty etag withdraws it. The server calls it under the key's
+// write lock, around the completion.
+func (b *backend) complete(bucket, key, etag string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if etag == "" {
+		delete(b.completing, bucket+"/"+key)
+		return
+	}
+	b.completing[bucket+"/"+key] = etag
+}
+
+// etag is the ETag (without quotes) clients see for obj, a version of bucket/key: a multipart
+// upload's, or the MD5 of its content.
+func (b *backend) etag(bucket, key string, obj *gofakes3.Object) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if etag, ok := b.multipart[bucket][key][obj.VersionID]; ok {
+		return etag
+	}
+	return hex.EncodeToString(obj.Hash)
+}
+
+// versionETag is the multipart ETag of a version (client id), if a multipart upload wrote it.
+func (b *backend) versionETag(bucket, key string, id gofakes3.VersionID) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	etag, ok := b.multipart[bucket][key][id]
+	return etag, ok
+}
+
+// hasMultipart reports whether a multipart upload wrote some version of bucket/key.
+func (b *backend) hasMultipart(bucket, key string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.multipart[bucket][key]) > 0
+}
+
+// setMultipart records the multipart ETag of a version; b.mu is held.
+func (b *backend) setMultipart(bucket, key string, id gofakes3.VersionID, etag string) {
+	if b.multipart[bucket] == nil {
+		b.multipart[bucket] = map[string]map[gofakes3.VersionID]string{}
+	}
+	if b.multipart[bucket][key] == nil {
+		b.multipart[bucket][key] = map[gofakes3.VersionID]string{}
+	}
+	b.multipart[bucket][key][id] = etag
 }
 
 // clock is the in-memory backend's time: now, except while a journal replays a change, which then
@@ -101,8 +164,23 @@ func (b *backend) remember(mem, client gofakes3.VersionID) {
 
 func (b *backend) ListBuckets() ([]gofakes3.BucketInfo, error) { return b.mem.ListBuckets() }
 
+// ListBucket lists the latest versions with the ETags clients see.
 func (b *backend) ListBucket(name string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
-	return b.mem.ListBucket(name, prefix, page)
+	list, err := b.mem.ListBucket(name, prefix, page)
+	if err != nil {
+		return list, err
+	}
+	for _, c := range list.Contents {
+		if !b.hasMultipart(name, c.Key) {
+			continue
+		}
+		obj, err := b.HeadObject(name, c.Key)
+		if err != nil {
+			return nil, err
+		}
+		c.ETag = `"` + b.etag(name, c.Key, obj) + `"`
+	}
+	return list, nil
 }
 
 // CreateBucket creates a versioned bucket.
@@ -168,11 +246,12 @@ func (b *backend) PutObject(bucket, key string, meta map[string]string, input io
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.put(bucket, key, meta, data, conditions, version{})
+	return b.put(bucket, key, meta, data, conditions, version{ETag: b.completing[bucket+"/"+key]})
 }
 
 // put stores data as the newest version of key; b.mu is held. A replayed version (restored.ID
 // set) keeps its id and time and is not journalled again; one with only a time keeps that time.
+// A version with an ETag (a multipart upload's) keeps it.
 func (b *backend) put(bucket, key string, meta map[string]string, data []byte, conditions *gofakes3.PutConditions, restored version) (gofakes3.PutObjectResult, error) {
 	at := restored.LastModified
 	if at.IsZero() {
@@ -187,12 +266,17 @@ func (b *backend) put(bucket, key string, meta map[string]string, data []byte, c
 	if restored.ID != "" {
 		b.remember(result.VersionID, gofakes3.VersionID(restored.ID))
 		result.VersionID = gofakes3.VersionID(restored.ID)
+	}
+	if restored.ETag != "" {
+		b.setMultipart(bucket, key, result.VersionID, restored.ETag)
+	}
+	if restored.ID != "" {
 		return result, nil
 	}
 	if b.journal != nil {
 		stored, err := b.mem.HeadObject(bucket, key) // the metadata as stored, with what was carried over
 		if err == nil {
-			err = b.journal.add(bucket, version{Key: key, ID: string(result.VersionID), Metadata: stored.Metadata, LastModified: at}, data)
+			err = b.journal.add(bucket, version{Key: key, ID: string(result.VersionID), Metadata: stored.Metadata, LastModified: at, ETag: restored.ETag}, data)
 		}
 		if err != nil {
 			// Not persisted, so not made: a client must not see a version a restart would lose.
@@ -279,6 +363,7 @@ func (b *backend) DeleteObjectVersion(bucket, key string, id gofakes3.VersionID)
 	result.VersionID = id
 	delete(b.byClient, id)
 	delete(b.restored, mem)
+	delete(b.multipart[bucket][key], id)
 	if b.journal != nil {
 		if err := b.journal.remove(bucket, string(id)); err != nil {
 			return result, fmt.Errorf("persist the deletion of %s/%s version %s: %w", bucket, key, id, err)
@@ -322,6 +407,9 @@ func (b *backend) ListBucketVersions(bucket string, prefix *gofakes3.Prefix, pag
 		switch v := item.(type) {
 		case *gofakes3.Version:
 			v.VersionID = b.toClient(v.VersionID)
+			if etag, ok := b.versionETag(bucket, v.Key, v.VersionID); ok {
+				v.ETag = `"` + etag + `"`
+			}
 		case *gofakes3.DeleteMarker:
 			v.VersionID = b.toClient(v.VersionID)
 		}

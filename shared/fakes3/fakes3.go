@@ -1,16 +1,19 @@
 // Package fakes3 is a real S3 protocol server for integration tests and the embedded local
 // stack: gofakes3 behind a thin layer that adds what stockcast relies on and gofakes3 lacks —
-// conditional reads and multipart completions (If-Match / If-None-Match) made atomic with every
-// other write to the same key, object-created notifications shaped like S3's, and request
-// counts by operation.
+// conditional reads and writes (If-Match / If-None-Match) made atomic with every other write to
+// the same key, the ETags S3 gives objects written by multipart uploads, object-created
+// notifications shaped like S3's, and request counts by operation.
 package fakes3
 
 import (
+	"bytes"
+	"crypto/md5"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -144,13 +147,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lock.Lock()
 		defer lock.Unlock()
 	}
-	if err := s.checkConditions(op, bucket, key, r); err != nil {
+	notModified, err := s.checkConditions(op, bucket, key, r)
+	if err != nil {
 		s.log.Info("s3 precondition failed", "op", op, "bucket", bucket, "key", key, "reason", err.Error())
 		writeError(w, http.StatusPreconditionFailed, "PreconditionFailed", err.Error())
 		return
 	}
+	if notModified != "" {
+		w.Header().Set("ETag", `"`+notModified+`"`)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if op == "CompleteMultipartUpload" {
+		if etag, ok := multipartETag(r); ok {
+			s.backend.complete(bucket, key, etag)
+			defer s.backend.complete(bucket, key, "")
+		}
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.fake.ServeHTTP(rec, r)
+	if op == "GetObject" || op == "HeadObject" {
+		rec.etag = func(h http.Header) {
+			if etag, ok := s.backend.versionETag(bucket, key, gofakes3.VersionID(h.Get("X-Amz-Version-Id"))); ok {
+				h.Set("ETag", `"`+etag+`"`)
+			}
+		}
+	}
+	if op == "HeadObject" && r.URL.Query().Get("versionId") != "" {
+		// gofakes3 answers a HEAD with the latest version whatever versionId says; its GET reads
+		// the version asked for, and a HEAD is a GET without the body.
+		get := r.Clone(r.Context())
+		get.Method = http.MethodGet
+		rec.discard = true
+		s.fake.ServeHTTP(rec, get)
+	} else {
+		s.fake.ServeHTTP(rec, r)
+	}
+	if !rec.wrote {
+		rec.WriteHeader(http.StatusOK) // a HEAD answered without a body
+	}
 	if rec.status >= 300 {
 		s.log.Debug("s3 request failed", "op", op, "bucket", bucket, "key", key, "status", rec.status)
 		return
@@ -173,45 +207,93 @@ func (s *Server) notifyCreated(event, bucket, key string) {
 		Bucket:    bucket,
 		Key:       key,
 		Size:      obj.Size,
-		ETag:      hex.EncodeToString(obj.Hash),
+		ETag:      s.backend.etag(bucket, key, obj),
 		VersionID: string(obj.VersionID),
 		Sequencer: fmt.Sprintf("%016X", s.sequence.Add(1)),
 		Time:      time.Now().UTC(),
 	})
 }
 
-// checkConditions enforces the conditions gofakes3 leaves out: If-Match on reads and both
-// conditions on multipart completion. It runs under the key's write lock for writes, so the check
-// and the write are one atomic step with respect to other writers.
-func (s *Server) checkConditions(op, bucket, key string, r *http.Request) error {
+// checkConditions judges a request's If-Match and If-None-Match against the ETag clients see
+// (gofakes3 knows only content MD5s, not multipart ETags, and leaves out If-Match on reads and
+// both conditions on multipart completion) and removes them from the request, so that gofakes3
+// does not judge them again. It runs under the key's write lock for writes, so the check and the
+// write are one atomic step with respect to other writers. A failed condition is an error (412);
+// a read whose If-None-Match names the object's ETag returns that ETag (304).
+func (s *Server) checkConditions(op, bucket, key string, r *http.Request) (notModified string, err error) {
 	ifMatch, ifNoneMatch := r.Header.Get("If-Match"), r.Header.Get("If-None-Match")
-	switch {
-	case op == "CompleteMultipartUpload" && (ifMatch != "" || ifNoneMatch != ""):
-	case (op == "GetObject" || op == "HeadObject") && ifMatch != "":
-		ifNoneMatch = "" // gofakes3 answers If-None-Match on reads itself (304)
-	default:
-		return nil
+	read := op == "GetObject" || op == "HeadObject"
+	if ifMatch == "" && ifNoneMatch == "" || !read && op != "PutObject" && op != "CompleteMultipartUpload" {
+		return "", nil
+	}
+	r.Header.Del("If-Match")
+	r.Header.Del("If-None-Match")
+	if ifNoneMatch != "" {
+		r.Header.Del("If-Modified-Since") // If-None-Match decides alone, as HTTP and S3 have it
 	}
 	obj, err := s.head(bucket, key, r.URL.Query().Get("versionId"))
 	exists := err == nil
 	if gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchVersion) {
-		return nil // gofakes3 answers 404 for the missing version
+		return "", nil // gofakes3 answers 404 for the missing version
 	}
 	if err != nil && !gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchKey) {
-		return fmt.Errorf("read current object: %w", err)
+		return "", fmt.Errorf("read current object: %w", err)
 	}
-	if ifNoneMatch == "*" && exists {
-		return errors.New("the object already exists")
+	etag := ""
+	if exists {
+		etag = s.backend.etag(bucket, key, obj)
 	}
 	if ifMatch != "" {
 		if !exists {
-			return errors.New("the object does not exist")
+			return "", errors.New("the object does not exist")
 		}
-		if strings.Trim(ifMatch, `"`) != hex.EncodeToString(obj.Hash) {
-			return errors.New("the ETag does not match")
+		if !matches(ifMatch, etag) {
+			return "", errors.New("the ETag does not match")
 		}
 	}
-	return nil
+	if ifNoneMatch != "" && exists && matches(ifNoneMatch, etag) {
+		if read {
+			return etag, nil
+		}
+		return "", errors.New("the object already exists")
+	}
+	return "", nil
+}
+
+// matches reports whether a condition ("*", or a comma-separated list of ETags, quoted or
+// not) names etag.
+func matches(condition, etag string) bool {
+	for _, c := range strings.Split(condition, ",") {
+		if c = strings.TrimSpace(c); c == "*" || strings.Trim(strings.TrimPrefix(c, "W/"), `"`) == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// multipartETag is the ETag S3 gives the object a CompleteMultipartUpload request makes: the MD5
+// of the concatenated binary MD5s of its parts, "-", the number of parts. The request body is
+// read and put back; false when it does not parse (gofakes3 then answers the error).
+func multipartETag(r *http.Request) (string, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return "", false
+	}
+	var in gofakes3.CompleteMultipartUploadRequest
+	if err := xml.Unmarshal(body, &in); err != nil || len(in.Parts) == 0 {
+		return "", false
+	}
+	sum := md5.New()
+	for _, part := range in.Parts {
+		b, err := hex.DecodeString(strings.Trim(part.ETag, `"`))
+		if err != nil {
+			return "", false
+		}
+		sum.Write(b)
+	}
+	return fmt.Sprintf("%s-%d", hex.EncodeToString(sum.Sum(nil)), len(in.Parts)), true
 }
 
 // head describes the object, or the given version of it.
@@ -295,8 +377,10 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
+	status  int
+	wrote   bool
+	etag    func(http.Header) // if set, corrects the ETag header of a read
+	discard bool              // the body is not sent (a HEAD answered as a GET)
 }
 
 // WriteHeader sends the status once (gofakes3 sometimes sets it again after writing), without
@@ -307,6 +391,9 @@ func (r *statusRecorder) WriteHeader(status int) {
 	}
 	r.wrote, r.status = true, status
 	dropEchoedHeaders(r.Header())
+	if r.etag != nil && status < 300 {
+		r.etag(r.Header())
+	}
 	r.ResponseWriter.WriteHeader(status)
 }
 
@@ -315,6 +402,9 @@ func (r *statusRecorder) Write(p []byte) (int, error) {
 	if !r.wrote {
 		r.WriteHeader(http.StatusOK)
 	}
+	if r.discard {
+		return len(p), nil
+	}
 	return r.ResponseWriter.Write(p)
 }
 
@@ -322,8 +412,10 @@ func (r *statusRecorder) Write(p []byte) (int, error) {
 // aside). gofakes3 stores every x-amz-* header of a write as metadata and answers with all of
 // them, so a GET would carry the writer's x-amz-date, x-amz-content-sha256 and, worst,
 // x-amz-checksum-* of a single part or of nothing, which clients that validate checksums (awscli)
-// reject. This server stores no checksums, so it answers with none — as S3 does for an object
-// stored without one.
+// reject. This server stores no checksums, so it answers with none. S3 differs here: asked for
+// them (x-amz-checksum-mode: ENABLED), it answers with the checksum it keeps of every object (the
+// writer's algorithm, composite "…-N" for a multipart upload that declared one, else the CRC64NVME
+// it adds); clients validate only what a response carries, so downloads pass either way.
 var responseHeaders = map[string]bool{
 	"X-Amz-Request-Id": true, "X-Amz-Id-2": true, "X-Amz-Version-Id": true, "X-Amz-Delete-Marker": true,
 	"X-Amz-Storage-Class": true, "X-Amz-Website-Redirect-Location": true, "X-Amz-Tagging-Count": true,

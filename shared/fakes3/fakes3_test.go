@@ -63,6 +63,9 @@ func TestObjectsSurviveARestart(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
+	if !strings.HasSuffix(etags["data/big.csv"], `-2"`) {
+		t.Fatalf("the two-part upload's ETag is %s, not S3's \"<md5>-2\"", etags["data/big.csv"])
+	}
 	before, err := s.List(ctx, "")
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,9 @@ type version struct {
 	Metadata     map[string]string `json:"metadata,omitempty"`
 	LastModified time.Time         `json:"last_modified"`
 	DeleteMarker bool              `json:"delete_marker,omitempty"`
+	// ETag is the ETag of a version a multipart upload wrote (without quotes); empty for the
+	// others, whose ETag is their content's MD5.
+	ETag string `json:"etag,omitempty"`
 }
 
 func newJournal(dir string) *journal {

@@ -24,7 +24,11 @@
 // the history the forecast starts from): the selected models are fitted on
 // the whole history (cached per series), combined by the selection's method
 // and weights, and given the selection's calibrated interval (the conformal
-// quantiles of its backtest errors, backtest.Calibration). A forced
+// quantiles of its backtest errors, backtest.Calibration). A selection that
+// holds the LSTM (the refit backtests it on the fine-tune's models of the
+// backtest origins) takes its part from the engine's LSTM, shown as each
+// day's LSTM too; the on-demand backtests have no LSTM candidate, as the
+// served LSTM saw every day they would score. A forced
 // statistical model (ets, theta, croston, tsb, naive, snaive, mean) is fitted
 // and served alone with its own distribution's 80% interval. The series is
 // read at the dataset's frequency (stats.Detect): a weekly series is

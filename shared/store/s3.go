@@ -35,9 +35,13 @@ type S3 struct {
 	Concurrency int
 }
 
-// NewS3 returns a Store for bucket, streaming large writes in 8 MiB parts, two at a time.
+// DefaultPartSize is the part size of a Store NewS3 returns.
+const DefaultPartSize = 8 << 20
+
+// NewS3 returns a Store for bucket, streaming large writes in DefaultPartSize (8 MiB) parts, two
+// at a time.
 func NewS3(client *s3.Client, bucket string) *S3 {
-	return &S3{client: client, bucket: bucket, PartSize: 8 << 20, Concurrency: 2}
+	return &S3{client: client, bucket: bucket, PartSize: DefaultPartSize, Concurrency: 2}
 }
 
 // Bucket names the bucket.
@@ -259,16 +263,9 @@ func (s *S3) completeMultipart(ctx context.Context, key string, uploadID *string
 	if err != nil {
 		return Object{}, fmt.Errorf("complete multipart upload: %w", classify(err))
 	}
-	// The ETag that later reads report is the one conditions must name; some S3 implementations
-	// report a different one on completion, so ask.
-	obj, err := s.Head(ctx, key)
-	if err != nil {
-		return Object{}, err
-	}
-	if obj.VersionID == "" {
-		obj.VersionID = aws.ToString(out.VersionId)
-	}
-	return obj, nil
+	// S3 answers with the ETag later reads report (the parts' "<md5>-<parts>"): the one
+	// conditions on this version must name.
+	return Object{Key: key, ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
 }
 
 // Copy copies srcKey to dstKey within the bucket.

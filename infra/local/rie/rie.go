@@ -78,7 +78,7 @@ func Start(ctx context.Context, rieBinary string, fn Function) (*Process, error)
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Stdout, cmd.Stderr = fn.Output, fn.Output
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so Close ends the function too
+	cmd.SysProcAttr = emulatorProcess()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start emulator for %s: %w", fn.Name, err)
 	}

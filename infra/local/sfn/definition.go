@@ -18,8 +18,7 @@ type Definition struct {
 	timeout time.Duration
 }
 
-// branch is a set of states with a start: the state machine itself or one
-// branch of a Parallel state.
+// branch is a set of states with a start: the state machine's.
 type branch struct {
 	startAt string
 	states  map[string]*state
@@ -96,9 +95,6 @@ type state struct {
 	cause     string
 	errorPath *jsonPath
 	causePath *jsonPath
-
-	// Parallel
-	branches []*branch
 }
 
 // optionalPath is a path field that may be absent (meaning "$") or null
@@ -129,13 +125,12 @@ var commonFields = []string{"Type", "Comment"}
 
 // stateFields lists the fields each supported state type accepts.
 var stateFields = map[string][]string{
-	"Pass":     {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "Result"},
-	"Task":     {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch", "Resource", "TimeoutSeconds", "TimeoutSecondsPath"},
-	"Choice":   {"InputPath", "OutputPath", "Choices", "Default"},
-	"Wait":     {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
-	"Succeed":  {"InputPath", "OutputPath"},
-	"Fail":     {"Error", "Cause", "ErrorPath", "CausePath"},
-	"Parallel": {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch", "Branches"},
+	"Pass":    {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "Result"},
+	"Task":    {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Retry", "Catch", "Resource", "TimeoutSeconds", "TimeoutSecondsPath"},
+	"Choice":  {"InputPath", "OutputPath", "Choices", "Default"},
+	"Wait":    {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
+	"Succeed": {"InputPath", "OutputPath"},
+	"Fail":    {"Error", "Cause", "ErrorPath", "CausePath"},
 }
 
 // maxNameLength is the longest state name Step Functions accepts.
@@ -152,12 +147,12 @@ func ParseDefinition(data []byte) (*Definition, error) {
 	if !ok {
 		return nil, &DefinitionError{Message: "the definition must be a JSON object"}
 	}
-	r := &reader{names: map[string]bool{}}
+	r := &reader{}
 	r.checkFields(top, "", "StartAt", "States", "Comment", "TimeoutSeconds", "Version", "QueryLanguage")
 	if ql, has := top["QueryLanguage"]; has && ql != "JSONPath" {
 		r.errorf("QueryLanguage", "only JSONPath is supported")
 	}
-	def := &Definition{machine: r.branch(top, "")}
+	def := &Definition{machine: r.branch(top)}
 	if _, has := top["TimeoutSeconds"]; has {
 		def.timeout = time.Duration(r.positiveInt(top, "", "TimeoutSeconds")) * time.Second
 	}
@@ -171,7 +166,6 @@ func ParseDefinition(data []byte) (*Definition, error) {
 // state being read, for error messages.
 type reader struct {
 	state string
-	names map[string]bool
 	errs  []error
 }
 
@@ -316,40 +310,35 @@ func (r *reader) template(obj map[string]any, field string) template {
 	return t
 }
 
-// branch reads StartAt and States of the machine or of a Parallel branch.
-func (r *reader) branch(obj map[string]any, at string) *branch {
+// branch reads StartAt and States of the machine.
+func (r *reader) branch(obj map[string]any) *branch {
 	b := &branch{states: map[string]*state{}}
-	b.startAt = r.requiredString(obj, at, "StartAt")
-	statesAt := joinAt(at, "States")
+	b.startAt = r.requiredString(obj, "", "StartAt")
 	raw, ok := obj["States"].(map[string]any)
 	if !ok || len(raw) == 0 {
-		r.errorf(statesAt, "must be a non-empty object of states")
+		r.errorf("States", "must be a non-empty object of states")
 		return b
 	}
 	outer := r.state
 	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		r.state = name
-		switch {
-		case len(name) == 0 || len(name) > maxNameLength:
+		if len(name) == 0 || len(name) > maxNameLength {
 			r.errorf("", "a state name must be 1 to %d characters", maxNameLength)
-		case r.names[name]:
-			r.errorf("", "the state name is used more than once in the state machine")
 		}
-		r.names[name] = true
 		if s := r.readState(name, raw[name]); s != nil {
 			b.states[name] = s
 		}
 	}
 	r.state = outer
 	if b.startAt != "" && b.states[b.startAt] == nil && raw[b.startAt] == nil {
-		r.errorf(joinAt(at, "StartAt"), "state %q does not exist", b.startAt)
+		r.errorf("StartAt", "state %q does not exist", b.startAt)
 	}
 	r.checkTransitions(b, raw)
 	return b
 }
 
-// checkTransitions checks that every transition stays within the branch and
-// every state can be reached from StartAt.
+// checkTransitions checks that every transition names a state and every
+// state can be reached from StartAt.
 func (r *reader) checkTransitions(b *branch, raw map[string]any) {
 	outer := r.state
 	defer func() { r.state = outer }()
@@ -361,7 +350,7 @@ func (r *reader) checkTransitions(b *branch, raw map[string]any) {
 		r.state = name
 		for field, target := range s.transitions() {
 			if _, ok := raw[target]; !ok {
-				r.errorf(field, "state %q does not exist in this state machine or branch", target)
+				r.errorf(field, "state %q does not exist", target)
 			}
 		}
 	}
@@ -444,8 +433,6 @@ func (r *reader) readState(name string, v any) *state {
 		r.readWait(s, obj)
 	case "Fail":
 		r.readFail(s, obj)
-	case "Parallel":
-		r.readParallel(s, obj)
 	}
 	return s
 }
@@ -654,23 +641,5 @@ func (r *reader) readFail(s *state, obj map[string]any) {
 	}
 	if s.cause != "" && s.causePath != nil {
 		r.errorf("CausePath", "cannot be used together with Cause")
-	}
-}
-
-func (r *reader) readParallel(s *state, obj map[string]any) {
-	arr, ok := obj["Branches"].([]any)
-	if !ok || len(arr) == 0 {
-		r.errorf("Branches", "must be a non-empty array of branches")
-		return
-	}
-	for i, e := range arr {
-		at := fmt.Sprintf("Branches[%d]", i)
-		o, ok := e.(map[string]any)
-		if !ok {
-			r.errorf(at, "must be an object with StartAt and States")
-			continue
-		}
-		r.checkFields(o, at, "StartAt", "States", "Comment")
-		s.branches = append(s.branches, r.branch(o, at))
 	}
 }

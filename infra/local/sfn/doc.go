@@ -5,34 +5,35 @@
 // invoking Task states' functions through an [Invoker]. The service
 // ([Service]) registers state machines, starts, stops and persists
 // executions, redrives unsuccessful ones ([Service.RedriveExecution]: from the
-// last top-level state entered and not left, on its input; a Parallel state
-// runs all its branches again), and speaks the AWS JSON 1.0 wire protocol of Step Functions
-// ([Service.ServeHTTP], [IsRequest]) so that the AWS CLI and SDKs work
+// last state entered and not left, on its input), and speaks the AWS JSON 1.0
+// wire protocol of Step Functions ([Service.ServeHTTP], [IsRequest]) so that the AWS CLI and SDKs work
 // against it.
 //
 // # States Language support
 //
-// State types Task, Parallel, Pass, Choice, Wait, Succeed and Fail; Map is
-// refused. InputPath, Parameters (paths on $ and $$, nested objects and
-// arrays, intrinsic functions), ResultSelector, ResultPath (including null
-// and paths that create objects) and OutputPath. Retry (ErrorEquals with
-// States.ALL, States.TaskFailed, States.Timeout and custom names;
-// IntervalSeconds, MaxAttempts, BackoffRate, MaxDelaySeconds, JitterStrategy)
-// and Catch (ErrorEquals, Next, ResultPath) on Task and Parallel.
-// TimeoutSeconds and TimeoutSecondsPath on Task, TimeoutSeconds on the
-// machine. Choice rules And, Or, Not, the String, Numeric, Boolean and
-// Timestamp comparisons and their Path forms, StringMatches, IsPresent,
-// IsNull, IsString, IsNumeric, IsBoolean, IsTimestamp, and Default.
-// Intrinsic functions States.Format, StringToJson, JsonToString, Array,
-// ArrayLength, ArrayGetItem, ArrayContains, MathAdd, StringSplit and UUID.
-// Task resources: a Lambda function ARN (the payload is the effective input,
-// the output the function's result) and arn:aws:states:::lambda:invoke with
-// FunctionName and Payload (the output is {ExecutedVersion, Payload,
-// SdkHttpMetadata, SdkResponseMetadata, StatusCode}).
+// What the deployed state machine (infra/statemachine) uses, and the core of
+// the language around it: state types Task, Pass, Choice, Wait (the tests'
+// way of keeping an execution running), Succeed and Fail.
+// InputPath, Parameters (paths on $ and $$, nested objects and arrays),
+// ResultSelector, ResultPath (including null and paths that create objects)
+// and OutputPath. Retry (ErrorEquals with States.ALL, States.TaskFailed,
+// States.Timeout and custom names; IntervalSeconds, MaxAttempts,
+// BackoffRate, MaxDelaySeconds, JitterStrategy) and Catch (ErrorEquals, Next,
+// ResultPath) on Task. TimeoutSeconds and TimeoutSecondsPath on Task,
+// TimeoutSeconds on the machine. Choice rules And, Or, Not, the String,
+// Numeric, Boolean and Timestamp comparisons and their Path forms,
+// StringMatches, IsPresent, IsNull, IsString, IsNumeric, IsBoolean,
+// IsTimestamp, and Default. Task resources: a Lambda function ARN (the
+// payload is the effective input, the output the function's result) and
+// arn:aws:states:::lambda:invoke with FunctionName and Payload (the output is
+// {ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata,
+// StatusCode}).
 //
-// Not supported: Map, activities, callback (.waitForTaskToken) and .sync
-// integrations, service integrations other than Lambda, HeartbeatSeconds,
-// Credentials, JSONata, variables (Assign), and Express workflows.
+// Not supported (nothing runs them): Parallel and Map states,
+// intrinsic functions (States.Format, …), activities, callback
+// (.waitForTaskToken) and .sync integrations, service integrations other
+// than Lambda, HeartbeatSeconds, Credentials, JSONata, variables (Assign),
+// and Express workflows.
 //
 // # Invokers
 //

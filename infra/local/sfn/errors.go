@@ -16,7 +16,6 @@ const (
 	ErrorNoChoiceMatched        = "States.NoChoiceMatched"
 	ErrorParameterPathFailure   = "States.ParameterPathFailure"
 	ErrorResultPathMatchFailure = "States.ResultPathMatchFailure"
-	ErrorIntrinsicFailure       = "States.IntrinsicFailure"
 	ErrorBranchFailed           = "States.BranchFailed"
 	// ErrorLambdaService is the error name of an invoker failure that is not
 	// a function error: the local equivalent of Lambda failing to run it.

@@ -49,9 +49,6 @@ const (
 	EventLambdaSucceeded    = "LambdaFunctionSucceeded"
 	EventLambdaFailed       = "LambdaFunctionFailed"
 	EventLambdaTimedOut     = "LambdaFunctionTimedOut"
-	EventParallelStarted    = "ParallelStateStarted"
-	EventParallelSucceeded  = "ParallelStateSucceeded"
-	EventParallelFailed     = "ParallelStateFailed"
 )
 
 // stateEnteredEvent and stateExitedEvent name the entered and exited events

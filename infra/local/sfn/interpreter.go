@@ -97,9 +97,9 @@ func (it *Interpreter) Run(ctx context.Context, def *Definition, exec ExecutionI
 }
 
 // Redrive continues an unsuccessful execution, as RedriveExecution does: from
-// its unsuccessful step — the last top-level state it entered and did not
-// leave — on the input that state was given, or from the start if it entered
-// none. A Parallel state runs all its branches again. history is the
+// its unsuccessful step — the last state it entered and did not leave — on
+// the input that state was given, or from the start if it entered none.
+// history is the
 // execution's events so far; the new events (ExecutionRedriven first) follow
 // them. redriveCount is the number of this redrive, from 1.
 func (it *Interpreter) Redrive(ctx context.Context, def *Definition, exec ExecutionInfo, history []Event, redriveCount int, record func(Event)) Outcome {
@@ -126,8 +126,8 @@ func (it *Interpreter) Redrive(ctx context.Context, def *Definition, exec Execut
 	return r.runFrom(ctx, def, start, input, th)
 }
 
-// redrivePoint finds where a redrive starts in history: the last top-level
-// state entered, with its input; the machine's StartAt (and a nil input, the
+// redrivePoint finds where a redrive starts in history: the last state
+// entered, with its input; the machine's StartAt (and a nil input, the
 // execution's) when none was.
 func redrivePoint(def *Definition, history []Event) (string, any, error) {
 	for i := len(history) - 1; i >= 0; i-- {
@@ -160,7 +160,7 @@ func (it *Interpreter) newRun(exec ExecutionInfo, record func(Event)) *run {
 	return r
 }
 
-// runFrom runs the top-level states from start on input until the execution
+// runFrom runs the states from start on input until the execution
 // ends, and records how it ended.
 func (r *run) runFrom(ctx context.Context, def *Definition, start string, input any, th *thread) Outcome {
 	runCtx := ctx
@@ -203,8 +203,8 @@ type run struct {
 	lastID int64
 }
 
-// thread is a line of events: the execution's or one Parallel branch's. It
-// links each event to the previous one of the same line.
+// thread is the execution's line of events: it links each event to the
+// previous one.
 type thread struct{ last int64 }
 
 func (r *run) emit(th *thread, e Event) {
@@ -245,12 +245,7 @@ func (r *run) finish(th *thread, o Outcome) Outcome {
 	return o
 }
 
-// runBranch runs states from b's StartAt until one ends the branch.
-func (r *run) runBranch(ctx context.Context, b *branch, input any, th *thread) (any, error) {
-	return r.runStates(ctx, b, b.startAt, input, th)
-}
-
-// runStates runs b's states from name until one ends the branch.
+// runStates runs b's states from name until one ends the execution.
 func (r *run) runStates(ctx context.Context, b *branch, name string, input any, th *thread) (any, error) {
 	for {
 		s := b.states[name]
@@ -266,7 +261,7 @@ func (r *run) runStates(ctx context.Context, b *branch, name string, input any, 
 }
 
 // runState runs one state on its raw input and returns its output and the
-// next state ("" when the branch ends).
+// next state ("" when the execution ends).
 func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (any, string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
@@ -283,7 +278,7 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 	var next string
 	var err error
 	switch s.typ {
-	case "Task", "Parallel", "Pass":
+	case "Task", "Pass":
 		out, next, err = r.runWithRetry(ctx, s, input, th, entered)
 	case "Choice":
 		out, next, err = r.runChoice(s, input, entered)
@@ -372,7 +367,7 @@ func (r *run) filter(s *state, input any) (any, error) {
 	return applyInputPath(s.outputPath, v, "OutputPath")
 }
 
-// runWithRetry runs a Task, Parallel or Pass state: input processing, the
+// runWithRetry runs a Task or Pass state: input processing, the
 // work, result processing, and Retry and Catch around all of it.
 func (r *run) runWithRetry(ctx context.Context, s *state, input any, th *thread, entered time.Time) (any, string, error) {
 	attempts := make([]int, len(s.retry))
@@ -410,7 +405,7 @@ func (r *run) runWithRetry(ctx context.Context, s *state, input any, th *thread,
 	}
 }
 
-// attempt is one try of a Task, Parallel or Pass state.
+// attempt is one try of a Task or Pass state.
 func (r *run) attempt(ctx context.Context, s *state, raw any, th *thread, entered time.Time, retryCount int) (any, error) {
 	env := evalEnv{context: r.contextObject(s, entered, retryCount)}
 	input, err := applyInputPath(s.inputPath, raw, "InputPath")
@@ -428,8 +423,6 @@ func (r *run) attempt(ctx context.Context, s *state, raw any, th *thread, entere
 	switch s.typ {
 	case "Task":
 		result, err = r.runTask(ctx, s, env, effective, th)
-	case "Parallel":
-		result, err = r.runParallel(ctx, s, effective, th)
 	case "Pass":
 		result = effective
 		if s.hasResult {
@@ -574,47 +567,4 @@ func (r *run) fail(s *state, input any) error {
 	}
 	r.logger.Info("fail state", "state", s.name, "error", f.Name, "cause", f.Cause)
 	return f
-}
-
-// runParallel runs the branches concurrently on the same input. The first
-// branch to fail cancels the others and its error is the state's.
-func (r *run) runParallel(ctx context.Context, s *state, input any, th *thread) (any, error) {
-	r.emit(th, Event{Type: EventParallelStarted})
-	bctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	results := make([]any, len(s.branches))
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		last  int64
-	)
-	for i, b := range s.branches {
-		wg.Go(func() {
-			bth := &thread{last: th.last}
-			out, err := r.runBranch(bctx, b, input, bth)
-			mu.Lock()
-			defer mu.Unlock()
-			last = max(last, bth.last)
-			if err != nil {
-				if first == nil && bctx.Err() == nil {
-					first = err
-				}
-				cancel()
-				return
-			}
-			results[i] = out
-		})
-	}
-	wg.Wait()
-	th.last = last
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if first != nil {
-		r.emit(th, Event{Type: EventParallelFailed})
-		return nil, first
-	}
-	r.emit(th, Event{Type: EventParallelSucceeded})
-	return results, nil
 }

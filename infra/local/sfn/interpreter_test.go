@@ -95,17 +95,6 @@ func TestDataFlow(t *testing.T) {
 				"machine":"` + testMachineARN + `","state":"First","retries":0,"input":"v"}`,
 		},
 		{
-			name: "intrinsic functions",
-			definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{
-				"greeting.$":"States.Format('Hello, {} from {}: \\{\\} it\\'s {}', $.name, $$.State.Name, $.n)",
-				"parsed.$":"States.StringToJson($.text)",
-				"text.$":"States.JsonToString($.obj)",
-				"array.$":"States.Array($.name, 2, true, null, States.Array('x'))"},"End":true}}}`,
-			input: `{"name":"Ada","n":3,"text":"{\"k\":[1]}","obj":{"a":"b"}}`,
-			want: `{"greeting":"Hello, Ada from P: {} it's 3","parsed":{"k":[1]},"text":"{\"a\":\"b\"}",
-				"array":["Ada",2,true,null,["x"]]}`,
-		},
-		{
 			name: "pass with parameters and result path",
 			definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"$.a"},
 				"ResultPath":"$.out","OutputPath":"$.out","End":true}}}`,
@@ -146,7 +135,6 @@ func TestRuntimeErrors(t *testing.T) {
 		{"missing input path", `{"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.nope","End":true}}}`, `{}`, ErrorRuntime},
 		{"missing parameter path", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a.$":"$.nope"},"End":true}}}`, `{}`, ErrorParameterPathFailure},
 		{"result path through a string", `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"ResultPath":"$.a.b","End":true}}}`, `{"a":"s"}`, ErrorResultPathMatchFailure},
-		{"intrinsic on a wrong type", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"a.$":"States.StringToJson($.n)"},"End":true}}}`, `{"n":1}`, ErrorIntrinsicFailure},
 		{"input that is not JSON", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, `{`, ErrorRuntime},
 		{"fail state", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Custom","Cause":"because"}}}`, `{}`, "Custom"},
 	}
@@ -577,8 +565,12 @@ func TestTaskTimeoutPath(t *testing.T) {
 // TestExecutionTimeout checks the machine's TimeoutSeconds.
 func TestExecutionTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		def := `{"StartAt":"W","TimeoutSeconds":10,"States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`
-		out, events := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, `{}`)
+		inv := newFakeInvoker().on("f", func(ctx context.Context, _ []byte) ([]byte, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+		def := `{"StartAt":"T","TimeoutSeconds":10,"States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","End":true}}}`
+		out, events := runDefinition(t, &Interpreter{Invoker: inv}, def, `{}`)
 		if out.Status != StatusTimedOut || out.Error != ErrorTimeout {
 			t.Errorf("outcome %+v", out)
 		}
@@ -618,6 +610,29 @@ func TestAbort(t *testing.T) {
 	})
 }
 
+// TestRuntimeErrorsAreNotCaughtByAll checks that States.ALL leaves
+// States.Runtime alone.
+func TestRuntimeErrorsAreNotCaughtByAll(t *testing.T) {
+	def := `{"StartAt":"T","States":{
+		"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","InputPath":"$.missing",
+			"Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},
+		"C":{"Type":"Succeed"}}}`
+	out, _ := runDefinition(t, &Interpreter{Invoker: newFakeInvoker().echo("f")}, def, `{}`)
+	if out.Status != StatusFailed || out.Error != ErrorRuntime {
+		t.Errorf("outcome %+v", out)
+	}
+}
+
+// TestHistoryLimit checks that an endless loop ends at Step Functions'
+// history limit.
+func TestHistoryLimit(t *testing.T) {
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}`
+	out, events := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, `{}`)
+	if out.Status != StatusFailed || out.Error != ErrorRuntime || len(events) < maxHistoryEvents || len(events) > maxHistoryEvents+3 {
+		t.Errorf("outcome %+v after %d events", out, len(events))
+	}
+}
+
 // TestWait checks the Wait state's forms against fake time.
 func TestWait(t *testing.T) {
 	tests := []struct {
@@ -654,134 +669,5 @@ func TestWaitBadSecondsPath(t *testing.T) {
 	out, _ := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, `{"s":"soon"}`)
 	if out.Status != StatusFailed || out.Error != ErrorRuntime {
 		t.Errorf("outcome %+v", out)
-	}
-}
-
-// TestParallel checks that branches run concurrently and the output is the
-// array of branch outputs in branch order.
-func TestParallel(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		arrived := make(chan string, 2)
-		proceed := make(chan struct{})
-		branchFn := func(name string) func(context.Context, []byte) ([]byte, error) {
-			return func(_ context.Context, p []byte) ([]byte, error) {
-				arrived <- name
-				<-proceed
-				return []byte(`{"from":"` + name + `","input":` + string(p) + `}`), nil
-			}
-		}
-		inv := newFakeInvoker().on("a", branchFn("a")).on("b", branchFn("b"))
-		def := `{"StartAt":"P","States":{"P":{"Type":"Parallel","Parameters":{"v.$":"$.v"},"ResultPath":"$.results","End":true,
-			"Branches":[
-				{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:a","End":true}}},
-				{"StartAt":"B","States":{"B":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:b","Next":"B2"},
-					"B2":{"Type":"Pass","OutputPath":"$.from","End":true}}}]}}}`
-		done := make(chan Outcome)
-		go func() {
-			out, _ := runDefinition(t, &Interpreter{Invoker: inv}, def, `{"v":1}`)
-			done <- out
-		}()
-		// Both functions are running at once before either may return.
-		got := map[string]bool{<-arrived: true, <-arrived: true}
-		if !got["a"] || !got["b"] {
-			t.Fatalf("arrived %v", got)
-		}
-		close(proceed)
-		out := <-done
-		want := `{"v":1,"results":[{"from":"a","input":{"v":1}},"b"]}`
-		if out.Status != StatusSucceeded || !jsonEqual(t, out.Output, want) {
-			t.Errorf("outcome %+v, want output %s", out, want)
-		}
-	})
-}
-
-// TestParallelBranchFailure checks that a failing branch cancels the others,
-// fails the Parallel state with its own error, and that the Parallel state's
-// Retry and Catch apply.
-func TestParallelBranchFailure(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var slowCancelled atomic.Int32
-		inv := newFakeInvoker().
-			on("slow", func(ctx context.Context, _ []byte) ([]byte, error) {
-				select {
-				case <-ctx.Done():
-					slowCancelled.Add(1)
-					return nil, ctx.Err()
-				case <-time.After(time.Hour):
-					return []byte(`"finished"`), nil
-				}
-			}).
-			on("bad", func(context.Context, []byte) ([]byte, error) {
-				time.Sleep(time.Second)
-				return nil, &lambdaerr.Error{Type: "BadInput", Message: "row 3"}
-			})
-		def := `{"StartAt":"P","States":{
-			"P":{"Type":"Parallel","Next":"Done",
-				"Retry":[{"ErrorEquals":["BadInput"],"MaxAttempts":1,"IntervalSeconds":10}],
-				"Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.failure","Next":"Handle"}],
-				"Branches":[
-					{"StartAt":"Slow","States":{"Slow":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:slow","End":true}}},
-					{"StartAt":"Bad","States":{"Bad":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:bad","End":true}}}]},
-			"Done":{"Type":"Succeed"},
-			"Handle":{"Type":"Pass","End":true}}}`
-		start := time.Now()
-		out, events := runDefinition(t, &Interpreter{Invoker: inv}, def, `{"job":"j"}`)
-		want := `{"job":"j","failure":{"Error":"BadInput","Cause":"{\"errorMessage\":\"row 3\",\"errorType\":\"BadInput\"}"}}`
-		if out.Status != StatusSucceeded || !jsonEqual(t, out.Output, want) {
-			t.Fatalf("outcome %+v, want %s", out, want)
-		}
-		// Two attempts of one second each and a ten-second retry interval:
-		// the slow branch never holds the Parallel state up.
-		if elapsed := time.Since(start); elapsed != 12*time.Second {
-			t.Errorf("took %v, want 12s", elapsed)
-		}
-		synctest.Wait()
-		if n := slowCancelled.Load(); n != 2 {
-			t.Errorf("slow branch cancelled %d times, want 2", n)
-		}
-		var failed int
-		for _, e := range events {
-			if e.Type == EventParallelFailed {
-				failed++
-			}
-		}
-		if failed != 2 {
-			t.Errorf("%d ParallelStateFailed events, want 2", failed)
-		}
-	})
-}
-
-// TestParallelUncaught checks that an uncaught branch failure fails the
-// execution with the branch's error, including a Fail state's.
-func TestParallelUncaught(t *testing.T) {
-	def := `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
-		{"StartAt":"Ok","States":{"Ok":{"Type":"Pass","End":true}}},
-		{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Broken","Cause":"inside"}}}]}}}`
-	out, _ := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, `{}`)
-	if out.Status != StatusFailed || out.Error != "Broken" || out.Cause != "inside" {
-		t.Errorf("outcome %+v", out)
-	}
-}
-
-// TestRuntimeErrorsAreNotCaughtByAll checks that States.ALL leaves
-// States.Runtime alone.
-func TestRuntimeErrorsAreNotCaughtByAll(t *testing.T) {
-	def := `{"StartAt":"T","States":{
-		"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","InputPath":"$.missing",
-			"Catch":[{"ErrorEquals":["States.ALL"],"Next":"C"}],"End":true},
-		"C":{"Type":"Succeed"}}}`
-	out, _ := runDefinition(t, &Interpreter{Invoker: newFakeInvoker().echo("f")}, def, `{}`)
-	if out.Status != StatusFailed || out.Error != ErrorRuntime {
-		t.Errorf("outcome %+v", out)
-	}
-}
-
-// TestHistoryLimit checks that an endless loop ends at Step Functions'
-// history limit.
-func TestHistoryLimit(t *testing.T) {
-	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"A"}}}`
-	out, events := runDefinition(t, &Interpreter{Invoker: newFakeInvoker()}, def, `{}`)
-	if out.Status != StatusFailed || out.Error != ErrorRuntime || len(events) < maxHistoryEvents || len(events) > maxHistoryEvents+3 {
-		t.Errorf("outcome %+v after %d events", out, len(events))
 	}
 }

@@ -7,12 +7,27 @@ import (
 
 // template is a compiled payload template: the value of Parameters or
 // ResultSelector. Fields whose names end in ".$" take a path ($ on the
-// effective input, $$ on the context object) or an intrinsic function; all
-// other values are literals, and nested objects and arrays are templates
-// themselves. Building a payload fails with States.ParameterPathFailure when
-// a path selects nothing, and with States.IntrinsicFailure when an intrinsic
-// function fails.
+// effective input, $$ on the context object); all other values are
+// literals, and nested objects and arrays are templates themselves.
+// Building a payload fails with States.ParameterPathFailure when a path
+// selects nothing. Intrinsic functions (States.Format, …) are refused: the
+// deployed state machine uses none.
 type template func(env evalEnv) (any, error)
+
+// evalEnv is what paths are evaluated against: the effective input ($) and
+// the context object ($$).
+type evalEnv struct {
+	input   any
+	context any
+}
+
+// lookup evaluates a path in the environment.
+func (env evalEnv) lookup(p *jsonPath) (any, bool) {
+	if p.context {
+		return p.get(env.context)
+	}
+	return p.get(env.input)
+}
 
 // compileTemplate compiles a decoded JSON payload template.
 func compileTemplate(v any) (template, error) {
@@ -72,7 +87,7 @@ func compileObject(obj map[string]any, at string) (template, error) {
 		}
 		expr, ok := v.(string)
 		if !ok {
-			return nil, fmt.Errorf("field %q must be a string (a path or an intrinsic function), not a %s", fieldAt, jsonTypeName(v))
+			return nil, fmt.Errorf("field %q must be a string (a path), not a %s", fieldAt, jsonTypeName(v))
 		}
 		b, err := compileExpression(expr)
 		if err != nil {
@@ -95,12 +110,8 @@ func compileObject(obj map[string]any, at string) (template, error) {
 
 // compileExpression compiles the value of a ".$" field.
 func compileExpression(expr string) (template, error) {
-	if isIntrinsic(expr) {
-		call, err := parseIntrinsic(expr)
-		if err != nil {
-			return nil, err
-		}
-		return call.eval, nil
+	if strings.HasPrefix(expr, "States.") {
+		return nil, fmt.Errorf("intrinsic function %q is not supported", expr)
 	}
 	path, err := parsePath(expr)
 	if err != nil {

@@ -152,7 +152,7 @@ func TestTrainingPipeline(t *testing.T) {
 }
 
 // checkPublishedSuccess checks the publish input of a successful run (the execution input with
-// both branches' results, as pipeline.PublishInput reads it) and the execution's output (what
+// the tasks' results, as pipeline.PublishInput reads it) and the execution's output (what
 // publish answered).
 func checkPublishedSuccess(t *testing.T, sent map[string]any, output string) {
 	t.Helper()

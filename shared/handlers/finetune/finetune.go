@@ -231,7 +231,9 @@ func (h *Handler) trainOrigins(ctx context.Context, in pipeline.TaskInput, log *
 	if err != nil || stats.Detect(total.Dates) != stats.Daily {
 		return nil, nil // the LSTM is a candidate of daily data only
 	}
-	days, err := backtest.DailyOrigins(total.Dates[0], total.Dates[len(total.Dates)-1], h.Backtest)
+	first, _ := table.FirstDate()
+	last, _ := table.LastDate() // the dataset's: a group's history may end earlier (incomplete dates)
+	days, err := backtest.DailyOrigins(first, last, h.Backtest)
 	if err != nil {
 		log.InfoContext(ctx, "no LSTM backtest origin models", "reason", err.Error())
 		return nil, nil
@@ -256,7 +258,7 @@ func (h *Handler) trainOrigins(ctx context.Context, in pipeline.TaskInput, log *
 		}
 		switch {
 		case kept:
-			if !newFrom.IsZero() && newFrom.Before(model.LastDate()) { // rows merged before the model's last day
+			if !newFrom.IsZero() && !newFrom.After(model.LastDate()) { // rows merged up to the model's last day
 				o.Since = newFrom
 			}
 		case k == 0:

@@ -529,8 +529,14 @@ func TestMergeClosesTheJobsOfDeadAttempts(t *testing.T) {
 	upload := func(name, row string) events.S3Event {
 		return e.Upload("uploads/"+name, []byte("date,product_id,sales\n"+row+"\n"))
 	}
-	dies := func(point merge.FaultPoint, event events.S3Event) {
+	// The job records' times are the real clock's: so are the handlers' here.
+	handler := func(now func() time.Time) *merge.Handler {
 		h := newMergeHandler(t, e.Store, starter)
+		h.Now = now
+		return h
+	}
+	dies := func(point merge.FaultPoint, event events.S3Event) {
+		h := handler(time.Now)
 		h.Fault = func(p merge.FaultPoint) error {
 			if p == point {
 				return errors.New("killed")
@@ -546,9 +552,7 @@ func TestMergeClosesTheJobsOfDeadAttempts(t *testing.T) {
 	moved := upload("moved.csv", "2024-03-02,MOVE,6")
 	dies(merge.AfterMove, moved)
 
-	soon := newMergeHandler(t, e.Store, starter)
-	soon.Now = time.Now
-	if err := soon.Handle(ctx, upload("next.csv", "2024-03-03,NEXT,7")); err != nil {
+	if err := handler(time.Now).Handle(ctx, upload("next.csv", "2024-03-03,NEXT,7")); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{jobID(written), jobID(moved)} {
@@ -557,8 +561,7 @@ func TestMergeClosesTheJobsOfDeadAttempts(t *testing.T) {
 		}
 	}
 
-	later := newMergeHandler(t, e.Store, starter)
-	later.Now = func() time.Time { return time.Now().Add(later.Config.DeadAfter) }
+	later := handler(func() time.Time { return time.Now().Add(merge.DefaultConfig().DeadAfter) })
 	if err := later.Handle(ctx, upload("later.csv", "2024-03-04,LATE,8")); err != nil {
 		t.Fatal(err)
 	}
@@ -569,7 +572,7 @@ func TestMergeClosesTheJobsOfDeadAttempts(t *testing.T) {
 		t.Errorf("the job whose upload was moved: %s/%s, want training", job.Status, job.Stage)
 	}
 
-	if err := newMergeHandler(t, e.Store, starter).Handle(ctx, written); err != nil {
+	if err := handler(time.Now).Handle(ctx, written); err != nil {
 		t.Fatal(err)
 	}
 	if job := e.Job(jobID(written)); job.Merge == nil || job.Upload.MovedTo == "" ||

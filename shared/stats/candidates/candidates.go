@@ -41,9 +41,10 @@ func All(trendOptions trend.Options) []stats.Forecaster {
 	}
 }
 
-// Select returns the named candidates of all, in the order given; an
-// unknown name is an error listing the known ones.
-func Select(all []stats.Forecaster, names []string) ([]stats.Forecaster, error) {
+// Named returns the named candidates of all, in the order given; an
+// unknown name is an error listing the known ones. (backtest.Select is the
+// selection among candidates by their backtests.)
+func Named(all []stats.Forecaster, names []string) ([]stats.Forecaster, error) {
 	var out []stats.Forecaster
 	for _, name := range names {
 		i := slices.IndexFunc(all, func(f stats.Forecaster) bool { return f.Name() == name })

@@ -46,7 +46,7 @@ func TestEveryCandidateForecastsARealisticSeries(t *testing.T) {
 			}
 		}
 	}
-	if _, err := Select(all, []string{"ets", "arima"}); err == nil {
+	if _, err := Named(all, []string{"ets", "arima"}); err == nil {
 		t.Error("an unknown model was selected")
 	}
 }
