@@ -14,13 +14,13 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/lstminput"
+	"github.com/stockcast/stockcast/shared/parallel"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/stats"
 	"github.com/stockcast/stockcast/shared/stats/candidates"
@@ -181,23 +181,9 @@ func candidatesNamed(names []string) ([]stats.Forecaster, error) {
 func evaluateAll(ctx context.Context, histories []stats.History, cands []stats.Forecaster, cfg backtest.Config, workers int) ([]*backtest.Evaluation, []error, error) {
 	evals := make([]*backtest.Evaluation, len(histories))
 	errs := make([]error, len(histories))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, len(histories)) {
-		wg.Go(func() {
-			for i := range next {
-				evals[i], errs[i] = backtest.Evaluate(ctx, histories[i], cands, cfg)
-			}
-		})
-	}
-	for i := range histories {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel.Each(ctx, len(histories), workers, func(i int) {
+		evals[i], errs[i] = backtest.Evaluate(ctx, histories[i], cands, cfg)
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}

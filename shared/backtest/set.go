@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/parallel"
 	"github.com/stockcast/stockcast/shared/stats"
 )
 
@@ -60,28 +59,11 @@ func (s *Selection) Choice() string {
 // per core). It stops early, with ctx's error, when ctx is done: no history
 // is started after that and the fits under way stop.
 func SelectAll(ctx context.Context, hs []stats.History, cands []stats.Forecaster, cfg Config, workers int) (*Set, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	sels := make([]*Selection, len(hs))
 	errs := make([]error, len(hs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, len(hs)) {
-		wg.Go(func() {
-			for i := range next {
-				sels[i], errs[i] = Select(ctx, hs[i], cands, cfg)
-			}
-		})
-	}
-	for i := range hs {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel.Each(ctx, len(hs), workers, func(i int) {
+		sels[i], errs[i] = Select(ctx, hs[i], cands, cfg)
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("select models: %w", err)
 	}

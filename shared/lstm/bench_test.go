@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 
+	"github.com/stockcast/stockcast/shared/cputime"
 	"github.com/stockcast/stockcast/shared/training"
 )
 
@@ -57,9 +58,9 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.ReportAllocs()
 			var cpu time.Duration
 			for b.Loop() {
-				c0 := cpuTime(b)
+				c0 := cputime.Used(b)
 				t.step(batch)
-				cpu += cpuTime(b) - c0
+				cpu += cputime.Used(b) - c0
 			}
 			reportThroughput(b, m.cfg, len(batch)*b.N, cpu)
 		})
@@ -94,11 +95,11 @@ func BenchmarkTrainStepNaive(b *testing.B) {
 	b.ReportAllocs()
 	var cpu time.Duration
 	for b.Loop() {
-		c0 := cpuTime(b)
+		c0 := cputime.Used(b)
 		clear(grad)
 		nn.batchLossAndGrad(wins, gw)
 		opt.update(m.cfg, params, grad)
-		cpu += cpuTime(b) - c0
+		cpu += cputime.Used(b) - c0
 	}
 	reportThroughput(b, m.cfg, len(batch)*b.N, cpu)
 }
@@ -156,16 +157,16 @@ func BenchmarkFineTuneVsFull(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		start, c0 := time.Now(), cpuTime(b)
+		start, c0 := time.Now(), cputime.Used(b)
 		if fine, err = m.Train(ctx, data, TrainOptions{Policy: pol}); err != nil {
 			b.Fatal(err)
 		}
-		fineTime, fineCPU = fineTime+time.Since(start), fineCPU+cpuTime(b)-c0
-		start, c0 = time.Now(), cpuTime(b)
+		fineTime, fineCPU = fineTime+time.Since(start), fineCPU+cputime.Used(b)-c0
+		start, c0 = time.Now(), cputime.Used(b)
 		if full, err = mustNew(b, DefaultConfig()).Train(ctx, data, TrainOptions{Mode: training.Full, Policy: pol}); err != nil {
 			b.Fatal(err)
 		}
-		fullTime, fullCPU = fullTime+time.Since(start), fullCPU+cpuTime(b)-c0
+		fullTime, fullCPU = fullTime+time.Since(start), fullCPU+cputime.Used(b)-c0
 	}
 	if fine.Mode != training.FineTune || full.Mode != training.Full || fine.ValWindows != full.ValWindows {
 		b.Fatalf("fine-tune %s on %d validation windows, full %s on %d", fine.Mode, fine.ValWindows, full.Mode, full.ValWindows)
@@ -196,12 +197,12 @@ func BenchmarkGemm(b *testing.B) {
 		flops := float64(2 * m * n * k)
 		run := func(name string, f func()) {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, m, n, k), func(b *testing.B) {
-				c0 := cpuTime(b)
+				c0 := cputime.Used(b)
 				for b.Loop() {
 					f()
 				}
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				b.ReportMetric(flops*float64(b.N)/(cpuTime(b)-c0).Seconds()/1e9, "GFLOP/cpu-s")
+				b.ReportMetric(flops*float64(b.N)/(cputime.Used(b)-c0).Seconds()/1e9, "GFLOP/cpu-s")
 			})
 		}
 		run("lstm32", func() { gemm(m, n, k, a32, k, b32, n, c32, n) })

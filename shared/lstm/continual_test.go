@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/cputime"
 	"github.com/stockcast/stockcast/shared/datagen"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/training"
@@ -159,12 +160,12 @@ func BenchmarkContinualLearning(b *testing.B) {
 			if next.After(cut) {
 				next = cut
 			}
-			c0 := cpuTime(b)
+			c0 := cputime.Used(b)
 			rep, err := m.Train(ctx, Through(all, next), TrainOptions{Since: month.AddDate(0, 0, 1), Policy: pol})
 			if err != nil {
 				b.Fatal(err)
 			}
-			lastCPU = cpuTime(b) - c0
+			lastCPU = cputime.Used(b) - c0
 			fineCPU += lastCPU
 			uploads++
 			b.Logf("upload %d (%s..%s): %s, %d epochs, %d windows, val %.4f, %.1f cpu-s",
@@ -173,12 +174,12 @@ func BenchmarkContinualLearning(b *testing.B) {
 		}
 		fineMASE := productMASE(b, m, all, cut, cut.AddDate(0, 0, H))
 		full := mustNew(b, cfg)
-		c0 := cpuTime(b)
+		c0 := cputime.Used(b)
 		rep, err := full.Train(ctx, Through(all, cut), TrainOptions{Mode: training.Full, Policy: pol})
 		if err != nil {
 			b.Fatal(err)
 		}
-		fullCPU := cpuTime(b) - c0
+		fullCPU := cputime.Used(b) - c0
 		fullMASE := productMASE(b, full, all, cut, cut.AddDate(0, 0, H))
 		b.Logf("full retrain: %d epochs, val %.4f, %.1f cpu-s", rep.Epochs, rep.ValLoss, fullCPU.Seconds())
 		b.ReportMetric(fineMASE, "finetune-MASE")

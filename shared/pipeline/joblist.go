@@ -7,8 +7,8 @@ import (
 	"path"
 	"slices"
 	"strings"
-	"sync"
 
+	"github.com/stockcast/stockcast/shared/parallel"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -67,19 +67,15 @@ func (j *Jobs) List(ctx context.Context, opts ListOptions) ([]*Job, error) {
 	}
 	jobs := make([]*Job, len(ids))
 	errs := make([]error, len(ids))
-	var wg sync.WaitGroup
-	limit := make(chan struct{}, 8)
-	for i, id := range ids {
-		wg.Go(func() {
-			limit <- struct{}{}
-			defer func() { <-limit }()
-			jobs[i], errs[i] = j.Get(ctx, id)
-			if errors.Is(errs[i], ErrJobNotFound) {
-				errs[i] = nil // deleted since the listing
-			}
-		})
+	parallel.Each(ctx, len(ids), 8, func(i int) {
+		jobs[i], errs[i] = j.Get(ctx, ids[i])
+		if errors.Is(errs[i], ErrJobNotFound) {
+			errs[i] = nil // deleted since the listing
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
 	}
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

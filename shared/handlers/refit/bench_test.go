@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/stockcast/stockcast/shared/cputime"
 	"github.com/stockcast/stockcast/shared/datagen"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
 	"github.com/stockcast/stockcast/shared/handlers/refit"
@@ -41,7 +42,7 @@ func BenchmarkRefit(b *testing.B) {
 			h.Workers, h.Select = size.workers, !size.noSelect
 			in := pipeline.TaskInput{Bucket: "bench", DatasetKey: pipeline.DatasetKey, DatasetETag: obj.ETag, JobID: "bench"}
 			var series int
-			cpu := cpuTime(b)
+			cpu := cputime.Used(b)
 			for b.Loop() {
 				out, err := h.Handle(context.Background(), in)
 				if err != nil {
@@ -49,7 +50,7 @@ func BenchmarkRefit(b *testing.B) {
 				}
 				series = out.Series
 			}
-			b.ReportMetric((cpuTime(b)-cpu).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Used(b)-cpu).Seconds()/float64(b.N), "cpu-s/op")
 			b.ReportMetric(float64(series), "series")
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(series), "ms/series")
 		})

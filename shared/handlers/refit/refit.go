@@ -11,15 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/lstminput"
+	"github.com/stockcast/stockcast/shared/parallel"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/series"
@@ -264,38 +263,13 @@ func (h *Handler) fitAll(ctx context.Context, all []series.Series) (_ *trend.Set
 		reason string
 	}
 	results := make([]fitted, len(all))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	workers := h.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	for range min(workers, len(all)) {
-		wg.Go(func() {
-			for i := range next {
-				model, reason, err := trend.FitWithFallback(ctx, all[i].Dates, all[i].Values, h.Options)
-				if err != nil {
-					reason = err.Error()
-				}
-				results[i] = fitted{model, reason}
-			}
-		})
-	}
-	started := 0
-feed:
-	for i := range all {
-		if ctx.Err() != nil {
-			break // select below picks at random when a worker is free too
+	started := parallel.Each(ctx, len(all), h.Workers, func(i int) {
+		model, reason, err := trend.FitWithFallback(ctx, all[i].Dates, all[i].Values, h.Options)
+		if err != nil {
+			reason = err.Error()
 		}
-		select {
-		case next <- i:
-			started++
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
+		results[i] = fitted{model, reason}
+	})
 	if ctx.Err() != nil {
 		if context.Cause(ctx) == errDeadlineNear {
 			return nil, nil, &pipeline.DeadlineNear{Step: "refit", Done: started, Of: len(all)}
