@@ -27,7 +27,8 @@ import (
 // the prototype's (24 products, 830 days, 19,920 rows). Each upload brings the next day of every
 // product. "finetune" is stockcast's pipeline; "full-retrain" is the baseline in the same run:
 // the same pipeline retraining the LSTM from scratch with its full schedule, as the prototype did
-// on every upload.
+// on every upload; "1worker" is the pipeline with the fine-tune training the served model and the
+// backtest origins' one after another instead of at once.
 func BenchmarkUploadToServed(b *testing.B) {
 	base := datagen.Config{Products: 24, Days: 830, Seed: 2024}
 	var seed bytes.Buffer
@@ -70,6 +71,14 @@ func BenchmarkUploadToServed(b *testing.B) {
 	}
 
 	b.Run("finetune", func(b *testing.B) {
+		for b.Loop() {
+			upload(b)
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/upload")
+	})
+	b.Run("1worker", func(b *testing.B) {
+		finetune.Workers = 1
+		defer func() { finetune.Workers = 0 }()
 		for b.Loop() {
 			upload(b)
 		}

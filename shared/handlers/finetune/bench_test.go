@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stockcast/stockcast/shared/cputime"
 	"github.com/stockcast/stockcast/shared/datagen"
 	"github.com/stockcast/stockcast/shared/handlers/finetune"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
@@ -19,9 +20,11 @@ import (
 var benchData = flag.String("data", "", "BenchmarkFineTuneWithOrigins: a daily dataset CSV (date first) instead of generated data")
 
 // BenchmarkFineTuneWithOrigins is the fine-tune after an upload of a week of new days, with the
-// default network and schedule: the served model's fine-tune (what the fine-tune cost without
-// origin models) against the whole task, which also fine-tunes the model of each backtest
-// origin. Setup (not timed) trains the chain from scratch on the data before that week.
+// default network and schedule: the whole task, which fine-tunes the served model and the model
+// of each backtest origin, on one worker (the baseline: one model after another) and on one per
+// core; each reports the task's wall and CPU seconds, the served model's training time (what the
+// fine-tune cost without origin models) and the sum of the four. Setup (not timed) trains the
+// chain from scratch on the data before that week.
 func BenchmarkFineTuneWithOrigins(b *testing.B) {
 	data := handlertest.Generated(b, datagen.Config{Products: 30, Days: 730, Seed: 5})
 	if *benchData != "" {
@@ -70,26 +73,38 @@ func BenchmarkFineTuneWithOrigins(b *testing.B) {
 	for _, o := range rebuilt.Origins {
 		rebuildMS += o.TrainMS
 	}
-	var served, total, servedWindows, totalWindows float64
-	for b.Loop() {
-		b.StopTimer()
-		for key, body := range saved {
-			if _, err := s.Put(ctx, key, bytes.NewReader(body), store.PutOptions{}); err != nil {
-				b.Fatal(err)
+	// The baseline: the same fine-tune training its models one after another.
+	for _, workers := range []struct {
+		name string
+		n    int
+	}{{"1worker", 1}, {"parallel", 0}} {
+		b.Run(workers.name, func(b *testing.B) {
+			h.Workers = workers.n
+			var served, total, servedWindows, totalWindows float64
+			cpu := cputime.Used(b)
+			for b.Loop() {
+				b.StopTimer()
+				for key, body := range saved {
+					if _, err := s.Put(ctx, key, bytes.NewReader(body), store.PutOptions{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				out := run(data, pipeline.TaskInput{NewFrom: from.Format(time.DateOnly), NewTo: last.Format(time.DateOnly)})
+				served, servedWindows = float64(out.TrainMS), float64(out.Windows*out.Epochs)
+				total, totalWindows = served, servedWindows
+				for _, o := range out.Origins {
+					total += float64(o.TrainMS)
+					totalWindows += float64(o.Windows * o.Epochs)
+				}
 			}
-		}
-		b.StartTimer()
-		out := run(data, pipeline.TaskInput{NewFrom: from.Format(time.DateOnly), NewTo: last.Format(time.DateOnly)})
-		served, servedWindows = float64(out.TrainMS), float64(out.Windows*out.Epochs)
-		total, totalWindows = served, servedWindows
-		for _, o := range out.Origins {
-			total += float64(o.TrainMS)
-			totalWindows += float64(o.Windows * o.Epochs)
-		}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "wall-s/op")
+			b.ReportMetric((cputime.Used(b)-cpu).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(served/1000, "served-train-s")
+			b.ReportMetric(total/1000, "sum-train-s")
+			b.ReportMetric(total/served, "sum/served-time")
+			b.ReportMetric(totalWindows/servedWindows, "with-origins/served-windows")
+			b.ReportMetric(float64(rebuildMS)/1000, "rebuild-chain-train-s")
+		})
 	}
-	b.ReportMetric(served/1000, "served-train-s")
-	b.ReportMetric(total/1000, "with-origins-train-s")
-	b.ReportMetric(total/served, "with-origins/served-time")
-	b.ReportMetric(totalWindows/servedWindows, "with-origins/served-windows")
-	b.ReportMetric(float64(rebuildMS)/1000, "rebuild-chain-train-s")
 }

@@ -12,12 +12,14 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/lstminput"
+	"github.com/stockcast/stockcast/shared/parallel"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/series"
@@ -48,6 +50,9 @@ type Handler struct {
 	SaveMargin time.Duration
 	// ProgressEvery is the least time between two progress updates of the job record.
 	ProgressEvery time.Duration
+	// Workers is how many models are trained at once after an upload (the served one and those of
+	// the origins; each on one core); 0 means one per core. A rebuild is a chain, one at a time.
+	Workers int
 	// Backtest is the refit's backtest configuration (refit.Handler.Backtest): the models of its
 	// origins are trained through the same days.
 	Backtest backtest.Config
@@ -127,24 +132,23 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 	case fresh != nil:
 		rebuild = "no usable checkpoint: " + fresh.Error()
 	}
-	var served trained
-	if rebuild == "" {
-		if served, err = h.run(ctx, in, log, "LSTM", model, data, opts); err != nil {
-			return pipeline.FineTuneOutput{}, err
-		}
-	}
-	origins, err := h.trainOrigins(ctx, in, log, table, cfg, data, opts, rebuild != "")
+	origins, steps, err := h.planOrigins(ctx, in, log, table, cfg, data, opts, rebuild != "")
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
-	if rebuild != "" {
-		if len(origins) > 0 { // the chain's last link: from the last origin's model to the last day
-			model = origins[len(origins)-1].model.Clone()
-			opts.Mode, opts.Since, opts.Until = training.FineTune, time.Time{}, time.Time{}
-		}
-		if served, err = h.run(ctx, in, log, "LSTM", model, data, opts); err != nil {
-			return pipeline.FineTuneOutput{}, err
-		}
+	servedStep := step{name: "LSTM", model: model, data: data, opts: opts}
+	if rebuild != "" && len(origins) > 0 { // the chain's last link: from the last origin's model to the last day
+		servedStep.model = nil
+		servedStep.opts.Mode, servedStep.opts.Since, servedStep.opts.Until = training.FineTune, time.Time{}, time.Time{}
+	}
+	runs, err := h.runSteps(ctx, in, log, append(steps, servedStep))
+	if err != nil {
+		return pipeline.FineTuneOutput{}, err
+	}
+	served := runs[len(origins)]
+	model = served.model
+	for k := range origins {
+		origins[k].model, origins[k].report, origins[k].ms = runs[k].model, runs[k].report, runs[k].ms
 	}
 	out := pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, Mode: served.report.Mode,
 		Epochs: served.report.Epochs, Loss: served.report.Loss, ValLoss: served.report.ValLoss, Windows: served.report.Windows, TrainMS: served.ms}
@@ -203,51 +207,110 @@ type trained struct {
 	kept    bool
 }
 
-// run trains one model and logs the outcome.
-func (h *Handler) run(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, name string, model *lstm.Model, data []lstm.Series, opts lstm.TrainOptions) (trained, error) {
-	opts.Progress = h.progress(ctx, in, log, name)
-	trainCtx, end := platform.Trace(ctx, "train")
-	started := time.Now()
-	report, err := model.Train(trainCtx, data, opts)
-	end(err)
-	if err != nil {
-		return trained{}, fmt.Errorf("train the %s: %w", name, err)
-	}
-	ms := time.Since(started).Milliseconds()
-	log.InfoContext(ctx, name+" trained", "mode", report.Mode, "reason", report.Reason, "epochs", report.Epochs,
-		"windows", report.Windows, "loss", report.Loss, "val_loss", report.ValLoss, "stop", report.Stop,
-		"new_series", len(report.NewSeries), "trained_through", model.LastDate().Format(time.DateOnly), "train_ms", ms)
-	return trained{model: model, report: report, ms: ms}, nil
+// step is one model's training run.
+type step struct {
+	name  string
+	model *lstm.Model // nil: a clone of the previous step's model once trained (a link of the chain)
+	data  []lstm.Series
+	opts  lstm.TrainOptions
 }
 
-// trainOrigins brings the models of the refit's backtest origins (backtest.DailyOrigins of the
-// dataset with Backtest) up to date: each stored one that is usable — readable, of cfg's
-// architecture, trained through no later than its origin, and rebuild unset — is fine-tuned on
-// the days up to its origin; any other is rebuilt by the chain: in full through the first
-// origin, else from the previous origin's model fine-tuned through its own. No model sees a day
-// after its origin. None for a dataset that is not daily or too short to backtest.
-func (h *Handler) trainOrigins(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, table *series.Table, cfg lstm.Config, data []lstm.Series, opts lstm.TrainOptions, rebuild bool) ([]trained, error) {
+// runSteps trains the models of the steps, in order within each chain (a step and the steps that
+// continue from its model) and the chains at once, on up to Workers goroutines: each model is
+// trained on one core, as Train is. When the chains run at once the job record follows the last
+// step's model (the served one) and the others are logged only; a single chain records each
+// step's progress in turn. The first step that fails stops the others, and is the error.
+func (h *Handler) runSteps(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, steps []step) ([]trained, error) {
+	var chains [][]int
+	for i, s := range steps {
+		if s.model != nil {
+			chains = append(chains, nil)
+		}
+		chains[len(chains)-1] = append(chains[len(chains)-1], i)
+	}
+	work, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu     sync.Mutex
+		failed error
+	)
+	out := make([]trained, len(steps))
+	parallel.Each(context.WithoutCancel(ctx), len(chains), h.Workers, func(c int) {
+		for _, i := range chains[c] {
+			mu.Lock()
+			stop := failed != nil
+			mu.Unlock()
+			if stop {
+				return
+			}
+			s := steps[i]
+			if s.model == nil {
+				s.model = out[i-1].model.Clone()
+			}
+			run, err := h.run(work, in, log, s, len(chains) == 1 || i == len(steps)-1)
+			if err != nil {
+				mu.Lock()
+				if failed == nil {
+					failed = err
+					cancel()
+				}
+				mu.Unlock()
+				return
+			}
+			out[i] = run
+		}
+	})
+	return out, failed
+}
+
+// run trains one model, logs the outcome, and records its progress in the job if record is set.
+func (h *Handler) run(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, s step, record bool) (trained, error) {
+	opts := s.opts
+	opts.Progress = h.progress(ctx, in, log, s.name, record)
+	trainCtx, end := platform.Trace(ctx, "train")
+	started := time.Now()
+	report, err := s.model.Train(trainCtx, s.data, opts)
+	end(err)
+	if err != nil {
+		return trained{}, fmt.Errorf("train the %s: %w", s.name, err)
+	}
+	ms := time.Since(started).Milliseconds()
+	log.InfoContext(ctx, s.name+" trained", "mode", report.Mode, "reason", report.Reason, "epochs", report.Epochs,
+		"windows", report.Windows, "loss", report.Loss, "val_loss", report.ValLoss, "stop", report.Stop,
+		"new_series", len(report.NewSeries), "trained_through", s.model.LastDate().Format(time.DateOnly), "train_ms", ms)
+	return trained{model: s.model, report: report, ms: ms}, nil
+}
+
+// planOrigins prepares the training of the models of the refit's backtest origins
+// (backtest.DailyOrigins of the dataset with Backtest), one step each, and returns what each
+// continues from (through, stored, kept; the model and report are runSteps'): each stored one
+// that is usable — readable, of cfg's architecture, trained through no later than its origin,
+// and rebuild unset — is fine-tuned on the days up to its origin; any other is rebuilt by the
+// chain: in full through the first origin, else from the previous origin's model fine-tuned
+// through its own. No model sees a day after its origin. None for a dataset that is not daily or
+// too short to backtest.
+func (h *Handler) planOrigins(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, table *series.Table, cfg lstm.Config, data []lstm.Series, opts lstm.TrainOptions, rebuild bool) ([]trained, []step, error) {
 	total, err := table.Filtered(series.Filter{})
 	if err != nil || stats.Detect(total.Dates) != stats.Daily {
-		return nil, nil // the LSTM is a candidate of daily data only
+		return nil, nil, nil // the LSTM is a candidate of daily data only
 	}
 	first, _ := table.FirstDate()
 	last, _ := table.LastDate() // the dataset's: a group's history may end earlier (incomplete dates)
 	days, err := backtest.DailyOrigins(first, last, h.Backtest)
 	if err != nil {
 		log.InfoContext(ctx, "no LSTM backtest origin models", "reason", err.Error())
-		return nil, nil
+		return nil, nil, nil
 	}
 	var newFrom time.Time
 	if in.NewFrom != "" {
 		newFrom, _ = time.Parse(time.DateOnly, in.NewFrom) // TaskInput.Validate checked it
 	}
-	out := make([]trained, len(days))
+	origins, steps := make([]trained, len(days)), make([]step, len(days))
 	for k, day := range days {
 		key := pipeline.OriginKey(k)
 		model, stored, fresh, err := h.resume(ctx, key, cfg, log)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		o := opts
 		o.Mode, o.Since, o.Until = training.FineTune, time.Time{}, time.Time{}
@@ -263,21 +326,17 @@ func (h *Handler) trainOrigins(ctx context.Context, in pipeline.TaskInput, log *
 			}
 		case k == 0:
 			if model, err = lstm.New(cfg); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			o.Mode = training.Full
 		default:
-			model = out[k-1].model.Clone()
+			model = nil // the previous origin's, once trained
 		}
-		run, err := h.run(ctx, in, log, fmt.Sprintf("LSTM of backtest origin %d/%d (through %s)", k+1, len(days), day.Format(time.DateOnly)),
-			model, lstm.Through(data, day), o)
-		if err != nil {
-			return nil, err
-		}
-		run.through, run.stored, run.kept = day, stored, kept
-		out[k] = run
+		origins[k] = trained{through: day, stored: stored, kept: kept}
+		steps[k] = step{name: fmt.Sprintf("LSTM of backtest origin %d/%d (through %s)", k+1, len(days), day.Format(time.DateOnly)),
+			model: model, data: lstm.Through(data, day), opts: o}
 	}
-	return out, nil
+	return origins, steps, nil
 }
 
 // resume loads a checkpoint, or starts a new model and says why (fresh).
@@ -327,14 +386,14 @@ func (h *Handler) options(ctx context.Context, in pipeline.TaskInput) (lstm.Trai
 	return opts, nil
 }
 
-// progress logs each epoch of the named model and writes it to the job record about once a
-// second.
-func (h *Handler) progress(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, name string) func(lstm.Epoch) {
+// progress logs each epoch of the named model and, if record is set, writes it to the job record
+// about once a second.
+func (h *Handler) progress(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, name string, record bool) func(lstm.Epoch) {
 	var last time.Time
 	return func(e lstm.Epoch) {
 		message := fmt.Sprintf("%s epoch %d/%d - loss=%.5f - val_loss=%.5f", name, e.Epoch, e.Epochs, e.Loss, e.ValLoss)
 		log.InfoContext(ctx, message, "epoch", e.Epoch, "epochs", e.Epochs, "loss", e.Loss, "val_loss", e.ValLoss)
-		if time.Since(last) < h.ProgressEvery && e.Epoch != e.Epochs {
+		if !record || time.Since(last) < h.ProgressEvery && e.Epoch != e.Epochs {
 			return
 		}
 		last = time.Now()

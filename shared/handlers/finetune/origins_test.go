@@ -3,6 +3,12 @@ package finetune_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,6 +127,110 @@ func TestFineTuneKeepsTheBacktestOriginModels(t *testing.T) {
 	for k := 1; k < 3; k++ {
 		if rebuilt[k].Step() <= rebuilt[k-1].Step() || third.Origins[k].Mode != training.FineTune {
 			t.Errorf("origin %d: %+v, step %d: want it fine-tuned from origin %d's (step %d)", k, third.Origins[k], rebuilt[k].Step(), k-1, rebuilt[k-1].Step())
+		}
+	}
+}
+
+// progressStore keeps every fine-tune status written to a job record.
+type progressStore struct {
+	store.Store
+	mu      sync.Mutex
+	records []pipeline.FineTune
+}
+
+func (p *progressStore) Put(ctx context.Context, key string, body io.Reader, opts store.PutOptions) (store.Object, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return store.Object{}, err
+	}
+	if strings.HasPrefix(key, pipeline.JobsPrefix) {
+		var job pipeline.Job
+		if err := json.Unmarshal(data, &job); err == nil && job.FineTune != nil {
+			p.mu.Lock()
+			p.records = append(p.records, *job.FineTune)
+			p.mu.Unlock()
+		}
+	}
+	return p.Store.Put(ctx, key, bytes.NewReader(data), opts)
+}
+
+// trainingProgress is the names of the models whose epochs the records report, in order.
+func (p *progressStore) trainingProgress() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var names []string
+	for _, r := range p.records {
+		if r.Status == pipeline.StatusRunning && r.Epochs > 0 {
+			name, _, _ := strings.Cut(r.Message, " epoch ")
+			names = append(names, name)
+		}
+	}
+	p.records = nil
+	return names
+}
+
+// TestFineTuneTrainsTheModelsAtOnce: after an upload the served model and the three origin models
+// train at once; each comes out byte for byte as it does one at a time, the output lists the
+// origins in order, and the job record follows the served model's epochs only. The rebuild's
+// chain records each model's progress in turn.
+func TestFineTuneTrainsTheModelsAtOnce(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	ctx := context.Background()
+	sample := handlertest.Testdata(t, "sample_dataset.csv")
+	dataset := e.Put(pipeline.DatasetKey, sample)
+	recorder := &progressStore{Store: e.Store}
+	h := handlertest.SmallFineTune(t, recorder)
+	if _, err := h.Handle(ctx, handlertest.TaskInput("job-0", dataset.ETag)); err != nil {
+		t.Fatal(err)
+	}
+	chain := recorder.trainingProgress()
+	if i := slices.Index(chain, "LSTM"); len(chain) < 4 || !strings.HasPrefix(chain[0], "LSTM of backtest origin 1/3") || i < 3 || !slices.IsSorted(chain[:i]) || slices.ContainsFunc(chain[i:], func(n string) bool { return n != "LSTM" }) {
+		t.Errorf("the rebuild recorded the progress of %q: want each origin's in turn, then the served model's", chain)
+	}
+	keys := []string{pipeline.CheckpointKey, pipeline.OriginKey(0), pipeline.OriginKey(1), pipeline.OriginKey(2)}
+	before := map[string][]byte{}
+	for _, key := range keys {
+		before[key] = e.Read(key)
+	}
+	merged := append(append([]byte(nil), sample...), bytes.SplitN(handlertest.Testdata(t, "new_data.csv"), []byte("\n"), 2)[1]...)
+	dataset = e.Put(pipeline.DatasetKey, merged)
+
+	var outs []pipeline.FineTuneOutput
+	var models []map[string][]byte
+	for _, workers := range []int{1, 4} {
+		for _, key := range keys {
+			e.Put(key, before[key])
+		}
+		h.Workers = workers
+		in := handlertest.TaskInput(fmt.Sprintf("job-%d", workers), dataset.ETag)
+		in.NewFrom, in.NewTo = "2024-04-10", "2024-04-12"
+		out, err := h.Handle(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOrigins(t, e, out, day("2024-04-12"))
+		if names := recorder.trainingProgress(); len(names) == 0 || slices.ContainsFunc(names, func(n string) bool { return n != "LSTM" }) {
+			t.Errorf("%d workers: the job recorded the progress of %q, want the served model's only", workers, names)
+		}
+		if job := e.Job(in.JobID).FineTune; job.Status != pipeline.StatusSucceeded || job.Epoch != out.Epochs || job.Epochs == 0 {
+			t.Errorf("%d workers: job record %+v for a served model trained %d epochs", workers, job, out.Epochs)
+		}
+		trained := map[string][]byte{}
+		for _, key := range keys {
+			trained[key] = e.Read(key)
+		}
+		outs, models = append(outs, out), append(models, trained)
+	}
+	for _, key := range keys {
+		if !bytes.Equal(models[0][key], models[1][key]) {
+			t.Errorf("%s differs when the models train at once", key)
+		}
+	}
+	for k := range outs[0].Origins {
+		a, b := outs[0].Origins[k], outs[1].Origins[k]
+		a.ETag, a.VersionID, a.TrainMS, b.ETag, b.VersionID, b.TrainMS = "", "", 0, "", "", 0
+		if a != b {
+			t.Errorf("origin %d: %+v one at a time, %+v at once", k, a, b)
 		}
 	}
 }
