@@ -31,10 +31,11 @@ import (
 // Handler is the fine-tune task of the training state machine: it continues training the global
 // LSTM from its checkpoint (models/lstm/checkpoint.bin) on what the merged upload brought, and
 // keeps up to date, beside it, the models trained only through each origin of the refit's
-// backtest (models/lstm/origins/<k>.bin), which the refit backtests as the LSTM candidate. With no
-// usable checkpoint it rebuilds them all as a chain: in full through the first origin, then
-// fine-tuned through each later origin and the last day, whose model is the one served. Each
-// model is written only if nobody else wrote it meanwhile.
+// backtest (models/lstm/origins/<k>.bin), which the refit backtests as the LSTM candidate; after
+// an upload the models are independent and train at once, one per core. With no usable
+// checkpoint it rebuilds them all as a chain, one after another: in full through the first
+// origin, then fine-tuned through each later origin and the last day, whose model is the one
+// served. Each model is written only if nobody else wrote it meanwhile.
 type Handler struct {
 	Store  store.Store
 	Jobs   *pipeline.Jobs
