@@ -94,23 +94,6 @@ func ReadManifest(ctx context.Context, s store.Store) (*Manifest, store.Object, 
 	return ReadManifestVersion(ctx, s, "")
 }
 
-// CoveringManifest returns the published manifest if its model was trained on the dataset
-// version etag; nil if no readable model covers it (no manifest yet, a damaged one, which
-// publish replaces, or a model of another version).
-func CoveringManifest(ctx context.Context, s store.Store, etag string) (*Manifest, error) {
-	manifest, _, err := ReadManifest(ctx, s)
-	if errors.Is(err, ErrNoManifest) || errors.Is(err, ErrDamagedManifest) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !store.SameETag(manifest.Dataset.ETag, etag) {
-		return nil, nil
-	}
-	return manifest, nil
-}
-
 // ReadManifestVersion reads one version of the manifest ("" for the current one), as
 // ReadManifest does.
 func ReadManifestVersion(ctx context.Context, s store.Store, versionID string) (*Manifest, store.Object, error) {

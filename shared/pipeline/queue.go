@@ -94,11 +94,14 @@ type StartFunc func(ctx context.Context, in TaskInput) (string, error)
 // next iteration trains the latest dataset, this job's rows included); otherwise a run is started.
 // An abandoned claim's jobs are covered by the new run, so that they end with it.
 func (q *Queue) Request(ctx context.Context, in TaskInput, start StartFunc) (Decision, error) {
-	manifest, err := CoveringManifest(ctx, q.store, in.DatasetETag)
-	if err != nil {
+	manifest, _, err := ReadManifest(ctx, q.store)
+	if err != nil && !errors.Is(err, ErrNoManifest) && !errors.Is(err, ErrDamagedManifest) {
 		return Decision{}, err
 	}
-	if manifest != nil {
+	if err != nil {
+		manifest = nil // no readable model covers the dataset: train it (publish replaces a damaged manifest)
+	}
+	if manifest != nil && store.SameETag(manifest.Dataset.ETag, in.DatasetETag) {
 		return Decision{Action: Covered, Version: manifest.Version}, nil
 	}
 	var decision Decision

@@ -638,13 +638,18 @@ func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeRe
 		}
 	}
 	// A failed job trains again: it is training from now on (publish ends it, even before this
-	// handler returns).
+	// handler returns). Records are written only when they change: a check that finds the
+	// dataset trained, or training, leaves them as they are.
 	open := false // the job must end with a run: it is not unchanged, nor ended
 	if _, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
-		if job.Status == pipeline.StatusFailed {
+		failed := job.Status == pipeline.StatusFailed
+		if failed {
 			job.Status, job.Stage, job.Error, job.Publish = pipeline.StatusTraining, "train", "", nil
 		}
 		open = job.Status == pipeline.StatusRunning || job.Status == pipeline.StatusTraining && job.Publish == nil
+		if !failed {
+			return pipeline.ErrUnchanged
+		}
 		return nil
 	}); err != nil {
 		return err
@@ -660,22 +665,27 @@ func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeRe
 	case decision.Action == pipeline.Covered:
 		// The published model holds the rows: a job still open ends with it.
 		_, err = h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
-			if job.Status == pipeline.StatusTraining || job.Status == pipeline.StatusRunning {
-				job.Status, job.Stage, job.Error = pipeline.StatusSuperseded, "done", ""
-				job.Publish = &pipeline.Publish{Status: pipeline.StatusSuperseded, Version: decision.Version}
+			if job.Status != pipeline.StatusTraining && job.Status != pipeline.StatusRunning {
+				return pipeline.ErrUnchanged
 			}
+			job.Status, job.Stage, job.Error = pipeline.StatusSuperseded, "done", ""
+			job.Publish = &pipeline.Publish{Status: pipeline.StatusSuperseded, Version: decision.Version}
 			return nil
 		})
 		return err
 	}
+	stage := "train"
+	if decision.Action == pipeline.Queued {
+		stage = "queued"
+	}
 	_, err = h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
 		if job.Publish != nil {
-			return nil // the run has ended already: publish recorded how
+			return pipeline.ErrUnchanged // the run has ended already: publish recorded how
 		}
-		job.Status, job.Stage, job.Execution, job.Error = pipeline.StatusTraining, "train", decision.Execution, ""
-		if decision.Action == pipeline.Queued {
-			job.Stage = "queued"
+		if job.Status == pipeline.StatusTraining && job.Stage == stage && job.Execution == decision.Execution && job.Error == "" {
+			return pipeline.ErrUnchanged
 		}
+		job.Status, job.Stage, job.Execution, job.Error = pipeline.StatusTraining, stage, decision.Execution, ""
 		return nil
 	})
 	return err
@@ -769,8 +779,7 @@ func (h *Handler) Repair(ctx context.Context) error {
 // published, or superseded by a newer one that is — where no upload's job is at hand (a refused
 // upload, a sweep, a start): the current dataset is trained for the job that wrote it (else the
 // newest job that merged) unless the published model or the run in progress covers it. If that
-// job's training failed, it is tried again only with retryFailed. Nothing is written when there
-// is nothing to do.
+// job's training failed, it is tried again only with retryFailed.
 func (h *Handler) trainCurrent(ctx context.Context, retryFailed bool) error {
 	current, err := h.Store.Head(ctx, pipeline.DatasetKey)
 	if errors.Is(err, store.ErrNotFound) {
@@ -796,11 +805,6 @@ func (h *Handler) trainCurrent(ctx context.Context, retryFailed bool) error {
 		h.Logger.InfoContext(ctx, "the current dataset's training failed; bin/stockcast retry, the next upload or a restart of the local stack trains it again",
 			"job_id", writer.ID, "error", writer.Error)
 		return nil
-	case writer.Status != pipeline.StatusRunning && writer.Status != pipeline.StatusTraining && writer.Status != pipeline.StatusFailed:
-		// An ended job whose dataset the published model covers: train would change nothing.
-		if covering, err := pipeline.CoveringManifest(ctx, h.Store, current.ETag); err != nil || covering != nil {
-			return err
-		}
 	}
 	return h.train(ctx, &upload{key: writer.Upload.Key, jobID: writer.ID, log: h.Logger.With("job_id", writer.ID)}, writer.Merge)
 }
