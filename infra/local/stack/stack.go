@@ -121,7 +121,7 @@ var functionNames = map[string]string{"RefitFunctionArn": "refit", "FineTuneFunc
 // Start starts the stack and returns once it accepts requests.
 func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.SweepInterval < 0 {
-		return nil, fmt.Errorf("sweep interval %s: must be positive (zero: %s)", cfg.SweepInterval, DefaultSweepInterval)
+		return nil, fmt.Errorf("sweep interval %s: must not be negative (zero: %s)", cfg.SweepInterval, DefaultSweepInterval)
 	}
 	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
@@ -398,7 +398,7 @@ func (s *Stack) invokeMerge(ctx context.Context, payload []byte, what string) {
 		}
 	}
 	if err != nil {
-		s.log.Error("merge failed after retries; an upload stays in uploads/ and is merged again at the next start", "event", what, "error", err)
+		s.log.Error("merge failed after retries; an upload stays in uploads/ and is merged again at the next start, a sweep runs again at the next tick", "event", what, "error", err)
 	}
 }
 
