@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -188,6 +189,25 @@ func TestMergeBinaryUnderEmulator(t *testing.T) {
 	}
 	if !strings.HasSuffix(processed[1].Key, "/store 12 sales (week 48).csv") {
 		t.Errorf("the key with spaces was not decoded: %s", processed[1].Key)
+	}
+
+	// The schedule's sweep event (events/sweep.json): a merge killed an hour ago, its upload still
+	// in uploads/, is closed as failed.
+	killed := time.Now().Add(-time.Hour).UTC()
+	put(t, s3, "uploads/killed.csv", upload)
+	dead := pipeline.Job{ID: pipeline.JobID(bucket, "uploads/killed.csv", "0123456789abcdef0123456789abcdef", "0001"), Status: pipeline.StatusRunning,
+		Stage: "merge", Upload: pipeline.Upload{Bucket: bucket, Key: "uploads/killed.csv"}, Created: killed, Updated: killed}
+	record, err := json.Marshal(dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, s3, pipeline.JobKey(dead.ID), record)
+	if _, err := merge.Invoke(context.Background(), readFile(t, "../events/sweep.json")); err != nil {
+		t.Fatalf("invoke with events/sweep.json: %v", err)
+	}
+	job, err := pipeline.NewJobs(s3).Get(context.Background(), dead.ID)
+	if err != nil || job.Status != pipeline.StatusFailed {
+		t.Errorf("the dead job after the sweep: %+v (%v), want failed", job, err)
 	}
 }
 

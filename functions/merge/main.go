@@ -1,5 +1,6 @@
 // Command merge is the MergeFunction Lambda: S3 ObjectCreated events on uploads/*.csv are merged
-// into data/large_dataset.csv and start the training state machine.
+// into data/large_dataset.csv and start the training state machine; its schedule's sweep event
+// closes the jobs of dead merges and trains the dataset if nothing covers it.
 //
 // Configuration: DATA_BUCKET (required), STATE_MACHINE_ARN (training is not started without
 // it), MAX_UPLOAD_BYTES (default 67108864), MAX_NEW_COLUMNS (32), MAX_COLUMNS (256),
@@ -20,5 +21,5 @@ func main() {
 	}
 	h := merge.New(fn.DataBucket(), starter, fn.Logger)
 	h.Config = merge.ConfigFromEnv(fn.Env)
-	fn.Start(h.Handle)
+	fn.Start(h.HandleEvent)
 }

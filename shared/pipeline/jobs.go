@@ -113,6 +113,10 @@ type Publish struct {
 // ErrJobNotFound reports that no record exists for a job id.
 var ErrJobNotFound = errors.New("job not found")
 
+// ErrUnchanged, returned by an Update's change, leaves the record as it was: nothing is written,
+// its Updated time included.
+var ErrUnchanged = errors.New("job unchanged")
+
 // Jobs reads and updates job records. Two writers may update one record at once (a task attempt
 // that timed out but still runs, and its retry), so every update is a conditional
 // read-modify-write, retried.
@@ -149,7 +153,8 @@ func (j *Jobs) read(ctx context.Context, id string) (*Job, string, error) {
 const maxUpdateAttempts = 20
 
 // Update applies change to the job's record (a new record if there is none) and writes it back
-// only if nobody wrote it in between; otherwise it rereads and applies change again.
+// only if nobody wrote it in between; otherwise it rereads and applies change again. If change
+// returns ErrUnchanged, Update writes nothing and returns the record as read.
 func (j *Jobs) Update(ctx context.Context, id string, change func(*Job) error) (*Job, error) {
 	return store.RetryConflicts(ctx, maxUpdateAttempts, func(int) (*Job, error) {
 		job, etag, err := j.read(ctx, id)
@@ -159,7 +164,11 @@ func (j *Jobs) Update(ctx context.Context, id string, change func(*Job) error) (
 		if err != nil {
 			return nil, err
 		}
-		if err := change(job); err != nil {
+		err = change(job)
+		if errors.Is(err, ErrUnchanged) {
+			return job, nil
+		}
+		if err != nil {
 			return nil, err
 		}
 		job.Updated = j.now().UTC()

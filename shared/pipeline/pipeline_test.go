@@ -90,6 +90,36 @@ func TestConcurrentJobUpdatesLoseNothing(t *testing.T) {
 	}
 }
 
+func TestJobUpdateThatChangesNothingWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory("b")
+	jobs := pipeline.NewJobs(s)
+	written, err := jobs.Update(ctx, "j", func(job *pipeline.Job) error {
+		job.Status = pipeline.StatusTraining
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Head(ctx, pipeline.JobKey("j"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := jobs.Update(ctx, "j", func(*pipeline.Job) error { return pipeline.ErrUnchanged })
+	if err != nil || got.Status != pipeline.StatusTraining || !got.Updated.Equal(written.Updated) {
+		t.Fatalf("unchanged update: %+v (%v), want the record as written", got, err)
+	}
+	if after, err := s.Head(ctx, pipeline.JobKey("j")); err != nil || after.ETag != before.ETag {
+		t.Errorf("the record was written again: ETag %s, before %s (%v)", after.ETag, before.ETag, err)
+	}
+	if _, err := jobs.Update(ctx, "new", func(*pipeline.Job) error { return pipeline.ErrUnchanged }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobs.Get(ctx, "new"); !errors.Is(err, pipeline.ErrJobNotFound) {
+		t.Errorf("an unchanged update created a record: %v", err)
+	}
+}
+
 func TestManifestIsWrittenConditionally(t *testing.T) {
 	ctx := context.Background()
 	s := store.NewMemory("b")

@@ -6,6 +6,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,6 +63,9 @@ type Config struct {
 	// first run, with no checkpoint) so that a first model is served soon after start;
 	// LSTMMaxWindows also caps the new windows of a fine-tune's epoch (a large upload's).
 	LSTMFullEpochs, LSTMMaxWindows int
+	// SweepInterval is how often the merge function is invoked with its sweep event, as
+	// template.yaml's schedule does every 5 minutes (DefaultSweepInterval when zero).
+	SweepInterval time.Duration
 	// Tune adjusts the in-process handlers after they are built (tests use it for small
 	// networks); nil leaves the functions' defaults.
 	Tune func(*Handlers)
@@ -116,6 +120,9 @@ var functionNames = map[string]string{"RefitFunctionArn": "refit", "FineTuneFunc
 
 // Start starts the stack and returns once it accepts requests.
 func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.SweepInterval < 0 {
+		return nil, fmt.Errorf("sweep interval %s: must not be negative (zero: %s)", cfg.SweepInterval, DefaultSweepInterval)
+	}
 	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
@@ -241,7 +248,7 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 			s.cfg.Tune(&h)
 		}
 		s.functions = &inProcess{handlers: map[string]lambda.Handler{
-			"merge":    lambda.NewHandler(h.Merge.Handle),
+			"merge":    lambda.NewHandler(h.Merge.HandleEvent),
 			"refit":    lambda.NewHandler(h.Refit.Handle),
 			"finetune": lambda.NewHandler(h.FineTune.Handle),
 			"publish":  lambda.NewHandler(h.Publish.Handle),
@@ -345,35 +352,53 @@ func (s *Stack) notify(n fakes3.Notification) {
 // minutes; locally seconds).
 var asyncRetries = []time.Duration{time.Second, 2 * time.Second}
 
-// deliver invokes the merge function with each event, one at a time (the function's reserved
-// concurrency is 1), retrying failures as Lambda does for asynchronous invocations.
+// DefaultSweepInterval is the rate of template.yaml's sweep schedule.
+const DefaultSweepInterval = 5 * time.Minute
+
+// deliver invokes the merge function with each event, and with the sweep event at every
+// SweepInterval, one at a time (the function's reserved concurrency is 1), retrying failures as
+// Lambda does for asynchronous invocations.
 func (s *Stack) deliver(ctx context.Context) {
+	interval := cmp.Or(s.cfg.SweepInterval, DefaultSweepInterval)
+	sweeps := time.NewTicker(interval)
+	defer sweeps.Stop()
 	for {
-		var n fakes3.Notification
+		var payload []byte
+		var what string
 		select {
 		case <-ctx.Done():
 			return
-		case n = <-s.events:
-		}
-		payload, err := json.Marshal(n.S3Event("us-east-1"))
-		if err != nil {
-			s.log.Error("encode S3 event", "error", err)
-			continue
-		}
-		for attempt := 0; ; attempt++ {
-			_, err = s.functions.Invoke(ctx, "merge", payload)
-			if err == nil || attempt == len(asyncRetries) || ctx.Err() != nil {
-				break
+		case <-sweeps.C:
+			payload, what = []byte(merge.SweepEvent), "sweep"
+		case n := <-s.events:
+			var err error
+			if payload, err = json.Marshal(n.S3Event("us-east-1")); err != nil {
+				s.log.Error("encode S3 event", "error", err)
+				continue
 			}
-			s.log.Warn("merge failed; retrying as Lambda does", "key", n.Key, "error", err, "retry_in", asyncRetries[attempt])
-			select {
-			case <-ctx.Done():
-			case <-time.After(asyncRetries[attempt]):
-			}
+			what = n.Key
 		}
-		if err != nil {
-			s.log.Error("merge failed after retries; the upload stays in uploads/ and is merged again at the next start", "key", n.Key, "error", err)
+		s.invokeMerge(ctx, payload, what)
+	}
+}
+
+// invokeMerge invokes the merge function with an event (what names it in the logs), retrying as
+// Lambda does.
+func (s *Stack) invokeMerge(ctx context.Context, payload []byte, what string) {
+	var err error
+	for attempt := 0; ; attempt++ {
+		_, err = s.functions.Invoke(ctx, "merge", payload)
+		if err == nil || attempt == len(asyncRetries) || ctx.Err() != nil {
+			break
 		}
+		s.log.Warn("merge failed; retrying as Lambda does", "event", what, "error", err, "retry_in", asyncRetries[attempt])
+		select {
+		case <-ctx.Done():
+		case <-time.After(asyncRetries[attempt]):
+		}
+	}
+	if err != nil {
+		s.log.Error("merge failed after retries; an upload stays in uploads/ and is merged again at the next start, a sweep runs again at the next tick", "event", what, "error", err)
 	}
 }
 

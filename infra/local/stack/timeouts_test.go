@@ -2,6 +2,7 @@ package stack
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -57,5 +58,22 @@ func TestTimeoutsAreTheTemplates(t *testing.T) {
 	}
 	if dead := merge.DefaultConfig().DeadAfter; dead <= deployed["merge"] {
 		t.Errorf("the merge takes a job running for %s as dead, but the function runs for up to %s", dead, deployed["merge"])
+	}
+}
+
+// TestSweepIsTheTemplates: the local stack sweeps at the rate of template.yaml's schedule, with
+// the event the schedule sends the merge function.
+func TestSweepIsTheTemplates(t *testing.T) {
+	template, err := os.ReadFile("../../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("Schedule: rate(%d minutes)", int(DefaultSweepInterval.Minutes())),
+		"Input: '" + merge.SweepEvent + "'",
+	} {
+		if !strings.Contains(string(template), want) {
+			t.Errorf("template.yaml has no %q", want)
+		}
 	}
 }

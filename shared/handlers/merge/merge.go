@@ -1,8 +1,9 @@
 // Package merge is the MergeFunction's handler: S3 ObjectCreated events on uploads/*.csv are
 // validated, merged into data/large_dataset.csv (or refused and kept under rejected/ with the
-// reasons) and start the training state machine. It takes AWS event types and interfaces
-// (store.Store, Starter), so functions/merge only wires real dependencies into it, and the local
-// stack and the tests run this same handler in process.
+// reasons) and start the training state machine; a scheduled sweep event closes the jobs of
+// merges that died and has the dataset trained when nothing covers it. It takes AWS event types
+// and interfaces (store.Store, Starter), so functions/merge only wires real dependencies into it,
+// and the local stack and the tests run this same handler in process.
 package merge
 
 import (
@@ -69,7 +70,7 @@ type Starter interface {
 }
 
 // Handler folds CSV uploads into the dataset: it is the handler of S3 ObjectCreated events on
-// uploads/*.csv.
+// uploads/*.csv and of the merge function's schedule.
 type Handler struct {
 	Store   store.Store
 	Jobs    *pipeline.Jobs
@@ -113,6 +114,41 @@ func New(s store.Store, starter Starter, logger *slog.Logger) *Handler {
 		Config: DefaultConfig(), Now: time.Now}
 }
 
+// Event is what the merge function is invoked with: S3's object-created records, or SweepEvent
+// from its schedule.
+type Event struct {
+	events.S3Event
+	// Sweep asks for the sweep alone (Sweep).
+	Sweep bool `json:"sweep,omitempty"`
+}
+
+// SweepEvent is the event of the merge function's schedule (template.yaml's Sweep) and of the
+// local stack's ticker.
+const SweepEvent = `{"sweep": true}`
+
+// HandleEvent is the merge function's entry point: a sweep event sweeps, an S3 event is merged.
+func (h *Handler) HandleEvent(ctx context.Context, event Event) error {
+	if event.Sweep {
+		return h.Sweep(ctx)
+	}
+	return h.Handle(ctx, event.S3Event)
+}
+
+// Sweep does, with no upload, what every merge does besides merging, so that nothing waits for
+// an upload that may never come: it closes the jobs of merge attempts that died
+// (closeDeadJobs: no job stays running much past the function's timeout) and checks that the
+// current dataset is trained (trainCurrent), leaving a training that failed to a retry, the next
+// upload or a restart, rather than failing it again at every sweep.
+func (h *Handler) Sweep(ctx context.Context) error {
+	if err := h.closeDeadJobs(ctx, ""); err != nil {
+		return fmt.Errorf("sweep: close the jobs of dead merge attempts: %w", err)
+	}
+	if err := h.trainCurrent(ctx, false); err != nil {
+		return fmt.Errorf("sweep: train the current dataset: %w", err)
+	}
+	return nil
+}
+
 // Handle processes every record of the event. A record that fails for a reason worth retrying
 // (S3 or Step Functions unavailable, the dataset contended beyond the retry budget) makes the
 // invocation fail, so Lambda retries it; retries are safe because every step is idempotent.
@@ -150,7 +186,7 @@ func (h *Handler) record(ctx context.Context, record events.S3EventRecord) error
 		log:   log,
 	}
 	u.log = log.With("job_id", u.jobID)
-	if err := h.sweep(ctx, u.jobID); err != nil {
+	if err := h.closeDeadJobs(ctx, u.jobID); err != nil {
 		u.log.WarnContext(ctx, "could not close the jobs of dead merge attempts; the next merge tries again", "error", err)
 	}
 	if err := h.merge(ctx, &u); err != nil {
@@ -263,8 +299,8 @@ func (h *Handler) alreadyHandled(ctx context.Context, u *upload) (bool, error) {
 	case unmerged(job):
 		return false, nil // an earlier attempt stopped half-way: every step is safe to redo
 	case job.Status == pipeline.StatusRejected:
-		u.log.InfoContext(ctx, "duplicate event: this upload was refused already")
-		return true, nil
+		u.log.InfoContext(ctx, "duplicate event: this upload was refused already; checking that the dataset is trained")
+		return true, h.trainCurrent(ctx, true)
 	}
 	u.log.InfoContext(ctx, "duplicate event: this upload was merged already; checking that its dataset is trained", "status", job.Status)
 	return true, h.train(ctx, u, job.Merge)
@@ -419,7 +455,8 @@ func (h *Handler) write(ctx context.Context, etag string, produce func(io.Writer
 // RejectionReport is what rejected/<name>.error.json holds.
 type RejectionReport = pipeline.RejectionReport
 
-// reject keeps the upload under rejected/ with its reasons and leaves the dataset alone.
+// reject keeps the upload under rejected/ with its reasons and leaves the dataset alone; it then
+// checks that the dataset is trained, as every merge does.
 func (h *Handler) reject(ctx context.Context, u *upload, invalid *dataset.ValidationError) (err error) {
 	ctx, end := platform.Trace(ctx, "merge.reject")
 	defer func() { end(err) }()
@@ -451,7 +488,7 @@ func (h *Handler) reject(ctx context.Context, u *upload, invalid *dataset.Valida
 		return err
 	}
 	u.log.WarnContext(ctx, "upload refused; kept under rejected/ with its reasons", "reason", invalid.Error(), "problems", invalid.Total, "report", reportKey)
-	return nil
+	return h.trainCurrent(ctx, true)
 }
 
 // accept moves the merged upload to processed/, records the merge and has the dataset trained.
@@ -517,18 +554,19 @@ func (h *Handler) closeDeadAttempts(ctx context.Context, u *upload) error {
 }
 
 // unmerged tells whether an attempt at the job stopped before it recorded its merge: it is still
-// running, or the sweep closed it as failed when it died (Merge and MovedTo are recorded together).
+// running, or closeDeadJobs closed it as failed when it died (Merge and MovedTo are recorded
+// together).
 func unmerged(job *pipeline.Job) bool {
 	return job.Status == pipeline.StatusRunning || job.Status == pipeline.StatusFailed && job.Merge == nil && job.Upload.MovedTo == ""
 }
 
-// sweep closes the jobs of merge attempts that died and that no later attempt at their upload
-// closed (Lambda's retries of a merge that timed out were spent): a job other than current that
-// is still running without an update for Config.DeadAfter, longer than the function's timeout,
-// runs nowhere. If its upload is still in uploads/, the job fails with the reason, and a later
+// closeDeadJobs closes the jobs of merge attempts that died and that no later attempt at their
+// upload closed (Lambda's retries of a merge that timed out were spent): a job other than current
+// that is still running without an update for Config.DeadAfter, longer than the function's
+// timeout, runs nowhere. If its upload is still in uploads/, the job fails with the reason, and a later
 // delivery of its event merges the upload again; otherwise the attempt had merged and moved it,
 // and the dataset, which holds its rows, is trained for the job.
-func (h *Handler) sweep(ctx context.Context, current string) error {
+func (h *Handler) closeDeadJobs(ctx context.Context, current string) error {
 	jobs, err := h.Jobs.List(ctx, pipeline.ListOptions{Limit: pipeline.MaxListLimit})
 	if err != nil {
 		return err
@@ -600,13 +638,18 @@ func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeRe
 		}
 	}
 	// A failed job trains again: it is training from now on (publish ends it, even before this
-	// handler returns).
+	// handler returns). Records are written only when they change: a check that finds the
+	// dataset trained, or training, leaves them as they are.
 	open := false // the job must end with a run: it is not unchanged, nor ended
 	if _, err := h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
-		if job.Status == pipeline.StatusFailed {
+		failed := job.Status == pipeline.StatusFailed
+		if failed {
 			job.Status, job.Stage, job.Error, job.Publish = pipeline.StatusTraining, "train", "", nil
 		}
 		open = job.Status == pipeline.StatusRunning || job.Status == pipeline.StatusTraining && job.Publish == nil
+		if !failed {
+			return pipeline.ErrUnchanged
+		}
 		return nil
 	}); err != nil {
 		return err
@@ -622,22 +665,27 @@ func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeRe
 	case decision.Action == pipeline.Covered:
 		// The published model holds the rows: a job still open ends with it.
 		_, err = h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
-			if job.Status == pipeline.StatusTraining || job.Status == pipeline.StatusRunning {
-				job.Status, job.Stage, job.Error = pipeline.StatusSuperseded, "done", ""
-				job.Publish = &pipeline.Publish{Status: pipeline.StatusSuperseded, Version: decision.Version}
+			if job.Status != pipeline.StatusTraining && job.Status != pipeline.StatusRunning {
+				return pipeline.ErrUnchanged
 			}
+			job.Status, job.Stage, job.Error = pipeline.StatusSuperseded, "done", ""
+			job.Publish = &pipeline.Publish{Status: pipeline.StatusSuperseded, Version: decision.Version}
 			return nil
 		})
 		return err
 	}
+	stage := "train"
+	if decision.Action == pipeline.Queued {
+		stage = "queued"
+	}
 	_, err = h.Jobs.Update(ctx, u.jobID, func(job *pipeline.Job) error {
 		if job.Publish != nil {
-			return nil // the run has ended already: publish recorded how
+			return pipeline.ErrUnchanged // the run has ended already: publish recorded how
 		}
-		job.Status, job.Stage, job.Execution, job.Error = pipeline.StatusTraining, "train", decision.Execution, ""
-		if decision.Action == pipeline.Queued {
-			job.Stage = "queued"
+		if job.Status == pipeline.StatusTraining && job.Stage == stage && job.Execution == decision.Execution && job.Error == "" {
+			return pipeline.ErrUnchanged
 		}
+		job.Status, job.Stage, job.Execution, job.Error = pipeline.StatusTraining, stage, decision.Execution, ""
 		return nil
 	})
 	return err
@@ -707,24 +755,13 @@ func (h *Handler) Retry(ctx context.Context, jobID string) error {
 // Repair checks, when the system starts, that every merged upload is trained: an upload that an
 // attempt moved to processed/ before it stopped is trained (the attempts whose upload is still in
 // uploads/ merge again and are closed then), and the current dataset is trained unless the
-// published model or the run in progress covers it.
+// published model or the run in progress covers it (trainCurrent).
 func (h *Handler) Repair(ctx context.Context) error {
 	jobs, err := h.Jobs.List(ctx, pipeline.ListOptions{Limit: pipeline.MaxListLimit})
 	if err != nil {
 		return err
 	}
-	current, err := h.Store.Head(ctx, pipeline.DatasetKey)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var writer *pipeline.Job // the job that wrote the current dataset, or the newest that merged
 	for _, job := range jobs {
-		if job.Merge != nil && (writer == nil || store.SameETag(job.Merge.DatasetETag, current.ETag) && !store.SameETag(writer.Merge.DatasetETag, current.ETag)) {
-			writer = job
-		}
 		if job.Status != pipeline.StatusRunning {
 			continue
 		}
@@ -735,7 +772,38 @@ func (h *Handler) Repair(ctx context.Context) error {
 			return err
 		}
 	}
-	if writer == nil {
+	return h.trainCurrent(ctx, true)
+}
+
+// trainCurrent checks the invariant — every dataset version the merge wrote is trained and
+// published, or superseded by a newer one that is — where no upload's job is at hand (a refused
+// upload, a sweep, a start): the current dataset is trained for the job that wrote it (else the
+// newest job that merged) unless the published model or the run in progress covers it. If that
+// job's training failed, it is tried again only with retryFailed.
+func (h *Handler) trainCurrent(ctx context.Context, retryFailed bool) error {
+	current, err := h.Store.Head(ctx, pipeline.DatasetKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the dataset's version: %w", err)
+	}
+	jobs, err := h.Jobs.List(ctx, pipeline.ListOptions{Limit: pipeline.MaxListLimit})
+	if err != nil {
+		return err
+	}
+	var writer *pipeline.Job
+	for _, job := range jobs {
+		if job.Merge != nil && (writer == nil || store.SameETag(job.Merge.DatasetETag, current.ETag) && !store.SameETag(writer.Merge.DatasetETag, current.ETag)) {
+			writer = job
+		}
+	}
+	switch {
+	case writer == nil:
+		return nil
+	case writer.Status == pipeline.StatusFailed && !retryFailed:
+		h.Logger.InfoContext(ctx, "the current dataset's training failed; bin/stockcast retry, the next upload or a restart of the local stack trains it again",
+			"job_id", writer.ID, "error", writer.Error)
 		return nil
 	}
 	return h.train(ctx, &upload{key: writer.Upload.Key, jobID: writer.ID, log: h.Logger.With("job_id", writer.ID)}, writer.Merge)
