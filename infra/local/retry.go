@@ -40,12 +40,9 @@ func runRetry(ctx context.Context, args []string) error {
 		flags.Usage()
 		return exitError{2}
 	}
-	cfg := platform.LocalAWSConfig(*endpoint)
-	if *endpoint == "" {
-		var err error
-		if cfg, err = platform.LoadAWSConfig(ctx); err != nil {
-			return err
-		}
+	cfg, err := awsConfig(ctx, *endpoint)
+	if err != nil {
+		return err
 	}
 	objects := store.NewS3(platform.NewS3Client(cfg), *bucket)
 	states := platform.NewStepFunctionsClient(cfg)

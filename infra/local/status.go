@@ -37,12 +37,9 @@ func runStatus(ctx context.Context, args []string) error {
 	if err := flags.Parse(args); err != nil || flags.NArg() > 1 {
 		return exitError{2}
 	}
-	cfg := platform.LocalAWSConfig(*endpoint)
-	if *endpoint == "" {
-		var err error
-		if cfg, err = platform.LoadAWSConfig(ctx); err != nil {
-			return err
-		}
+	cfg, err := awsConfig(ctx, *endpoint)
+	if err != nil {
+		return err
 	}
 	objects := store.NewS3(platform.NewS3Client(cfg), *bucket)
 	states := platform.NewStepFunctionsClient(cfg)
@@ -136,4 +133,13 @@ func showJob(ctx context.Context, w io.Writer, objects store.Store, states *sfn.
 		fmt.Fprintf(w, "  %s  %-28s %s\n", aws.ToTime(event.Timestamp).Local().Format("15:04:05.000"), event.Type, detail)
 	}
 	return nil
+}
+
+// awsConfig is the AWS configuration of the commands that talk to a running stack: the endpoint
+// on this machine, or AWS itself from the usual environment when endpoint is empty.
+func awsConfig(ctx context.Context, endpoint string) (aws.Config, error) {
+	if endpoint == "" {
+		return platform.LoadAWSConfig(ctx)
+	}
+	return platform.LocalAWSConfig(endpoint), nil
 }

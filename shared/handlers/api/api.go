@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -383,16 +382,7 @@ func parseRequest(req events.APIGatewayProxyRequest) (forecast.Request, error) {
 		}
 		return forecast.ParseJSON(body)
 	}
-	query := url.Values{}
-	for k, vs := range req.MultiValueQueryStringParameters {
-		query[k] = vs
-	}
-	for k, v := range req.QueryStringParameters {
-		if _, ok := query[k]; !ok {
-			query.Set(k, v)
-		}
-	}
-	return forecast.ParseQuery(query)
+	return forecast.ParseQuery(query(req))
 }
 
 func forecastError(err error) events.APIGatewayProxyResponse {

@@ -606,9 +606,14 @@ func (h *Handler) closeDeadJobs(ctx context.Context, current string) error {
 // trainMoved has the dataset trained for a job whose attempt moved its upload to processed/, then
 // stopped before recording it: the dataset holds the upload's rows.
 func (h *Handler) trainMoved(ctx context.Context, job *pipeline.Job) error {
-	u := &upload{key: job.Upload.Key, jobID: job.ID, log: h.Logger.With("job_id", job.ID)}
-	u.log.WarnContext(ctx, "an attempt moved its upload, then stopped: training the dataset that holds its rows")
-	return h.train(ctx, u, job.Merge)
+	h.Logger.WarnContext(ctx, "an attempt moved its upload, then stopped: training the dataset that holds its rows", "job_id", job.ID)
+	return h.trainJob(ctx, job)
+}
+
+// trainJob has the current dataset trained for a job recorded earlier, with the job's own upload
+// and merge report (train).
+func (h *Handler) trainJob(ctx context.Context, job *pipeline.Job) error {
+	return h.train(ctx, &upload{key: job.Upload.Key, jobID: job.ID, log: h.Logger.With("job_id", job.ID)}, job.Merge)
 }
 
 // train has the current dataset trained for the job, unless the published model covers it: it
@@ -749,7 +754,7 @@ func (h *Handler) Retry(ctx context.Context, jobID string) error {
 	if err != nil {
 		return err
 	}
-	return h.train(ctx, &upload{key: job.Upload.Key, jobID: job.ID, log: h.Logger.With("job_id", job.ID)}, job.Merge)
+	return h.trainJob(ctx, job)
 }
 
 // Repair checks, when the system starts, that every merged upload is trained: an upload that an
@@ -806,7 +811,7 @@ func (h *Handler) trainCurrent(ctx context.Context, retryFailed bool) error {
 			"job_id", writer.ID, "error", writer.Error)
 		return nil
 	}
-	return h.train(ctx, &upload{key: writer.Upload.Key, jobID: writer.ID, log: h.Logger.With("job_id", writer.ID)}, writer.Merge)
+	return h.trainJob(ctx, writer)
 }
 
 // move copies key to dst and deletes it: nothing is lost if it stops half-way, since the

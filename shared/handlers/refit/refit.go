@@ -217,11 +217,8 @@ func (h *Handler) lstmCandidate(ctx context.Context, table *series.Table) (_ *ca
 	if err != nil {
 		return nil, err
 	}
-	net := &candidates.LSTMForecaster{Models: models, Series: make(map[string]lstm.Series, len(inputs))}
-	for _, s := range inputs {
-		net.Series[s.ID] = s
-	}
-	return net, nil
+	net := candidates.NewLSTMForecaster(models, inputs)
+	return &net, nil
 }
 
 // readModel reads one stored LSTM model.

@@ -28,6 +28,16 @@ type LSTMForecaster struct {
 	Series map[string]lstm.Series
 }
 
+// NewLSTMForecaster is the candidate of the models, reading the covariates of
+// series (lstminput's inputs).
+func NewLSTMForecaster(models []*lstm.Model, series []lstm.Series) LSTMForecaster {
+	f := LSTMForecaster{Models: models, Series: make(map[string]lstm.Series, len(series))}
+	for _, s := range series {
+		f.Series[s.ID] = s
+	}
+	return f
+}
+
 // Name is "lstm".
 func (LSTMForecaster) Name() string { return LSTM }
 
@@ -126,10 +136,7 @@ func TrainLSTM(ctx context.Context, series []lstm.Series, cfg lstm.Config, pol l
 	if err != nil {
 		return LSTMForecaster{}, err
 	}
-	f := LSTMForecaster{Series: map[string]lstm.Series{}}
-	for _, s := range series {
-		f.Series[s.ID] = s
-	}
+	f := NewLSTMForecaster(nil, series)
 	for i, cut := range cuts {
 		opts := lstm.TrainOptions{Mode: training.FineTune, Policy: pol}
 		if i == 0 {
