@@ -29,6 +29,9 @@ type TaskInput struct {
 	// Covers are the other jobs whose rows this dataset version holds and that no model served
 	// yet (uploads merged while an earlier run trained): they end with this run.
 	Covers []string `json:"covers,omitempty"`
+	// Touched are the shards (of the dataset index at DatasetKey) the merged upload rewrote; nil
+	// when unknown or all, as after a resharding.
+	Touched []int `json:"touched,omitempty"`
 }
 
 // Validate names the first missing or malformed field.
@@ -74,6 +77,10 @@ type RefitOutput struct {
 	SelectionKey  string    `json:"selection_key,omitempty"`
 	SelectionETag string    `json:"selection_etag,omitempty"`
 	Backtest      *Backtest `json:"backtest,omitempty"`
+	// Shards are the per-shard results of a sharded refit, shard 0 first; Groups the group
+	// results made from their partial sums.
+	Shards []ShardRefitOutput `json:"shards,omitempty"`
+	Groups *Artifact          `json:"groups,omitempty"`
 }
 
 // Backtest summarises the refit's backtests and selections.

@@ -31,7 +31,12 @@ type Manifest struct {
 	// Selection is the backtest selections model=auto serves; absent in manifests written
 	// before selections existed (the API then backtests each series on first use).
 	Selection *Artifact `json:"selection,omitempty"`
-	Metrics   Metrics   `json:"metrics"`
+	// Shards are the dataset's shards with their series' artifacts, shard 0 first; Groups the
+	// group series (total, categories, regions) with their models and selections. A manifest
+	// without shards (written before sharding) names one dataset CSV and Trend holds every series.
+	Shards  []ShardModel `json:"shards,omitempty"`
+	Groups  *Artifact    `json:"groups,omitempty"`
+	Metrics Metrics      `json:"metrics"`
 	// Previous is the version this one replaced.
 	Previous string `json:"previous,omitempty"`
 	// Replaced is the damaged manifest this one was written over, kept as an older version of

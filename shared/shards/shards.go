@@ -1,0 +1,169 @@
+// Package shards splits the dataset into shards by a stable hash of product_id: which shard a
+// product lives in, how many shards a dataset of a given size has, where each shard is kept, and
+// the index that names the shards of one dataset version.
+//
+// The index (IndexKey) is the dataset's commit point: a merge writes the shards its upload
+// touches, then replaces the index conditionally on the ETag it read. It is a plain JSON array of
+// Shard entries, so that a Step Functions Distributed Map reads it directly as its items. A small
+// dataset is one shard kept at SingleKey, data/large_dataset.csv, as before sharding.
+package shards
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+)
+
+// The keys of the sharded dataset.
+const (
+	// IndexKey is the index of the current dataset version.
+	IndexKey = "data/index.json"
+	// SingleKey is where the one shard of a dataset of one shard lives.
+	SingleKey = "data/large_dataset.csv"
+	// Prefix is where the shards of a dataset of several shards live: Prefix + "<count>/<k>.csv".
+	Prefix = "data/shards/"
+)
+
+// DefaultMaxRows is how many rows a shard holds at most before the dataset doubles its shard
+// count: about 40 MB of CSV, which one refit invocation fits and backtests well within its time.
+const DefaultMaxRows = 1_000_000
+
+// Of returns the shard of productID in a dataset of count shards: FNV-1a (32 bits) of the id
+// modulo count. It is stable across runs and builds; count 1 (or less) gives 0.
+func Of(productID string, count int) int {
+	if count <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(productID))
+	return int(h.Sum32() % uint32(count))
+}
+
+// Key returns where shard k of count shards is kept.
+func Key(k, count int) string {
+	if count <= 1 {
+		return SingleKey
+	}
+	return fmt.Sprintf("%s%d/%04d.csv", Prefix, count, k)
+}
+
+// CountFor returns the shard count for a dataset of rows rows that has current shards now: the
+// smallest power of two, not below current, whose shards hold at most maxRows rows each on
+// average. The count never shrinks, so a dataset is resharded only when it doubles.
+func CountFor(rows, maxRows, current int) int {
+	n := max(current, 1)
+	if maxRows <= 0 {
+		return n
+	}
+	for rows > n*maxRows {
+		n *= 2
+	}
+	return n
+}
+
+// Shard is one shard of one dataset version, as the index lists it.
+type Shard struct {
+	// Shard is k, Of the shard count: the shard holds the products p with Of(p, Of) == k.
+	Shard int `json:"shard"`
+	Of    int `json:"of"`
+	// Key, ETag and VersionID name the shard's object exactly.
+	Key       string `json:"key"`
+	ETag      string `json:"etag"`
+	VersionID string `json:"version_id,omitempty"`
+	// Rows and Products count its rows and products; Bytes its size.
+	Rows     int   `json:"rows"`
+	Products int   `json:"products"`
+	Bytes    int64 `json:"bytes"`
+	// FirstDate and LastDate (YYYY-MM-DD) are its earliest and latest dates; empty when it has
+	// no rows.
+	FirstDate string `json:"first_date,omitempty"`
+	LastDate  string `json:"last_date,omitempty"`
+	// Columns are its CSV header's columns, in order.
+	Columns []string `json:"columns"`
+}
+
+// Index lists the shards of one dataset version, shard 0 first: one entry for each k below the
+// shard count, empty shards included.
+type Index []Shard
+
+// Count returns the shard count.
+func (x Index) Count() int { return len(x) }
+
+// Rows returns the rows of all shards.
+func (x Index) Rows() int {
+	n := 0
+	for _, s := range x {
+		n += s.Rows
+	}
+	return n
+}
+
+// Products returns the products of all shards.
+func (x Index) Products() int {
+	n := 0
+	for _, s := range x {
+		n += s.Products
+	}
+	return n
+}
+
+// FirstDate and LastDate return the dataset's earliest and latest dates (YYYY-MM-DD), empty
+// for an empty dataset.
+func (x Index) FirstDate() string {
+	first := ""
+	for _, s := range x {
+		if s.FirstDate != "" && (first == "" || s.FirstDate < first) {
+			first = s.FirstDate
+		}
+	}
+	return first
+}
+
+// LastDate returns the dataset's latest date (YYYY-MM-DD), empty for an empty dataset.
+func (x Index) LastDate() string {
+	last := ""
+	for _, s := range x {
+		if s.LastDate > last {
+			last = s.LastDate
+		}
+	}
+	return last
+}
+
+// Columns returns the dataset's columns: the union of the shards' columns, in order of first
+// appearance, shard 0 first.
+func (x Index) Columns() []string {
+	var out []string
+	for _, s := range x {
+		for _, c := range s.Columns {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// For returns the entry of productID's shard.
+func (x Index) For(productID string) Shard { return x[Of(productID, len(x))] }
+
+// Validate reports the first way x is not an index: no shard, an entry out of place, a count
+// that disagrees, or a key that is not the shard's.
+func (x Index) Validate() error {
+	if len(x) == 0 {
+		return fmt.Errorf("shard index: no shard")
+	}
+	for k, s := range x {
+		switch {
+		case s.Shard != k:
+			return fmt.Errorf("shard index: entry %d is shard %d", k, s.Shard)
+		case s.Of != len(x):
+			return fmt.Errorf("shard index: shard %d says %d shards, the index has %d", k, s.Of, len(x))
+		case s.Key != Key(k, len(x)):
+			return fmt.Errorf("shard index: shard %d is at %s, not %s", k, s.Key, Key(k, len(x)))
+		case s.ETag == "" && s.Rows > 0:
+			return fmt.Errorf("shard index: shard %d has rows and no ETag", k)
+		}
+	}
+	return nil
+}
