@@ -66,14 +66,10 @@ type ShardRefitOutput struct {
 	Backtest  *Backtest `json:"backtest,omitempty"`
 }
 
-// ShardModel is one shard of a published model version: the shard's dataset object and the
-// artifacts of its series.
+// ShardModel is one shard of a published model version: the shard's entry of the dataset index
+// (its parts, exactly) and the artifacts of its series.
 type ShardModel struct {
-	Shard     int       `json:"shard"`
-	Of        int       `json:"of"`
-	Dataset   Artifact  `json:"dataset"`
-	Trend     Artifact  `json:"trend"`
-	Selection *Artifact `json:"selection,omitempty"`
-	Products  int       `json:"products"`
-	Rows      int       `json:"rows"`
+	Data      shards.Shard `json:"data"`
+	Trend     Artifact     `json:"trend"`
+	Selection *Artifact    `json:"selection,omitempty"`
 }

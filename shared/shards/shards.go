@@ -2,16 +2,22 @@
 // product lives in, how many shards a dataset of a given size has, where each shard is kept, and
 // the index that names the shards of one dataset version.
 //
-// The index (IndexKey) is the dataset's commit point: a merge writes the shards its upload
+// A shard of a dataset of several shards is kept in parts, one object per calendar quarter
+// (PartKey), so that a daily upload of every product rewrites only the current quarter's part of
+// each shard. Every part holds the data contract's CSV (sorted by date, product_id) with the
+// dataset's columns; a shard's rows are its parts' rows in period order. A small dataset is one
+// shard of one part kept at SingleKey, data/large_dataset.csv, as before sharding.
+//
+// The index (IndexKey) is the dataset's commit point: a merge writes the parts its upload
 // touches, then replaces the index conditionally on the ETag it read. It is a plain JSON array of
-// Shard entries, so that a Step Functions Distributed Map reads it directly as its items. A small
-// dataset is one shard kept at SingleKey, data/large_dataset.csv, as before sharding.
+// Shard entries, so that a Step Functions Distributed Map reads it directly as its items.
 package shards
 
 import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"time"
 )
 
 // The keys of the sharded dataset.
@@ -39,12 +45,18 @@ func Of(productID string, count int) int {
 	return int(h.Sum32() % uint32(count))
 }
 
-// Key returns where shard k of count shards is kept.
-func Key(k, count int) string {
+// PeriodOf returns the period (calendar quarter, "2024-Q3") of a day.
+func PeriodOf(day time.Time) string {
+	return fmt.Sprintf("%04d-Q%d", day.Year(), (int(day.Month())+2)/3)
+}
+
+// PartKey returns where the part of shard k of count shards for period is kept; a dataset of
+// one shard has one part, at SingleKey, whatever the period.
+func PartKey(k, count int, period string) string {
 	if count <= 1 {
 		return SingleKey
 	}
-	return fmt.Sprintf("%s%d/%04d.csv", Prefix, count, k)
+	return fmt.Sprintf("%s%d/%04d/%s.csv", Prefix, count, k, period)
 }
 
 // CountFor returns the shard count for a dataset of rows rows that has current shards now: the
@@ -66,10 +78,6 @@ type Shard struct {
 	// Shard is k, Of the shard count: the shard holds the products p with Of(p, Of) == k.
 	Shard int `json:"shard"`
 	Of    int `json:"of"`
-	// Key, ETag and VersionID name the shard's object exactly.
-	Key       string `json:"key"`
-	ETag      string `json:"etag"`
-	VersionID string `json:"version_id,omitempty"`
 	// Rows and Products count its rows and products; Bytes its size.
 	Rows     int   `json:"rows"`
 	Products int   `json:"products"`
@@ -78,8 +86,23 @@ type Shard struct {
 	// no rows.
 	FirstDate string `json:"first_date,omitempty"`
 	LastDate  string `json:"last_date,omitempty"`
-	// Columns are its CSV header's columns, in order.
+	// Columns are the dataset's columns, the header of every part, in order.
 	Columns []string `json:"columns"`
+	// Parts are its objects, oldest period first; none for an empty shard.
+	Parts []Part `json:"parts"`
+}
+
+// Part is one object of a shard: its rows of one period.
+type Part struct {
+	// Period is the calendar quarter of its rows ("2024-Q3"); empty for the one part of a
+	// dataset of one shard.
+	Period string `json:"period,omitempty"`
+	// Key, ETag and VersionID name the object exactly.
+	Key       string `json:"key"`
+	ETag      string `json:"etag"`
+	VersionID string `json:"version_id,omitempty"`
+	Rows      int    `json:"rows"`
+	Bytes     int64  `json:"bytes"`
 }
 
 // Index lists the shards of one dataset version, shard 0 first: one entry for each k below the
@@ -130,25 +153,19 @@ func (x Index) LastDate() string {
 	return last
 }
 
-// Columns returns the dataset's columns: the union of the shards' columns, in order of first
-// appearance, shard 0 first.
+// Columns returns the dataset's columns (every shard has the same).
 func (x Index) Columns() []string {
-	var out []string
-	for _, s := range x {
-		for _, c := range s.Columns {
-			if !slices.Contains(out, c) {
-				out = append(out, c)
-			}
-		}
+	if len(x) == 0 {
+		return nil
 	}
-	return out
+	return x[0].Columns
 }
 
 // For returns the entry of productID's shard.
 func (x Index) For(productID string) Shard { return x[Of(productID, len(x))] }
 
 // Validate reports the first way x is not an index: no shard, an entry out of place, a count
-// that disagrees, or a key that is not the shard's.
+// or columns that disagree, a part out of order or at a key that is not its own.
 func (x Index) Validate() error {
 	if len(x) == 0 {
 		return fmt.Errorf("shard index: no shard")
@@ -159,10 +176,25 @@ func (x Index) Validate() error {
 			return fmt.Errorf("shard index: entry %d is shard %d", k, s.Shard)
 		case s.Of != len(x):
 			return fmt.Errorf("shard index: shard %d says %d shards, the index has %d", k, s.Of, len(x))
-		case s.Key != Key(k, len(x)):
-			return fmt.Errorf("shard index: shard %d is at %s, not %s", k, s.Key, Key(k, len(x)))
-		case s.ETag == "" && s.Rows > 0:
-			return fmt.Errorf("shard index: shard %d has rows and no ETag", k)
+		case !slices.Equal(s.Columns, x[0].Columns):
+			return fmt.Errorf("shard index: shard %d has columns %v, shard 0 %v", k, s.Columns, x[0].Columns)
+		case len(x) == 1 && len(s.Parts) > 1:
+			return fmt.Errorf("shard index: the one shard has %d parts", len(s.Parts))
+		}
+		rows := 0
+		for i, p := range s.Parts {
+			switch {
+			case p.Key != PartKey(k, len(x), p.Period):
+				return fmt.Errorf("shard index: shard %d part %s is at %s, not %s", k, p.Period, p.Key, PartKey(k, len(x), p.Period))
+			case i > 0 && p.Period <= s.Parts[i-1].Period:
+				return fmt.Errorf("shard index: shard %d part %s follows part %s", k, p.Period, s.Parts[i-1].Period)
+			case p.ETag == "":
+				return fmt.Errorf("shard index: shard %d part %s has no ETag", k, p.Period)
+			}
+			rows += p.Rows
+		}
+		if rows != s.Rows {
+			return fmt.Errorf("shard index: shard %d has %d rows, its parts %d", k, s.Rows, rows)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package shards_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stockcast/stockcast/shared/shards"
 )
@@ -44,36 +45,59 @@ func TestCountForDoublesAndNeverShrinks(t *testing.T) {
 	}
 }
 
-func TestKey(t *testing.T) {
-	if got := shards.Key(0, 1); got != shards.SingleKey {
+func TestKeysAndPeriods(t *testing.T) {
+	if got := shards.PartKey(0, 1, "2024-Q3"); got != shards.SingleKey {
 		t.Fatalf("one shard: %s", got)
 	}
-	if got := shards.Key(7, 128); got != "data/shards/128/0007.csv" {
-		t.Fatalf("Key(7, 128) = %s", got)
+	if got := shards.PartKey(7, 128, "2024-Q3"); got != "data/shards/128/0007/2024-Q3.csv" {
+		t.Fatalf("PartKey(7, 128) = %s", got)
+	}
+	for day, want := range map[string]string{"2024-01-01": "2024-Q1", "2024-03-31": "2024-Q1", "2024-04-01": "2024-Q2", "2024-12-31": "2024-Q4"} {
+		d, _ := time.Parse(time.DateOnly, day)
+		if got := shards.PeriodOf(d); got != want {
+			t.Errorf("PeriodOf(%s) = %s, want %s", day, got, want)
+		}
 	}
 }
 
 func TestIndex(t *testing.T) {
+	cols := []string{"date", "product_id", "sales"}
 	x := shards.Index{
-		{Shard: 0, Of: 2, Key: shards.Key(0, 2), ETag: `"a"`, Rows: 3, Products: 1, FirstDate: "2024-01-02", LastDate: "2024-01-04", Columns: []string{"date", "product_id", "sales"}},
-		{Shard: 1, Of: 2, Key: shards.Key(1, 2), ETag: `"b"`, Rows: 2, Products: 2, FirstDate: "2024-01-01", LastDate: "2024-01-03", Columns: []string{"date", "product_id", "sales", "price"}},
+		{Shard: 0, Of: 2, Rows: 3, Products: 1, FirstDate: "2024-01-02", LastDate: "2024-04-04", Columns: cols, Parts: []shards.Part{
+			{Period: "2024-Q1", Key: shards.PartKey(0, 2, "2024-Q1"), ETag: `"a"`, Rows: 2},
+			{Period: "2024-Q2", Key: shards.PartKey(0, 2, "2024-Q2"), ETag: `"b"`, Rows: 1},
+		}},
+		{Shard: 1, Of: 2, Rows: 2, Products: 2, FirstDate: "2024-01-01", LastDate: "2024-01-03", Columns: cols, Parts: []shards.Part{
+			{Period: "2024-Q1", Key: shards.PartKey(1, 2, "2024-Q1"), ETag: `"c"`, Rows: 2},
+		}},
 	}
 	if err := x.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if x.Rows() != 5 || x.Products() != 3 || x.FirstDate() != "2024-01-01" || x.LastDate() != "2024-01-04" {
+	if x.Rows() != 5 || x.Products() != 3 || x.FirstDate() != "2024-01-01" || x.LastDate() != "2024-04-04" {
 		t.Fatalf("rows %d products %d first %s last %s", x.Rows(), x.Products(), x.FirstDate(), x.LastDate())
 	}
-	if got := fmt.Sprint(x.Columns()); got != "[date product_id sales price]" {
+	if got := fmt.Sprint(x.Columns()); got != "[date product_id sales]" {
 		t.Fatalf("columns %s", got)
 	}
 	if x.For("a").Shard != shards.Of("a", 2) {
 		t.Fatal("For")
 	}
-	bad := append(shards.Index(nil), x...)
-	bad[1].Key = shards.Key(1, 4)
-	if bad.Validate() == nil {
-		t.Fatal("a misplaced key passed")
+	for name, spoil := range map[string]func(shards.Index){
+		"misplaced key":      func(x shards.Index) { x[1].Parts[0].Key = shards.PartKey(1, 4, "2024-Q1") },
+		"parts out of order": func(x shards.Index) { x[0].Parts[0], x[0].Parts[1] = x[0].Parts[1], x[0].Parts[0] },
+		"rows disagree":      func(x shards.Index) { x[1].Rows = 3 },
+		"columns disagree":   func(x shards.Index) { x[1].Columns = []string{"date", "product_id", "sales", "price"} },
+		"wrong count":        func(x shards.Index) { x[1].Of = 3 },
+	} {
+		bad := append(shards.Index(nil), x...)
+		for k := range bad {
+			bad[k].Parts = append([]shards.Part(nil), x[k].Parts...)
+		}
+		spoil(bad)
+		if bad.Validate() == nil {
+			t.Errorf("%s: passed", name)
+		}
 	}
 	if (shards.Index{}).Validate() == nil {
 		t.Fatal("an empty index passed")
