@@ -12,7 +12,7 @@ import (
 
 // Partial is one group series (the total, a category, a region) summed over part of a dataset's
 // rows — one shard's —: per date, the sales sum and the row count, and the sum and count of every
-// covariate's known values. Partials of disjoint sets of rows add up (AddPartials) to the group
+// covariate's known values. Partials of disjoint sets of rows add up (PartialSums) to the group
 // series of their union, completeness rule included, which a sum of series could not give.
 type Partial struct {
 	Key   string      `json:"key"`
@@ -83,72 +83,118 @@ type Groups struct {
 	Covariates []map[string][]float64
 }
 
-// AddPartials adds up the partials of disjoint sets of rows — the shards of one dataset, in any
-// order — into the group series of their union. A partial whose dates are not strictly
-// increasing, or whose columns differ in length, is an error.
-func AddPartials(shards ...[]Partial) (Groups, error) {
-	type entry struct {
-		day   dataset.Day
-		shard int
-		index int
-		p     *Partial
+// PartialSums adds up the partials of disjoint sets of rows — the shards of one dataset — into
+// the group series of their union, one shard's partials at a time, so that only the sums are
+// held. Each date's sums are added in the order the partials were; the zero value is empty.
+type PartialSums struct {
+	groups map[string]*groupSums
+}
+
+// groupSums are one group's sums so far, by date in the order the dates came.
+type groupSums struct {
+	index map[dataset.Day]int
+	days  []dataset.Day
+	sales []float64
+	rows  []int32
+	covs  map[string]*CovariateSums
+}
+
+// Add adds one shard's partials. A partial whose dates are not strictly increasing, or whose
+// columns differ in length from its dates, is an error, and nothing of it is added.
+func (p *PartialSums) Add(partials []Partial) error {
+	for _, q := range partials {
+		if err := q.check(); err != nil {
+			return err
+		}
 	}
-	byKey := map[string][]entry{}
-	for k, partials := range shards {
-		for i := range partials {
-			p := &partials[i]
-			if len(p.Sales) != len(p.Dates) || len(p.Rows) != len(p.Dates) {
-				return Groups{}, fmt.Errorf("partial %s of shard %d: %d dates, %d sales, %d row counts", p.Key, k, len(p.Dates), len(p.Sales), len(p.Rows))
-			}
-			for name, c := range p.Covariates {
-				if len(c.Sums) != len(p.Dates) || len(c.Counts) != len(p.Dates) {
-					return Groups{}, fmt.Errorf("partial %s of shard %d: covariate %s has %d sums and %d counts for %d dates", p.Key, k, name, len(c.Sums), len(c.Counts), len(p.Dates))
+	if p.groups == nil {
+		p.groups = map[string]*groupSums{}
+	}
+	for _, q := range partials {
+		g := p.groups[q.Key]
+		if g == nil {
+			g = &groupSums{index: map[dataset.Day]int{}, covs: map[string]*CovariateSums{}}
+			p.groups[q.Key] = g
+		}
+		for j, d := range q.Dates {
+			day := dataset.DayOf(d)
+			i, ok := g.index[day]
+			if !ok {
+				i = len(g.days)
+				g.index[day] = i
+				g.days, g.sales, g.rows = append(g.days, day), append(g.sales, 0), append(g.rows, 0)
+				for _, c := range g.covs {
+					c.Sums, c.Counts = append(c.Sums, 0), append(c.Counts, 0)
 				}
 			}
-			for j, d := range p.Dates {
-				day := dataset.DayOf(d)
-				if j > 0 && day <= dataset.DayOf(p.Dates[j-1]) {
-					return Groups{}, fmt.Errorf("partial %s of shard %d: dates not increasing at %s", p.Key, k, d.Format(time.DateOnly))
+			g.sales[i] += q.Sales[j]
+			g.rows[i] += q.Rows[j]
+			for name, qc := range q.Covariates {
+				c := g.covs[name]
+				if c == nil { // a covariate first seen here: unknown on the dates before
+					c = &CovariateSums{Sums: make([]float64, len(g.days)), Counts: make([]int32, len(g.days))}
+					g.covs[name] = c
 				}
-				byKey[p.Key] = append(byKey[p.Key], entry{day: day, shard: k, index: j, p: p})
+				c.Sums[i] += qc.Sums[j]
+				c.Counts[i] += qc.Counts[j]
 			}
 		}
 	}
-	keys := make([]string, 0, len(byKey))
-	for key := range byKey {
+	return nil
+}
+
+// check refuses a malformed partial.
+func (q Partial) check() error {
+	if len(q.Sales) != len(q.Dates) || len(q.Rows) != len(q.Dates) {
+		return fmt.Errorf("partial %s: %d dates, %d sales, %d row counts", q.Key, len(q.Dates), len(q.Sales), len(q.Rows))
+	}
+	for name, c := range q.Covariates {
+		if len(c.Sums) != len(q.Dates) || len(c.Counts) != len(q.Dates) {
+			return fmt.Errorf("partial %s: covariate %s has %d sums and %d counts for %d dates", q.Key, name, len(c.Sums), len(c.Counts), len(q.Dates))
+		}
+	}
+	for j := 1; j < len(q.Dates); j++ {
+		if !q.Dates[j].After(q.Dates[j-1]) {
+			return fmt.Errorf("partial %s: dates not increasing at %s", q.Key, q.Dates[j].Format(time.DateOnly))
+		}
+	}
+	return nil
+}
+
+// Groups returns the group series of the partials added so far.
+func (p *PartialSums) Groups() Groups {
+	keys := make([]string, 0, len(p.groups))
+	for key := range p.groups {
 		keys = append(keys, key)
 	}
 	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(groupRank(a), groupRank(b)), cmp.Compare(a, b)) })
 	out := Groups{Series: make([]Series, 0, len(keys)), Covariates: make([]map[string][]float64, 0, len(keys))}
 	for _, key := range keys {
-		entries := byKey[key]
-		// By date, then shard: each date's sums are added in shard order, whatever the order of
-		// the partials, so the result does not depend on it.
-		slices.SortFunc(entries, func(a, b entry) int { return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.shard, b.shard)) })
+		g := p.groups[key]
+		order := make([]int, len(g.days))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(g.days[a], g.days[b]) })
 		b := newBuilder(1)
 		means := map[string]*meanBuilder{}
-		for _, e := range entries {
-			b.addRows(0, e.day, e.p.Sales[e.index], e.p.Rows[e.index])
-			for name, c := range e.p.Covariates {
-				m := means[name]
-				if m == nil {
-					m = newMeanBuilder(1)
-					means[name] = m
-				}
-				m.addSum(0, e.day, c.Sums[e.index], c.Counts[e.index])
+		for name := range g.covs {
+			means[name] = newMeanBuilder(1)
+		}
+		for _, i := range order {
+			b.addRows(0, g.days[i], g.sales[i], g.rows[i])
+			for name, c := range g.covs {
+				means[name].addSum(0, g.days[i], c.Sums[i], c.Counts[i])
 			}
 		}
 		covs := make(map[string][]float64, len(means))
 		for name, m := range means {
-			if len(m.days[0]) != len(b.days[0]) { // a shard without this covariate's column
-				return Groups{}, fmt.Errorf("partials of %s: covariate %s is not in every shard", key, name)
-			}
 			covs[name] = m.means(0)
 		}
 		out.Series = append(out.Series, b.series(0, key))
 		out.Covariates = append(out.Covariates, covs)
 	}
-	return out, nil
+	return out
 }
 
 // groupRank orders the group keys as Standard does: the total, the categories, the regions.

@@ -14,10 +14,10 @@ import (
 	"github.com/stockcast/stockcast/shared/shards"
 )
 
-// TestAddPartialsIsTheWholeTablesGroups: a dataset split into shards by shards.Of, each shard's
+// TestPartialSumsAreTheWholeTablesGroups: a dataset split into shards by shards.Of, each shard's
 // partials added up, gives exactly the group series Standard gives for the whole dataset —
 // values, dates and the incomplete last date of a partial upload — and StandardCovariates' means.
-func TestAddPartialsIsTheWholeTablesGroups(t *testing.T) {
+func TestPartialSumsAreTheWholeTablesGroups(t *testing.T) {
 	var buf bytes.Buffer
 	// 40 products × 400 days, the last day cut after 15 products: an incomplete date.
 	if err := datagen.Write(context.Background(), &buf, datagen.Config{Products: 40, Days: 400, Seed: 7, MaxRows: 40*400 - 25}); err != nil {
@@ -49,14 +49,13 @@ func TestAddPartialsIsTheWholeTablesGroups(t *testing.T) {
 			k := shards.Of(strings.Split(line, ",")[1], count)
 			parts[k] += line
 		}
-		var partials [][]series.Partial
+		var sums series.PartialSums
 		for k := count - 1; k >= 0; k-- { // in any order
-			partials = append(partials, load(t, []byte(parts[k])).Partials())
+			if err := sums.Add(load(t, []byte(parts[k])).Partials()); err != nil {
+				t.Fatal(err)
+			}
 		}
-		got, err := series.AddPartials(partials...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := sums.Groups()
 		if !reflect.DeepEqual(got.Series, want) {
 			t.Errorf("%d shards: the added-up partials differ from the whole table's group series", count)
 			for i := range min(len(got.Series), len(want)) {
@@ -77,16 +76,20 @@ func TestAddPartialsIsTheWholeTablesGroups(t *testing.T) {
 	}
 }
 
-func TestAddPartialsRefusesMalformedPartials(t *testing.T) {
+func TestPartialSumsRefuseMalformedPartials(t *testing.T) {
 	p := load(t, []byte("date,product_id,sales\n2024-01-01,A,1\n2024-01-02,A,2\n")).Partials()
 	p[0].Rows = p[0].Rows[:1]
-	if _, err := series.AddPartials(p); err == nil {
+	var sums series.PartialSums
+	if err := sums.Add(p); err == nil {
 		t.Error("a partial with fewer row counts than dates accepted")
 	}
 	q := load(t, []byte("date,product_id,sales\n2024-01-01,A,1\n2024-01-02,A,2\n")).Partials()
 	q[0].Dates[0], q[0].Dates[1] = q[0].Dates[1], q[0].Dates[0]
-	if _, err := series.AddPartials(q); err == nil {
+	if err := sums.Add(q); err == nil {
 		t.Error("a partial with dates out of order accepted")
+	}
+	if len(sums.Groups().Series) != 0 {
+		t.Error("a refused partial was added")
 	}
 }
 
