@@ -188,18 +188,18 @@ func Write(ctx context.Context, s store.Store, c Config) (Report, error) {
 // writePart writes the rows of the given products over period p as part p of shard k.
 func writePart(ctx context.Context, s store.Store, d datagen.Config, products []int, k, count int, p period) (shards.Part, error) {
 	key := shards.PartKey(k, count, p.name)
-	d.Only, d.Start, d.Days = products, p.from, p.days
+	d.Start, d.Days = p.from, p.days
 	var bytes int64
 	obj, err := store.PutFrom(ctx, s, key, store.PutOptions{ContentType: "text/csv"}, func(w io.Writer) error {
 		cw := &countingWriter{w: w}
-		err := datagen.Write(ctx, cw, d)
+		err := datagen.WriteProducts(ctx, cw, d, products)
 		bytes = cw.n
 		return err
 	})
 	if err != nil {
 		return shards.Part{}, fmt.Errorf("shard %d part %s: %w", k, key, err)
 	}
-	return shards.Part{Period: p.name, Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: d.Rows(), Bytes: bytes}, nil
+	return shards.Part{Period: p.name, Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: len(products) * p.days, Bytes: bytes}, nil
 }
 
 // replaced is the dataset a Write replaces: the current index (its ETag and the keys it names),

@@ -5,7 +5,7 @@
 // Every value is a pure function of (Seed, product number, calendar day), so a
 // dataset can be generated in pieces: the days after a dataset (NextDays), new
 // products over its days (NewProducts), or some of its products over some of
-// its days (Config.Only with Start and Days, as the shards of a sharded
+// its days (WriteProducts with Start and Days, as the shards of a sharded
 // dataset are written) continue the same series.
 package datagen
 
@@ -97,9 +97,6 @@ type Config struct {
 	// pattern. Which products are intermittent is a function of Seed and the product number;
 	// zero means none, and the other products' values do not depend on it.
 	Intermittent float64
-	// Only, if not nil, lists the products written (their numbers, ascending, each among the
-	// Products numbered from FirstProduct): a subset of the dataset, such as one shard.
-	Only []int
 }
 
 // normalised returns c with defaults applied, or an error naming the bad field.
@@ -123,11 +120,6 @@ func (c Config) normalised() (Config, error) {
 	if last := c.FirstProduct + c.Products - 1; c.Products > 0 && last > maxNumber {
 		return c, fmt.Errorf("datagen: product number %d exceeds %d (%d-digit ids)", last, maxNumber, c.IDDigits)
 	}
-	for i, n := range c.Only {
-		if n < c.FirstProduct || n >= c.FirstProduct+c.Products || i > 0 && n <= c.Only[i-1] {
-			return c, fmt.Errorf("datagen: product %d of the subset is out of order or not among products %d … %d", n, c.FirstProduct, c.FirstProduct+c.Products-1)
-		}
-	}
 	if c.Start.IsZero() {
 		c.Start = DefaultStart
 	}
@@ -139,9 +131,6 @@ func (c Config) normalised() (Config, error) {
 // Rows returns the number of data rows Write produces for c.
 func (c Config) Rows() int {
 	n := c.Products * c.Days
-	if c.Only != nil {
-		n = len(c.Only) * c.Days
-	}
 	if c.MaxRows > 0 && c.MaxRows < n {
 		return c.MaxRows
 	}
@@ -257,15 +246,29 @@ func newProduct(seed int64, n, digits int, intermittent float64) product {
 // sorted by (date, product_id). It streams: memory does not grow with the
 // number of days.
 func Write(ctx context.Context, w io.Writer, cfg Config) error {
+	return WriteProducts(ctx, w, cfg, nil)
+}
+
+// WriteProducts writes the rows of some of cfg's products as Write does: those numbered numbers
+// (ascending, each among the Products numbered from FirstProduct), or all of them when numbers
+// is nil. A shard of a sharded dataset is such a subset; MaxRows is ignored for one.
+func WriteProducts(ctx context.Context, w io.Writer, cfg Config, numbers []int) error {
 	cfg, err := cfg.normalised()
 	if err != nil {
 		return err
 	}
-	numbers := cfg.Only
+	limit := cfg.Rows()
 	if numbers == nil {
 		numbers = make([]int, cfg.Products)
 		for i := range numbers {
 			numbers[i] = cfg.FirstProduct + i
+		}
+	} else {
+		limit = len(numbers) * cfg.Days
+	}
+	for i, n := range numbers {
+		if n < cfg.FirstProduct || n >= cfg.FirstProduct+cfg.Products || i > 0 && n <= numbers[i-1] {
+			return fmt.Errorf("datagen: product %d of the subset is out of order or not among products %d … %d", n, cfg.FirstProduct, cfg.FirstProduct+cfg.Products-1)
 		}
 	}
 	products := make([]product, len(numbers))
@@ -276,7 +279,6 @@ func Write(ctx context.Context, w io.Writer, cfg Config) error {
 	if _, err := bw.WriteString(Header + "\n"); err != nil {
 		return fmt.Errorf("datagen: write header: %w", err)
 	}
-	limit := cfg.Rows()
 	written := 0
 	line := make([]byte, 0, 128)
 	for d := 0; d < cfg.Days && written < limit; d++ {
