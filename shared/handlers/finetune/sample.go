@@ -62,8 +62,8 @@ func wholeData(table *series.Table, sh shards.Shard, cfg lstm.Config) (*training
 //     the new days need — those of the served model, and those of the backtest origins' models,
 //     whose new days come as many days before their origins — up to Policy.MaxWindows; then the
 //     replay sample: whole series of the other shards, the untouched first, up to ReplayRatio
-//     times as many windows as the new ones (MaxReplay at most, and when no series has a new
-//     day).
+//     times as many windows as the new ones and at most MaxReplay (MaxReplay when no series has
+//     a new day). An origin's model rebuilt by the chain trains on the same series.
 //   - In full: whole series of every shard, up to MaxWindows.
 //
 // Shards are read, and the series of each taken, in an order drawn from the dataset version, so
@@ -115,7 +115,12 @@ func (h *Handler) sample(ctx context.Context, in pipeline.TaskInput, x shards.In
 		if full {
 			return s, true
 		}
-		return s.From(cut), !s.End().Before(since)
+		c := s.From(cut)
+		c.Values = slices.Clone(c.Values) // not holding on to the days cut off
+		for i, cv := range c.Covariates {
+			c.Covariates[i] = slices.Clone(cv)
+		}
+		return c, !s.End().Before(since)
 	}); err != nil {
 		return nil, err
 	}
