@@ -529,3 +529,44 @@ func TestParseMapDefinitionErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestMapItemSelectorFailure checks that an ItemSelector path that selects
+// nothing fails the Map (not only its item) with States.ParameterPathFailure,
+// in both modes, tolerance or not.
+func TestMapItemSelectorFailure(t *testing.T) {
+	for _, mode := range []string{modeInline, modeDistributed} {
+		t.Run(mode, func(t *testing.T) {
+			fields := `"ItemSelector":{"i.$":"$$.Map.Item.Value.i"}`
+			if mode == modeDistributed {
+				fields += `,"ToleratedFailurePercentage":100`
+			}
+			inv := newFakeInvoker().echo("work")
+			out, _ := runDefinition(t, &Interpreter{Invoker: inv}, mapDefinition(mode, fields, ""), `[{"i":0},{"j":1},{"i":2}]`)
+			if out.Status != StatusFailed || out.Error != ErrorParameterPathFailure {
+				t.Errorf("outcome %+v, want FAILED with %s", out, ErrorParameterPathFailure)
+			}
+		})
+	}
+}
+
+// TestMapExecutionTimeout checks that the execution's TimeoutSeconds stops
+// a Map's running items.
+func TestMapExecutionTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var cancelled atomic.Int32
+		inv := workOn(newFakeInvoker(), func(ctx context.Context, _ int) ([]byte, error) {
+			<-ctx.Done()
+			cancelled.Add(1)
+			return nil, ctx.Err()
+		})
+		def := strings.Replace(mapDefinition(modeDistributed, `"ItemSelector":{"i.$":"$$.Map.Item.Value"}`, ""), `{"StartAt"`, `{"TimeoutSeconds":30,"StartAt"`, 1)
+		out, _ := runDefinition(t, &Interpreter{Invoker: inv, MapConcurrency: 2}, def, indexes(5))
+		synctest.Wait()
+		if out.Status != StatusTimedOut {
+			t.Errorf("outcome %+v, want TIMED_OUT", out)
+		}
+		if n := cancelled.Load(); n != 2 {
+			t.Errorf("%d items cancelled, want the 2 running", n)
+		}
+	})
+}
