@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
+	"github.com/stockcast/stockcast/shared/lru"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/lstminput"
-	"github.com/stockcast/stockcast/shared/lru"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/stats"
 	"github.com/stockcast/stockcast/shared/stats/candidates"
