@@ -38,7 +38,7 @@ func Standard(table *series.Table, covariates []string) ([]lstm.Series, error) {
 
 // FromSeries is one series as the LSTM reads it, with its covariates cov
 // (aligned with s.Dates from the first, as series.Table's StandardCovariates
-// and FilteredCovariates give them; values past the series' dates are not
+// and Sums.Series give them; values past the series' dates are not
 // read) in the order of names; a name missing from
 // cov is unknown on every day. A covariate whose values are all 0 or 1 is a
 // flag and kept as it is; any other is divided by its mean absolute value

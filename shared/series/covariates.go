@@ -135,31 +135,3 @@ func (t *Table) StandardCovariates(names []string) []map[string][]float64 {
 	}
 	return out
 }
-
-// FilteredCovariates is StandardCovariates for the series Filtered(f)
-// returns: the daily mean of each named covariate over the matching rows,
-// aligned with its dates (and its incomplete dates after them). It fails as
-// Filtered does.
-func (t *Table) FilteredCovariates(f Filter, names []string) (map[string][]float64, error) {
-	match, err := t.matcher(f)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]float64, len(names))
-	for _, name := range names {
-		col := t.covariate(name)
-		b := newMeanBuilder(1)
-		for i, d := range t.day {
-			if !match(i) {
-				continue
-			}
-			v := math.NaN()
-			if col != nil {
-				v = col[i]
-			}
-			b.add(0, d, v)
-		}
-		out[name] = b.means(0)
-	}
-	return out, nil
-}

@@ -1,6 +1,7 @@
 package series
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -42,11 +43,16 @@ func TestCovariates(t *testing.T) {
 			t.Errorf("%s: unknown covariate %v", s.Key, c)
 		}
 	}
-	got, err := table.FilteredCovariates(Filter{ProductID: "B"}, names)
-	if err != nil || !same(got["state_holiday"], []float64{1, 0}) || !same(got["price"], []float64{nan, 6}) {
+	sums, err := table.FilteredSums(Filter{ProductID: "B"}, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := sums.Series(); err != nil || !same(got["state_holiday"], []float64{1, 0}) || !same(got["price"], []float64{nan, 6}) {
 		t.Errorf("filtered: %v, %v", got, err)
 	}
-	if _, err := table.FilteredCovariates(Filter{ProductID: "Z"}, names); err == nil {
-		t.Error("a filter matching nothing gave covariates")
+	if sums, err := table.FilteredSums(Filter{ProductID: "Z"}, names); err != nil {
+		t.Error(err)
+	} else if _, _, err := sums.Series(); !errors.Is(err, ErrNoMatch) {
+		t.Errorf("a filter matching nothing: %v, want ErrNoMatch", err)
 	}
 }

@@ -456,20 +456,12 @@ func (f Filter) Key() string {
 // returns an error wrapping ErrNoMatch when no row matches, and an error
 // naming the threshold for a NaN threshold.
 func (t *Table) Filtered(f Filter) (Series, error) {
-	match, err := t.matcher(f)
+	sums, err := t.FilteredSums(f, nil)
 	if err != nil {
 		return Series{}, err
 	}
-	b := newBuilder(1)
-	for i, d := range t.day {
-		if match(i) {
-			b.add(0, d, t.sales[i])
-		}
-	}
-	if len(b.days[0]) == 0 {
-		return Series{}, fmt.Errorf("series %s: %w", f.Key(), ErrNoMatch)
-	}
-	return b.series(0, f.Key()), nil
+	s, _, err := sums.Series()
+	return s, err
 }
 
 // matcher is the predicate of the rows f selects. It fails as Filtered does
