@@ -164,10 +164,16 @@ func (e *Engine) Series(q SeriesQuery) SeriesPage {
 		}
 		page.Total++
 	}
-	if next := q.Offset + q.Limit; next < page.Total {
-		page.NextOffset = &next
+	return page.Paged()
+}
+
+// Paged returns the page with NextOffset set from its Offset, Limit and Total.
+func (p SeriesPage) Paged() SeriesPage {
+	p.NextOffset = nil
+	if next := p.Offset + p.Limit; next < p.Total {
+		p.NextOffset = &next
 	}
-	return page
+	return p
 }
 
 func (e *Engine) buildCatalog() []SeriesEntry {
