@@ -12,7 +12,7 @@ import (
 type Source interface {
 	// Series returns the series of the rows f selects, keyed by f.Key(), as
 	// series.Table.Filtered gives it, and the daily means of the named covariates over those
-	// rows aligned with its dates, as series.Sums.Series gives them (nil for no
+	// rows aligned with its dates, as series.Table.FilteredCovariates gives them (nil for no
 	// names; a name left out is read as unknown on every day). A filter matching no row gives
 	// an error wrapping series.ErrNoMatch.
 	Series(ctx context.Context, f series.Filter, covariates []string) (series.Series, map[string][]float64, error)
@@ -33,9 +33,10 @@ func (t tableSource) Series(ctx context.Context, f series.Filter, covariates []s
 	if err := ctx.Err(); err != nil {
 		return series.Series{}, nil, err
 	}
-	sums, err := t.FilteredSums(f, covariates)
-	if err != nil {
-		return series.Series{}, nil, err
+	s, err := t.Filtered(f)
+	if err != nil || len(covariates) == 0 {
+		return s, nil, err
 	}
-	return sums.Series()
+	cov, err := t.FilteredCovariates(f, covariates)
+	return s, cov, err
 }

@@ -64,6 +64,15 @@ func newMeanBuilder(groups int) *meanBuilder {
 }
 
 func (b *meanBuilder) add(g int32, d dataset.Day, v float64) {
+	if math.IsNaN(v) {
+		b.addSum(g, d, 0, 0)
+		return
+	}
+	b.addSum(g, d, v, 1)
+}
+
+// addSum adds the sum of count known values on d to group g (count 0: the date only).
+func (b *meanBuilder) addSum(g int32, d dataset.Day, sum float64, count int32) {
 	n := len(b.days[g])
 	if n == 0 || b.days[g][n-1] != d {
 		b.days[g] = append(b.days[g], d)
@@ -71,10 +80,8 @@ func (b *meanBuilder) add(g int32, d dataset.Day, v float64) {
 		b.counts[g] = append(b.counts[g], 0)
 		n++
 	}
-	if !math.IsNaN(v) {
-		b.sum[g][n-1] += v
-		b.counts[g][n-1]++
-	}
+	b.sum[g][n-1] += sum
+	b.counts[g][n-1] += count
 }
 
 func (b *meanBuilder) means(g int32) []float64 {
@@ -104,23 +111,7 @@ func (t *Table) StandardCovariates(names []string) []map[string][]float64 {
 		out[i] = make(map[string][]float64, len(names))
 	}
 	for _, name := range names {
-		col := t.covariate(name)
-		total, products := newMeanBuilder(1), newMeanBuilder(len(t.products))
-		categories, regions := newMeanBuilder(len(t.categories)), newMeanBuilder(len(t.regions))
-		for i, d := range t.day {
-			v := math.NaN()
-			if col != nil {
-				v = col[i]
-			}
-			total.add(0, d, v)
-			products.add(t.product[i], d, v)
-			if c := t.category[i]; c >= 0 {
-				categories.add(c, d, v)
-			}
-			if r := t.region[i]; r >= 0 {
-				regions.add(r, d, v)
-			}
-		}
+		total, products, categories, regions := t.covariateBuilders(name, true)
 		k := 0
 		out[k][name] = total.means(0)
 		for _, groups := range []struct {
@@ -134,4 +125,59 @@ func (t *Table) StandardCovariates(names []string) []map[string][]float64 {
 		}
 	}
 	return out
+}
+
+// covariateBuilders sums covariate name's known values per date into the total, each category
+// and each region and, with products, each product (nil without).
+func (t *Table) covariateBuilders(name string, products bool) (total, prods, categories, regions *meanBuilder) {
+	col := t.covariate(name)
+	total, categories, regions = newMeanBuilder(1), newMeanBuilder(len(t.categories)), newMeanBuilder(len(t.regions))
+	if products {
+		prods = newMeanBuilder(len(t.products))
+	}
+	for i, d := range t.day {
+		v := math.NaN()
+		if col != nil {
+			v = col[i]
+		}
+		total.add(0, d, v)
+		if products {
+			prods.add(t.product[i], d, v)
+		}
+		if c := t.category[i]; c >= 0 {
+			categories.add(c, d, v)
+		}
+		if r := t.region[i]; r >= 0 {
+			regions.add(r, d, v)
+		}
+	}
+	return total, prods, categories, regions
+}
+
+// FilteredCovariates is StandardCovariates for the series Filtered(f)
+// returns: the daily mean of each named covariate over the matching rows,
+// aligned with its dates (and its incomplete dates after them). It fails as
+// Filtered does.
+func (t *Table) FilteredCovariates(f Filter, names []string) (map[string][]float64, error) {
+	match, err := t.matcher(f)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]float64, len(names))
+	for _, name := range names {
+		col := t.covariate(name)
+		b := newMeanBuilder(1)
+		for i, d := range t.day {
+			if !match(i) {
+				continue
+			}
+			v := math.NaN()
+			if col != nil {
+				v = col[i]
+			}
+			b.add(0, d, v)
+		}
+		out[name] = b.means(0)
+	}
+	return out, nil
 }

@@ -208,7 +208,7 @@ func (m *shardedModel) each(ctx context.Context, withEngine bool, f func(k int, 
 
 // Series serves the engine of groups and ad-hoc filters (forecast.Source): a group (the total,
 // a category, a region) from the group results, without covariates (the group step keeps none:
-// the LSTM reads them as unknown); any other filter from every shard's sums, added up.
+// the LSTM reads them as unknown); any other filter from every shard's partial sums, added up.
 func (m *shardedModel) Series(ctx context.Context, f series.Filter, covariates []string) (series.Series, map[string][]float64, error) {
 	if group(f) {
 		i, ok := m.byKey[f.Key()]
@@ -217,22 +217,22 @@ func (m *shardedModel) Series(ctx context.Context, f series.Filter, covariates [
 		}
 		return m.groups.Series[i], nil, nil
 	}
-	var total *series.Sums
+	var sums series.PartialSums
 	err := m.each(ctx, false, func(k int, s *loadedShard) error {
-		sums, err := s.table.FilteredSums(f, covariates)
-		switch {
-		case err != nil:
+		partial, err := s.table.FilteredPartial(f, covariates)
+		if err != nil {
 			return err
-		case total == nil:
-			total = sums
-			return nil
 		}
-		return total.Add(sums)
+		return sums.Add([]series.Partial{partial})
 	})
 	if err != nil {
 		return series.Series{}, nil, fmt.Errorf("series %s: %w", f.Key(), err)
 	}
-	return total.Series()
+	added := sums.Groups()
+	if len(added.Series) != 1 || len(added.Series[0].Dates) == 0 {
+		return series.Series{}, nil, fmt.Errorf("series %s: %w", f.Key(), series.ErrNoMatch)
+	}
+	return added.Series[0], added.Covariates[0], nil
 }
 
 // group reports whether f is one of the group series: the total, one category or one region.

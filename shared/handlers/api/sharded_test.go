@@ -437,7 +437,9 @@ func TestShardCacheBoundsTheShardsLoaded(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for range 6 {
-		wg.Go(func() { call(t, h, get("/forecast", map[string]string{"product_id": products[k][0], "model": "trend"})) })
+		wg.Go(func() {
+			call(t, h, get("/forecast", map[string]string{"product_id": products[k][0], "model": "trend"}))
+		})
 	}
 	wg.Wait()
 	if s := health().Shards; s.Loads != loads+1 || s.Peak > 2 {
