@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/stockcast/stockcast/infra/local/stack"
 	"github.com/stockcast/stockcast/infra/local/sfn"
+	"github.com/stockcast/stockcast/infra/local/stack"
 	"github.com/stockcast/stockcast/shared/platform"
 )
 
