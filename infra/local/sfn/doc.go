@@ -62,7 +62,11 @@
 // result holds its {"Error", "Cause"}; one failure more fails the Map with
 // States.ExceedToleratedFailureThreshold. A Map that cannot read its items
 // fails with States.ItemReaderFailed. When a Map fails or the execution is
-// stopped, the running items are cancelled and no others start.
+// stopped, the running items are cancelled and no others start. A redrive
+// of an execution that failed in a Map runs the Map again with every item
+// (AWS's redrives only a Distributed Map's unsuccessful child executions).
+// The 256 KiB limit on a state's output is not enforced, for a Map's as for
+// any state's.
 //
 // History: MapStateEntered, MapStateStarted (the number of items), then for
 // an inline Map MapIterationStarted and MapIterationSucceeded, Failed or
