@@ -241,14 +241,14 @@ func SmallFineTune(t testing.TB, s store.Store) *finetune.Handler {
 	return h
 }
 
-// Train runs fine-tune (a small network), refit and publish on data as a job would, and returns
-// the published version.
+// Train runs fine-tune (a small network), refit and publish on data, written as a dataset of
+// one shard, as a job would, and returns the published version.
 func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pipeline.PublishOutput {
 	t.Helper()
 	ctx := context.Background()
-	dataset := e.Put(pipeline.DatasetKey, data)
-	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
-		JobID: job, Mode: training.FineTune, DatasetWritten: written}
+	index, _ := e.PutShards(data, 1)
+	in := ShardedTaskInput(job, index)
+	in.DatasetWritten = written
 	tuned, err := SmallFineTune(t, e.Store).Handle(ctx, in)
 	if err != nil {
 		t.Fatal(err)
@@ -329,8 +329,8 @@ func (c *CountingStore) Count(key string) int {
 
 // PutShards writes a dataset CSV (sorted by date, product_id) as a dataset of count shards —
 // each product's rows in shard shards.Of(product, count), each shard in quarterly parts (one
-// part at shards.SingleKey for count 1) — and its index, and returns the index object and the
-// index.
+// part at shards.SingleKey for count 1) — and its index, in place of the current one, and
+// returns the index object and the index.
 func (e *Env) PutShards(data []byte, count int) (store.Object, shards.Index) {
 	e.t.Helper()
 	lines := strings.SplitAfter(string(data), "\n")
@@ -386,7 +386,11 @@ func (e *Env) PutShards(data []byte, count int) (store.Object, shards.Index) {
 			sh.Bytes += int64(len(body))
 		}
 	}
-	obj, err := pipeline.WriteIndex(context.Background(), e.Store, index, "")
+	previous := ""
+	if current, err := e.Store.Head(context.Background(), shards.IndexKey); err == nil {
+		previous = current.ETag
+	}
+	obj, err := pipeline.WriteIndex(context.Background(), e.Store, index, previous)
 	if err != nil {
 		e.t.Fatal(err)
 	}
