@@ -6,6 +6,7 @@ package handlertest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -28,6 +29,7 @@ import (
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -222,9 +224,34 @@ func (w testWriter) Write(p []byte) (int, error) {
 // Day is the fixed time at which the tests' handlers merge and publish.
 var Day = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
-// TaskInput is a training task's input for the dataset version etag.
+// TaskInput is a training task's input for the version etag of a dataset of the single-file
+// layout (shards.SingleKey), as tasks were given before sharding.
 func TaskInput(job string, etag string) pipeline.TaskInput {
-	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: etag, JobID: job, Mode: training.FineTune}
+	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: shards.SingleKey, DatasetETag: etag, JobID: job, Mode: training.FineTune}
+}
+
+// PutDataset makes data the current dataset of one shard, as a merge writes it — its one object,
+// then the index that commits it — and returns how a training task names it.
+func (e *Env) PutDataset(data []byte) pipeline.DatasetRef {
+	e.t.Helper()
+	ctx := context.Background()
+	part := e.Put(shards.SingleKey, data)
+	_, previous, err := pipeline.ReadIndex(ctx, e.Store, "", "")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		e.t.Fatal(err)
+	}
+	rows := bytes.Count(data, []byte("\n")) - 1
+	header, _, _ := bytes.Cut(data, []byte("\n"))
+	x := shards.Index{{Shard: 0, Of: 1, Rows: rows, Bytes: part.Size, Columns: strings.Split(string(header), ","),
+		Parts: []shards.Part{{Key: shards.SingleKey, ETag: part.ETag, VersionID: part.VersionID, Rows: rows, Bytes: part.Size}}}}
+	if _, err := pipeline.WriteIndex(ctx, e.Store, x, previous.ETag); err != nil {
+		e.t.Fatal(err)
+	}
+	cur, err := pipeline.CurrentDataset(ctx, e.Store)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return cur.Ref
 }
 
 // SmallFineTune is the fine-tune handler with a small network trained for a few epochs, so tests
@@ -243,8 +270,8 @@ func SmallFineTune(t testing.TB, s store.Store) *finetune.Handler {
 func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pipeline.PublishOutput {
 	t.Helper()
 	ctx := context.Background()
-	dataset := e.Put(pipeline.DatasetKey, data)
-	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
+	dataset := e.PutDataset(data)
+	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: dataset.Key, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
 		JobID: job, Mode: training.FineTune, DatasetWritten: written}
 	tuned, err := SmallFineTune(t, e.Store).Handle(ctx, in)
 	if err != nil {
