@@ -28,6 +28,7 @@ var commands = map[string]struct {
 	"status":   {runStatus, "show the model being served and the latest jobs (or one job): status [JOB]"},
 	"retry":    {runRetry, "train a failed job's rows again: retry JOB"},
 	"backtest": {runBacktest, "backtest every product offline: backtest --data FILE [--horizon N] [--origins K] [--models a,b] [--sample N] [--json FILE] [--export DIR]"},
+	"simulate": {runSimulate, "write a synthetic sharded dataset into a bucket or a directory: simulate [--products N] [--years Y] [--endpoint URL --bucket B | --dir DIR]"},
 	"train":    {runTrain, "train the LSTM offline: train --data FILE [--checkpoint FILE] [--mode full|finetune] [--since DATE] --out FILE"},
 }
 
@@ -51,7 +52,7 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: stockcast COMMAND [flags]\n\ncommands:")
-	for _, name := range []string{"run", "status", "merge", "train", "forecast", "backtest"} {
+	for _, name := range []string{"run", "status", "merge", "train", "forecast", "backtest", "simulate"} {
 		fmt.Fprintf(os.Stderr, "  %-8s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(os.Stderr, "\n'stockcast COMMAND -h' describes a command's flags.")

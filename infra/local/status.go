@@ -172,6 +172,12 @@ func showJob(ctx context.Context, w io.Writer, objects store.Store, states *sfn.
 			detail = aws.ToString(event.StateExitedEventDetails.Name)
 		case event.TaskFailedEventDetails != nil:
 			detail = cmp.Or(aws.ToString(event.TaskFailedEventDetails.Error), "") + " " + aws.ToString(event.TaskFailedEventDetails.Cause)
+		case event.MapStateStartedEventDetails != nil:
+			detail = fmt.Sprintf("%d items", event.MapStateStartedEventDetails.Length)
+		case event.MapRunStartedEventDetails != nil:
+			detail = aws.ToString(event.MapRunStartedEventDetails.MapRunArn)
+		case event.MapRunFailedEventDetails != nil:
+			detail = aws.ToString(event.MapRunFailedEventDetails.Error) + " " + aws.ToString(event.MapRunFailedEventDetails.Cause)
 		case event.ExecutionFailedEventDetails != nil:
 			detail = aws.ToString(event.ExecutionFailedEventDetails.Error) + " " + aws.ToString(event.ExecutionFailedEventDetails.Cause)
 		}

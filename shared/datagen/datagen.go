@@ -3,12 +3,15 @@
 // price, discount, rating, sorted by (date, product_id).
 //
 // Every value is a pure function of (Seed, product number, calendar day), so a
-// dataset can be generated in pieces: the days after a dataset (NextDays) or
-// new products over its days (NewProducts) continue the same series.
+// dataset can be generated in pieces: the days after a dataset (NextDays), new
+// products over its days (NewProducts), or some of its products over some of
+// its days (WriteProducts with Start and Days, as the shards of a sharded
+// dataset are written) continue the same series.
 package datagen
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -20,9 +23,18 @@ import (
 // Header is the header line written by Write, without the line feed.
 const Header = "date,product_id,sales,category,region,price,discount,rating"
 
-// MaxProductNumber is the largest product number: ids are P0001 … P9999, so
-// that byte order and numeric order agree.
+// MaxProductNumber is the largest product number of ids of the default width:
+// ids are P0001 … P9999, so that byte order and numeric order agree.
 const MaxProductNumber = 9999
+
+// DefaultIDDigits is the number of digits of a product id when Config.IDDigits is zero.
+const DefaultIDDigits = 4
+
+// IDDigitsFor returns the id width a dataset of products products needs: the
+// default width, or more for more than MaxProductNumber products.
+func IDDigitsFor(products int) int {
+	return max(DefaultIDDigits, len(strconv.Itoa(products)))
+}
 
 // Categories are the product categories, each with its price range and the
 // day of the year on which its demand peaks.
@@ -76,6 +88,15 @@ type Config struct {
 	FirstProduct int
 	// MaxRows stops the output after this many rows; zero means Products*Days.
 	MaxRows int
+	// IDDigits is the number of digits of the product ids (P0001 has 4); zero means
+	// DefaultIDDigits. Every id of a dataset has the same width, so that byte order and numeric
+	// order agree: 6 digits hold 100,000 products (P000001 … P100000).
+	IDDigits int
+	// Intermittent is the share of products (0 to 1) whose demand is intermittent: on most
+	// days they sell nothing, on the others a few units, still with their weekly and yearly
+	// pattern. Which products are intermittent is a function of Seed and the product number;
+	// zero means none, and the other products' values do not depend on it.
+	Intermittent float64
 }
 
 // normalised returns c with defaults applied, or an error naming the bad field.
@@ -86,8 +107,18 @@ func (c Config) normalised() (Config, error) {
 	if c.FirstProduct == 0 {
 		c.FirstProduct = 1
 	}
-	if last := c.FirstProduct + c.Products - 1; c.Products > 0 && last > MaxProductNumber {
-		return c, fmt.Errorf("datagen: product number %d exceeds %d", last, MaxProductNumber)
+	if c.IDDigits == 0 {
+		c.IDDigits = DefaultIDDigits
+	}
+	if c.IDDigits < 0 || c.IDDigits > 18 {
+		return c, fmt.Errorf("datagen: id width %d out of range", c.IDDigits)
+	}
+	if c.Intermittent < 0 || c.Intermittent > 1 {
+		return c, fmt.Errorf("datagen: intermittent share %v is not within 0 … 1", c.Intermittent)
+	}
+	maxNumber := int(math.Pow10(c.IDDigits)) - 1
+	if last := c.FirstProduct + c.Products - 1; c.Products > 0 && last > maxNumber {
+		return c, fmt.Errorf("datagen: product number %d exceeds %d (%d-digit ids)", last, maxNumber, c.IDDigits)
 	}
 	if c.Start.IsZero() {
 		c.Start = DefaultStart
@@ -115,6 +146,11 @@ func (c Config) End() time.Time {
 	return c.Start.AddDate(0, 0, c.Days)
 }
 
+// ProductID returns the id of product number n in a dataset of c's id width.
+func (c Config) ProductID(n int) string {
+	return fmt.Sprintf("P%0*d", cmp.Or(c.IDDigits, DefaultIDDigits), n)
+}
+
 // NextDays returns the config of an upload of rows new rows for base's
 // products on the days right after base's last day.
 func NextDays(base Config, rows int) Config {
@@ -129,6 +165,8 @@ func NextDays(base Config, rows int) Config {
 		Seed:         base.Seed,
 		FirstProduct: base.FirstProduct,
 		MaxRows:      rows,
+		IDDigits:     base.IDDigits,
+		Intermittent: base.Intermittent,
 	}
 }
 
@@ -145,6 +183,8 @@ func NewProducts(base Config, products int) Config {
 		Start:        base.Start,
 		Seed:         base.Seed,
 		FirstProduct: first + base.Products,
+		IDDigits:     base.IDDigits,
+		Intermittent: base.Intermittent,
 	}
 }
 
@@ -163,16 +203,25 @@ type product struct {
 	price       float64 // list price
 	rating      float64 // mean rating
 	promoChance float64 // probability of a discount on a day
+	// occurrence is the probability of a sale on a day of an intermittent product (0: the
+	// product sells every day); size is the mean number of units of such a sale.
+	occurrence float64
+	size       float64
 }
 
-// newProduct derives the profile of product number n from the seed.
-func newProduct(seed int64, n int) product {
+// intermittentSalt seeds the draws of intermittent demand apart from the others, so that the
+// products that are not intermittent keep their values whatever Config.Intermittent is.
+const intermittentSalt = 0x5851f42d4c957f2d
+
+// newProduct derives the profile of product number n from the seed; a share intermittent of
+// the products are intermittent.
+func newProduct(seed int64, n, digits int, intermittent float64) product {
 	r := rng{state: mix(uint64(seed), uint64(n), 0x9e3779b97f4a7c15)}
 	cat := categories[int(r.next()%uint64(len(categories)))]
 	u := r.float()
-	return product{
+	p := product{
 		number:      n,
-		id:          fmt.Sprintf("P%04d", n),
+		id:          Config{IDDigits: digits}.ProductID(n),
 		category:    cat.name,
 		region:      regions[int(r.next()%uint64(len(regions)))],
 		level:       5 + 195*u*u,
@@ -185,25 +234,51 @@ func newProduct(seed int64, n int) product {
 		rating:      2.8 + 2.1*r.float(),
 		promoChance: 0.05 + 0.15*r.float(),
 	}
+	ir := rng{state: mix(uint64(seed), uint64(n), intermittentSalt)}
+	if ir.float() < intermittent {
+		p.occurrence = 0.05 + 0.3*ir.float()
+		p.size = 1 + 5*ir.float()
+	}
+	return p
 }
 
 // Write writes the dataset described by cfg to w as CSV, header first, rows
 // sorted by (date, product_id). It streams: memory does not grow with the
 // number of days.
 func Write(ctx context.Context, w io.Writer, cfg Config) error {
+	return WriteProducts(ctx, w, cfg, nil)
+}
+
+// WriteProducts writes the rows of some of cfg's products as Write does: those numbered numbers
+// (ascending, each among the Products numbered from FirstProduct), or all of them when numbers
+// is nil. A shard of a sharded dataset is such a subset; MaxRows is ignored for one.
+func WriteProducts(ctx context.Context, w io.Writer, cfg Config, numbers []int) error {
 	cfg, err := cfg.normalised()
 	if err != nil {
 		return err
 	}
-	products := make([]product, cfg.Products)
-	for i := range products {
-		products[i] = newProduct(cfg.Seed, cfg.FirstProduct+i)
+	limit := cfg.Rows()
+	if numbers == nil {
+		numbers = make([]int, cfg.Products)
+		for i := range numbers {
+			numbers[i] = cfg.FirstProduct + i
+		}
+	} else {
+		limit = len(numbers) * cfg.Days
+	}
+	for i, n := range numbers {
+		if n < cfg.FirstProduct || n >= cfg.FirstProduct+cfg.Products || i > 0 && n <= numbers[i-1] {
+			return fmt.Errorf("datagen: product %d of the subset is out of order or not among products %d … %d", n, cfg.FirstProduct, cfg.FirstProduct+cfg.Products-1)
+		}
+	}
+	products := make([]product, len(numbers))
+	for i, n := range numbers {
+		products[i] = newProduct(cfg.Seed, n, cfg.IDDigits, cfg.Intermittent)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if _, err := bw.WriteString(Header + "\n"); err != nil {
 		return fmt.Errorf("datagen: write header: %w", err)
 	}
-	limit := cfg.Rows()
 	written := 0
 	line := make([]byte, 0, 128)
 	for d := 0; d < cfg.Days && written < limit; d++ {
@@ -246,6 +321,9 @@ func appendRow(b []byte, date string, p *product, seed int64, dayNum uint64, yea
 	trend := math.Max(0.05, 1+p.trend*years)
 	mean := p.level * trend * weekly * yearly * (1 + 0.03*float64(discount))
 	sales := math.Max(0, math.Round(mean*(1+p.noise*r.normal())))
+	if p.occurrence > 0 {
+		sales = intermittentSales(p, seed, dayNum, trend*weekly*yearly)
+	}
 	price := p.price * (1 + 0.02*r.normal()) * (1 - float64(discount)/100)
 	rating := math.Min(5, math.Max(1, p.rating+0.15*r.normal()))
 
@@ -265,6 +343,17 @@ func appendRow(b []byte, date string, p *product, seed int64, dayNum uint64, yea
 	b = append(b, ',')
 	b = strconv.AppendFloat(b, rating, 'f', 1, 64)
 	return append(b, '\n')
+}
+
+// intermittentSales is the demand of intermittent product p on a day whose trend and seasonal
+// factors multiply to pattern: nothing, or with probability p.occurrence a sale of about p.size
+// units scaled by the pattern, at least one.
+func intermittentSales(p *product, seed int64, dayNum uint64, pattern float64) float64 {
+	r := rng{state: mix(uint64(seed)^intermittentSalt, uint64(p.number), dayNum)}
+	if r.float() >= p.occurrence {
+		return 0
+	}
+	return math.Max(1, math.Round(p.size*pattern*(1+0.5*r.normal())))
 }
 
 // mix combines three words into one well-mixed seed.

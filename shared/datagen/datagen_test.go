@@ -197,3 +197,73 @@ func TestSampleDatasetFixture(t *testing.T) {
 		t.Error("testdata/new_data.csv differs from the generator's next 3 days plus product P0025")
 	}
 }
+
+func TestWideIDsAndSubsets(t *testing.T) {
+	cfg := Config{Products: 12000, Days: 3, Seed: 5, IDDigits: IDDigitsFor(12000), FirstProduct: 1}
+	if cfg.IDDigits != 5 || IDDigitsFor(10) != DefaultIDDigits {
+		t.Fatalf("IDDigitsFor(12000) = %d, IDDigitsFor(10) = %d", cfg.IDDigits, IDDigitsFor(10))
+	}
+	whole := records(t, generate(t, cfg))[1:]
+	if len(whole) != 36000 || whole[0][1] != "P00001" || whole[11999][1] != "P12000" {
+		t.Fatalf("%d rows, first %s, last of day one %s", len(whole), whole[0][1], whole[11999][1])
+	}
+	sub := cfg
+	sub.Start, sub.Days = DefaultStart.AddDate(0, 0, 1), 2
+	var want [][]string
+	for _, r := range whole {
+		if r[0] != "2022-01-01" && slices.Contains([]string{"P00007", "P09999", "P10000", "P12000"}, r[1]) {
+			want = append(want, r)
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteProducts(context.Background(), &buf, sub, []int{7, 9999, 10000, 12000}); err != nil {
+		t.Fatal(err)
+	}
+	if got := records(t, buf.String())[1:]; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("subset rows %v, want %v", got, want)
+	}
+	for _, only := range [][]int{{3, 2}, {0}, {12001}} {
+		if err := WriteProducts(context.Background(), io.Discard, cfg, only); err == nil {
+			t.Errorf("subset %v accepted", only)
+		}
+	}
+	if err := Write(context.Background(), io.Discard, Config{Products: 10000, Days: 1}); err == nil {
+		t.Error("10,000 products in 4-digit ids accepted")
+	}
+}
+
+func TestIntermittentProducts(t *testing.T) {
+	base := Config{Products: 200, Days: 365, Seed: 11}
+	mixed := base
+	mixed.Intermittent = 0.3
+	zeros := map[string]int{}
+	plain, inter := records(t, generate(t, base))[1:], records(t, generate(t, mixed))[1:]
+	changed := map[string]bool{}
+	for i, r := range inter {
+		if r[2] == "0" {
+			zeros[r[1]]++
+		}
+		if !slices.Equal(r, plain[i]) {
+			changed[r[1]] = true
+		}
+	}
+	intermittent := 0
+	for id, n := range zeros {
+		if n > 365/2 {
+			intermittent++
+		} else if changed[id] {
+			t.Errorf("product %s changed but is not intermittent (%d zero days)", id, n)
+		}
+	}
+	if intermittent < 40 || intermittent > 80 || len(changed) != intermittent {
+		t.Fatalf("%d intermittent products of 200 (%d changed), want about 60", intermittent, len(changed))
+	}
+	if again := generate(t, mixed); again != generate(t, mixed) {
+		t.Fatal("intermittent products not deterministic")
+	}
+	for _, share := range []float64{-0.1, 1.5} {
+		if err := Write(context.Background(), io.Discard, Config{Products: 1, Days: 1, Intermittent: share}); err == nil {
+			t.Errorf("intermittent share %v accepted", share)
+		}
+	}
+}

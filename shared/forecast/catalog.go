@@ -164,14 +164,20 @@ func (e *Engine) Series(q SeriesQuery) SeriesPage {
 		}
 		page.Total++
 	}
-	if next := q.Offset + q.Limit; next < page.Total {
-		page.NextOffset = &next
+	return page.Paged()
+}
+
+// Paged returns the page with NextOffset set from its Offset, Limit and Total.
+func (p SeriesPage) Paged() SeriesPage {
+	p.NextOffset = nil
+	if next := p.Offset + p.Limit; next < p.Total {
+		p.NextOffset = &next
 	}
-	return page
+	return p
 }
 
 func (e *Engine) buildCatalog() []SeriesEntry {
-	standard := e.table.Standard()
+	standard := e.source.Standard()
 	entries := make([]SeriesEntry, 0, len(standard))
 	for _, s := range standard {
 		kind, name, _ := strings.Cut(s.Key, "/")
@@ -233,7 +239,7 @@ func (e *Engine) History(ctx context.Context, r Request) (*History, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	s, err := e.table.Filtered(r.Filter())
+	s, _, err := e.source.Series(ctx, r.Filter(), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -81,6 +81,9 @@ type Metrics struct {
 	Windows      int           `json:"windows"`
 	// Backtest summarises the refit's backtests and selections.
 	Backtest *Backtest `json:"backtest,omitempty"`
+	// FailedShards are the shards whose refit failed (Map items past their retries): published
+	// with their data only, their ShardModel's Trend empty, so the API fits their series on demand.
+	FailedShards []int `json:"failed_shards,omitempty"`
 }
 
 // ErrNoManifest reports that no model has been published yet.

@@ -37,6 +37,24 @@ func (t *Table) Covariates() []string {
 	return append(out, t.covNames...)
 }
 
+// ColumnCovariates lists the covariates of a dataset with these columns, in
+// Covariates' order, without reading a row: price and discount when it has the
+// column, then every column outside the data contract. It is Covariates for
+// a dataset read in parts (the shards of one), where a part may lack values
+// another has.
+func ColumnCovariates(columns []string) []string {
+	var out []string
+	for _, name := range []string{dataset.ColPrice, dataset.ColDiscount} {
+		if slices.Contains(columns, name) {
+			out = append(out, name)
+		}
+	}
+	for _, i := range extraColumns(columns) {
+		out = append(out, columns[i])
+	}
+	return out
+}
+
 // covariate is the per-row column of a covariate name, nil if unknown.
 func (t *Table) covariate(name string) []float64 {
 	switch name {
@@ -64,6 +82,15 @@ func newMeanBuilder(groups int) *meanBuilder {
 }
 
 func (b *meanBuilder) add(g int32, d dataset.Day, v float64) {
+	if math.IsNaN(v) {
+		b.addSum(g, d, 0, 0)
+		return
+	}
+	b.addSum(g, d, v, 1)
+}
+
+// addSum adds the sum of count known values on d to group g (count 0: the date only).
+func (b *meanBuilder) addSum(g int32, d dataset.Day, sum float64, count int32) {
 	n := len(b.days[g])
 	if n == 0 || b.days[g][n-1] != d {
 		b.days[g] = append(b.days[g], d)
@@ -71,10 +98,8 @@ func (b *meanBuilder) add(g int32, d dataset.Day, v float64) {
 		b.counts[g] = append(b.counts[g], 0)
 		n++
 	}
-	if !math.IsNaN(v) {
-		b.sum[g][n-1] += v
-		b.counts[g][n-1]++
-	}
+	b.sum[g][n-1] += sum
+	b.counts[g][n-1] += count
 }
 
 func (b *meanBuilder) means(g int32) []float64 {
@@ -104,23 +129,7 @@ func (t *Table) StandardCovariates(names []string) []map[string][]float64 {
 		out[i] = make(map[string][]float64, len(names))
 	}
 	for _, name := range names {
-		col := t.covariate(name)
-		total, products := newMeanBuilder(1), newMeanBuilder(len(t.products))
-		categories, regions := newMeanBuilder(len(t.categories)), newMeanBuilder(len(t.regions))
-		for i, d := range t.day {
-			v := math.NaN()
-			if col != nil {
-				v = col[i]
-			}
-			total.add(0, d, v)
-			products.add(t.product[i], d, v)
-			if c := t.category[i]; c >= 0 {
-				categories.add(c, d, v)
-			}
-			if r := t.region[i]; r >= 0 {
-				regions.add(r, d, v)
-			}
-		}
+		total, products, categories, regions := t.covariateBuilders(name, true)
 		k := 0
 		out[k][name] = total.means(0)
 		for _, groups := range []struct {
@@ -134,6 +143,33 @@ func (t *Table) StandardCovariates(names []string) []map[string][]float64 {
 		}
 	}
 	return out
+}
+
+// covariateBuilders sums covariate name's known values per date into the total, each category
+// and each region and, with products, each product (nil without).
+func (t *Table) covariateBuilders(name string, products bool) (total, prods, categories, regions *meanBuilder) {
+	col := t.covariate(name)
+	total, categories, regions = newMeanBuilder(1), newMeanBuilder(len(t.categories)), newMeanBuilder(len(t.regions))
+	if products {
+		prods = newMeanBuilder(len(t.products))
+	}
+	for i, d := range t.day {
+		v := math.NaN()
+		if col != nil {
+			v = col[i]
+		}
+		total.add(0, d, v)
+		if products {
+			prods.add(t.product[i], d, v)
+		}
+		if c := t.category[i]; c >= 0 {
+			categories.add(c, d, v)
+		}
+		if r := t.region[i]; r >= 0 {
+			regions.add(r, d, v)
+		}
+	}
+	return total, prods, categories, regions
 }
 
 // FilteredCovariates is StandardCovariates for the series Filtered(f)

@@ -314,16 +314,19 @@ func newBuilder(groups int) *builder {
 	return &builder{days: make([][]dataset.Day, groups), values: make([][]float64, groups), rows: make([][]int32, groups)}
 }
 
-func (b *builder) add(g int32, d dataset.Day, v float64) {
+func (b *builder) add(g int32, d dataset.Day, v float64) { b.addRows(g, d, v, 1) }
+
+// addRows adds the sales sum v of rows rows on d to group g.
+func (b *builder) addRows(g int32, d dataset.Day, v float64, rows int32) {
 	days := b.days[g]
 	if n := len(days); n > 0 && days[n-1] == d {
 		b.values[g][n-1] += v
-		b.rows[g][n-1]++
+		b.rows[g][n-1] += rows
 		return
 	}
 	b.days[g] = append(days, d)
 	b.values[g] = append(b.values[g], v)
-	b.rows[g] = append(b.rows[g], 1)
+	b.rows[g] = append(b.rows[g], rows)
 }
 
 // series returns group g's series: a product's whole history (one row a date), or a group's up to
@@ -378,14 +381,38 @@ func (t *Table) Standard() []Series {
 	if len(t.day) == 0 {
 		return nil
 	}
-	total := newBuilder(1)
+	total, products, categories, regions := t.builders(true)
+	out := make([]Series, 0, 1+len(t.products)+len(t.categories)+len(t.regions))
+	out = append(out, total.series(0, Total))
+	out = appendSeries(out, products, t.sortedProducts, t.products, ProductKey)
+	out = appendSeries(out, categories, t.sortedCats, t.categories, CategoryKey)
+	return appendSeries(out, regions, t.sortedRegions, t.regions, RegionKey)
+}
+
+// ProductSeries returns the series of each product in name order: Standard's products.
+func (t *Table) ProductSeries() []Series {
 	products := newBuilder(len(t.products))
-	categories := newBuilder(len(t.categories))
-	regions := newBuilder(len(t.regions))
+	for i, d := range t.day {
+		products.add(t.product[i], d, t.sales[i])
+	}
+	return appendSeries(make([]Series, 0, len(t.products)), products, t.sortedProducts, t.products, ProductKey)
+}
+
+// builders sums the sales of the rows per date into the total, each category and each region
+// and, with products, each product (nil without).
+func (t *Table) builders(products bool) (total, prods, categories, regions *builder) {
+	total = newBuilder(1)
+	if products {
+		prods = newBuilder(len(t.products))
+	}
+	categories = newBuilder(len(t.categories))
+	regions = newBuilder(len(t.regions))
 	for i, d := range t.day {
 		s := t.sales[i]
 		total.add(0, d, s)
-		products.add(t.product[i], d, s)
+		if products {
+			prods.add(t.product[i], d, s)
+		}
 		if c := t.category[i]; c >= 0 {
 			categories.add(c, d, s)
 		}
@@ -393,16 +420,13 @@ func (t *Table) Standard() []Series {
 			regions.add(r, d, s)
 		}
 	}
-	out := make([]Series, 0, 1+len(t.products)+len(t.categories)+len(t.regions))
-	out = append(out, total.series(0, Total))
-	for _, g := range t.sortedProducts {
-		out = append(out, products.series(g, ProductKey(t.products[g])))
-	}
-	for _, g := range t.sortedCats {
-		out = append(out, categories.series(g, CategoryKey(t.categories[g])))
-	}
-	for _, g := range t.sortedRegions {
-		out = append(out, regions.series(g, RegionKey(t.regions[g])))
+	return total, prods, categories, regions
+}
+
+// appendSeries appends the series of b's groups in order, named key(dict[g]).
+func appendSeries(out []Series, b *builder, order []int32, dict []string, key func(string) string) []Series {
+	for _, g := range order {
+		out = append(out, b.series(g, key(dict[g])))
 	}
 	return out
 }

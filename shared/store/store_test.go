@@ -348,3 +348,43 @@ func TestS3TellsAMissingKeyFromADeniedOne(t *testing.T) {
 		t.Errorf("head of an existing, denied key: %v, want access denied", err)
 	}
 }
+
+func TestDir(t *testing.T) {
+	conformance(t, func(t *testing.T) store.Store {
+		d, err := store.NewDir(t.TempDir(), "bucket")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	})
+}
+
+func TestDirKeepsObjectsAcrossReopening(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	d, err := store.NewDir(dir, "bucket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := d.Put(ctx, "data/index.json", strings.NewReader("[]"), store.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := store.NewDir(dir, "bucket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := again.Put(ctx, "data/index.json", strings.NewReader("[1]"), store.ConditionFor(first.ETag))
+	if err != nil {
+		t.Fatalf("conditional write after reopening: %v", err)
+	}
+	versions, err := again.Versions(ctx, "data/index.json")
+	if err != nil || len(versions) != 2 || versions[0].VersionID != second.VersionID || versions[1].VersionID != first.VersionID {
+		t.Fatalf("versions after reopening: %+v %v", versions, err)
+	}
+	if other, _ := store.NewDir(dir, "other"); other != nil {
+		if list, err := other.List(ctx, ""); err != nil || len(list) != 0 {
+			t.Fatalf("another bucket lists %v %v", list, err)
+		}
+	}
+}

@@ -38,6 +38,13 @@ type Interpreter struct {
 	Random func() float64
 	// Region is reported in TaskScheduled events.
 	Region string
+	// Objects reads the S3 objects of Distributed Maps' ItemReaders; nil
+	// fails them with States.ItemReaderFailed.
+	Objects ObjectReader
+	// MapConcurrency bounds how many iterations one Map state runs at once,
+	// below its own MaxConcurrency (which AWS alone may leave unbounded);
+	// zero means DefaultMapConcurrency.
+	MapConcurrency int
 }
 
 // ExecutionInfo identifies an execution to the context object ($$) and the
@@ -278,7 +285,7 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 	var next string
 	var err error
 	switch s.typ {
-	case "Task", "Pass":
+	case "Task", "Pass", "Map":
 		out, next, err = r.runWithRetry(ctx, s, input, th, entered)
 	case "Choice":
 		out, next, err = r.runChoice(s, input, entered)
@@ -367,7 +374,7 @@ func (r *run) filter(s *state, input any) (any, error) {
 	return applyInputPath(s.outputPath, v, "OutputPath")
 }
 
-// runWithRetry runs a Task or Pass state: input processing, the
+// runWithRetry runs a Task, Pass or Map state: input processing, the
 // work, result processing, and Retry and Catch around all of it.
 func (r *run) runWithRetry(ctx context.Context, s *state, input any, th *thread, entered time.Time) (any, string, error) {
 	attempts := make([]int, len(s.retry))
@@ -405,7 +412,7 @@ func (r *run) runWithRetry(ctx context.Context, s *state, input any, th *thread,
 	}
 }
 
-// attempt is one try of a Task or Pass state.
+// attempt is one try of a Task, Pass or Map state.
 func (r *run) attempt(ctx context.Context, s *state, raw any, th *thread, entered time.Time, retryCount int) (any, error) {
 	env := evalEnv{context: r.contextObject(s, entered, retryCount)}
 	input, err := applyInputPath(s.inputPath, raw, "InputPath")
@@ -423,6 +430,8 @@ func (r *run) attempt(ctx context.Context, s *state, raw any, th *thread, entere
 	switch s.typ {
 	case "Task":
 		result, err = r.runTask(ctx, s, env, effective, th)
+	case "Map":
+		result, err = r.runMap(ctx, s, env, th)
 	case "Pass":
 		result = effective
 		if s.hasResult {

@@ -194,12 +194,14 @@ func (s *Stack) start(ctx context.Context) error {
 }
 
 // startStepFunctions starts the Step Functions service with the training state machine, whose
-// tasks invoke the stack's functions.
+// tasks invoke the stack's functions and whose Distributed Maps read the stack's S3.
 func (s *Stack) startStepFunctions() error {
 	var err error
 	s.states, err = sfn.New(sfn.Options{
 		Dir:     filepath.Join(s.cfg.StateDir, "stepfunctions"),
 		Invoker: invoker{s},
+		// Distributed Maps read their ItemReader objects from the stack's own S3, as AWS's do.
+		Objects: sfn.S3Objects{Client: platform.NewS3Client(platform.LocalAWSConfig(s.Endpoint()))},
 		Logger:  s.log.With("service", "stepfunctions"),
 	})
 	if err != nil {
