@@ -6,7 +6,6 @@ package handlertest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -230,28 +229,12 @@ func TaskInput(job string, etag string) pipeline.TaskInput {
 	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: shards.SingleKey, DatasetETag: etag, JobID: job, Mode: training.FineTune}
 }
 
-// PutDataset makes data the current dataset of one shard, as a merge writes it — its one object,
-// then the index that commits it — and returns how a training task names it.
+// PutDataset writes data as a dataset of the single-file layout (shards.SingleKey: one shard,
+// which a merge indexes) and returns how a training task names it: by that one object.
 func (e *Env) PutDataset(data []byte) pipeline.DatasetRef {
 	e.t.Helper()
-	ctx := context.Background()
-	part := e.Put(shards.SingleKey, data)
-	_, previous, err := pipeline.ReadIndex(ctx, e.Store, "", "")
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		e.t.Fatal(err)
-	}
-	rows := bytes.Count(data, []byte("\n")) - 1
-	header, _, _ := bytes.Cut(data, []byte("\n"))
-	x := shards.Index{{Shard: 0, Of: 1, Rows: rows, Bytes: part.Size, Columns: strings.Split(string(header), ","),
-		Parts: []shards.Part{{Key: shards.SingleKey, ETag: part.ETag, VersionID: part.VersionID, Rows: rows, Bytes: part.Size}}}}
-	if _, err := pipeline.WriteIndex(ctx, e.Store, x, previous.ETag); err != nil {
-		e.t.Fatal(err)
-	}
-	cur, err := pipeline.CurrentDataset(ctx, e.Store)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return cur.Ref
+	obj := e.Put(shards.SingleKey, data)
+	return pipeline.DatasetRef{Key: shards.SingleKey, ETag: obj.ETag, VersionID: obj.VersionID, Written: obj.LastModified}
 }
 
 // SmallFineTune is the fine-tune handler with a small network trained for a few epochs, so tests
