@@ -266,7 +266,17 @@ func TestShardedModelAnswersAsTheSingleFile(t *testing.T) {
 	}
 	wantSeries := seriesEntries(t, before, nil)
 
-	publishSharded(t, e.Store, single, data, 4, "sharded")
+	sharded := publishSharded(t, e.Store, single, data, 4, "sharded")
+	// A merge since rewrote every part: the API reads the versions the manifest pins.
+	for _, sm := range sharded.Shards {
+		for _, p := range sm.Data.Parts {
+			e.Put(p.Key, []byte("date,product_id,sales\n2030-01-01,P0001,1\n"))
+		}
+	}
+	// The handler that served the single file reloads on the manifest's new ETag.
+	if resp := call(t, before, get("/forecast", map[string]string{"product_id": "P0001"})); resp.Headers[api.ModelVersionHeader] != "sharded" {
+		t.Fatalf("after the sharded model's publication: %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
 	after := api.New(e.Store, handlertest.Logger(t))
 	for i, r := range requests {
 		if got := answer(t, after, r.path, r.query); got != want[i] {
@@ -465,5 +475,31 @@ func TestShardCacheBoundsTheShardsLoaded(t *testing.T) {
 	}
 	if s := health().Shards; s.Loaded != 2 || s.Peak > 2 || s.Loads != loads+1+int64(count-2) {
 		t.Errorf("after a filter: shards %+v", s)
+	}
+}
+
+// TestAShardedModelThatCannotLoadLeavesTheOlderServing publishes a sharded model, then one whose
+// group results cannot be read: the API serves the newest readable one, the first sharded
+// model, and says why.
+func TestAShardedModelThatCannotLoadLeavesTheOlderServing(t *testing.T) {
+	e, single, data := trainSingle(t)
+	h := api.New(e.Store, handlertest.Logger(t))
+	if resp := call(t, h, get("/forecast", map[string]string{"product_id": "P0001"})); resp.Headers[api.ModelVersionHeader] != single.Version {
+		t.Fatalf("single file: %d %v", resp.StatusCode, resp.Headers)
+	}
+	m := publishSharded(t, e.Store, single, data, 2, "sharded")
+	m.Version, m.Groups = "broken", &pipeline.Artifact{Key: pipeline.GroupsKey("missing"), ETag: `"0"`}
+	_, current, err := pipeline.ReadManifest(context.Background(), e.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipeline.WriteManifest(context.Background(), e.Store, m, current.ETag); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*api.Handler{h, api.New(e.Store, handlertest.Logger(t))} {
+		resp := call(t, h, get("/forecast", map[string]string{"product_id": "P0001"}))
+		if resp.StatusCode != http.StatusOK || resp.Headers[api.ModelVersionHeader] != "sharded" || !strings.Contains(resp.Headers[api.ReloadErrorHeader], pipeline.GroupsKey("missing")) {
+			t.Errorf("a sharded model without its group results: %d %v", resp.StatusCode, resp.Headers)
+		}
 	}
 }
