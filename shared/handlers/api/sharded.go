@@ -133,11 +133,16 @@ func (m *shardedModel) shardOf(productID string) int { return shards.Of(productI
 
 // engine returns the engine of shard k, loading the shard into the cache unless it is there.
 func (m *shardedModel) engine(ctx context.Context, k int) (*forecast.Engine, error) {
-	s, err := m.cache.Get(ctx, k, func() (*loadedShard, error) { return m.load(ctx, k, nil) })
+	s, err := m.cached(ctx, k)
 	if err != nil {
 		return nil, err
 	}
 	return s.engine, nil
+}
+
+// cached returns shard k from the cache, loading it into the cache unless it is there.
+func (m *shardedModel) cached(ctx context.Context, k int) (*loadedShard, error) {
+	return m.cache.Get(ctx, k, func() (*loadedShard, error) { return m.load(ctx, k, nil) })
 }
 
 // load reads shard k — its rows unless table has them, and its trend models and selections as
@@ -179,7 +184,8 @@ func (m *shardedModel) table(ctx context.Context, k int) (*series.Table, error) 
 	return pipeline.LoadShard(ctx, m.store, m.index[k])
 }
 
-// each calls f with every shard in order, one at a time: the cached one, or else its rows
+// each calls f with every shard in order, one at a time. When the cache holds every shard (a
+// shop's one shard) they are loaded into it; otherwise f gets the cached one, or else its rows
 // (without an engine) read for f only and not kept, so that a filter or a search reads every
 // shard without evicting the shards that serve products.
 func (m *shardedModel) each(ctx context.Context, f func(k int, s *loadedShard) error) error {
@@ -188,7 +194,12 @@ func (m *shardedModel) each(ctx context.Context, f func(k int, s *loadedShard) e
 			return err
 		}
 		s, ok := m.cache.Peek(k)
-		if !ok {
+		if !ok && len(m.index) <= m.cacheMax {
+			var err error
+			if s, err = m.cached(ctx, k); err != nil {
+				return err
+			}
+		} else if !ok {
 			table, err := m.table(ctx, k)
 			if err != nil {
 				return err

@@ -283,6 +283,12 @@ func TestShardedModelAnswersAsTheSingleFile(t *testing.T) {
 			t.Errorf("%s %v: the sharded model answers\n%s\nthe single file\n%s", r.path, r.query, got, want[i])
 		}
 	}
+	// The cache holds every shard of four: each was read once, whatever asked for it first.
+	var health api.Health
+	if err := json.Unmarshal([]byte(call(t, after, get("/health", nil)).Body), &health); err != nil || health.Shards == nil ||
+		health.Shards.Count != 4 || health.Shards.Loads != 4 || health.Shards.Loaded != 4 {
+		t.Errorf("health %+v %v", health.Shards, err)
+	}
 	if resp := call(t, after, get("/forecast/plot", map[string]string{"product_id": "P0002"})); resp.StatusCode != http.StatusOK || resp.Headers[api.ModelVersionHeader] != "sharded" {
 		t.Errorf("plot: %d %v", resp.StatusCode, resp.Headers)
 	}
