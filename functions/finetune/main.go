@@ -6,8 +6,10 @@
 //
 // Configuration: DATA_BUCKET (required); LSTM_ACTIVATION (tanh or relu, default tanh),
 // LSTM_FULL_EPOCHS (default 50), LSTM_FINETUNE_EPOCHS (default 10), LSTM_MAX_WINDOWS (default
-// 100000), LSTM_COVARIATES (true: read the dataset's known covariates such as promotion and
-// holiday flags; default false), LSTM_SAVE_MARGIN (time kept to save before the deadline,
+// 100000; of a dataset of several shards, the fine-tune reads no more shards and keeps no more
+// series than one epoch's windows need: of the shards the upload touched, and a replay sample
+// of the others), LSTM_COVARIATES (true: read the dataset's known covariates such as promotion
+// and holiday flags; default false), LSTM_SAVE_MARGIN (time kept to save before the deadline,
 // default 20s); LOG_LEVEL.
 package main
 

@@ -149,6 +149,20 @@ func checkFinite[F float](values []F) error {
 	return nil
 }
 
+// From is s without its days before day, covariates too (sharing their values): the whole
+// series when it starts on or after day, an empty one when it ends before.
+func (s Series) From(day time.Time) Series {
+	k := min(max(days(s.Start, Day(day)), 0), len(s.Values))
+	c := s
+	c.Start = s.Start.AddDate(0, 0, k)
+	c.Values = s.Values[k:len(s.Values):len(s.Values)]
+	c.Covariates = nil
+	for _, cv := range s.Covariates {
+		c.Covariates = append(c.Covariates, cv[min(k, len(cv)):len(cv):len(cv)])
+	}
+	return c
+}
+
 // Through is every series cut after day, covariates too (sharing their
 // values); a series starting after day is left out.
 func Through(all []Series, day time.Time) []Series {

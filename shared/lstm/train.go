@@ -60,8 +60,9 @@ func DefaultPolicy() Policy {
 		MaxWindows: 100_000, ReplayRatio: 2, MaxReplay: 50_000, ValidationDays: 14}
 }
 
-// withDefaults fills p's zero fields from DefaultPolicy.
-func (p Policy) withDefaults() Policy {
+// WithDefaults returns p with its zero fields filled from DefaultPolicy: the schedule a run of
+// p trains on.
+func (p Policy) WithDefaults() Policy {
 	d := DefaultPolicy()
 	set := func(v *int, def int) {
 		if *v == 0 {
@@ -197,7 +198,7 @@ func (m *Model) Train(ctx context.Context, series []Series, opt TrainOptions) (R
 	if err := checkSeries(series, len(m.cfg.Covariates)); err != nil {
 		return Report{}, fmt.Errorf("train: %w", err)
 	}
-	pol := opt.Policy.withDefaults()
+	pol := opt.Policy.WithDefaults()
 	if err := pol.validate(); err != nil {
 		return Report{}, fmt.Errorf("train: %w", err)
 	}

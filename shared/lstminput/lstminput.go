@@ -16,18 +16,35 @@ import (
 // the table (the total, each product, category and region) with the named
 // covariates (a model's Config.Covariates; none for nil).
 func Standard(table *series.Table, covariates []string) ([]lstm.Series, error) {
-	standard := table.Standard()
+	return standard(table, covariates, false)
+}
+
+// Products returns the product series of the table as Standard does, without
+// the total, category and region series: those of one shard of a dataset add
+// up its own products only, not the dataset's groups.
+func Products(table *series.Table, covariates []string) ([]lstm.Series, error) {
+	return standard(table, covariates, true)
+}
+
+// standard converts the table's standard series (its products only when
+// products is set) with the named covariates.
+func standard(table *series.Table, covariates []string, products bool) ([]lstm.Series, error) {
+	all := table.Standard()
 	var covs []map[string][]float64
 	if len(covariates) > 0 {
 		covs = table.StandardCovariates(covariates)
 	}
-	out := make([]lstm.Series, 0, len(standard))
-	for i, s := range standard {
+	lo, hi := 0, len(all)
+	if products && len(all) > 0 {
+		lo, hi = 1, 1+len(table.Products()) // Standard's order: the total, then the products
+	}
+	out := make([]lstm.Series, 0, hi-lo)
+	for i := lo; i < hi; i++ {
 		var c map[string][]float64
 		if covs != nil {
 			c = covs[i]
 		}
-		d, err := FromSeries(s, c, covariates)
+		d, err := FromSeries(all[i], c, covariates)
 		if err != nil {
 			return nil, err
 		}

@@ -51,3 +51,45 @@ func TestStandard(t *testing.T) {
 		t.Error("a covariate of the wrong length accepted")
 	}
 }
+
+// TestProducts: the product series of Standard, the same values and covariates, without the
+// total, category and region series.
+func TestProducts(t *testing.T) {
+	table, err := series.Load(context.Background(), strings.NewReader("date,product_id,sales,category,region,price\n"+
+		"2024-01-01,A,10,X,North,2\n"+
+		"2024-01-01,B,5,Y,South,3\n"+
+		"2024-01-02,A,12,X,North,4\n"+
+		"2024-01-02,B,6,Y,South,3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"price"}
+	all, err := Standard(table, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	products, err := Products(table, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range products {
+		ids = append(ids, s.ID)
+	}
+	if want := []string{series.ProductKey("A"), series.ProductKey("B")}; !slices.Equal(ids, want) {
+		t.Fatalf("product series %q, want %q", ids, want)
+	}
+	for _, p := range products {
+		i := slices.IndexFunc(all, func(s lstm.Series) bool { return s.ID == p.ID })
+		if !slices.Equal(p.Values, all[i].Values) || !slices.Equal(p.Covariates[0], all[i].Covariates[0]) || !p.Start.Equal(all[i].Start) {
+			t.Errorf("%s: %+v, Standard's %+v", p.ID, p, all[i])
+		}
+	}
+	empty, err := series.Load(context.Background(), strings.NewReader("date,product_id,sales\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Products(empty, nil); err != nil || len(got) != 0 {
+		t.Errorf("products of an empty table: %v, %v", got, err)
+	}
+}

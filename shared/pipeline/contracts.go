@@ -114,6 +114,29 @@ type FineTuneOutput struct {
 	// first, which the refit scores as the LSTM candidate; none when the dataset is not daily or
 	// too short to backtest.
 	Origins []Origin `json:"origins,omitempty"`
+	// Read is what the run read of the dataset and kept to train on.
+	Read *DatasetRead `json:"read,omitempty"`
+}
+
+// DatasetRead is what a fine-tune read of the dataset: the shards it loaded, one at a time, and
+// the series it kept of them to train on, the replay sample's apart.
+type DatasetRead struct {
+	// Shards is the dataset's shard count; Read the shards loaded, in the order read; Replay
+	// those of them read for the replay sample (of the shards the upload did not touch, when
+	// there are some).
+	Shards int   `json:"shards"`
+	Read   []int `json:"read"`
+	Replay []int `json:"replay,omitempty"`
+	// Bytes is the size of the shards read, as the index gives it.
+	Bytes int64 `json:"bytes"`
+	// Series counts the series kept, ReplaySeries those of them from the replay shards.
+	Series       int `json:"series"`
+	ReplaySeries int `json:"replay_series"`
+	// Windows counts the days of values kept, each the origin of at most one training window
+	// (what the models train on is a sample of them each epoch); ReplayWindows those of the
+	// replay series.
+	Windows       int `json:"windows"`
+	ReplayWindows int `json:"replay_windows"`
 }
 
 // Origin is the LSTM trained only through one origin of the refit's backtest.

@@ -37,6 +37,24 @@ func (t *Table) Covariates() []string {
 	return append(out, t.covNames...)
 }
 
+// ColumnCovariates lists the covariates of a dataset with these columns, in
+// Covariates' order, without reading a row: price and discount when it has the
+// column, then every column outside the data contract. It is Covariates for
+// a dataset read in parts (the shards of one), where a part may lack values
+// another has.
+func ColumnCovariates(columns []string) []string {
+	var out []string
+	for _, name := range []string{dataset.ColPrice, dataset.ColDiscount} {
+		if slices.Contains(columns, name) {
+			out = append(out, name)
+		}
+	}
+	for _, i := range extraColumns(columns) {
+		out = append(out, columns[i])
+	}
+	return out
+}
+
 // covariate is the per-row column of a covariate name, nil if unknown.
 func (t *Table) covariate(name string) []float64 {
 	switch name {

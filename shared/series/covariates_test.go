@@ -50,3 +50,20 @@ func TestCovariates(t *testing.T) {
 		t.Error("a filter matching nothing gave covariates")
 	}
 }
+
+// TestColumnCovariates: the covariates named by the columns alone are the table's when every
+// known covariate has a value, and keep price and discount when no row has one.
+func TestColumnCovariates(t *testing.T) {
+	header := "date,product_id,sales,category,promo,state_holiday,price"
+	table := load(t, []byte(header+"\n2024-01-01,A,10,X,1,0,2\n"))
+	columns := []string{"date", "product_id", "sales", "category", "promo", "state_holiday", "price"}
+	if got := ColumnCovariates(columns); !slices.Equal(got, table.Covariates()) {
+		t.Errorf("column covariates %q, the table's %q", got, table.Covariates())
+	}
+	if got, want := ColumnCovariates([]string{"date", "product_id", "sales", "discount", "price", "rating"}), []string{"price", "discount"}; !slices.Equal(got, want) {
+		t.Errorf("column covariates %q, want %q", got, want)
+	}
+	if got := ColumnCovariates([]string{"date", "product_id", "sales"}); len(got) != 0 {
+		t.Errorf("column covariates of the required columns: %q", got)
+	}
+}

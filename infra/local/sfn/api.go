@@ -330,6 +330,13 @@ func wireEvent(e Event, withData bool) map[string]any {
 	if e.TimeoutSeconds > 0 {
 		details["timeoutInSeconds"] = e.TimeoutSeconds
 	}
+	if e.Length != nil {
+		details["length"] = *e.Length
+	}
+	if e.Index != nil {
+		details["index"] = *e.Index
+	}
+	set("mapRunArn", e.MapRunARN)
 	if len(details) > 0 {
 		m[detailsKey(e.Type)] = details
 	}

@@ -90,6 +90,9 @@ type state struct {
 	timestamp     time.Time
 	timestampPath *jsonPath
 
+	// Map
+	mapping *mapConfig
+
 	// Fail
 	errorName string
 	cause     string
@@ -131,6 +134,8 @@ var stateFields = map[string][]string{
 	"Wait":    {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath"},
 	"Succeed": {"InputPath", "OutputPath"},
 	"Fail":    {"Error", "Cause", "ErrorPath", "CausePath"},
+	"Map": {"Next", "End", "InputPath", "OutputPath", "ItemsPath", "ItemReader", "ItemSelector", "Parameters", "ItemProcessor", "Iterator",
+		"MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage", "Label", "ResultSelector", "ResultPath", "Retry", "Catch"},
 }
 
 // maxNameLength is the longest state name Step Functions accepts.
@@ -147,12 +152,12 @@ func ParseDefinition(data []byte) (*Definition, error) {
 	if !ok {
 		return nil, &DefinitionError{Message: "the definition must be a JSON object"}
 	}
-	r := &reader{}
+	r := &reader{names: map[string]bool{}}
 	r.checkFields(top, "", "StartAt", "States", "Comment", "TimeoutSeconds", "Version", "QueryLanguage")
 	if ql, has := top["QueryLanguage"]; has && ql != "JSONPath" {
 		r.errorf("QueryLanguage", "only JSONPath is supported")
 	}
-	def := &Definition{machine: r.branch(top)}
+	def := &Definition{machine: r.branch(top, "")}
 	if _, has := top["TimeoutSeconds"]; has {
 		def.timeout = time.Duration(r.positiveInt(top, "", "TimeoutSeconds")) * time.Second
 	}
@@ -163,10 +168,13 @@ func ParseDefinition(data []byte) (*Definition, error) {
 }
 
 // reader reads decoded JSON while collecting definition errors; state is the
-// state being read, for error messages.
+// state being read, for error messages; names are the state names read so
+// far, which must be unique in the whole state machine (Map states' inner
+// states included).
 type reader struct {
 	state string
 	errs  []error
+	names map[string]bool
 }
 
 func (r *reader) errorf(field, format string, args ...any) {
@@ -310,13 +318,14 @@ func (r *reader) template(obj map[string]any, field string) template {
 	return t
 }
 
-// branch reads StartAt and States of the machine.
-func (r *reader) branch(obj map[string]any) *branch {
+// branch reads StartAt and States: of the machine (at ""), or of a Map
+// state's ItemProcessor (at the field holding them).
+func (r *reader) branch(obj map[string]any, at string) *branch {
 	b := &branch{states: map[string]*state{}}
-	b.startAt = r.requiredString(obj, "", "StartAt")
+	b.startAt = r.requiredString(obj, at, "StartAt")
 	raw, ok := obj["States"].(map[string]any)
 	if !ok || len(raw) == 0 {
-		r.errorf("States", "must be a non-empty object of states")
+		r.errorf(joinAt(at, "States"), "must be a non-empty object of states")
 		return b
 	}
 	outer := r.state
@@ -325,13 +334,17 @@ func (r *reader) branch(obj map[string]any) *branch {
 		if len(name) == 0 || len(name) > maxNameLength {
 			r.errorf("", "a state name must be 1 to %d characters", maxNameLength)
 		}
+		if r.names[name] {
+			r.errorf("", "state names must be unique in the state machine, Map states' inner states included")
+		}
+		r.names[name] = true
 		if s := r.readState(name, raw[name]); s != nil {
 			b.states[name] = s
 		}
 	}
 	r.state = outer
 	if b.startAt != "" && b.states[b.startAt] == nil && raw[b.startAt] == nil {
-		r.errorf("StartAt", "state %q does not exist", b.startAt)
+		r.errorf(joinAt(at, "StartAt"), "state %q does not exist", b.startAt)
 	}
 	r.checkTransitions(b, raw)
 	return b
@@ -433,6 +446,8 @@ func (r *reader) readState(name string, v any) *state {
 		r.readWait(s, obj)
 	case "Fail":
 		r.readFail(s, obj)
+	case "Map":
+		r.readMap(s, obj)
 	}
 	return s
 }

@@ -23,7 +23,7 @@ func TestParseDefinitionErrors(t *testing.T) {
 		{"unknown top-level field", `{"StartAt":"A","Foo":1,"States":{"A":{"Type":"Succeed"}}}`, "field Foo: is not supported"},
 		{"JSONata", `{"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Succeed"}}}`, "field QueryLanguage: only JSONPath"},
 		{"bad execution timeout", `{"StartAt":"A","TimeoutSeconds":0,"States":{"A":{"Type":"Succeed"}}}`, "field TimeoutSeconds: must be an integer"},
-		{"unsupported type", `{"StartAt":"A","States":{"A":{"Type":"Map","End":true}}}`, `state "A": field Type: state type "Map" is not supported`},
+		{"unsupported type", `{"StartAt":"A","States":{"A":{"Type":"Parallel","End":true}}}`, `state "A": field Type: state type "Parallel" is not supported`},
 		{"no type", `{"StartAt":"A","States":{"A":{"End":true}}}`, `state "A": field Type: is required`},
 		{"field of another type", `{"StartAt":"A","States":{"A":{"Type":"Pass","Resource":"x","End":true}}}`, `state "A": field Resource: is not supported`},
 		{"next and end", `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"A","End":true}}}`, `state "A": field End: a state cannot have both Next and End`},

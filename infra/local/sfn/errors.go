@@ -17,6 +17,12 @@ const (
 	ErrorParameterPathFailure   = "States.ParameterPathFailure"
 	ErrorResultPathMatchFailure = "States.ResultPathMatchFailure"
 	ErrorBranchFailed           = "States.BranchFailed"
+	// ErrorExceedToleratedFailureThreshold fails a Distributed Map whose
+	// failed items exceed ToleratedFailureCount or ToleratedFailurePercentage.
+	ErrorExceedToleratedFailureThreshold = "States.ExceedToleratedFailureThreshold"
+	// ErrorItemReaderFailed fails a Map that cannot read its ItemReader's
+	// items.
+	ErrorItemReaderFailed = "States.ItemReaderFailed"
 	// ErrorLambdaService is the error name of an invoker failure that is not
 	// a function error: the local equivalent of Lambda failing to run it.
 	ErrorLambdaService = "Lambda.ServiceException"

@@ -10,7 +10,8 @@ type Event struct {
 	PreviousEventID int64     `json:"previousEventId,omitempty"`
 	Timestamp       time.Time `json:"timestamp"`
 	Type            string    `json:"type"`
-	// State is the state's name in state entered and exited events.
+	// State is the state's name in state entered and exited events, and the
+	// Map state's in its MapIteration events.
 	State string `json:"state,omitempty"`
 	// Input and Output are JSON texts.
 	Input  string `json:"input,omitempty"`
@@ -28,6 +29,12 @@ type Event struct {
 	RoleARN        string `json:"roleArn,omitempty"`
 	// RedriveCount numbers an ExecutionRedriven event.
 	RedriveCount int `json:"redriveCount,omitempty"`
+	// Length is a MapStateStarted event's number of items; Index a
+	// MapIteration event's item.
+	Length *int `json:"length,omitempty"`
+	Index  *int `json:"index,omitempty"`
+	// MapRunARN identifies a Distributed Map's run in MapRunStarted.
+	MapRunARN string `json:"mapRunArn,omitempty"`
 }
 
 // History event types the interpreter records.
@@ -49,6 +56,25 @@ const (
 	EventLambdaSucceeded    = "LambdaFunctionSucceeded"
 	EventLambdaFailed       = "LambdaFunctionFailed"
 	EventLambdaTimedOut     = "LambdaFunctionTimedOut"
+	// A Map state: MapStateStarted (with Length) after MapStateEntered, one
+	// MapIterationStarted and then Succeeded, Failed or Aborted (with Index)
+	// per item of an inline Map, whose inner states' events follow in the
+	// execution's history; a Distributed Map records MapRunStarted and
+	// MapRunSucceeded, Failed or Aborted instead, its items running as child
+	// executions with histories of their own. MapStateSucceeded, Failed or
+	// Aborted end the Map's run.
+	EventMapStateStarted       = "MapStateStarted"
+	EventMapStateSucceeded     = "MapStateSucceeded"
+	EventMapStateFailed        = "MapStateFailed"
+	EventMapStateAborted       = "MapStateAborted"
+	EventMapIterationStarted   = "MapIterationStarted"
+	EventMapIterationSucceeded = "MapIterationSucceeded"
+	EventMapIterationFailed    = "MapIterationFailed"
+	EventMapIterationAborted   = "MapIterationAborted"
+	EventMapRunStarted         = "MapRunStarted"
+	EventMapRunSucceeded       = "MapRunSucceeded"
+	EventMapRunFailed          = "MapRunFailed"
+	EventMapRunAborted         = "MapRunAborted"
 )
 
 // stateEnteredEvent and stateExitedEvent name the entered and exited events

@@ -38,6 +38,13 @@ type Interpreter struct {
 	Random func() float64
 	// Region is reported in TaskScheduled events.
 	Region string
+	// Objects reads the S3 objects of Distributed Maps' ItemReaders; nil
+	// fails them with States.ItemReaderFailed.
+	Objects ObjectReader
+	// MapConcurrency bounds how many iterations one Map state runs at once,
+	// below its own MaxConcurrency (which AWS alone may leave unbounded);
+	// zero means DefaultMapConcurrency.
+	MapConcurrency int
 }
 
 // ExecutionInfo identifies an execution to the context object ($$) and the
@@ -218,6 +225,15 @@ func (r *run) emit(th *thread, e Event) {
 	}
 }
 
+// eventJSON encodes a value an event carries; a run whose events are not
+// recorded (a Distributed Map's item) skips the work.
+func (r *run) eventJSON(v any) string {
+	if r.record == nil {
+		return ""
+	}
+	return mustEncodeJSON(v)
+}
+
 // maxHistoryEvents is Step Functions' limit on an execution's history,
 // which also ends executions that loop forever.
 const maxHistoryEvents = 25000
@@ -271,14 +287,14 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 	}
 	entered := r.clock.Now()
 	enteredType := stateEnteredEvent(s.typ)
-	r.emit(th, Event{Type: enteredType, State: s.name, Input: mustEncodeJSON(input)})
+	r.emit(th, Event{Type: enteredType, State: s.name, Input: r.eventJSON(input)})
 	r.logger.Info("state entered", "state", s.name, "type", s.typ)
 
 	var out any
 	var next string
 	var err error
 	switch s.typ {
-	case "Task", "Pass":
+	case "Task", "Pass", "Map":
 		out, next, err = r.runWithRetry(ctx, s, input, th, entered)
 	case "Choice":
 		out, next, err = r.runChoice(s, input, entered)
@@ -297,7 +313,7 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 		}
 		return nil, "", err
 	}
-	r.emit(th, Event{Type: stateExitedEvent(s.typ), State: s.name, Output: mustEncodeJSON(out)})
+	r.emit(th, Event{Type: stateExitedEvent(s.typ), State: s.name, Output: r.eventJSON(out)})
 	r.logger.Info("state exited", "state", s.name, "type", s.typ, "duration", r.clock.Now().Sub(entered))
 	return out, next, nil
 }
@@ -367,7 +383,7 @@ func (r *run) filter(s *state, input any) (any, error) {
 	return applyInputPath(s.outputPath, v, "OutputPath")
 }
 
-// runWithRetry runs a Task or Pass state: input processing, the
+// runWithRetry runs a Task, Pass or Map state: input processing, the
 // work, result processing, and Retry and Catch around all of it.
 func (r *run) runWithRetry(ctx context.Context, s *state, input any, th *thread, entered time.Time) (any, string, error) {
 	attempts := make([]int, len(s.retry))
@@ -405,7 +421,7 @@ func (r *run) runWithRetry(ctx context.Context, s *state, input any, th *thread,
 	}
 }
 
-// attempt is one try of a Task or Pass state.
+// attempt is one try of a Task, Pass or Map state.
 func (r *run) attempt(ctx context.Context, s *state, raw any, th *thread, entered time.Time, retryCount int) (any, error) {
 	env := evalEnv{context: r.contextObject(s, entered, retryCount)}
 	input, err := applyInputPath(s.inputPath, raw, "InputPath")
@@ -423,6 +439,8 @@ func (r *run) attempt(ctx context.Context, s *state, raw any, th *thread, entere
 	switch s.typ {
 	case "Task":
 		result, err = r.runTask(ctx, s, env, effective, th)
+	case "Map":
+		result, err = r.runMap(ctx, s, env, th)
 	case "Pass":
 		result = effective
 		if s.hasResult {

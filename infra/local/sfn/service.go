@@ -22,6 +22,12 @@ type Options struct {
 	Dir string
 	// Invoker runs the functions of Task states.
 	Invoker Invoker
+	// Objects reads the S3 objects of Distributed Maps' ItemReaders (see
+	// Interpreter.Objects).
+	Objects ObjectReader
+	// MapConcurrency bounds the iterations a Map state runs at once (see
+	// Interpreter.MapConcurrency).
+	MapConcurrency int
 	// Clock is used for Retry intervals, Wait states and dates; nil means
 	// SystemClock.
 	Clock Clock
@@ -154,7 +160,8 @@ func New(opts Options) (*Service, error) {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
-	s.interp = &Interpreter{Invoker: opts.Invoker, Clock: s.clock, Logger: s.logger, Region: s.region}
+	s.interp = &Interpreter{Invoker: opts.Invoker, Objects: opts.Objects, MapConcurrency: opts.MapConcurrency,
+		Clock: s.clock, Logger: s.logger, Region: s.region}
 	st, err := openStore(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("new step functions service: %w", err)

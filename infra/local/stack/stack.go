@@ -66,6 +66,9 @@ type Config struct {
 	// SweepInterval is how often the merge function is invoked with its sweep event, as
 	// template.yaml's schedule does every 5 minutes (DefaultSweepInterval when zero).
 	SweepInterval time.Duration
+	// ShardMaxRows, if not zero, is the merge's MERGE_SHARD_MAX_ROWS: the rows a dataset shard
+	// holds before the shard count doubles (a small value shards a small dataset).
+	ShardMaxRows int
 	// Tune adjusts the in-process handlers after they are built (tests use it for small
 	// networks); nil leaves the functions' defaults.
 	Tune func(*Handlers)
@@ -191,12 +194,14 @@ func (s *Stack) start(ctx context.Context) error {
 }
 
 // startStepFunctions starts the Step Functions service with the training state machine, whose
-// tasks invoke the stack's functions.
+// tasks invoke the stack's functions and whose Distributed Maps read the stack's S3.
 func (s *Stack) startStepFunctions() error {
 	var err error
 	s.states, err = sfn.New(sfn.Options{
 		Dir:     filepath.Join(s.cfg.StateDir, "stepfunctions"),
 		Invoker: invoker{s},
+		// Distributed Maps read their ItemReader objects from the stack's own S3, as AWS's do.
+		Objects: sfn.S3Objects{Client: platform.NewS3Client(platform.LocalAWSConfig(s.Endpoint()))},
 		Logger:  s.log.With("service", "stepfunctions"),
 	})
 	if err != nil {
@@ -244,6 +249,9 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 		if s.cfg.LSTMMaxWindows > 0 {
 			h.FineTune.Policy.MaxWindows = s.cfg.LSTMMaxWindows
 		}
+		if s.cfg.ShardMaxRows != 0 {
+			h.Merge.Config.ShardMaxRows = s.cfg.ShardMaxRows
+		}
 		if s.cfg.Tune != nil {
 			s.cfg.Tune(&h)
 		}
@@ -270,6 +278,9 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 	}
 	if s.cfg.LSTMMaxWindows > 0 {
 		env["LSTM_MAX_WINDOWS"] = strconv.Itoa(s.cfg.LSTMMaxWindows)
+	}
+	if s.cfg.ShardMaxRows != 0 {
+		env["MERGE_SHARD_MAX_ROWS"] = strconv.Itoa(s.cfg.ShardMaxRows)
 	}
 	functions := map[string]rie.Function{}
 	for _, name := range []string{"merge", "refit", "finetune", "publish", "forecast"} {

@@ -18,12 +18,10 @@ import (
 	"github.com/stockcast/stockcast/shared/backtest"
 	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/lstm"
-	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/parallel"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/series"
-	"github.com/stockcast/stockcast/shared/stats"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -106,17 +104,24 @@ func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.F
 }
 
 func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Logger) (pipeline.FineTuneOutput, error) {
-	table, err := task.LoadTable(ctx, h.Store, in)
+	x, err := pipeline.DatasetIndex(ctx, h.Store, in)
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
 	cfg := h.Config
-	if h.Covariates {
-		cfg.Covariates = table.Covariates()
-	}
-	data, err := lstminput.Standard(table, cfg.Covariates)
-	if err != nil {
-		return pipeline.FineTuneOutput{}, err
+	var whole *series.Table // a dataset of one shard, read whole
+	if x.Count() == 1 {
+		if whole, err = h.loadShard(ctx, x[0]); err != nil {
+			return pipeline.FineTuneOutput{}, err
+		}
+		if whole.Rows() == 0 {
+			return pipeline.FineTuneOutput{}, fmt.Errorf("dataset %s has no rows", in.DatasetKey)
+		}
+		if h.Covariates {
+			cfg.Covariates = whole.Covariates()
+		}
+	} else if h.Covariates {
+		cfg.Covariates = series.ColumnCovariates(x.Columns())
 	}
 	model, checkpoint, fresh, err := h.resume(ctx, pipeline.CheckpointKey, cfg, log)
 	if err != nil {
@@ -133,11 +138,27 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 	case fresh != nil:
 		rebuild = "no usable checkpoint: " + fresh.Error()
 	}
-	origins, steps, err := h.planOrigins(ctx, in, log, table, cfg, data, opts, rebuild != "")
+	var data *trainingData
+	if whole != nil {
+		data, err = wholeData(whole, x[0], cfg)
+	} else {
+		since := opts.Since
+		if since.IsZero() {
+			since = model.LastDate().AddDate(0, 0, 1) // as Train takes it
+		}
+		data, err = h.sample(ctx, in, x, cfg, since, rebuild != "")
+	}
 	if err != nil {
 		return pipeline.FineTuneOutput{}, err
 	}
-	servedStep := step{name: "LSTM", model: model, data: data, opts: opts}
+	log.InfoContext(ctx, "dataset read", "shards", data.read.Shards, "read", data.read.Read, "replay", data.read.Replay,
+		"bytes", data.read.Bytes, "series", data.read.Series, "replay_series", data.read.ReplaySeries,
+		"windows", data.read.Windows, "replay_windows", data.read.ReplayWindows)
+	origins, steps, err := h.planOrigins(ctx, in, log, data, cfg, opts, rebuild != "")
+	if err != nil {
+		return pipeline.FineTuneOutput{}, err
+	}
+	servedStep := step{name: "LSTM", model: model, data: data.series, opts: opts}
 	if rebuild != "" && len(origins) > 0 { // the chain's last link: from the last origin's model to the last day
 		servedStep.model = nil
 		servedStep.opts.Mode, servedStep.opts.Since, servedStep.opts.Until = training.FineTune, time.Time{}, time.Time{}
@@ -152,7 +173,7 @@ func (h *Handler) train(ctx context.Context, in pipeline.TaskInput, log *slog.Lo
 		origins[k].model, origins[k].report, origins[k].ms = runs[k].model, runs[k].report, runs[k].ms
 	}
 	out := pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, Mode: served.report.Mode,
-		Epochs: served.report.Epochs, Loss: served.report.Loss, ValLoss: served.report.ValLoss, Windows: served.report.Windows, TrainMS: served.ms}
+		Epochs: served.report.Epochs, Loss: served.report.Loss, ValLoss: served.report.ValLoss, Windows: served.report.Windows, TrainMS: served.ms, Read: &data.read}
 	for k, o := range origins {
 		saved := o.stored
 		if o.report.Stop != lstm.StopNoNewData || !o.kept {
@@ -283,21 +304,18 @@ func (h *Handler) run(ctx context.Context, in pipeline.TaskInput, log *slog.Logg
 }
 
 // planOrigins prepares the training of the models of the refit's backtest origins
-// (backtest.DailyOrigins of the dataset with Backtest), one step each, and returns what each
-// continues from (through, stored, kept; the model and report are runSteps'): each stored one
-// that is usable — readable, of cfg's architecture, trained through no later than its origin,
-// and rebuild unset — is fine-tuned on the days up to its origin; any other is rebuilt by the
-// chain: in full through the first origin, else from the previous origin's model fine-tuned
-// through its own. No model sees a day after its origin. None for a dataset that is not daily or
-// too short to backtest.
-func (h *Handler) planOrigins(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, table *series.Table, cfg lstm.Config, data []lstm.Series, opts lstm.TrainOptions, rebuild bool) ([]trained, []step, error) {
-	total, err := table.Filtered(series.Filter{})
-	if err != nil || stats.Detect(total.Dates) != stats.Daily {
+// (backtest.DailyOrigins of the dataset with Backtest), one step each on the run's data, and
+// returns what each continues from (through, stored, kept; the model and report are runSteps'):
+// each stored one that is usable — readable, of cfg's architecture, trained through no later
+// than its origin, and rebuild unset — is fine-tuned on the days up to its origin; any other is
+// rebuilt by the chain: in full through the first origin, else from the previous origin's model
+// fine-tuned through its own. No model sees a day after its origin. None for a dataset that is
+// not daily or too short to backtest.
+func (h *Handler) planOrigins(ctx context.Context, in pipeline.TaskInput, log *slog.Logger, data *trainingData, cfg lstm.Config, opts lstm.TrainOptions, rebuild bool) ([]trained, []step, error) {
+	if !data.daily {
 		return nil, nil, nil // the LSTM is a candidate of daily data only
 	}
-	first, _ := table.FirstDate()
-	last, _ := table.LastDate() // the dataset's: a group's history may end earlier (incomplete dates)
-	days, err := backtest.DailyOrigins(first, last, h.Backtest)
+	days, err := backtest.DailyOrigins(data.first, data.last, h.Backtest)
 	if err != nil {
 		log.InfoContext(ctx, "no LSTM backtest origin models", "reason", err.Error())
 		return nil, nil, nil
@@ -335,7 +353,7 @@ func (h *Handler) planOrigins(ctx context.Context, in pipeline.TaskInput, log *s
 		}
 		origins[k] = trained{through: day, stored: stored, kept: kept}
 		steps[k] = step{name: fmt.Sprintf("LSTM of backtest origin %d/%d (through %s)", k+1, len(days), day.Format(time.DateOnly)),
-			model: model, data: lstm.Through(data, day), opts: o}
+			model: model, data: lstm.Through(data.series, day), opts: o}
 	}
 	return origins, steps, nil
 }
