@@ -19,6 +19,7 @@ import (
 	"github.com/stockcast/stockcast/shared/fakes3"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
 	"github.com/stockcast/stockcast/shared/handlers/merge"
+	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 )
@@ -47,10 +48,15 @@ func scaleProducts(b *testing.B) int {
 	return n
 }
 
+// scaleStart is the first day of the scale dataset: its last day is 45 days into a quarter, so
+// that a daily upload rewrites parts of half a quarter, as uploads do on average over a quarter
+// (from one day on its first day to 91 on its last).
+var scaleStart = time.Date(2022, 2, 15, 0, 0, 0, 0, time.UTC)
+
 // scaled is the simulated dataset of products products: shards of shards.DefaultMaxRows rows
 // scaled down with the product count, so that it has the 100,000-product dataset's shard count.
 func scaled(products int) simulate.Config {
-	return simulate.Config{Products: products, Years: scaleYears, Seed: 1, Intermittent: 0.1,
+	return simulate.Config{Products: products, Years: scaleYears, Seed: 1, Intermittent: 0.1, Start: scaleStart,
 		MaxRows: max(1, int(math.Round(float64(shards.DefaultMaxRows)*float64(products)/fullScale))), Workers: 4}
 }
 
@@ -92,8 +98,8 @@ func (w *writesStore) reset() {
 
 // BenchmarkDailyMerge merges a daily upload — one row for every product, the day after the
 // dataset's last — into the scale dataset, in the sharded layout (each upload rewrites the
-// current quarter's part of every shard) and, the baseline in the same run, as one file (each
-// upload rewrites all of it): the merge handler, as the MergeFunction runs it, over a
+// current quarter's part of every shard, 45 days of it) and, the baseline in the same run, as
+// one file (each upload rewrites all of it): the merge handler, as the MergeFunction runs it, over a
 // directory-backed store (the dataset does not fit in memory at full scale). Each iteration
 // merges the next day. It reports the bytes and parts of the dataset rewritten by one upload.
 func BenchmarkDailyMerge(b *testing.B) {
@@ -115,6 +121,7 @@ func BenchmarkDailyMerge(b *testing.B) {
 			}
 			s := &writesStore{Store: dir}
 			h := merge.New(s, &handlertest.RecordingStarter{}, slog.New(slog.DiscardHandler))
+			h.Config.ShardMaxRows = c.MaxRows // as the dataset was written: one file stays one
 			d := c.Dataset()
 			day := 0
 			var rewritten int64
@@ -142,6 +149,10 @@ func BenchmarkDailyMerge(b *testing.B) {
 				rewritten, parts = rewritten+s.bytes, parts+s.parts
 				day++
 				b.StartTimer()
+			}
+			x, _, err := pipeline.ReadIndex(ctx, dir, "", "")
+			if err != nil || x.Rows() != written.Rows+day*products || len(x) != written.Shards {
+				b.Fatalf("after %d daily uploads: %d rows in %d shards (%v), want %d in %d", day, x.Rows(), len(x), err, written.Rows+day*products, written.Shards)
 			}
 			b.ReportMetric(float64(written.Rows), "rows")
 			b.ReportMetric(float64(written.Bytes)/1e6, "dataset-MB")

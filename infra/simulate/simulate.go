@@ -235,7 +235,7 @@ func writePart(ctx context.Context, s store.Store, d datagen.Config, products []
 	if err != nil {
 		return shards.Part{}, fmt.Errorf("shard %d part %s: %w", k, key, err)
 	}
-	return shards.Part{Period: p.name, Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: len(products) * p.days, Bytes: bytes}, nil
+	return shards.Part{Period: p.name, Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: len(products) * p.days, Bytes: bytes, Products: len(products)}, nil
 }
 
 // replaced is the dataset a Write replaces: the current index (its ETag and the keys it names),

@@ -59,7 +59,7 @@ func TestWriteShardsTheDataset(t *testing.T) {
 		var bytes int64
 		for _, p := range sh.Parts {
 			recs := read(t, s, p)
-			if strings.Join(recs[0], ",") != datagen.Header || len(recs)-1 != p.Rows {
+			if strings.Join(recs[0], ",") != datagen.Header || len(recs)-1 != p.Rows || p.Products != sh.Products {
 				t.Fatalf("part %s: header %v, %d rows, index says %d", p.Key, recs[0], len(recs)-1, p.Rows)
 			}
 			for i, r := range recs[1:] {
