@@ -43,8 +43,8 @@ type Env struct {
 	Server *fakes3.Server
 	// Endpoint is the server's URL.
 	Endpoint string
-	Client *s3.Client
-	Store  *store.S3
+	Client   *s3.Client
+	Store    *store.S3
 
 	mu     sync.Mutex
 	events []events.S3Event
