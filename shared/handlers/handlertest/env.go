@@ -41,8 +41,10 @@ const Bucket = "stockcast-test"
 type Env struct {
 	t      testing.TB
 	Server *fakes3.Server
-	Client *s3.Client
-	Store  *store.S3
+	// Endpoint is the server's URL.
+	Endpoint string
+	Client   *s3.Client
+	Store    *store.S3
 
 	mu     sync.Mutex
 	events []events.S3Event
@@ -65,7 +67,7 @@ func NewEnv(t testing.TB) *Env {
 	}
 	http := httptest.NewServer(server)
 	t.Cleanup(http.Close)
-	e.Server = server
+	e.Server, e.Endpoint = server, http.URL
 	e.Client = platform.NewS3Client(platform.LocalAWSConfig(http.URL))
 	e.Store = store.NewS3(e.Client, Bucket)
 	return e

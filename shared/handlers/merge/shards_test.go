@@ -32,7 +32,7 @@ func onBothStores(t *testing.T, test func(t *testing.T, s store.Store)) {
 }
 
 // uploaded puts content at key and returns the S3 event of it.
-func uploaded(t *testing.T, s store.Store, key string, content []byte) events.S3Event {
+func uploaded(t testing.TB, s store.Store, key string, content []byte) events.S3Event {
 	t.Helper()
 	obj, err := s.Put(context.Background(), key, bytes.NewReader(content), store.PutOptions{})
 	if err != nil {
