@@ -94,6 +94,7 @@ type Upload struct {
 	rows        []row
 	limits      Limits // the limits it was parsed with, for the checks of the merge
 	maxProblems int
+	part        bool // a part of an upload (Split): its horizon is checked on the whole
 }
 
 // Rows returns the number of distinct (date, product_id) rows.

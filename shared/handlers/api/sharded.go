@@ -133,26 +133,32 @@ func (m *shardedModel) shardOf(productID string) int { return shards.Of(productI
 
 // engine returns the engine of shard k, loading the shard into the cache unless it is there.
 func (m *shardedModel) engine(ctx context.Context, k int) (*forecast.Engine, error) {
-	s, err := m.cache.Get(ctx, k, func() (*loadedShard, error) { return m.load(ctx, k) })
+	s, err := m.cached(ctx, k)
 	if err != nil {
 		return nil, err
 	}
 	return s.engine, nil
 }
 
-// load reads shard k — its rows, and its trend models and selections as the manifest pins them
-// (none for a shard whose refit failed: its series are fitted and backtested on demand) — and
-// builds the engine over it.
-func (m *shardedModel) load(ctx context.Context, k int) (*loadedShard, error) {
+// cached returns shard k from the cache, loading it into the cache unless it is there.
+func (m *shardedModel) cached(ctx context.Context, k int) (*loadedShard, error) {
+	return m.cache.Get(ctx, k, func() (*loadedShard, error) { return m.load(ctx, k, nil) })
+}
+
+// load reads shard k — its rows unless table has them, and its trend models and selections as
+// the manifest pins them (none for a shard whose refit failed: its series are fitted and
+// backtested on demand) — and builds the engine over it.
+func (m *shardedModel) load(ctx context.Context, k int, table *series.Table) (*loadedShard, error) {
 	sm := m.manifest.Shards[k]
 	var (
 		wg     sync.WaitGroup
-		table  *series.Table
 		trends *trend.Set
 		sel    *backtest.Set
 		errs   [3]error
 	)
-	wg.Go(func() { table, errs[0] = m.table(ctx, k) })
+	if table == nil {
+		wg.Go(func() { table, errs[0] = m.table(ctx, k) })
+	}
 	if a := sm.Trend; a.Key != "" {
 		wg.Go(func() { trends, errs[1] = loadArtifact(ctx, m.store, a.Key, a.VersionID, a.ETag, loadTrendSet) })
 	}
@@ -178,26 +184,27 @@ func (m *shardedModel) table(ctx context.Context, k int) (*series.Table, error) 
 	return pipeline.LoadShard(ctx, m.store, m.index[k])
 }
 
-// each calls f with every shard in order, one at a time: the cached one, or else one loaded for
-// f only, which is not kept (a filter or a search reads every shard without evicting the
-// shards that serve products).
-func (m *shardedModel) each(ctx context.Context, withEngine bool, f func(k int, s *loadedShard) error) error {
+// each calls f with every shard in order, one at a time. When the cache holds every shard (a
+// shop's one shard) they are loaded into it; otherwise f gets the cached one, or else its rows
+// (without an engine) read for f only and not kept, so that a filter or a search reads every
+// shard without evicting the shards that serve products.
+func (m *shardedModel) each(ctx context.Context, f func(k int, s *loadedShard) error) error {
 	for k := range m.index {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		s, ok := m.cache.Peek(k)
-		if !ok {
+		if !ok && len(m.index) <= m.cacheMax {
 			var err error
-			if withEngine {
-				s, err = m.load(ctx, k)
-			} else {
-				s = &loadedShard{}
-				s.table, err = m.table(ctx, k)
+			if s, err = m.cached(ctx, k); err != nil {
+				return err
 			}
+		} else if !ok {
+			table, err := m.table(ctx, k)
 			if err != nil {
 				return err
 			}
+			s = &loadedShard{table: table}
 		}
 		if err := f(k, s); err != nil {
 			return err
@@ -218,7 +225,7 @@ func (m *shardedModel) Series(ctx context.Context, f series.Filter, covariates [
 		return m.groups.Series[i], nil, nil
 	}
 	var sums series.PartialSums
-	err := m.each(ctx, false, func(k int, s *loadedShard) error {
+	err := m.each(ctx, func(k int, s *loadedShard) error {
 		partial, err := s.table.FilteredPartial(f, covariates)
 		if err != nil {
 			return err
@@ -263,7 +270,8 @@ func (m *shardedModel) health() *ShardsHealth {
 // page lists the series q selects: the groups (total, categories, regions) first, then the
 // products shard by shard, each shard's in name order. Without a search the products' count comes
 // from the index and a page loads (into the cache) only the shards its products are in; a search
-// reads every shard, one at a time, without keeping them.
+// reads every shard's rows, one at a time, without keeping them, and the artifacts of those its
+// page lists.
 func (m *shardedModel) page(ctx context.Context, groups *forecast.Engine, q forecast.SeriesQuery) (forecast.SeriesPage, error) {
 	page := forecast.SeriesPage{ModelVersion: m.manifest.Version, Offset: q.Offset, Limit: q.Limit, Series: []forecast.SeriesEntry{}}
 	// sub is the part of q for the series after those counted so far; take adds its answer.
@@ -281,14 +289,31 @@ func (m *shardedModel) page(ctx context.Context, groups *forecast.Engine, q fore
 		return page.Paged(), nil
 	}
 	if q.Search != "" {
-		err := m.each(ctx, true, func(_ int, s *loadedShard) error {
+		err := m.each(ctx, func(k int, s *loadedShard) error {
+			matches := 0
+			for _, id := range s.table.Products() {
+				if q.Matches(forecast.KindProduct, id) {
+					matches++
+				}
+			}
+			if !pageHas(q, page, matches) {
+				page.Total += matches
+				return nil
+			}
+			if s.engine == nil {
+				loaded, err := m.load(ctx, k, s.table)
+				if err != nil {
+					return err
+				}
+				s = loaded
+			}
 			take(s.engine.Series(sub(forecast.KindProduct)))
 			return nil
 		})
 		return page.Paged(), err
 	}
 	for k, s := range m.index {
-		if q.Offset-page.Total >= s.Products || len(page.Series) == q.Limit {
+		if !pageHas(q, page, s.Products) {
 			page.Total += s.Products
 			continue
 		}
@@ -299,4 +324,9 @@ func (m *shardedModel) page(ctx context.Context, groups *forecast.Engine, q fore
 		take(engine.Series(sub(forecast.KindProduct)))
 	}
 	return page.Paged(), nil
+}
+
+// pageHas reports whether the page of q, with page listed so far, lists any of the next n series.
+func pageHas(q forecast.SeriesQuery, page forecast.SeriesPage, n int) bool {
+	return n > 0 && len(page.Series) < q.Limit && q.Offset < page.Total+n
 }

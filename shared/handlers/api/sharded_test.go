@@ -325,6 +325,12 @@ func TestShardedModelAnswersAsTheSingleFile(t *testing.T) {
 			t.Errorf("%s %v: the sharded model answers\n%s\nthe single file\n%s", r.path, r.query, got, want[i])
 		}
 	}
+	// The cache holds every shard of four: each was read once, whatever asked for it first.
+	var health api.Health
+	if err := json.Unmarshal([]byte(call(t, after, get("/health", nil)).Body), &health); err != nil || health.Shards == nil ||
+		health.Shards.Count != 4 || health.Shards.Loads != 4 || health.Shards.Loaded != 4 {
+		t.Errorf("health %+v %v", health.Shards, err)
+	}
 	if resp := call(t, after, get("/forecast/plot", map[string]string{"product_id": "P0002"})); resp.StatusCode != http.StatusOK || resp.Headers[api.ModelVersionHeader] != "sharded" {
 		t.Errorf("plot: %d %v", resp.StatusCode, resp.Headers)
 	}
@@ -517,6 +523,54 @@ func TestShardCacheBoundsTheShardsLoaded(t *testing.T) {
 	}
 	if s := health().Shards; s.Loaded != 2 || s.Peak > 2 || s.Loads != loads+1+int64(count-2) {
 		t.Errorf("after a filter: shards %+v", s)
+	}
+	// Its history is the forecast's: nothing is read again.
+	if resp := call(t, h, get("/series/history", map[string]string{"category": "Toys", "min_rating": "3"})); resp.StatusCode != http.StatusOK {
+		t.Fatalf("history: %d %s", resp.StatusCode, resp.Body)
+	}
+	if got := reads.take("data/"); len(got) != 0 {
+		t.Errorf("the filter's history read %v", got)
+	}
+	// A search reads every shard's rows it does not hold and the artifacts of the shard its
+	// page lists only.
+	resp := call(t, h, get("/series", map[string]string{"q": "P0001", "kind": "product"}))
+	var page forecast.SeriesPage
+	if err := json.Unmarshal([]byte(resp.Body), &page); err != nil || page.Total != 1 || len(page.Series) != 1 || page.Series[0].Name != "P0001" {
+		t.Fatalf("search: %d %s", resp.StatusCode, resp.Body)
+	}
+	if k := shards.Of("P0001", count); !held[k] && k != 5 {
+		want = append(want, m.Shards[k].Trend.Key, m.Shards[k].Selection.Key)
+	}
+	if got := slices.DeleteFunc(reads.take(""), func(key string) bool { return key == pipeline.ManifestKey }); !slices.Equal(got, sorted(want)) {
+		t.Errorf("the search read %v, want %v", got, sorted(want))
+	}
+	if s := health().Shards; s.Loaded != 2 || s.Peak > 2 {
+		t.Errorf("after a search: shards %+v", s)
+	}
+	// A page of products loads the shard its products are in, and no other.
+	last := count - 1
+	for len(products[last]) == 0 {
+		last--
+	}
+	offset := shardedData.Products - len(products[last])
+	resp = call(t, h, get("/series", map[string]string{"kind": "product", "limit": "1", "offset": fmt.Sprint(offset)}))
+	if err := json.Unmarshal([]byte(resp.Body), &page); err != nil || page.Total != shardedData.Products || len(page.Series) != 1 || !slices.Contains(products[last], page.Series[0].Name) {
+		t.Fatalf("page at %d: %d %s", offset, resp.StatusCode, resp.Body)
+	}
+	want = nil
+	if !held[last] {
+		for _, p := range m.Shards[last].Data.Parts {
+			want = append(want, p.Key)
+		}
+		if last != 5 {
+			want = append(want, m.Shards[last].Trend.Key, m.Shards[last].Selection.Key)
+		}
+	}
+	if got := slices.DeleteFunc(reads.take(""), func(key string) bool { return key == pipeline.ManifestKey }); !slices.Equal(got, sorted(want)) {
+		t.Errorf("the page of shard %d read %v, want %v", last, got, sorted(want))
+	}
+	if s := health().Shards; s.Loaded != 2 || s.Peak > 2 {
+		t.Errorf("after a page: shards %+v", s)
 	}
 }
 

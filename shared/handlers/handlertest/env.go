@@ -43,8 +43,10 @@ const Bucket = "stockcast-test"
 type Env struct {
 	t      testing.TB
 	Server *fakes3.Server
-	Client *s3.Client
-	Store  *store.S3
+	// Endpoint is the server's URL.
+	Endpoint string
+	Client   *s3.Client
+	Store    *store.S3
 
 	mu     sync.Mutex
 	events []events.S3Event
@@ -67,7 +69,7 @@ func NewEnv(t testing.TB) *Env {
 	}
 	http := httptest.NewServer(server)
 	t.Cleanup(http.Close)
-	e.Server = server
+	e.Server, e.Endpoint = server, http.URL
 	e.Client = platform.NewS3Client(platform.LocalAWSConfig(http.URL))
 	e.Store = store.NewS3(e.Client, Bucket)
 	return e
@@ -225,9 +227,18 @@ func (w testWriter) Write(p []byte) (int, error) {
 // Day is the fixed time at which the tests' handlers merge and publish.
 var Day = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
-// TaskInput is a training task's input for the dataset version etag.
+// TaskInput is a training task's input for the version etag of a dataset of the single-file
+// layout (shards.SingleKey), as tasks were given before sharding.
 func TaskInput(job string, etag string) pipeline.TaskInput {
-	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: etag, JobID: job, Mode: training.FineTune}
+	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: shards.SingleKey, DatasetETag: etag, JobID: job, Mode: training.FineTune}
+}
+
+// PutDataset writes data as a dataset of the single-file layout (shards.SingleKey: one shard,
+// which a merge indexes) and returns how a training task names it: by that one object.
+func (e *Env) PutDataset(data []byte) pipeline.DatasetRef {
+	e.t.Helper()
+	obj := e.Put(shards.SingleKey, data)
+	return pipeline.DatasetRef{Key: shards.SingleKey, ETag: obj.ETag, VersionID: obj.VersionID, Written: obj.LastModified}
 }
 
 // SmallFineTune is the fine-tune handler with a small network trained for a few epochs, so tests
