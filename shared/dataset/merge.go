@@ -200,18 +200,18 @@ func Merge(ctx context.Context, src *Source, up *Upload, w io.Writer) (Stats, er
 		}
 		prevDate, prevProduct = append(prevDate[:0], r.date...), append(prevProduct[:0], r.product...)
 		st.RowsBefore++
-		for next < len(up.rows) && compareRows(up.rows[next], r) < 0 {
-			if _, err := bw.Write(up.rows[next].line); err != nil {
+		for next < up.len() && compareRows(up.at(next), r) < 0 {
+			if _, err := bw.Write(up.at(next).line); err != nil {
 				return Stats{}, fmt.Errorf("write row: %w", err)
 			}
-			out.add(up.rows[next])
+			out.add(up.at(next))
 			next++
 			st.Inserted++
 		}
 		out.add(r)
 		line := r.line
-		if next < len(up.rows) && compareRows(up.rows[next], r) == 0 {
-			line = up.rows[next].line
+		if next < up.len() && compareRows(up.at(next), r) == 0 {
+			line = up.at(next).line
 			next++
 			st.Replaced++
 		}
@@ -223,7 +223,8 @@ func Merge(ctx context.Context, src *Source, up *Upload, w io.Writer) (Stats, er
 	if err := up.CheckHorizon(string(prevDate)); err != nil {
 		return Stats{}, err
 	}
-	for _, r := range up.rows[next:] {
+	for ; next < up.len(); next++ {
+		r := up.at(next)
 		if _, err := bw.Write(r.line); err != nil {
 			return Stats{}, fmt.Errorf("write row: %w", err)
 		}
@@ -278,14 +279,16 @@ func MergeInMemory(ctx context.Context, src *Source, up *Upload, w io.Writer) (S
 	if err := up.CheckHorizon(datasetLast); err != nil {
 		return Stats{}, err
 	}
-	for _, r := range up.rows {
+	for i := range up.len() {
+		r := up.at(i)
+		rows = append(rows, r)
 		if existing[[2]string{r.date, r.product}] {
 			st.Replaced++
 		} else {
 			st.Inserted++
 		}
 	}
-	rows = sortKeepLast(append(rows, up.rows...))
+	rows = sortKeepLast(rows)
 	st.RowsAfter = len(rows)
 	bw := bufio.NewWriterSize(w, 256<<10)
 	if _, err := bw.Write(appendRecord(nil, up.Columns)); err != nil {

@@ -10,22 +10,27 @@ import (
 
 // Split routes the upload's rows into parts by key(date, product): each part holds, sorted, the
 // rows whose key it is, and the upload's columns, so that it merges (MergeInto) into the part of
-// a dataset kept in several objects. A part's horizon is not checked at its merge: the caller
-// checks the whole upload's (CheckHorizon) against the whole dataset before writing any part.
+// a dataset kept in several objects. The parts share the upload's rows (a part keeps the indexes
+// of its own: 4 bytes a row). A part's horizon is not checked at its merge: the caller checks the
+// whole upload's (CheckHorizon) against the whole dataset before writing any part.
 func Split[K comparable](u *Upload, key func(date, product string) K) map[K]*Upload {
 	parts := map[K]*Upload{}
-	for _, r := range u.rows {
+	for i := range u.len() {
+		r, at := u.at(i), int32(i)
+		if u.part {
+			at = u.sel[i]
+		}
 		k := key(r.date, r.product)
 		p := parts[k]
 		if p == nil {
 			p = u.Empty()
 			parts[k] = p
 		}
-		p.rows = append(p.rows, r)
+		p.sel = append(p.sel, at)
 	}
 	for _, p := range parts {
-		p.DataRows = len(p.rows)
-		p.FirstDate, p.LastDate = dayOf(p.rows[0].date).Time(), dayOf(p.rows[len(p.rows)-1].date).Time()
+		p.DataRows = len(p.sel)
+		p.FirstDate, p.LastDate = dayOf(p.at(0).date).Time(), dayOf(p.at(p.len()-1).date).Time()
 	}
 	return parts
 }
@@ -34,7 +39,7 @@ func Split[K comparable](u *Upload, key func(date, product string) K) map[K]*Upl
 // it rewrites that part with the upload's columns (an upload that brings a new column rewrites
 // every part, so that every part keeps the dataset's header).
 func (u *Upload) Empty() *Upload {
-	return &Upload{Columns: u.Columns, NewColumns: u.NewColumns, limits: u.limits, maxProblems: u.maxProblems, part: true}
+	return &Upload{Columns: u.Columns, NewColumns: u.NewColumns, limits: u.limits, maxProblems: u.maxProblems, part: true, rows: u.rows}
 }
 
 // dayOf is the day of a date the upload's validation wrote (YYYY-MM-DD).
