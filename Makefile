@@ -76,8 +76,18 @@ lint: web-check ## gofmt, go vet, staticcheck, a tidy go.mod, the layering rule,
 
 .PHONY: bench
 bench: ## run every benchmark and print them as tables with their baselines (raw output in bench.txt)
-	go test -run '^$$' -bench . -benchmem -count 1 -timeout 90m ./shared/... ./infra/local/stack | tee bench.txt
+	go test -run '^$$' -bench . -benchmem -count 1 -timeout 90m ./shared/... ./infra/local/stack ./infra/simulate | tee bench.txt
 	go run ./infra/benchreport bench.txt
+
+# The scale benchmarks (infra/simulate) at the 100,000-product × 3-year dataset the README's
+# "Scale" figures come from; `make bench` runs them at 2,000 products. They need about 11 GB of
+# disk under TMPDIR (the dataset sharded and as one file, each with the version a merge adds).
+SCALE_PRODUCTS ?= 100000
+
+.PHONY: scale
+scale: ## the scale benchmarks at 100,000 products × 3 years (merge, refit through the Map, serving; about 15 minutes), raw output in scale.txt
+	STOCKCAST_SCALE_PRODUCTS=$(SCALE_PRODUCTS) go test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 120m ./infra/simulate | tee scale.txt
+	go run ./infra/benchreport scale.txt
 
 # ---- Accuracy on real data (not in CI; see README "Accuracy") ------------------------------------
 ACCURACY_DATA ?= ../shared/data
@@ -126,7 +136,7 @@ forecast: ## forecast PRODUCT=P0001 [DAYS=7] from the LocalStack deployment's AP
 
 .PHONY: clean
 clean: ## remove build output, the README examples' scratch/ folder and the local stack's state
-	rm -rf build bin scratch .stockcast .aws-sam bench.txt
+	rm -rf build bin scratch .stockcast .aws-sam bench.txt scale.txt
 
 # sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
 build-MergeFunction build-RefitFunction build-PublishFunction build-ForecastFunction: build-%Function:

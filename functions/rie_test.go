@@ -24,6 +24,7 @@ import (
 	"github.com/stockcast/stockcast/shared/fakes3"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -163,11 +164,11 @@ func TestSampleEventsMatchTheirFiles(t *testing.T) {
 
 func TestMergeBinaryUnderEmulator(t *testing.T) {
 	s3, endpoint := s3Server(t)
-	put(t, s3, pipeline.DatasetKey, readFile(t, "../testdata/sample_dataset.csv"))
+	put(t, s3, shards.SingleKey, readFile(t, "../testdata/sample_dataset.csv"))
 	upload := readFile(t, "../testdata/new_data.csv")
 	put(t, s3, "uploads/new_data.csv", upload)
 	put(t, s3, "uploads/store 12 sales (week 48).csv", upload)
-	before := lines(t, s3, pipeline.DatasetKey)
+	before := lines(t, s3, shards.SingleKey)
 	merge := startFunction(t, "merge", endpoint, nil)
 
 	for _, file := range []string{"s3-put-new-data.json", "s3-put-key-with-spaces.json"} {
@@ -179,7 +180,7 @@ func TestMergeBinaryUnderEmulator(t *testing.T) {
 			t.Errorf("response %s, want null", response)
 		}
 	}
-	after := lines(t, s3, pipeline.DatasetKey)
+	after := lines(t, s3, shards.SingleKey)
 	if added := after - before; added != bytes.Count(upload, []byte("\n"))-1 {
 		t.Errorf("dataset grew by %d rows, want the upload's %d", added, bytes.Count(upload, []byte("\n"))-1)
 	}
@@ -213,7 +214,7 @@ func TestMergeBinaryUnderEmulator(t *testing.T) {
 
 func TestRefitBinaryUnderEmulator(t *testing.T) {
 	s3, endpoint := s3Server(t)
-	put(t, s3, pipeline.DatasetKey, readFile(t, "../testdata/sample_dataset.csv"))
+	put(t, s3, shards.SingleKey, readFile(t, "../testdata/sample_dataset.csv"))
 	refit := startFunction(t, "refit", endpoint, nil)
 	event := readFile(t, "../events/refit.json")
 
@@ -234,7 +235,7 @@ func TestRefitBinaryUnderEmulator(t *testing.T) {
 	}
 
 	// A dataset that changed since the execution started is the error the state machine retries.
-	put(t, s3, pipeline.DatasetKey, readFile(t, "../testdata/small_dataset.csv"))
+	put(t, s3, shards.SingleKey, readFile(t, "../testdata/small_dataset.csv"))
 	_, err = refit.Invoke(context.Background(), event)
 	var fnErr *lambdaerr.Error
 	if !errors.As(err, &fnErr) || fnErr.Type != "DatasetChanged" || !strings.Contains(fnErr.Message, "changed") {
@@ -260,7 +261,7 @@ func invokeJSON(t *testing.T, p *rie.Process, payload []byte, out any) {
 // API requests of events/api-*.json against the published model.
 func TestPipelineAndAPIBinariesUnderEmulator(t *testing.T) {
 	s3, endpoint := s3Server(t)
-	put(t, s3, pipeline.DatasetKey, readFile(t, "../testdata/sample_dataset.csv"))
+	put(t, s3, shards.SingleKey, readFile(t, "../testdata/sample_dataset.csv"))
 	refit := startFunction(t, "refit", endpoint, nil)
 	finetune := startFunction(t, "finetune", endpoint, map[string]string{"LSTM_FULL_EPOCHS": "2", "LSTM_MAX_WINDOWS": "3000"})
 	publish := startFunction(t, "publish", endpoint, nil)

@@ -1,10 +1,12 @@
 // Command merge is the MergeFunction Lambda: S3 ObjectCreated events on uploads/*.csv are merged
-// into data/large_dataset.csv and start the training state machine; its schedule's sweep event
-// closes the jobs of dead merges and trains the dataset if nothing covers it.
+// into the sharded dataset (the parts they touch, then data/index.json) and start the training
+// state machine; its schedule's sweep event closes the jobs of dead merges and trains the dataset
+// if nothing covers it.
 //
 // Configuration: DATA_BUCKET (required), STATE_MACHINE_ARN (training is not started without
 // it), MAX_UPLOAD_BYTES (default 67108864), MAX_NEW_COLUMNS (32), MAX_COLUMNS (256),
-// MAX_FIELD_BYTES (1024), MIN_DATE (1900-01-01), MAX_DAYS_AHEAD (365), LOG_LEVEL.
+// MAX_FIELD_BYTES (1024), MIN_DATE (1900-01-01), MAX_DAYS_AHEAD (365), MERGE_SHARD_MAX_ROWS
+// (1000000), LOG_LEVEL.
 package main
 
 import (

@@ -21,7 +21,7 @@ import (
 )
 
 // baselines are the names the project gives its baseline sub-benchmarks, in order of preference.
-var baselines = []string{"in-memory", "naive", "naive64", "gocsv", "numeric-gradient", "numeric", "prophet-loop", "cold", "full-retrain", "1worker", "trend-only"}
+var baselines = []string{"in-memory", "single-file", "naive", "naive64", "gocsv", "numeric-gradient", "numeric", "prophet-loop", "cold", "full-retrain", "1worker", "trend-only"}
 
 type measurement struct {
 	pkg, name string

@@ -79,9 +79,9 @@ func TestKillDuringMerge(t *testing.T) {
 		if err != nil || m.Version == first.Version {
 			return false
 		}
-		current, err := s.objects.Head(ctx, pipeline.DatasetKey)
+		current, err := pipeline.CurrentDataset(ctx, s.objects)
 		latest = m
-		return err == nil && store.SameETag(m.Dataset.ETag, current.ETag)
+		return err == nil && store.SameETag(m.Dataset.ETag, current.Ref.ETag)
 	})
 	for _, e := range s.settled(2) {
 		if e.Status != types.ExecutionStatusSucceeded {
@@ -118,42 +118,38 @@ func (s *system) mergeInProgress() string {
 	return ""
 }
 
-// checkDataset reads the dataset and checks that it is valid, sorted by (date, product_id) and
-// without duplicates; with uploaded > 0, that it holds exactly that many rows of the trial's
-// upload (the days before the sample's first). It returns the number of rows.
+// checkDataset reads the dataset through its index and checks that it is valid: every shard
+// sorted by (date, product_id) without duplicates, every row in its product's shard, the index's
+// counts true (pipeline.ScanDataset); with uploaded > 0, that it holds exactly that many rows of
+// the trial's upload (the days before the sample's first). It returns the number of rows.
 func (s *system) checkDataset(uploaded int) int {
 	s.t.Helper()
-	body, _, err := s.objects.Get(context.Background(), pipeline.DatasetKey, store.GetOptions{})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer body.Close()
-	scanner, err := dataset.NewScanner(body)
-	if err != nil {
-		s.t.Fatalf("the dataset: %v", err)
-	}
-	var lastDay dataset.Day
-	var lastProduct []byte
-	rows, history := 0, 0
+	current := s.dataset()
 	first := dataset.DayOf(sampleStart)
-	for scanner.Scan() {
-		row := scanner.Row()
-		if rows > 0 && (row.Day < lastDay || row.Day == lastDay && bytes.Compare(row.ProductID, lastProduct) <= 0) {
-			s.t.Fatalf("dataset row %d (%s, %s) after (%s, %s): not sorted, or a duplicate", rows+1, row.Day, row.ProductID, lastDay, lastProduct)
-		}
-		lastDay, lastProduct = row.Day, append(lastProduct[:0], row.ProductID...)
-		rows++
+	history := 0
+	rows, err := pipeline.ScanDataset(context.Background(), s.objects, current.Index, func(_ int, row *dataset.Row) error {
 		if row.Day < first {
 			history++
 		}
-	}
-	if err := scanner.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		s.t.Fatalf("the dataset is not valid after %d rows: %v", rows, err)
 	}
 	if uploaded > 0 && history != historyProducts*historyDays {
 		s.t.Fatalf("the dataset holds %d rows of the upload, want %d", history, historyProducts*historyDays)
 	}
 	return rows
+}
+
+// dataset reads the current dataset version: its index, and how a training task names it.
+func (s *system) dataset() pipeline.Current {
+	s.t.Helper()
+	current, err := pipeline.CurrentDataset(context.Background(), s.objects)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return current
 }
 
 // jobsEnded checks that no job is merging or training, and that the killed attempt's job was

@@ -414,10 +414,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// A bad file is refused with its reasons; the dataset does not change; forecasts go on.
-	dataset, err := s.objects.Head(ctx, pipeline.DatasetKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dataset := s.dataset()
 	s.aws("s3", "cp", "testdata/uploads/bad_sales.csv", "s3://"+bucket+"/uploads/bad_sales.csv")
 	s.eventually(time.Minute, "the bad file is refused", func() bool {
 		_, err := s.objects.Head(ctx, "rejected/bad_sales.csv.error.json")
@@ -427,7 +424,7 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(report, `"line": 2`) || !strings.Contains(report, "sales") {
 		t.Errorf("refusal report lacks the bad lines:\n%s", report)
 	}
-	if now, _ := s.objects.Head(ctx, pipeline.DatasetKey); !store.SameETag(now.ETag, dataset.ETag) {
+	if now := s.dataset(); !store.SameETag(now.Object.ETag, dataset.Object.ETag) {
 		t.Errorf("the dataset changed after a refused upload")
 	}
 	if status, _ := s.forecast("P0001"); status != http.StatusOK {
@@ -478,10 +475,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// Uploads beyond the limits are refused with their reasons; the dataset does not change.
-	dataset, err = s.objects.Head(ctx, pipeline.DatasetKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dataset = s.dataset()
 	var wide strings.Builder
 	wide.WriteString("date,product_id,sales")
 	for i := range 1000 {
@@ -512,7 +506,7 @@ func TestEndToEnd(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "KeyTooLong") {
 		t.Errorf("a 1,100-byte key: %v, want KeyTooLongError", err)
 	}
-	if now, _ := s.objects.Head(ctx, pipeline.DatasetKey); !store.SameETag(now.ETag, dataset.ETag) {
+	if now := s.dataset(); !store.SameETag(now.Object.ETag, dataset.Object.ETag) {
 		t.Errorf("the dataset changed after refused uploads")
 	}
 

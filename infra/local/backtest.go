@@ -61,7 +61,8 @@ type backtestSeriesSummary struct {
 // runBacktest backtests every product of a dataset (or scores exported forecasts).
 func runBacktest(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("backtest", flag.ContinueOnError)
-	data := flags.String("data", "", "the dataset CSV (required unless --score)")
+	source := addDataFlags(flags, "the dataset CSV (required unless --score)")
+	data := source.data
 	horizon := flags.Int("horizon", 0, "steps per origin (default 28 daily, 8 weekly, 6 monthly)")
 	origins := flags.Int("origins", 3, "rolling origins")
 	models := flags.String("models", "", "comma-separated candidates (default all: "+strings.Join(candidates.Names(candidates.All(trend.DefaultOptions())), ",")+")")
@@ -97,9 +98,9 @@ func runBacktest(ctx context.Context, args []string) error {
 		}
 		cfg := backtest.Config{Horizon: *horizon, Origins: *origins}
 		if *groups {
-			return backtestGroupsFile(ctx, *data, names, *workers, cfg, *jsonOut, os.Stdout)
+			return backtestGroupsFile(ctx, source, names, *workers, cfg, *jsonOut, os.Stdout)
 		}
-		report, err = backtestFile(ctx, *data, names, *sample, *workers, cfg, *export, *withLSTM)
+		report, err = backtestFile(ctx, source, names, *sample, *workers, cfg, *export, *withLSTM)
 	}
 	if err != nil {
 		return err
@@ -107,13 +108,14 @@ func runBacktest(ctx context.Context, args []string) error {
 	return writeReport(report, *jsonOut, os.Stdout)
 }
 
-// backtestFile evaluates the products of a dataset file.
-func backtestFile(ctx context.Context, path string, names []string, sample, workers int, cfg backtest.Config, export string, withLSTM bool) (*backtestReport, error) {
+// backtestFile evaluates the products of a dataset file (or bucket).
+func backtestFile(ctx context.Context, source dataFlags, names []string, sample, workers int, cfg backtest.Config, export string, withLSTM bool) (*backtestReport, error) {
 	cands, err := candidatesNamed(names)
 	if err != nil {
 		return nil, err
 	}
-	table, err := loadTableFile(ctx, path)
+	path := *source.data
+	table, err := source.load(ctx)
 	if err != nil {
 		return nil, err
 	}

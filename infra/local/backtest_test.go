@@ -14,7 +14,7 @@ import (
 
 func TestBacktestCommand(t *testing.T) {
 	dir := t.TempDir()
-	report, err := backtestFile(context.Background(), "../../testdata/sample_dataset.csv", []string{"ets", "snaive", "naive"}, 4, 2, backtest.Config{}, dir, false)
+	report, err := backtestFile(context.Background(), dataFile("../../testdata/sample_dataset.csv"), []string{"ets", "snaive", "naive"}, 4, 2, backtest.Config{}, dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestBacktestCommand(t *testing.T) {
 }
 
 func TestBacktestRefusesUnknownModels(t *testing.T) {
-	_, err := backtestFile(context.Background(), "../../testdata/sample_dataset.csv", []string{"arima"}, 1, 1, backtest.Config{}, "", false)
+	_, err := backtestFile(context.Background(), dataFile("../../testdata/sample_dataset.csv"), []string{"arima"}, 1, 1, backtest.Config{}, "", false)
 	if err == nil || !strings.Contains(err.Error(), `unknown model "arima"`) {
 		t.Errorf("err = %v", err)
 	}

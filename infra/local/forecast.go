@@ -33,7 +33,8 @@ var forecastFlags = []struct{ flag, param, usage string }{
 // file) and optionally an LSTM checkpoint, with the API's JSON.
 func runForecast(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("forecast", flag.ContinueOnError)
-	data := flags.String("data", "", "the dataset CSV, or a Prophet two-column ds,y CSV (required)")
+	source := addDataFlags(flags, "the dataset CSV, or a Prophet two-column ds,y CSV (required)")
+	data := source.data
 	checkpoint := flags.String("checkpoint", "", "LSTM checkpoint (models/lstm/checkpoint.bin); without it the trend model answers alone")
 	holdout := flags.Int("holdout", 0, "drop the last N days, forecast them, and report rmse, mae and wape against what happened")
 	values := map[string]*string{}
@@ -64,7 +65,7 @@ func runForecast(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, "stockcast forecast:", err)
 		return exitError{2}
 	}
-	table, err := loadTableFile(ctx, *data)
+	table, err := source.load(ctx)
 	if err != nil {
 		return err
 	}

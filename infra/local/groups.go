@@ -182,12 +182,13 @@ func backtestGroups(ctx context.Context, table *series.Table, name string, cands
 
 // backtestGroupsFile backtests the groups of a dataset file and prints the report (as JSON too
 // with jsonOut, a file or - for stdout instead of the table).
-func backtestGroupsFile(ctx context.Context, path string, names []string, workers int, cfg backtest.Config, jsonOut string, stdout io.Writer) error {
+func backtestGroupsFile(ctx context.Context, source dataFlags, names []string, workers int, cfg backtest.Config, jsonOut string, stdout io.Writer) error {
 	cands, err := candidatesNamed(names)
 	if err != nil {
 		return err
 	}
-	table, err := loadTableFile(ctx, path)
+	path := *source.data
+	table, err := source.load(ctx)
 	if err != nil {
 		return err
 	}

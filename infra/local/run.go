@@ -25,12 +25,13 @@ func runStack(ctx context.Context, args []string) error {
 	fullEpochs := flags.Int("lstm-full-epochs", 8, "epochs of the LSTM's first (full) training, so a first model is served soon; 0: the function's default (50)")
 	maxWindows := flags.Int("lstm-max-windows", 20000, "windows per epoch of that first training, and new windows per epoch of a fine-tune; 0: the function's default (100000)")
 	sweep := flags.Duration("sweep-interval", stack.DefaultSweepInterval, "how often the merge function sweeps dead jobs and untrained datasets, as the template's schedule does")
+	shardMaxRows := flags.Int("shard-max-rows", 0, "rows a dataset shard holds before the merge doubles the shard count (MERGE_SHARD_MAX_ROWS); 0: the function's default (1000000)")
 	if err := flags.Parse(args); err != nil {
 		return exitError{2}
 	}
 	logger := platform.NewLogger(os.Stderr)
 	cfg := stack.Config{Addr: *addr, APIAddr: *apiAddr, APIKey: *apiKey, StateDir: *state, Bucket: *bucket, Seed: *seed, BuildDir: *build, Logger: logger,
-		LSTMFullEpochs: *fullEpochs, LSTMMaxWindows: *maxWindows, SweepInterval: *sweep}
+		LSTMFullEpochs: *fullEpochs, LSTMMaxWindows: *maxWindows, SweepInterval: *sweep, ShardMaxRows: *shardMaxRows}
 	if *useRIE {
 		cfg.Emulator = filepath.Join(*build, "aws-lambda-rie")
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -61,6 +62,9 @@ func showJobs(ctx context.Context, w io.Writer, objects store.Store, limit int) 
 			manifest.Version, manifest.Dataset.LastDate, manifest.Dataset.Rows, manifest.Metrics.Mode,
 			manifest.Metrics.Epochs, manifest.Metrics.ValLoss, obj.ETag)
 	}
+	if err := showDataset(ctx, w, objects); err != nil {
+		return err
+	}
 	records, err := objects.List(ctx, pipeline.JobsPrefix)
 	if err != nil {
 		return err
@@ -82,6 +86,37 @@ func showJobs(ctx context.Context, w io.Writer, objects store.Store, limit int) 
 	return table.Flush()
 }
 
+// showDataset is one line on the current dataset, from its index.
+func showDataset(ctx context.Context, w io.Writer, objects store.Store) error {
+	current, err := pipeline.CurrentDataset(ctx, objects)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fmt.Fprintln(w, "dataset: none yet")
+	case err != nil:
+		return err
+	case !current.Indexed():
+		fmt.Fprintf(w, "dataset: %s (%d bytes; the next merge indexes it)\n", current.Ref.Key, current.Index[0].Bytes)
+	default:
+		x := current.Index
+		parts := 0
+		for _, sh := range x {
+			parts += len(sh.Parts)
+		}
+		fmt.Fprintf(w, "dataset: %d rows, %s to %s, %d shards, %d parts, %d bytes (index %s)\n",
+			x.Rows(), x.FirstDate(), x.LastDate(), x.Count(), parts, datasetBytes(x), current.Object.ETag)
+	}
+	return nil
+}
+
+// datasetBytes is the size of a dataset's parts.
+func datasetBytes(x shards.Index) int64 {
+	var n int64
+	for _, sh := range x {
+		n += sh.Bytes
+	}
+	return n
+}
+
 // progress is one line on a job: a bar while the LSTM trains, otherwise its outcome.
 func progress(job *pipeline.Job) string {
 	switch {
@@ -95,9 +130,19 @@ func progress(job *pipeline.Job) string {
 	case job.Publish != nil && job.Publish.Version != "":
 		return "model " + job.Publish.Version
 	case job.Merge != nil:
-		return fmt.Sprintf("merged: +%d rows, %d replaced", job.Merge.Inserted, job.Merge.Replaced)
+		m := job.Merge
+		return fmt.Sprintf("merged: +%d rows, %d replaced; %d of %d shards, %d parts, %d bytes written", m.Inserted, m.Replaced,
+			touched(m), m.Shards, m.PartsWritten, m.BytesWritten)
 	}
 	return ""
+}
+
+// touched counts the shards a merge rewrote: every one after a resharding.
+func touched(m *pipeline.MergeReport) int {
+	if m.ReshardedFrom > 0 {
+		return m.Shards
+	}
+	return len(m.Touched)
 }
 
 func showJob(ctx context.Context, w io.Writer, objects store.Store, states *sfn.Client, id string) error {

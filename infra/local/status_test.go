@@ -24,6 +24,11 @@ func TestStatusListsJobsWithProgress(t *testing.T) {
 			j.Status, j.Error = pipeline.StatusRejected, "upload refused: line 2: sales is not a number"
 			return nil
 		},
+		"merged": func(j *pipeline.Job) error {
+			j.Status, j.Stage = pipeline.StatusUnchanged, "merge"
+			j.Merge = &pipeline.MergeReport{Inserted: 3, Shards: 4, Touched: []int{1, 3}, PartsWritten: 2, BytesWritten: 1234}
+			return nil
+		},
 	} {
 		if _, err := jobs.Update(ctx, id, change); err != nil {
 			t.Fatal(err)
@@ -33,7 +38,8 @@ func TestStatusListsJobsWithProgress(t *testing.T) {
 	if err := showJobs(ctx, &out, objects, 10); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"model: none published yet", "[##########..........] LSTM epoch 5/10 loss=0.01230", "sales is not a number"} {
+	for _, want := range []string{"model: none published yet", "dataset: none yet", "[##########..........] LSTM epoch 5/10 loss=0.01230",
+		"sales is not a number", "merged: +3 rows, 0 replaced; 2 of 4 shards, 2 parts, 1234 bytes written"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status output lacks %q:\n%s", want, out.String())
 		}

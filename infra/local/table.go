@@ -5,14 +5,58 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/stockcast/stockcast/shared/dataset"
+	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/store"
 )
+
+// dataFlags are the --data and --endpoint flags of a command that reads a dataset.
+type dataFlags struct{ data, endpoint *string }
+
+// addDataFlags adds --data, described by usage, and --endpoint to flags.
+func addDataFlags(flags *flag.FlagSet, usage string) dataFlags {
+	return dataFlags{
+		data: flags.String("data", "", usage+"; or s3://BUCKET: the bucket's current dataset, read whole through its index, shard after shard"),
+		endpoint: flags.String("endpoint", "http://127.0.0.1:4566",
+			"AWS endpoint of --data s3://BUCKET (empty: AWS itself, from the usual environment)"),
+	}
+}
+
+// load loads the dataset --data names.
+func (f dataFlags) load(ctx context.Context) (*series.Table, error) {
+	bucket, ok := strings.CutPrefix(*f.data, "s3://")
+	if !ok {
+		return loadTableFile(ctx, *f.data)
+	}
+	bucket, _, _ = strings.Cut(bucket, "/")
+	cfg, err := awsConfig(ctx, *f.endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return loadBucketDataset(ctx, store.NewS3(platform.NewS3Client(cfg), bucket))
+}
+
+// loadBucketDataset loads a bucket's current dataset whole: the shards its index names (or its
+// single file, before the first merge indexed it), one after another.
+func loadBucketDataset(ctx context.Context, objects store.Store) (*series.Table, error) {
+	current, err := pipeline.CurrentDataset(ctx, objects)
+	if err != nil {
+		return nil, fmt.Errorf("s3://%s: %w", objects.Bucket(), err)
+	}
+	table, err := pipeline.LoadDataset(ctx, objects, current.Index)
+	if err != nil {
+		return nil, fmt.Errorf("s3://%s: %w", objects.Bucket(), err)
+	}
+	return table, nil
+}
 
 // loadTableFile loads a dataset file into a table; Prophet's two-column ds,y file (its header
 // quoted or not) is read as one series, the total, for train and forecast alike.

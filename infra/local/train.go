@@ -44,7 +44,8 @@ type trainResult struct {
 // runTrain trains the LSTM offline with the fine-tune function's code.
 func runTrain(ctx context.Context, args []string) error {
 	flags := flag.NewFlagSet("train", flag.ContinueOnError)
-	data := flags.String("data", "", "the dataset CSV, or a Prophet two-column ds,y CSV (required)")
+	source := addDataFlags(flags, "the dataset CSV, or a Prophet two-column ds,y CSV (required)")
+	data := source.data
 	checkpoint := flags.String("checkpoint", "", "checkpoint to continue from (none: train from scratch)")
 	mode := flags.String("mode", "finetune", "finetune (continue from --checkpoint on the new days) or full")
 	since := flags.String("since", "", "first new day (YYYY-MM-DD) for fine-tuning; default the day after the checkpoint's last")
@@ -78,7 +79,7 @@ func runTrain(ctx context.Context, args []string) error {
 	opts.Progress = func(e lstm.Epoch) {
 		fmt.Fprintf(os.Stderr, "LSTM epoch %d/%d - loss=%.5f - val_loss=%.5f\n", e.Epoch, e.Epochs, e.Loss, e.ValLoss)
 	}
-	table, err := loadTableFile(ctx, *data)
+	table, err := source.load(ctx)
 	if err != nil {
 		return err
 	}

@@ -107,71 +107,17 @@ func periods(d datagen.Config, count int) []period {
 // index it replaces that the new one does not name are deleted after the commit.
 func Write(ctx context.Context, s store.Store, c Config) (Report, error) {
 	began := time.Now()
-	if c.Products <= 0 || c.Years <= 0 {
-		return Report{}, fmt.Errorf("simulate: %d products × %d years: both must be positive", c.Products, c.Years)
-	}
-	log := c.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	d := c.Dataset()
-	count := c.Count()
-	members := make([][]int, count)
-	for n := 1; n <= c.Products; n++ {
-		k := shards.Of(d.ProductID(n), count)
-		members[k] = append(members[k], n)
-	}
 	previous, err := currentIndex(ctx, s)
 	if err != nil {
 		return Report{}, err
 	}
-
-	parts := periods(d, count)
-	index := make(shards.Index, count)
-	errs := make([]error, count*len(parts))
-	var mu sync.Mutex
-	done := 0
-	jobs := count * len(parts)
-	for k := range index {
-		index[k] = shards.Shard{Shard: k, Of: count, Columns: strings.Split(datagen.Header, ","), Parts: make([]shards.Part, len(parts))}
+	index, err := writeShards(ctx, s, c, nil)
+	if err != nil {
+		return Report{}, err
 	}
-	parallel.Each(ctx, jobs, cmp.Or(c.Workers, 4), func(i int) {
-		k, p := i/len(parts), parts[i%len(parts)]
-		if len(members[k]) == 0 {
-			return // an empty shard has no part
-		}
-		part, err := writePart(ctx, s, d, members[k], k, count, p)
-		if err != nil {
-			errs[i] = err
-			return
-		}
-		index[k].Parts[i%len(parts)] = part
-		mu.Lock()
-		done++
-		if done%len(parts) == 0 || done == jobs {
-			log.Info("simulate: parts written", "done", done, "of", jobs)
-		}
-		mu.Unlock()
-	})
-	if err := errors.Join(append(errs, ctx.Err())...); err != nil {
-		return Report{}, fmt.Errorf("simulate: %w", err)
-	}
-
-	report := Report{Shards: count}
-	last := d.Start.AddDate(0, 0, d.Days-1).Format(time.DateOnly)
-	for k := range index {
-		sh := &index[k]
-		if len(members[k]) == 0 {
-			sh.Parts = []shards.Part{}
-			continue
-		}
-		sh.Products, sh.FirstDate, sh.LastDate = len(members[k]), d.Start.Format(time.DateOnly), last
-		for _, p := range sh.Parts {
-			sh.Rows += p.Rows
-			sh.Bytes += p.Bytes
-		}
+	report := Report{Shards: len(index), Rows: index.Rows()}
+	for _, sh := range index {
 		report.Parts += len(sh.Parts)
-		report.Rows += sh.Rows
 		report.Bytes += sh.Bytes
 	}
 	report.Index, err = pipeline.WriteIndex(ctx, s, index, previous.etag)
@@ -183,6 +129,96 @@ func Write(ctx context.Context, s store.Store, c Config) (Report, error) {
 	}
 	report.Elapsed = time.Since(began)
 	return report, nil
+}
+
+// WriteShard writes only the parts of shard k of the dataset c describes and returns its index
+// entry, committing nothing: one shard of a dataset too large to write whole for a benchmark of
+// what one shard costs (its refit, its load).
+func WriteShard(ctx context.Context, s store.Store, c Config, k int) (shards.Shard, error) {
+	if k < 0 || k >= c.Count() {
+		return shards.Shard{}, fmt.Errorf("simulate: no shard %d of %d", k, c.Count())
+	}
+	index, err := writeShards(ctx, s, c, []int{k})
+	if err != nil {
+		return shards.Shard{}, err
+	}
+	return index[k], nil
+}
+
+// writeShards writes the parts of the shards only names (nil: all) and returns the index of
+// every shard, those not written left without parts.
+func writeShards(ctx context.Context, s store.Store, c Config, only []int) (shards.Index, error) {
+	if c.Products <= 0 || c.Years <= 0 {
+		return nil, fmt.Errorf("simulate: %d products × %d years: both must be positive", c.Products, c.Years)
+	}
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := c.Dataset()
+	count := c.Count()
+	if only == nil {
+		only = make([]int, count)
+		for k := range only {
+			only[k] = k
+		}
+	}
+	members := make([][]int, count)
+	for n := 1; n <= c.Products; n++ {
+		k := shards.Of(d.ProductID(n), count)
+		members[k] = append(members[k], n)
+	}
+	index := make(shards.Index, count)
+	for k := range index {
+		index[k] = shards.Shard{Shard: k, Of: count, Columns: strings.Split(datagen.Header, ","), Parts: []shards.Part{}}
+	}
+
+	parts := periods(d, count)
+	written := make([][]shards.Part, count)
+	for _, k := range only {
+		if len(members[k]) > 0 { // an empty shard has no part
+			written[k] = make([]shards.Part, len(parts))
+		}
+	}
+	jobs := len(only) * len(parts)
+	errs := make([]error, jobs)
+	var mu sync.Mutex
+	done := 0
+	parallel.Each(ctx, jobs, cmp.Or(c.Workers, 4), func(i int) {
+		k, j := only[i/len(parts)], i%len(parts)
+		if written[k] == nil {
+			return
+		}
+		part, err := writePart(ctx, s, d, members[k], k, count, parts[j])
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		written[k][j] = part
+		mu.Lock()
+		done++
+		if done%len(parts) == 0 {
+			log.Info("simulate: parts written", "done", done, "of", jobs)
+		}
+		mu.Unlock()
+	})
+	if err := errors.Join(append(errs, ctx.Err())...); err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+
+	first, last := d.Start.Format(time.DateOnly), d.Start.AddDate(0, 0, d.Days-1).Format(time.DateOnly)
+	for k, ps := range written {
+		if ps == nil {
+			continue
+		}
+		sh := &index[k]
+		sh.Products, sh.FirstDate, sh.LastDate, sh.Parts = len(members[k]), first, last, ps
+		for _, p := range ps {
+			sh.Rows += p.Rows
+			sh.Bytes += p.Bytes
+		}
+	}
+	return index, nil
 }
 
 // writePart writes the rows of the given products over period p as part p of shard k.
@@ -199,7 +235,7 @@ func writePart(ctx context.Context, s store.Store, d datagen.Config, products []
 	if err != nil {
 		return shards.Part{}, fmt.Errorf("shard %d part %s: %w", k, key, err)
 	}
-	return shards.Part{Period: p.name, Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: len(products) * p.days, Bytes: bytes}, nil
+	return shards.Part{Period: p.name, Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: len(products) * p.days, Bytes: bytes, Products: len(products)}, nil
 }
 
 // replaced is the dataset a Write replaces: the current index (its ETag and the keys it names),

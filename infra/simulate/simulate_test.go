@@ -59,7 +59,7 @@ func TestWriteShardsTheDataset(t *testing.T) {
 		var bytes int64
 		for _, p := range sh.Parts {
 			recs := read(t, s, p)
-			if strings.Join(recs[0], ",") != datagen.Header || len(recs)-1 != p.Rows {
+			if strings.Join(recs[0], ",") != datagen.Header || len(recs)-1 != p.Rows || p.Products != sh.Products {
 				t.Fatalf("part %s: header %v, %d rows, index says %d", p.Key, recs[0], len(recs)-1, p.Rows)
 			}
 			for i, r := range recs[1:] {
@@ -160,4 +160,34 @@ func mustDay(t *testing.T, s string) time.Time {
 		t.Fatal(err)
 	}
 	return d
+}
+
+func TestWriteShardIsTheShardOfTheWholeDataset(t *testing.T) {
+	ctx := context.Background()
+	whole, one := store.NewMemory("b"), store.NewMemory("b")
+	if _, err := simulate.Write(ctx, whole, small); err != nil {
+		t.Fatal(err)
+	}
+	x, _, err := pipeline.ReadIndex(ctx, whole, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := simulate.WriteShard(ctx, one, small, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sh.Shard != 2 || sh.Of != 4 || sh.Rows != x[2].Rows || sh.Products != x[2].Products || len(sh.Parts) != len(x[2].Parts) {
+		t.Fatalf("shard %+v, in the whole dataset %+v", sh, x[2])
+	}
+	for i, p := range sh.Parts {
+		if !store.SameETag(p.ETag, x[2].Parts[i].ETag) {
+			t.Fatalf("part %s differs from the whole dataset's", p.Key)
+		}
+	}
+	if list, _ := one.List(ctx, ""); len(list) != len(sh.Parts) {
+		t.Fatalf("WriteShard wrote %d objects, want its %d parts only", len(list), len(sh.Parts))
+	}
+	if _, err := simulate.WriteShard(ctx, one, small, 4); err == nil {
+		t.Fatal("shard 4 of 4 written")
+	}
 }

@@ -65,7 +65,7 @@ func mergeBoth(t testing.TB, dataset []byte, up *Upload) (string, Stats) {
 func statsEqual(a, b Stats) bool {
 	return a.RowsBefore == b.RowsBefore && a.RowsAfter == b.RowsAfter && a.Inserted == b.Inserted &&
 		a.Replaced == b.Replaced && slices.Equal(a.Columns, b.Columns) && slices.Equal(a.NewColumns, b.NewColumns) &&
-		a.FirstDate.Equal(b.FirstDate) && a.LastDate.Equal(b.LastDate)
+		a.FirstDate.Equal(b.FirstDate) && a.LastDate.Equal(b.LastDate) && a.Products == b.Products && a.First == b.First && a.Last == b.Last
 }
 
 func day(s string) time.Time {

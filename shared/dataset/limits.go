@@ -108,9 +108,19 @@ func (l Limits) dateTooEarly(day Day) string {
 	return ""
 }
 
-// checkHorizon refuses the upload's rows dated more than MaxDaysAhead days after the dataset's
-// last date (datasetLast, "" for an empty dataset) or Today, whichever is later. Rows are
-// sorted by date, so only the last ones are looked at.
+// CheckHorizon refuses the upload's rows dated more than MaxDaysAhead days after the dataset's
+// last date (datasetLast, YYYY-MM-DD, "" for an empty dataset) or Today, whichever is later.
+// Merge checks it against the dataset it merges into; a caller that merges the parts of an
+// upload (Split) into the parts of a dataset checks it once, on the whole, before writing any.
+func (u *Upload) CheckHorizon(datasetLast string) error {
+	if u.part {
+		return nil // checked on the whole upload
+	}
+	return u.checkHorizon(datasetLast)
+}
+
+// checkHorizon is CheckHorizon of every upload, parts included. Rows are sorted by date, so only
+// the last ones are looked at.
 func (u *Upload) checkHorizon(datasetLast string) error {
 	l := u.limits
 	if l.MaxDaysAhead < 0 || len(u.rows) == 0 {

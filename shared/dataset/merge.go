@@ -78,6 +78,37 @@ type Stats struct {
 	NewColumns []string  `json:"new_columns"`
 	FirstDate  time.Time `json:"first_date"` // the upload's earliest day
 	LastDate   time.Time `json:"last_date"`  // the upload's latest day
+	// Products counts the merged dataset's distinct products; First and Last (YYYY-MM-DD) are its
+	// earliest and latest dates.
+	Products int    `json:"products"`
+	First    string `json:"dataset_first_date,omitempty"`
+	Last     string `json:"dataset_last_date,omitempty"`
+}
+
+// outputs counts the products and the dates of the rows a merge writes, in any order.
+type outputs struct {
+	products    map[string]struct{}
+	first, last string
+}
+
+func (o *outputs) add(r row) {
+	if o.products == nil {
+		o.products = map[string]struct{}{}
+	}
+	if _, ok := o.products[r.product]; !ok {
+		o.products[strings.Clone(r.product)] = struct{}{}
+	}
+	if o.first == "" || r.date < o.first {
+		o.first = strings.Clone(r.date)
+	}
+	if r.date > o.last {
+		o.last = strings.Clone(r.date)
+	}
+}
+
+// into records the counts in st.
+func (o *outputs) into(st *Stats) {
+	st.Products, st.First, st.Last = len(o.products), o.first, o.last
 }
 
 // existingRow turns the current record of s into an output row: the line is
@@ -142,6 +173,7 @@ func Merge(ctx context.Context, src *Source, up *Upload, w io.Writer) (Stats, er
 	}
 	pad := strings.Repeat(",", len(up.NewColumns))
 	next := 0 // next upload row to write
+	var out outputs
 	var prevDate, prevProduct, scratch []byte
 	for src.rr != nil {
 		if st.RowsBefore%4096 == 0 {
@@ -168,16 +200,18 @@ func Merge(ctx context.Context, src *Source, up *Upload, w io.Writer) (Stats, er
 		}
 		prevDate, prevProduct = append(prevDate[:0], r.date...), append(prevProduct[:0], r.product...)
 		st.RowsBefore++
-		for next < len(up.rows) && compareRows(up.rows[next], r) < 0 {
-			if _, err := bw.Write(up.rows[next].line); err != nil {
+		for next < up.len() && compareRows(up.at(next), r) < 0 {
+			if _, err := bw.Write(up.at(next).line); err != nil {
 				return Stats{}, fmt.Errorf("write row: %w", err)
 			}
+			out.add(up.at(next))
 			next++
 			st.Inserted++
 		}
+		out.add(r)
 		line := r.line
-		if next < len(up.rows) && compareRows(up.rows[next], r) == 0 {
-			line = up.rows[next].line
+		if next < up.len() && compareRows(up.at(next), r) == 0 {
+			line = up.at(next).line
 			next++
 			st.Replaced++
 		}
@@ -186,19 +220,22 @@ func Merge(ctx context.Context, src *Source, up *Upload, w io.Writer) (Stats, er
 		}
 	}
 	// The rows after the dataset's last one are the only ones that can lie too far ahead.
-	if err := up.checkHorizon(string(prevDate)); err != nil {
+	if err := up.CheckHorizon(string(prevDate)); err != nil {
 		return Stats{}, err
 	}
-	for _, r := range up.rows[next:] {
+	for ; next < up.len(); next++ {
+		r := up.at(next)
 		if _, err := bw.Write(r.line); err != nil {
 			return Stats{}, fmt.Errorf("write row: %w", err)
 		}
+		out.add(r)
 		st.Inserted++
 	}
 	if err := bw.Flush(); err != nil {
 		return Stats{}, fmt.Errorf("flush merged dataset: %w", err)
 	}
 	st.RowsAfter = st.RowsBefore + st.Inserted
+	out.into(&st)
 	return st, nil
 }
 
@@ -239,27 +276,32 @@ func MergeInMemory(ctx context.Context, src *Source, up *Upload, w io.Writer) (S
 	for _, r := range rows {
 		datasetLast = max(datasetLast, r.date)
 	}
-	if err := up.checkHorizon(datasetLast); err != nil {
+	if err := up.CheckHorizon(datasetLast); err != nil {
 		return Stats{}, err
 	}
-	for _, r := range up.rows {
+	for i := range up.len() {
+		r := up.at(i)
+		rows = append(rows, r)
 		if existing[[2]string{r.date, r.product}] {
 			st.Replaced++
 		} else {
 			st.Inserted++
 		}
 	}
-	rows = sortKeepLast(append(rows, up.rows...))
+	rows = sortKeepLast(rows)
 	st.RowsAfter = len(rows)
 	bw := bufio.NewWriterSize(w, 256<<10)
 	if _, err := bw.Write(appendRecord(nil, up.Columns)); err != nil {
 		return Stats{}, fmt.Errorf("write header: %w", err)
 	}
+	var out outputs
 	for _, r := range rows {
 		if _, err := bw.Write(r.line); err != nil {
 			return Stats{}, fmt.Errorf("write row: %w", err)
 		}
+		out.add(r)
 	}
+	out.into(&st)
 	if err := bw.Flush(); err != nil {
 		return Stats{}, fmt.Errorf("flush merged dataset: %w", err)
 	}

@@ -94,10 +94,28 @@ type Upload struct {
 	rows        []row
 	limits      Limits // the limits it was parsed with, for the checks of the merge
 	maxProblems int
+	part        bool // a part of an upload (Split): its horizon is checked on the whole
+	// sel, for a part, are the indexes in rows (the whole upload's) of the part's rows, in order.
+	sel []int32
 }
 
 // Rows returns the number of distinct (date, product_id) rows.
-func (u *Upload) Rows() int { return len(u.rows) }
+func (u *Upload) Rows() int { return u.len() }
+
+// len is how many rows the upload (or part) holds; at returns its i-th.
+func (u *Upload) len() int {
+	if u.part {
+		return len(u.sel)
+	}
+	return len(u.rows)
+}
+
+func (u *Upload) at(i int) row {
+	if u.part {
+		return u.rows[u.sel[i]]
+	}
+	return u.rows[i]
+}
 
 // row is one output row: its key and its encoded CSV line.
 type row struct {

@@ -99,15 +99,15 @@ func stepDays(f stats.Frequency) int {
 }
 
 // frequency is the dataset's frequency: the selections', or detected from every date of
-// the table.
-func (e *Engine) frequency() stats.Frequency {
+// the source's total (read whatever ctx's cancellation: the result is kept).
+func (e *Engine) frequency(ctx context.Context) stats.Frequency {
 	e.freqOnce.Do(func() {
 		if e.meta.Selections != nil && e.meta.Selections.Frequency != "" {
 			e.freq = e.meta.Selections.Frequency
 			return
 		}
 		e.freq = stats.Daily
-		if total, err := e.table.Filtered(series.Filter{}); err == nil {
+		if total, _, err := e.source.Series(context.WithoutCancel(ctx), series.Filter{}, nil); err == nil {
 			e.freq = stats.Detect(total.Dates)
 		}
 	})
@@ -126,7 +126,7 @@ func (e *Engine) stats(ctx context.Context, h *history) (*statHistory, error) {
 		return sh, nil
 	}
 	sh.fitted, sh.memo = map[string]fitted{}, map[string]*prediction{}
-	freq := e.frequency()
+	freq := e.frequency(ctx)
 	sh.hist, sh.err = stats.FromDatesAt(h.key, h.dates, h.values, freq)
 	if sh.err != nil {
 		// Dates off the dataset's grid (a daily series in a weekly dataset): read it daily.

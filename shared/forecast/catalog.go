@@ -153,10 +153,9 @@ type catalog struct {
 // Series lists the standard series of the engine's model version that match q.
 func (e *Engine) Series(q SeriesQuery) SeriesPage {
 	e.catalog.once.Do(func() { e.catalog.entries = e.buildCatalog() })
-	search := strings.ToLower(q.Search)
 	page := SeriesPage{ModelVersion: e.meta.Version, Offset: q.Offset, Limit: q.Limit, Series: []SeriesEntry{}}
 	for _, s := range e.catalog.entries {
-		if (q.Kind != "" && s.Kind != q.Kind) || (search != "" && !strings.Contains(strings.ToLower(s.Name), search)) {
+		if !q.Matches(s.Kind, s.Name) {
 			continue
 		}
 		if page.Total >= q.Offset && len(page.Series) < q.Limit {
@@ -164,14 +163,25 @@ func (e *Engine) Series(q SeriesQuery) SeriesPage {
 		}
 		page.Total++
 	}
-	if next := q.Offset + q.Limit; next < page.Total {
-		page.NextOffset = &next
+	return page.Paged()
+}
+
+// Matches reports whether q keeps the series of the given kind and name.
+func (q SeriesQuery) Matches(kind, name string) bool {
+	return (q.Kind == "" || kind == q.Kind) && (q.Search == "" || strings.Contains(strings.ToLower(name), strings.ToLower(q.Search)))
+}
+
+// Paged returns the page with NextOffset set from its Offset, Limit and Total.
+func (p SeriesPage) Paged() SeriesPage {
+	p.NextOffset = nil
+	if next := p.Offset + p.Limit; next < p.Total {
+		p.NextOffset = &next
 	}
-	return page
+	return p
 }
 
 func (e *Engine) buildCatalog() []SeriesEntry {
-	standard := e.table.Standard()
+	standard := e.source.Standard()
 	entries := make([]SeriesEntry, 0, len(standard))
 	for _, s := range standard {
 		kind, name, _ := strings.Cut(s.Key, "/")
@@ -233,7 +243,10 @@ func (e *Engine) History(ctx context.Context, r Request) (*History, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	s, err := e.table.Filtered(r.Filter())
+	if h, ok := e.cache.Peek(r.SeriesKey()); ok { // forecast already: its history, without reading the source again
+		return historyOf(series.Series{Key: h.key, Dates: h.dates, Values: h.values}, r.Days), nil
+	}
+	s, _, err := e.source.Series(ctx, r.Filter(), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,9 @@
 // A request's product, category or region alone (or none: the total) is a
 // standard series, whose trend model the refit precomputed. Any other
 // combination, or any threshold (min_rating, max_price, min_discount), is an
-// ad-hoc series: aggregated from the dataset table and its trend model fitted
-// on demand with Config.TrendOptions. Either way the engine keeps the
+// ad-hoc series: aggregated from the engine's Source (the dataset table, or a
+// sharded model's shards) and its trend model fitted on demand with
+// Config.TrendOptions. Either way the engine keeps the
 // series (its daily history, NaN on dates without a row, and trend model) in a bounded cache
 // keyed by series key; concurrent first requests for a key share one fit.
 // The engine is the cache of its model version: a new version starts empty.

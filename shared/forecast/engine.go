@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
+	"github.com/stockcast/stockcast/shared/lru"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/lstminput"
 	"github.com/stockcast/stockcast/shared/series"
@@ -29,7 +30,7 @@ type Config struct {
 	// offline evaluation). They should be the refit's options.
 	TrendOptions trend.Options
 	// MaxCachedSeries bounds how many series' histories and trend models an
-	// engine keeps; past it a new series evicts an arbitrary one.
+	// engine keeps; past it a new series evicts the least recently used one.
 	MaxCachedSeries int
 	// Backtest configures the backtests of series the refit did not select
 	// models for (ad-hoc series, offline evaluation); the zero value is the
@@ -69,18 +70,18 @@ type Metadata struct {
 	Selections *backtest.Set
 }
 
-// Engine serves forecasts from one model version: the dataset table, the
-// refit's trend models, the LSTM and their metadata. It is immutable apart
+// Engine serves forecasts from one model version: the source of its series (the dataset
+// table), the refit's trend models, the LSTM and their metadata. It is immutable apart
 // from its cache of series, and safe for concurrent use. The engine is the
 // per-version cache: a new model version gets a new engine, whose cache
 // starts empty.
 type Engine struct {
-	table  *series.Table
+	source Source
 	trends *trend.Set
 	net    *lstm.Model
 	meta   Metadata
 	cfg    Config
-	cache  *historyCache
+	cache  *lru.Cache[string, *history]
 	// cands are the statistical path's candidates; freq the dataset's frequency.
 	cands    []stats.Forecaster
 	freqOnce sync.Once
@@ -89,28 +90,36 @@ type Engine struct {
 	catalog catalog
 }
 
-// NewEngine bundles one model version. trends (the refit's set) and net (the
-// LSTM) may be nil: without a set every trend model is fitted on demand;
-// without an LSTM every forecast is the trend model's, and says so.
+// NewEngine bundles one model version over a dataset table (see NewSourceEngine).
 func NewEngine(table *series.Table, trends *trend.Set, net *lstm.Model, meta Metadata, cfg Config) (*Engine, error) {
 	if table == nil {
 		return nil, errors.New("forecast engine: no dataset table")
+	}
+	return NewSourceEngine(TableSource(table), trends, net, meta, cfg)
+}
+
+// NewSourceEngine bundles one model version over the source of its series. trends (the
+// refit's set) and net (the LSTM) may be nil: without a set every trend model is fitted on
+// demand; without an LSTM every forecast is the trend model's, and says so.
+func NewSourceEngine(source Source, trends *trend.Set, net *lstm.Model, meta Metadata, cfg Config) (*Engine, error) {
+	if source == nil {
+		return nil, errors.New("forecast engine: no source of series")
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	if meta.TrainedThrough.IsZero() {
-		meta.TrainedThrough, _ = table.LastDate()
+		meta.TrainedThrough, _ = source.LastDate()
 	}
 	meta.TrainedThrough = lstm.Day(meta.TrainedThrough)
-	return &Engine{table: table, trends: trends, net: net, meta: meta, cfg: cfg, cache: newHistoryCache(cfg.MaxCachedSeries),
+	return &Engine{source: source, trends: trends, net: net, meta: meta, cfg: cfg, cache: lru.New[string, *history](cfg.MaxCachedSeries),
 		cands: candidates.All(cfg.TrendOptions)}, nil
 }
 
 // Info describes the engine's model version.
 func (e *Engine) Info() Info {
 	info := Info{Version: e.meta.Version, TrainedThrough: Date{e.meta.TrainedThrough},
-		DatasetRows: e.table.Rows(), LSTM: e.net != nil}
+		DatasetRows: e.source.Rows(), LSTM: e.net != nil}
 	if e.trends != nil {
 		info.TrendModels = len(e.trends.Models)
 	}
@@ -121,7 +130,7 @@ func (e *Engine) Info() Info {
 type Stats struct {
 	// Series is the number of series cached (or being prepared).
 	Series int `json:"series"`
-	// Builds is the number of series prepared: aggregated from the table and,
+	// Builds is the number of series prepared: aggregated from the source and,
 	// unless precomputed, their trend model fitted.
 	Builds int64 `json:"builds"`
 	// Hits is the number of requests served by a cached (or in-flight) series.
@@ -130,7 +139,8 @@ type Stats struct {
 
 // Stats returns the cache counters.
 func (e *Engine) Stats() Stats {
-	return Stats{Series: e.cache.len(), Builds: e.cache.builds.Load(), Hits: e.cache.hits.Load()}
+	s := e.cache.Stats()
+	return Stats{Series: s.Entries, Builds: s.Builds, Hits: s.Hits}
 }
 
 // Note codes (Response.Notes).
@@ -172,7 +182,7 @@ func (e *Engine) answer(ctx context.Context, r Request) (*history, *Response, er
 				"so that it ends on %s, its last complete date.",
 			len(in), day(in[0].Date), day(in[len(in)-1].Date), in[0].Products, in[0].Of, day(h.last))})
 	}
-	if last, ok := e.table.LastDate(); ok && h.last.Before(last) {
+	if last := e.meta.TrainedThrough; h.last.Before(last) {
 		resp.Notes = append(resp.Notes, Message{NoteSeriesEndsEarly, fmt.Sprintf(
 			"The series' last row is on %s, before the dataset's last date %s; its forecast starts on %s.",
 			day(h.last), day(last), day(h.end.AddDate(0, 0, 1)))})
@@ -196,7 +206,7 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 	if holdout < 1 || holdout > MaxHoldout {
 		return nil, &RequestError{Problems: []Problem{{"holdout", fmt.Sprintf("must be an integer from 1 to %d, got %d", MaxHoldout, holdout)}}}
 	}
-	s, err := e.table.Filtered(r.Filter())
+	s, cov, err := e.source.Series(ctx, r.Filter(), e.covariates())
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +222,7 @@ func (e *Engine) Evaluate(ctx context.Context, r Request, holdout int) (*Respons
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", s.Key, err)
 	}
-	h, err := e.prepare(ctx, s, r.Filter(), cut)
+	h, err := e.prepare(ctx, s, cov, cut)
 	if err != nil {
 		return nil, err
 	}
@@ -322,26 +332,35 @@ func (e *Engine) history(ctx context.Context, r Request) (*history, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("forecast: %w", err)
 	}
-	return e.cache.get(ctx, r.SeriesKey(), func() (*history, error) {
-		s, err := e.table.Filtered(r.Filter())
+	return e.cache.Get(ctx, r.SeriesKey(), func() (*history, error) {
+		s, cov, err := e.source.Series(ctx, r.Filter(), e.covariates())
 		if err != nil {
 			return nil, err
 		}
-		return e.prepare(ctx, s, r.Filter(), s.Dates[len(s.Dates)-1])
+		return e.prepare(ctx, s, cov, s.Dates[len(s.Dates)-1])
 	})
 }
 
-// prepare builds the history of s (the series of filter f) up to end.
+// covariates are the covariates the LSTM reads; nil without an LSTM.
+func (e *Engine) covariates() []string {
+	if e.net == nil {
+		return nil
+	}
+	return e.net.Config().Covariates
+}
+
+// prepare builds the history of s (with its covariates cov, as Source.Series gives them) up to
+// end.
 // Without a cut (end is the series' last date) a standard series takes the
 // refit's trend model; otherwise the trend model is fitted on the history up
 // to end, stopping with ctx.
-func (e *Engine) prepare(ctx context.Context, s series.Series, f series.Filter, end time.Time) (*history, error) {
+func (e *Engine) prepare(ctx context.Context, s series.Series, cov map[string][]float64, end time.Time) (*history, error) {
 	n := sort.Search(len(s.Dates), func(i int) bool { return s.Dates[i].After(end) })
 	if n == 0 {
 		return nil, fmt.Errorf("series %s: no history on or before %s", s.Key, day(end))
 	}
 	dates, values := s.Dates[:n], s.Values[:n]
-	daily, err := e.lstmInput(series.Series{Key: s.Key, Dates: dates, Values: values}, f)
+	daily, err := e.lstmInput(series.Series{Key: s.Key, Dates: dates, Values: values}, cov)
 	if err != nil {
 		return nil, fmt.Errorf("series %s: %w", s.Key, err)
 	}
@@ -370,17 +389,13 @@ func (e *Engine) prepare(ctx context.Context, s series.Series, f series.Filter, 
 }
 
 // lstmInput is s as the LSTM reads it: daily, with the covariates the
-// LSTM was trained on (means over the rows of f).
-func (e *Engine) lstmInput(s series.Series, f series.Filter) (lstm.Series, error) {
-	if e.net == nil || len(e.net.Config().Covariates) == 0 {
+// LSTM was trained on (cov: means over the series' rows).
+func (e *Engine) lstmInput(s series.Series, cov map[string][]float64) (lstm.Series, error) {
+	names := e.covariates()
+	if len(names) == 0 {
 		return lstm.Daily(s.Key, s.Dates, s.Values)
 	}
-	names := e.net.Config().Covariates
-	all, err := e.table.FilteredCovariates(f, names)
-	if err != nil {
-		return lstm.Series{}, err
-	}
-	return lstminput.FromSeries(s, all, names)
+	return lstminput.FromSeries(s, cov, names)
 }
 
 func (e *Engine) precomputed(key string) (*trend.Model, bool) {

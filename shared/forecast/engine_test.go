@@ -560,7 +560,10 @@ func TestPredictionsMemoised(t *testing.T) {
 			t.Fatalf("days %d: the warm engine answers\n%+v\na fresh one\n%+v", days, got, want)
 		}
 	}
-	h := e.cache.entries["product/P0004"].h
+	h, ok := e.cache.Peek("product/P0004")
+	if !ok {
+		t.Fatal("product/P0004 is not cached")
+	}
 	if n, m := len(h.trendMemo.m), len(h.lstmMemo.m); n != memoHorizons || m != memoHorizons {
 		t.Fatalf("%d trend and %d lstm predictions kept, want %d", n, m, memoHorizons)
 	}

@@ -45,10 +45,6 @@ func (e *Engine) Plot(ctx context.Context, r Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	observed, err := e.table.Filtered(r.Filter())
-	if err != nil {
-		return nil, err
-	}
 
 	sales := plot.New()
 	sales.Title.Text = fmt.Sprintf("%s — forecast by %s, model version %s", resp.Series.Key, ServedBy(resp), resp.ModelVersion)
@@ -59,11 +55,11 @@ func (e *Engine) Plot(ctx context.Context, r Request) ([]byte, error) {
 
 	from := h.end.AddDate(0, 0, 1-PlotHistoryDays)
 	var runs []plotter.XYs // consecutive observed days
-	for i, d := range observed.Dates {
+	for i, d := range h.dates {
 		if d.Before(from) || d.After(h.end) {
 			continue
 		}
-		pt := plotter.XY{X: unix(d), Y: observed.Values[i]}
+		pt := plotter.XY{X: unix(d), Y: h.values[i]}
 		if n := len(runs); n > 0 && daysBetween(time.Unix(int64(runs[n-1][len(runs[n-1])-1].X), 0).UTC(), d) == 1 {
 			runs[n-1] = append(runs[n-1], pt)
 		} else {

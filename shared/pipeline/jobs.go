@@ -79,6 +79,15 @@ type MergeReport struct {
 	Written    time.Time `json:"written"`
 	Attempts   int       `json:"attempts"`
 	DurationMS int64     `json:"duration_ms"`
+	// Shards is the dataset's shard count after the merge; Touched the shards whose parts it
+	// rewrote (every shard after a resharding, which ReshardedFrom names the count before).
+	Shards        int   `json:"shards"`
+	Touched       []int `json:"touched"`
+	ReshardedFrom int   `json:"resharded_from,omitempty"`
+	// PartsWritten and BytesWritten count the dataset's objects the merge wrote and their bytes
+	// (a resharding's included).
+	PartsWritten int   `json:"parts_written"`
+	BytesWritten int64 `json:"bytes_written"`
 }
 
 // Refit is the refit stage's status.

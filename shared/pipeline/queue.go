@@ -158,7 +158,7 @@ func (q *Queue) Request(ctx context.Context, in TaskInput, start StartFunc) (Dec
 // covering the other waiting jobs — and this iteration's jobs when it failed, since the next
 // model holds their rows too.
 func (q *Queue) Finish(ctx context.Context, in TaskInput, failed bool, jobs *Jobs) (*TaskInput, error) {
-	var dataset *store.Object
+	var dataset *DatasetRef
 	var next *TaskInput
 	_, err := q.update(ctx, func(t *Training) (*Training, error) {
 		next = nil
@@ -169,11 +169,11 @@ func (q *Queue) Finish(ctx context.Context, in TaskInput, failed bool, jobs *Job
 			t.Active, t.Updated = false, q.now().UTC()
 			return t, nil
 		case dataset == nil:
-			obj, err := q.store.Head(ctx, in.DatasetKey)
+			current, err := CurrentDataset(ctx, q.store)
 			if err != nil {
 				return nil, fmt.Errorf("read the dataset for the next training: %w", err)
 			}
-			dataset = &obj
+			dataset = &current.Ref
 		}
 		newest := t.Waiting[len(t.Waiting)-1]
 		covers := slices.Clone(t.Waiting[:len(t.Waiting)-1])
@@ -182,8 +182,8 @@ func (q *Queue) Finish(ctx context.Context, in TaskInput, failed bool, jobs *Job
 			covers = append(covers, t.Covers...)
 		}
 		next = &TaskInput{
-			Bucket: in.Bucket, DatasetKey: in.DatasetKey, DatasetETag: dataset.ETag, JobID: newest,
-			Mode: training.FineTune, DatasetWritten: dataset.LastModified.UTC(), Covers: covers,
+			Bucket: in.Bucket, DatasetKey: dataset.Key, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID, JobID: newest,
+			Mode: training.FineTune, DatasetWritten: dataset.Written, Covers: covers,
 		}
 		t.JobID, t.DatasetETag, t.Covers, t.Waiting, t.Updated = newest, dataset.ETag, covers, nil, q.now().UTC()
 		return t, nil

@@ -78,7 +78,9 @@ type Shard struct {
 	// Shard is k, Of the shard count: the shard holds the products p with Of(p, Of) == k.
 	Shard int `json:"shard"`
 	Of    int `json:"of"`
-	// Rows and Products count its rows and products; Bytes its size.
+	// Rows counts its rows; Bytes is its size. Products counts the products of its part that
+	// holds the most (every part's, hence the shard's, for a shard of one part): a merge writes
+	// only the parts its upload touches, so the distinct products of all parts are not counted.
 	Rows     int   `json:"rows"`
 	Products int   `json:"products"`
 	Bytes    int64 `json:"bytes"`
@@ -103,6 +105,8 @@ type Part struct {
 	VersionID string `json:"version_id,omitempty"`
 	Rows      int    `json:"rows"`
 	Bytes     int64  `json:"bytes"`
+	// Products counts the part's distinct products.
+	Products int `json:"products,omitempty"`
 }
 
 // Index lists the shards of one dataset version, shard 0 first: one entry for each k below the

@@ -114,20 +114,56 @@ var errWriteAbandoned = errors.New("the write was abandoned")
 // never held whole in memory. A failure of produce aborts the write (nothing is stored) and is
 // the error returned; otherwise Put's error is.
 func PutFrom(ctx context.Context, s Store, key string, opts PutOptions, produce func(io.Writer) error) (Object, error) {
-	reader, writer := io.Pipe()
-	produced := make(chan error, 1)
-	go func() {
-		err := produce(writer)
-		writer.CloseWithError(err)
-		produced <- err
-	}()
-	obj, putErr := s.Put(ctx, key, reader, opts)
-	reader.CloseWithError(errWriteAbandoned) // unblocks produce if Put gave up early
-	if err := <-produced; err != nil && !errors.Is(err, errWriteAbandoned) {
+	w := NewWriter(ctx, s, key, opts)
+	if err := produce(w); err != nil && !errors.Is(err, errWriteAbandoned) {
+		w.Abort(err)
 		return Object{}, err // the cause; Put failed because of it
 	}
-	if putErr != nil {
-		return Object{}, fmt.Errorf("write s3://%s/%s: %w", s.Bucket(), key, putErr)
+	return w.Commit()
+}
+
+// Writer streams the content written to it into one Put of key, which runs as it is written:
+// Commit ends the content and returns the object stored, Abort discards the write (nothing is
+// stored). One of them must be called.
+type Writer struct {
+	store  Store
+	key    string
+	pipe   *io.PipeWriter
+	result chan putResult
+}
+
+type putResult struct {
+	obj Object
+	err error
+}
+
+// NewWriter starts the Put of key with opts; what is written to the Writer is its content.
+func NewWriter(ctx context.Context, s Store, key string, opts PutOptions) *Writer {
+	reader, pipe := io.Pipe()
+	w := &Writer{store: s, key: key, pipe: pipe, result: make(chan putResult, 1)}
+	go func() {
+		obj, err := s.Put(ctx, key, reader, opts)
+		reader.CloseWithError(errWriteAbandoned) // unblocks the writer if Put gave up early
+		w.result <- putResult{obj, err}
+	}()
+	return w
+}
+
+// Write passes p on to the Put; it fails once the Put has given up.
+func (w *Writer) Write(p []byte) (int, error) { return w.pipe.Write(p) }
+
+// Commit ends the content and waits for the Put: the object stored, or Put's error.
+func (w *Writer) Commit() (Object, error) {
+	w.pipe.Close()
+	r := <-w.result
+	if r.err != nil {
+		return Object{}, fmt.Errorf("write s3://%s/%s: %w", w.store.Bucket(), w.key, r.err)
 	}
-	return obj, nil
+	return r.obj, nil
+}
+
+// Abort fails the Put with cause, so that nothing is stored, and waits for it to end.
+func (w *Writer) Abort(cause error) {
+	w.pipe.CloseWithError(cause)
+	<-w.result
 }

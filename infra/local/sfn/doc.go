@@ -13,13 +13,14 @@
 //
 // What the deployed state machine (infra/statemachine) uses, and the core of
 // the language around it: state types Task, Pass, Choice, Wait (the tests'
-// way of keeping an execution running), Succeed and Fail.
+// way of keeping an execution running), Succeed, Fail and Map (inline and
+// distributed: see Map below).
 // InputPath, Parameters (paths on $ and $$, nested objects and arrays),
 // ResultSelector, ResultPath (including null and paths that create objects)
 // and OutputPath. Retry (ErrorEquals with States.ALL, States.TaskFailed,
 // States.Timeout and custom names; IntervalSeconds, MaxAttempts,
 // BackoffRate, MaxDelaySeconds, JitterStrategy) and Catch (ErrorEquals, Next,
-// ResultPath) on Task. TimeoutSeconds and TimeoutSecondsPath on Task,
+// ResultPath) on Task and Map. TimeoutSeconds and TimeoutSecondsPath on Task,
 // TimeoutSeconds on the machine. Choice rules And, Or, Not, the String,
 // Numeric, Boolean and Timestamp comparisons and their Path forms,
 // StringMatches, IsPresent, IsNull, IsString, IsNumeric, IsBoolean,
@@ -28,8 +29,6 @@
 // arn:aws:states:::lambda:invoke with FunctionName and Payload (the output is
 // {ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata,
 // StatusCode}).
-//
-// Map states, inline and distributed (see below).
 //
 // Not supported (nothing runs them): Parallel states,
 // intrinsic functions (States.Format, …), activities, callback
@@ -62,7 +61,11 @@
 // result holds its {"Error", "Cause"}; one failure more fails the Map with
 // States.ExceedToleratedFailureThreshold. A Map that cannot read its items
 // fails with States.ItemReaderFailed. When a Map fails or the execution is
-// stopped, the running items are cancelled and no others start.
+// stopped, the running items are cancelled and no others start. A redrive
+// of an execution that failed in a Map runs the Map again with every item
+// (AWS's redrives only a Distributed Map's unsuccessful child executions).
+// The 256 KiB limit on a state's output is not enforced, for a Map's as for
+// any state's.
 //
 // History: MapStateEntered, MapStateStarted (the number of items), then for
 // an inline Map MapIterationStarted and MapIterationSucceeded, Failed or

@@ -10,7 +10,8 @@ type Event struct {
 	PreviousEventID int64     `json:"previousEventId,omitempty"`
 	Timestamp       time.Time `json:"timestamp"`
 	Type            string    `json:"type"`
-	// State is the state's name in state entered and exited events.
+	// State is the state's name in state entered and exited events, and the
+	// Map state's in its MapIteration events.
 	State string `json:"state,omitempty"`
 	// Input and Output are JSON texts.
 	Input  string `json:"input,omitempty"`

@@ -225,6 +225,15 @@ func (r *run) emit(th *thread, e Event) {
 	}
 }
 
+// eventJSON encodes a value an event carries; a run whose events are not
+// recorded (a Distributed Map's item) skips the work.
+func (r *run) eventJSON(v any) string {
+	if r.record == nil {
+		return ""
+	}
+	return mustEncodeJSON(v)
+}
+
 // maxHistoryEvents is Step Functions' limit on an execution's history,
 // which also ends executions that loop forever.
 const maxHistoryEvents = 25000
@@ -278,7 +287,7 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 	}
 	entered := r.clock.Now()
 	enteredType := stateEnteredEvent(s.typ)
-	r.emit(th, Event{Type: enteredType, State: s.name, Input: mustEncodeJSON(input)})
+	r.emit(th, Event{Type: enteredType, State: s.name, Input: r.eventJSON(input)})
 	r.logger.Info("state entered", "state", s.name, "type", s.typ)
 
 	var out any
@@ -304,7 +313,7 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 		}
 		return nil, "", err
 	}
-	r.emit(th, Event{Type: stateExitedEvent(s.typ), State: s.name, Output: mustEncodeJSON(out)})
+	r.emit(th, Event{Type: stateExitedEvent(s.typ), State: s.name, Output: r.eventJSON(out)})
 	r.logger.Info("state exited", "state", s.name, "type", s.typ, "duration", r.clock.Now().Sub(entered))
 	return out, next, nil
 }

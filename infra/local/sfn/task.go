@@ -43,7 +43,7 @@ func (r *run) runTask(ctx context.Context, s *state, env evalEnv, effective any,
 	scheduled := event(events.scheduled)
 	scheduled.TimeoutSeconds = int64(timeout.Seconds())
 	if s.resourceKind == resourceLambdaInvoke {
-		scheduled.Region, scheduled.Parameters = r.it.Region, mustEncodeJSON(effective)
+		scheduled.Region, scheduled.Parameters = r.it.Region, r.eventJSON(effective)
 	} else {
 		scheduled.Resource, scheduled.Input = s.resource, payload
 	}
@@ -70,7 +70,7 @@ func (r *run) runTask(ctx context.Context, s *state, env evalEnv, effective any,
 		result = lambdaInvokeOutput(result)
 	}
 	succeeded := event(events.succeeded)
-	succeeded.Output = mustEncodeJSON(result)
+	succeeded.Output = r.eventJSON(result)
 	r.emit(th, succeeded)
 	return result, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
 	"github.com/stockcast/stockcast/shared/handlers/refit"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 )
 
 // errorNames lists every error name in the deployed definition's Retry and Catch rules.
@@ -53,14 +54,14 @@ func TestRetriedErrorsAreTheOnesTheHandlersReturn(t *testing.T) {
 	provoke := map[string]func(t *testing.T) error{
 		"DatasetChanged": func(t *testing.T) error {
 			e := handlertest.NewEnv(t)
-			old := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
-			e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "sample_dataset.csv"))
+			old := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
+			e.Put(shards.SingleKey, handlertest.Testdata(t, "sample_dataset.csv"))
 			_, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), handlertest.TaskInput("job", old.ETag))
 			return err
 		},
 		"DeadlineNear": func(t *testing.T) error {
 			e := handlertest.NewEnv(t)
-			dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+			dataset := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 			h := refit.New(e.Store, handlertest.Logger(t))
 			h.StopMargin = time.Hour
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -70,7 +71,7 @@ func TestRetriedErrorsAreTheOnesTheHandlersReturn(t *testing.T) {
 		},
 		"CheckpointChanged": func(t *testing.T) error {
 			e := handlertest.NewEnv(t)
-			dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+			dataset := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 			racing := &handlertest.CountingStore{Store: e.Store, BeforeWrite: map[string]func(){pipeline.CheckpointKey: func() {
 				e.Put(pipeline.CheckpointKey, []byte("written by another run meanwhile"))
 			}}}

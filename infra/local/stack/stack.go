@@ -66,6 +66,9 @@ type Config struct {
 	// SweepInterval is how often the merge function is invoked with its sweep event, as
 	// template.yaml's schedule does every 5 minutes (DefaultSweepInterval when zero).
 	SweepInterval time.Duration
+	// ShardMaxRows, if not zero, is the merge's MERGE_SHARD_MAX_ROWS: the rows a dataset shard
+	// holds before the shard count doubles (a small value shards a small dataset).
+	ShardMaxRows int
 	// Tune adjusts the in-process handlers after they are built (tests use it for small
 	// networks); nil leaves the functions' defaults.
 	Tune func(*Handlers)
@@ -246,6 +249,9 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 		if s.cfg.LSTMMaxWindows > 0 {
 			h.FineTune.Policy.MaxWindows = s.cfg.LSTMMaxWindows
 		}
+		if s.cfg.ShardMaxRows != 0 {
+			h.Merge.Config.ShardMaxRows = s.cfg.ShardMaxRows
+		}
 		if s.cfg.Tune != nil {
 			s.cfg.Tune(&h)
 		}
@@ -272,6 +278,9 @@ func (s *Stack) startFunctions(ctx context.Context) error {
 	}
 	if s.cfg.LSTMMaxWindows > 0 {
 		env["LSTM_MAX_WINDOWS"] = strconv.Itoa(s.cfg.LSTMMaxWindows)
+	}
+	if s.cfg.ShardMaxRows != 0 {
+		env["MERGE_SHARD_MAX_ROWS"] = strconv.Itoa(s.cfg.ShardMaxRows)
 	}
 	functions := map[string]rie.Function{}
 	for _, name := range []string{"merge", "refit", "finetune", "publish", "forecast"} {

@@ -12,6 +12,7 @@ import (
 	"github.com/stockcast/stockcast/infra/local/stack"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/stepfunctions"
 )
 
@@ -33,7 +34,7 @@ func TestStepFunctionsStarterIsIdempotent(t *testing.T) {
 	}
 	client := platform.NewStepFunctionsClient(platform.LocalAWSConfig(s.Endpoint()))
 	starter := &stepfunctions.Starter{Client: client, StateMachineARN: machine, Logger: slog.New(slog.DiscardHandler)}
-	in := pipeline.TaskInput{Bucket: "stockcast-local", DatasetKey: pipeline.DatasetKey, DatasetETag: `"e"`, JobID: "upload-0123456789abcdef"}
+	in := pipeline.TaskInput{Bucket: "stockcast-local", DatasetKey: shards.SingleKey, DatasetETag: `"e"`, JobID: "upload-0123456789abcdef"}
 
 	first, err := starter.Start(context.Background(), in)
 	if err != nil {

@@ -48,6 +48,9 @@ type Handler struct {
 	Logger *slog.Logger
 	// Config tunes the engines built for each model version.
 	Config forecast.Config
+	// ShardCache is how many shards of a sharded model are kept loaded at most (at least 1;
+	// DefaultShardCache).
+	ShardCache int
 	// Uploads configures POST /uploads (browser uploads through presigned URLs).
 	Uploads Uploads
 	// Now is the clock of the reload backoff.
@@ -64,8 +67,11 @@ type Handler struct {
 type servedModel struct {
 	etag     string
 	manifest *pipeline.Manifest
-	engine   *forecast.Engine
-	loaded   time.Time
+	// engine serves every request of a single-file model; of a sharded one (sharded set), the
+	// groups and the ad-hoc filters without a product, while a product's shard serves the product.
+	engine  *forecast.Engine
+	sharded *shardedModel
+	loaded  time.Time
 	// reloadErr is why the latest published version could not be loaded, if it could not.
 	reloadErr string
 	failed    *reloadFailure
@@ -82,7 +88,7 @@ type reloadFailure struct {
 // doubling up to a minute.
 func New(s store.Store, logger *slog.Logger) *Handler {
 	presigner, _ := s.(store.Presigner) // the S3 store signs uploads; others have none
-	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Config: forecast.DefaultConfig(),
+	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Config: forecast.DefaultConfig(), ShardCache: DefaultShardCache,
 		Now: time.Now, RetryBase: time.Second, RetryMax: time.Minute, Uploads: DefaultUploads(presigner)}
 }
 
@@ -244,11 +250,23 @@ func (h *Handler) load(ctx context.Context) (*servedModel, error) {
 	return h.build(ctx, manifest, obj)
 }
 
-// build reads a manifest's artifacts (concurrently) and builds the engine.
+// build reads a manifest's artifacts (concurrently) and builds the engine: of a sharded
+// manifest, the LSTM and the group results only (its shards load on demand).
 func (h *Handler) build(ctx context.Context, manifest *pipeline.Manifest, obj store.Object) (_ *servedModel, err error) {
 	ctx, end := platform.Trace(ctx, "load-model")
 	defer func() { end(err) }()
 	started := time.Now()
+	if len(manifest.Shards) > 0 {
+		sharded, err := h.buildSharded(ctx, manifest)
+		if err != nil {
+			return nil, err
+		}
+		engine, err := sharded.groupsEngine()
+		if err != nil {
+			return nil, err
+		}
+		return &servedModel{etag: obj.ETag, manifest: manifest, engine: engine, sharded: sharded, loaded: started}, nil
+	}
 	var (
 		wg     sync.WaitGroup
 		table  *series.Table
@@ -340,12 +358,25 @@ func versionByETag(ctx context.Context, s store.Store, key, etag string, notFoun
 	return nil, notFound
 }
 
+// engineFor is the engine that serves r: of a sharded model, the product's shard's for a request
+// naming a product (every row of a product is in its shard).
+func (m *servedModel) engineFor(ctx context.Context, r forecast.Request) (*forecast.Engine, error) {
+	if m.sharded == nil || r.ProductID == "" {
+		return m.engine, nil
+	}
+	return m.sharded.engine(ctx, m.sharded.shardOf(r.ProductID))
+}
+
 func (h *Handler) forecast(ctx context.Context, m *servedModel, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	r, err := parseRequest(req)
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, err.Error())
 	}
-	resp, err := m.engine.Forecast(ctx, r)
+	engine, err := m.engineFor(ctx, r)
+	if err != nil {
+		return errorResponse(http.StatusInternalServerError, err.Error())
+	}
+	resp, err := engine.Forecast(ctx, r)
 	if err != nil {
 		return forecastError(err)
 	}
@@ -357,7 +388,11 @@ func (h *Handler) plot(ctx context.Context, m *servedModel, req events.APIGatewa
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, err.Error())
 	}
-	png, err := m.engine.Plot(ctx, r)
+	engine, err := m.engineFor(ctx, r)
+	if err != nil {
+		return errorResponse(http.StatusInternalServerError, err.Error())
+	}
+	png, err := engine.Plot(ctx, r)
 	if err != nil {
 		return forecastError(err)
 	}
@@ -402,8 +437,10 @@ type Health struct {
 	ManifestETag string         `json:"manifest_etag,omitempty"`
 	Model        *forecast.Info `json:"model,omitempty"`
 	LoadedAt     *time.Time     `json:"loaded_at,omitempty"`
-	ReloadError  string         `json:"reload_error,omitempty"`
-	Message      string         `json:"message,omitempty"`
+	// Shards describes the shards of a sharded model.
+	Shards      *ShardsHealth `json:"shards,omitempty"`
+	ReloadError string        `json:"reload_error,omitempty"`
+	Message     string        `json:"message,omitempty"`
 }
 
 func (h *Handler) health(ctx context.Context) events.APIGatewayProxyResponse {
@@ -417,7 +454,11 @@ func (h *Handler) health(ctx context.Context) events.APIGatewayProxyResponse {
 	}
 	info := m.engine.Info()
 	loaded := m.loaded.UTC()
-	return jsonResponse(http.StatusOK, Health{Status: "ok", ManifestETag: m.etag, Model: &info, LoadedAt: &loaded, ReloadError: m.reloadErr})
+	health := Health{Status: "ok", ManifestETag: m.etag, Model: &info, LoadedAt: &loaded, ReloadError: m.reloadErr}
+	if m.sharded != nil {
+		health.Shards = m.sharded.health()
+	}
+	return jsonResponse(http.StatusOK, health)
 }
 
 func (h *Handler) job(ctx context.Context, id string) events.APIGatewayProxyResponse {

@@ -46,7 +46,7 @@ func (h *Handler) browserRoute(ctx context.Context, req events.APIGatewayProxyRe
 	case path == "" && (method == http.MethodGet || method == http.MethodHead):
 		return page(req), true
 	case path == "/series" && method == http.MethodGet:
-		return h.withModel(ctx, func(m *servedModel) events.APIGatewayProxyResponse { return h.series(m, req) }), true
+		return h.withModel(ctx, func(m *servedModel) events.APIGatewayProxyResponse { return h.series(ctx, m, req) }), true
 	case path == "/series/history" && method == http.MethodGet:
 		return h.withModel(ctx, func(m *servedModel) events.APIGatewayProxyResponse { return h.history(ctx, m, req) }), true
 	case path == "/jobs" && method == http.MethodGet:
@@ -105,12 +105,19 @@ func query(req events.APIGatewayProxyRequest) url.Values {
 	return q
 }
 
-func (h *Handler) series(m *servedModel, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+func (h *Handler) series(ctx context.Context, m *servedModel, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	q, err := forecast.ParseSeriesQuery(query(req))
 	if err != nil {
 		return errorResponse(http.StatusBadRequest, err.Error())
 	}
-	return jsonResponse(http.StatusOK, m.engine.Series(q))
+	if m.sharded == nil {
+		return jsonResponse(http.StatusOK, m.engine.Series(q))
+	}
+	page, err := m.sharded.page(ctx, m.engine, q)
+	if err != nil {
+		return errorResponse(http.StatusInternalServerError, err.Error())
+	}
+	return jsonResponse(http.StatusOK, page)
 }
 
 // DefaultHistoryDays is how many days of history GET /series/history returns without days=.
@@ -124,7 +131,11 @@ func (h *Handler) history(ctx context.Context, m *servedModel, req events.APIGat
 	if _, given := query(req)["days"]; !given {
 		r.Days = DefaultHistoryDays
 	}
-	hist, err := m.engine.History(ctx, r)
+	engine, err := m.engineFor(ctx, r)
+	if err != nil {
+		return errorResponse(http.StatusInternalServerError, err.Error())
+	}
+	hist, err := engine.History(ctx, r)
 	if err != nil {
 		return forecastError(err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -40,8 +41,10 @@ const Bucket = "stockcast-test"
 type Env struct {
 	t      testing.TB
 	Server *fakes3.Server
-	Client *s3.Client
-	Store  *store.S3
+	// Endpoint is the server's URL.
+	Endpoint string
+	Client   *s3.Client
+	Store    *store.S3
 
 	mu     sync.Mutex
 	events []events.S3Event
@@ -64,7 +67,7 @@ func NewEnv(t testing.TB) *Env {
 	}
 	http := httptest.NewServer(server)
 	t.Cleanup(http.Close)
-	e.Server = server
+	e.Server, e.Endpoint = server, http.URL
 	e.Client = platform.NewS3Client(platform.LocalAWSConfig(http.URL))
 	e.Store = store.NewS3(e.Client, Bucket)
 	return e
@@ -222,9 +225,18 @@ func (w testWriter) Write(p []byte) (int, error) {
 // Day is the fixed time at which the tests' handlers merge and publish.
 var Day = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
-// TaskInput is a training task's input for the dataset version etag.
+// TaskInput is a training task's input for the version etag of a dataset of the single-file
+// layout (shards.SingleKey), as tasks were given before sharding.
 func TaskInput(job string, etag string) pipeline.TaskInput {
-	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: etag, JobID: job, Mode: training.FineTune}
+	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: shards.SingleKey, DatasetETag: etag, JobID: job, Mode: training.FineTune}
+}
+
+// PutDataset writes data as a dataset of the single-file layout (shards.SingleKey: one shard,
+// which a merge indexes) and returns how a training task names it: by that one object.
+func (e *Env) PutDataset(data []byte) pipeline.DatasetRef {
+	e.t.Helper()
+	obj := e.Put(shards.SingleKey, data)
+	return pipeline.DatasetRef{Key: shards.SingleKey, ETag: obj.ETag, VersionID: obj.VersionID, Written: obj.LastModified}
 }
 
 // SmallFineTune is the fine-tune handler with a small network trained for a few epochs, so tests
@@ -243,8 +255,8 @@ func SmallFineTune(t testing.TB, s store.Store) *finetune.Handler {
 func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pipeline.PublishOutput {
 	t.Helper()
 	ctx := context.Background()
-	dataset := e.Put(pipeline.DatasetKey, data)
-	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
+	dataset := e.PutDataset(data)
+	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: dataset.Key, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
 		JobID: job, Mode: training.FineTune, DatasetWritten: written}
 	tuned, err := SmallFineTune(t, e.Store).Handle(ctx, in)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers/merge"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -73,7 +74,7 @@ func benchmarkMergePeakMemory(b *testing.B, dataset, upload []byte, noLimit bool
 		}
 		http := httptest.NewServer(server)
 		s := store.NewS3(platform.NewS3Client(platform.LocalAWSConfig(http.URL)), handlertest.Bucket)
-		for key, content := range map[string][]byte{pipeline.DatasetKey: dataset, "uploads/big.csv": upload} {
+		for key, content := range map[string][]byte{shards.SingleKey: dataset, "uploads/big.csv": upload} {
 			if _, err := s.Put(ctx, key, bytes.NewReader(content), store.PutOptions{}); err != nil {
 				b.Fatal(err)
 			}

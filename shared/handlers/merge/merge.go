@@ -1,6 +1,6 @@
 // Package merge is the MergeFunction's handler: S3 ObjectCreated events on uploads/*.csv are
-// validated, merged into data/large_dataset.csv (or refused and kept under rejected/ with the
-// reasons) and start the training state machine; a scheduled sweep event closes the jobs of
+// validated, merged into the sharded dataset (the parts they touch, then data/index.json; or
+// refused and kept under rejected/ with the reasons) and start the training state machine; a scheduled sweep event closes the jobs of
 // merges that died and has the dataset trained when nothing covers it. It takes AWS event types
 // and interfaces (store.Store, Starter), so functions/merge only wires real dependencies into it,
 // and the local stack and the tests run this same handler in process.
@@ -22,6 +22,7 @@ import (
 	"github.com/stockcast/stockcast/shared/dataset"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -39,22 +40,28 @@ type Config struct {
 	// DeadAfter is how long a job may stay running without an update before the next merge takes
 	// its attempt as dead: longer than the function's timeout, after which Lambda has stopped it.
 	DeadAfter time.Duration
+	// ShardMaxRows is how many rows a shard holds on average before the dataset doubles its
+	// shard count (shards.CountFor); 0 or less never reshards.
+	ShardMaxRows int
+	// PartWriters bounds the dataset parts a merge writes at once.
+	PartWriters int
 }
 
 // DefaultConfig allows 64 MiB uploads, 8 attempts, 100 listed problems and dataset's default
-// limits, and takes a job running for 6 minutes without news (the function's timeout is 5) as a
-// dead attempt's.
+// limits, takes a job running for 6 minutes without news (the function's timeout is 5) as a
+// dead attempt's, keeps shards.DefaultMaxRows rows a shard and writes 8 parts at once.
 func DefaultConfig() Config {
 	return Config{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems, Limits: dataset.DefaultLimits(),
-		DeadAfter: 6 * time.Minute}
+		DeadAfter: 6 * time.Minute, ShardMaxRows: shards.DefaultMaxRows, PartWriters: 8}
 }
 
 // ConfigFromEnv reads MAX_UPLOAD_BYTES, MAX_NEW_COLUMNS, MAX_COLUMNS, MAX_FIELD_BYTES,
-// MIN_DATE (YYYY-MM-DD) and MAX_DAYS_AHEAD over the defaults; a negative count turns that
-// limit off.
+// MIN_DATE (YYYY-MM-DD), MAX_DAYS_AHEAD and MERGE_SHARD_MAX_ROWS over the defaults; a negative
+// count turns that limit off.
 func ConfigFromEnv(env *platform.Env) Config {
 	c := DefaultConfig()
 	c.MaxUploadBytes = env.Int64("MAX_UPLOAD_BYTES", c.MaxUploadBytes)
+	c.ShardMaxRows = int(env.Int64("MERGE_SHARD_MAX_ROWS", int64(c.ShardMaxRows)))
 	c.Limits.MaxNewColumns = int(env.Int64("MAX_NEW_COLUMNS", int64(c.Limits.MaxNewColumns)))
 	c.Limits.MaxColumns = int(env.Int64("MAX_COLUMNS", int64(c.Limits.MaxColumns)))
 	c.Limits.MaxFieldBytes = int(env.Int64("MAX_FIELD_BYTES", int64(c.Limits.MaxFieldBytes)))
@@ -87,8 +94,10 @@ type Handler struct {
 // FaultPoint names a point between two writes of a merge, where a crash leaves the work half done.
 type FaultPoint string
 
-// The merge's crash windows.
+// The merge's crash windows: after the parts of the dataset were written and before the index
+// that commits them (of a merge, or of a resharding), after the index, …
 const (
+	AfterPartWrites   FaultPoint = "after_part_writes"
 	AfterDatasetWrite FaultPoint = "after_dataset_write"
 	AfterMove         FaultPoint = "after_move"
 	AfterJobUpdate    FaultPoint = "after_job_update"
@@ -96,17 +105,26 @@ const (
 )
 
 // FaultPoints lists the crash windows in the order a merge passes them.
-var FaultPoints = []FaultPoint{AfterDatasetWrite, AfterMove, AfterJobUpdate, AfterStart}
+var FaultPoints = []FaultPoint{AfterPartWrites, AfterDatasetWrite, AfterMove, AfterJobUpdate, AfterStart}
 
 func (h *Handler) fault(point FaultPoint) error {
 	if h.Fault == nil {
 		return nil
 	}
 	if err := h.Fault(point); err != nil {
-		return fmt.Errorf("fault at %s: %w", point, err)
+		return &faultError{point: point, err: err}
 	}
 	return nil
 }
+
+// faultError is the crash that Fault staged at a point.
+type faultError struct {
+	point FaultPoint
+	err   error
+}
+
+func (e *faultError) Error() string { return fmt.Sprintf("fault at %s: %v", e.point, e.err) }
+func (e *faultError) Unwrap() error { return e.err }
 
 // New returns the merge handler over s with the default configuration.
 func New(s store.Store, starter Starter, logger *slog.Logger) *Handler {
@@ -363,12 +381,14 @@ func (h *Handler) openUpload(u *upload) dataset.Opener {
 }
 
 type mergeResult struct {
-	report  pipeline.MergeReport
-	changed bool
+	report    pipeline.MergeReport
+	changed   bool
+	reordered bool
 }
 
-// mergeWithRetries merges the upload into the dataset, writing it back only if nobody else wrote
-// it meanwhile; on a lost race it starts again from the fresh dataset.
+// mergeWithRetries merges the upload into the dataset, committing it only if nobody else did
+// meanwhile; on a lost race it starts again from the fresh dataset. It then reshards the dataset
+// if its rows call for more shards.
 func (h *Handler) mergeWithRetries(ctx context.Context, u *upload) (mergeResult, error) {
 	result, err := store.RetryConflicts(ctx, h.Config.MaxAttempts, func(attempt int) (mergeResult, error) {
 		if attempt > 1 {
@@ -381,75 +401,45 @@ func (h *Handler) mergeWithRetries(ctx context.Context, u *upload) (mergeResult,
 	if err != nil {
 		return mergeResult{}, fmt.Errorf("merge into the dataset: %w", err)
 	}
+	resharded, err := h.reshard(ctx, u.log)
+	var crash *faultError
+	switch {
+	case errors.As(err, &crash):
+		return mergeResult{}, err
+	case err != nil:
+		// The merge is committed; the next merge reshards.
+		u.log.WarnContext(ctx, "the dataset could not be resharded; the next merge tries again", "error", err)
+	case resharded != nil:
+		r := &result.report
+		r.Shards, r.ReshardedFrom, r.Touched = resharded.Shards, resharded.ReshardedFrom, nil
+		r.PartsWritten += resharded.PartsWritten
+		r.BytesWritten += resharded.BytesWritten
+		r.DatasetETag, r.DatasetVersionID, r.Written = resharded.DatasetETag, resharded.DatasetVersionID, resharded.Written
+		result.changed = true
+	}
 	return result, nil
 }
 
 func (h *Handler) mergeOnce(ctx context.Context, u *upload) (_ mergeResult, err error) {
 	ctx, end := platform.Trace(ctx, "merge.dataset")
 	defer func() { end(err) }()
-	var before, after store.Object
-	open := func(ctx context.Context) (io.ReadCloser, error) {
-		// A second open (the in-memory fallback) must read the same version as the first.
-		body, obj, err := h.Store.Get(ctx, pipeline.DatasetKey, store.GetOptions{IfMatch: before.ETag})
-		if errors.Is(err, store.ErrNotFound) && before.ETag == "" {
-			return nil, nil // no dataset yet: the upload starts it
-		}
-		before = obj
-		return body, err
+	cur, err := pipeline.CurrentDataset(ctx, h.Store)
+	if errors.Is(err, store.ErrNotFound) {
+		cur = pipeline.Current{Index: shards.Index{{Shard: 0, Of: 1}}} // no dataset yet: the upload starts it
+	} else if err != nil {
+		return mergeResult{}, err
 	}
-	limits := h.Config.Limits
-	limits.Today = h.Now()
-	applied, err := dataset.Apply(ctx, open, h.openUpload(u), dataset.Options{MaxProblems: h.Config.MaxProblems, Limits: limits, SizeHint: u.obj.Size},
-		func(produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, error) {
-			var stats dataset.Stats
-			var err error
-			stats, after, err = h.write(ctx, before.ETag, produce)
-			return stats, err
-		})
+	result, err := h.mergeShards(ctx, u, cur)
 	if err != nil {
 		return mergeResult{}, err
 	}
 	if err := h.fault(AfterDatasetWrite); err != nil {
 		return mergeResult{}, err
 	}
-	if applied.Reordered {
+	if result.reordered {
 		u.log.WarnContext(ctx, "the dataset was not sorted by (date, product_id): it was merged in memory and is sorted again")
 	}
-	stats := applied.Stats
-	return mergeResult{
-		report: pipeline.MergeReport{
-			RowsBefore:       stats.RowsBefore,
-			RowsAfter:        stats.RowsAfter,
-			UploadRows:       applied.Upload.DataRows,
-			Inserted:         stats.Inserted,
-			Replaced:         stats.Replaced,
-			NewColumns:       stats.NewColumns,
-			FirstDate:        stats.FirstDate.Format(time.DateOnly),
-			LastDate:         stats.LastDate.Format(time.DateOnly),
-			DatasetETag:      after.ETag,
-			DatasetVersionID: after.VersionID,
-			Written:          h.Now().UTC(),
-		},
-		// Identical content has the identical ETag: a re-upload of rows already in the dataset
-		// changes nothing and trains nothing.
-		changed: !store.SameETag(before.ETag, after.ETag),
-	}, nil
-}
-
-// write streams what produce writes into the dataset object, conditionally on etag. A failure
-// of produce aborts the write: the dataset is never half-written.
-func (h *Handler) write(ctx context.Context, etag string, produce func(io.Writer) (dataset.Stats, error)) (dataset.Stats, store.Object, error) {
-	opts := store.ConditionFor(etag)
-	opts.ContentType = "text/csv"
-	var stats dataset.Stats
-	obj, err := store.PutFrom(ctx, h.Store, pipeline.DatasetKey, opts, func(w io.Writer) (err error) {
-		stats, err = produce(w)
-		return err
-	})
-	if err != nil {
-		return dataset.Stats{}, store.Object{}, err
-	}
-	return stats, obj, nil
+	return result, nil
 }
 
 // RejectionReport is what rejected/<name>.error.json holds.
@@ -517,7 +507,8 @@ func (h *Handler) accept(ctx context.Context, u *upload, result mergeResult) err
 	}
 	u.log.InfoContext(ctx, "upload merged", "rows_before", result.report.RowsBefore, "rows_after", result.report.RowsAfter,
 		"inserted", result.report.Inserted, "replaced", result.report.Replaced, "new_columns", result.report.NewColumns,
-		"attempts", result.report.Attempts, "changed", result.changed)
+		"attempts", result.report.Attempts, "changed", result.changed, "shards", result.report.Shards, "touched", len(result.report.Touched),
+		"resharded_from", result.report.ReshardedFrom, "parts_written", result.report.PartsWritten, "bytes_written", result.report.BytesWritten)
 	if err := h.fault(AfterJobUpdate); err != nil {
 		return err
 	}
@@ -620,19 +611,19 @@ func (h *Handler) trainJob(ctx context.Context, job *pipeline.Job) error {
 // starts a run, or queues the job behind the run in progress. merged is the job's merge report
 // (nil when an earlier attempt stopped before recording it).
 func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeReport) error {
-	current, err := h.Store.Head(ctx, pipeline.DatasetKey)
+	current, err := h.currentRef(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("read the dataset's version: %w", err)
+		return err
 	}
 	if err := h.abandonDeadRun(ctx); err != nil {
 		return err
 	}
 	in := pipeline.TaskInput{
-		Bucket: h.Store.Bucket(), DatasetKey: pipeline.DatasetKey, DatasetETag: current.ETag, JobID: u.jobID,
-		Mode: training.FineTune, DatasetWritten: current.LastModified.UTC(),
+		Bucket: h.Store.Bucket(), DatasetKey: current.Key, DatasetETag: current.ETag, JobID: u.jobID,
+		Mode: training.FineTune, DatasetWritten: current.Written,
 		// The version id pins the dataset for training, whatever merges happen meanwhile.
 		DatasetVersionID: current.VersionID,
 	}
@@ -640,6 +631,8 @@ func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeRe
 		in.NewFrom, in.NewTo = merged.FirstDate, merged.LastDate
 		if store.SameETag(merged.DatasetETag, current.ETag) {
 			in.DatasetWritten = merged.Written // DatasetWritten orders dataset versions for the publish step
+			// The shards this merge rewrote; any other merge since leaves them unknown (nil: all).
+			in.Touched = merged.Touched
 		}
 	}
 	// A failed job trains again: it is training from now on (publish ends it, even before this
@@ -786,12 +779,12 @@ func (h *Handler) Repair(ctx context.Context) error {
 // newest job that merged) unless the published model or the run in progress covers it. If that
 // job's training failed, it is tried again only with retryFailed.
 func (h *Handler) trainCurrent(ctx context.Context, retryFailed bool) error {
-	current, err := h.Store.Head(ctx, pipeline.DatasetKey)
+	current, err := h.currentRef(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("read the dataset's version: %w", err)
+		return err
 	}
 	jobs, err := h.Jobs.List(ctx, pipeline.ListOptions{Limit: pipeline.MaxListLimit})
 	if err != nil {
@@ -812,6 +805,16 @@ func (h *Handler) trainCurrent(ctx context.Context, retryFailed bool) error {
 		return nil
 	}
 	return h.trainJob(ctx, writer)
+}
+
+// currentRef names the current dataset version as a training task does; no dataset is an error
+// wrapping store.ErrNotFound.
+func (h *Handler) currentRef(ctx context.Context) (pipeline.DatasetRef, error) {
+	cur, err := pipeline.CurrentDataset(ctx, h.Store)
+	if err != nil {
+		return pipeline.DatasetRef{}, fmt.Errorf("read the dataset's version: %w", err)
+	}
+	return cur.Ref, nil
 }
 
 // move copies key to dst and deletes it: nothing is lost if it stops half-way, since the

@@ -19,6 +19,7 @@ import (
 
 	"github.com/stockcast/stockcast/shared/handlers/merge"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -59,7 +60,7 @@ func TestMergeAcceptsUploadAndStartsTraining(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	starter := &handlertest.RecordingStarter{}
 	h := newMergeHandler(t, e.Store, starter)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	_, before := table(t, handlertest.Testdata(t, "small_dataset.csv"))
 	upload := handlertest.Testdata(t, "uploads/ok_next_days.csv")
 	_, added := table(t, upload)
@@ -69,7 +70,7 @@ func TestMergeAcceptsUploadAndStartsTraining(t *testing.T) {
 		t.Fatalf("Handle: %v", err)
 	}
 
-	_, after := table(t, e.Read(pipeline.DatasetKey))
+	_, after := table(t, e.Read(shards.SingleKey))
 	if len(after) != len(before)+len(added) {
 		t.Errorf("dataset has %d rows, want %d + %d", len(after), len(before), len(added))
 	}
@@ -88,9 +89,9 @@ func TestMergeAcceptsUploadAndStartsTraining(t *testing.T) {
 	if len(starts) != 1 {
 		t.Fatalf("%d executions started, want 1", len(starts))
 	}
-	dataset, _ := e.Store.Head(context.Background(), pipeline.DatasetKey)
+	dataset, _ := e.Store.Head(context.Background(), shards.SingleKey)
 	in := starts[0]
-	if !store.SameETag(in.DatasetETag, dataset.ETag) || in.DatasetKey != pipeline.DatasetKey || in.Bucket != handlertest.Bucket || in.Mode != training.FineTune {
+	if !store.SameETag(in.DatasetETag, dataset.ETag) || in.DatasetKey != shards.SingleKey || in.Bucket != handlertest.Bucket || in.Mode != training.FineTune {
 		t.Errorf("execution input %+v does not name the merged dataset %s", in, dataset.ETag)
 	}
 	if in.NewFrom != "2024-03-01" || in.NewTo == "" {
@@ -112,7 +113,7 @@ func TestMergeCreatesTheDatasetFromTheFirstUpload(t *testing.T) {
 	if err := h.Handle(context.Background(), e.Upload("uploads/first.csv", upload)); err != nil {
 		t.Fatal(err)
 	}
-	header, rows := table(t, e.Read(pipeline.DatasetKey))
+	header, rows := table(t, e.Read(shards.SingleKey))
 	if !slices.Equal(header[:3], []string{"date", "product_id", "sales"}) {
 		t.Errorf("header %v does not start with the canonical required columns", header)
 	}
@@ -135,12 +136,12 @@ func TestMergeSchemaDrift(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			e := handlertest.NewEnv(t)
 			h := newMergeHandler(t, e.Store, &handlertest.RecordingStarter{})
-			e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+			e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 			oldHeader, before := table(t, handlertest.Testdata(t, "small_dataset.csv"))
 			if err := h.Handle(context.Background(), e.Upload(tc.file, handlertest.Testdata(t, tc.file))); err != nil {
 				t.Fatal(err)
 			}
-			header, after := table(t, e.Read(pipeline.DatasetKey))
+			header, after := table(t, e.Read(shards.SingleKey))
 			if !slices.Equal(header[:len(oldHeader)], oldHeader) {
 				t.Errorf("existing columns moved: %v -> %v", oldHeader, header)
 			}
@@ -172,7 +173,7 @@ func TestMergeRefusesBadFilesAndKeepsThem(t *testing.T) {
 			starter := &handlertest.RecordingStarter{}
 			h := newMergeHandler(t, e.Store, starter)
 			original := handlertest.Testdata(t, "small_dataset.csv")
-			e.Put(pipeline.DatasetKey, original)
+			e.Put(shards.SingleKey, original)
 			content := handlertest.Testdata(t, file)
 			name := strings.TrimPrefix(file, "uploads/")
 
@@ -180,7 +181,7 @@ func TestMergeRefusesBadFilesAndKeepsThem(t *testing.T) {
 			if err := h.Handle(context.Background(), event); err != nil {
 				t.Fatalf("a refused file is handled, not an error to retry: %v", err)
 			}
-			if got := e.Read(pipeline.DatasetKey); !bytes.Equal(got, original) {
+			if got := e.Read(shards.SingleKey); !bytes.Equal(got, original) {
 				t.Errorf("the dataset changed")
 			}
 			if got := e.Read("rejected/" + name); !bytes.Equal(got, content) {
@@ -221,7 +222,7 @@ func TestMergeRefusesOversizedUpload(t *testing.T) {
 	if !strings.Contains(report.Error, "limit is 100 bytes") {
 		t.Errorf("report error %q does not name the limit", report.Error)
 	}
-	if e.Exists(pipeline.DatasetKey) {
+	if e.Exists(shards.SingleKey) {
 		t.Errorf("an oversized upload created the dataset")
 	}
 }
@@ -231,7 +232,7 @@ func TestMergeDuplicateEventMergesOnceStartsOnce(t *testing.T) {
 	counting := &handlertest.CountingStore{Store: e.Store}
 	starter := &handlertest.RecordingStarter{}
 	h := newMergeHandler(t, counting, starter)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	event := e.Upload("uploads/ok_next_days.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))
 
 	for range 2 {
@@ -239,7 +240,7 @@ func TestMergeDuplicateEventMergesOnceStartsOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := counting.Count(pipeline.DatasetKey); got != 1 {
+	if got := counting.Count(shards.SingleKey); got != 1 {
 		t.Errorf("dataset written %d times, want 1", got)
 	}
 	if got := len(starter.Executions()); got != 1 {
@@ -251,13 +252,13 @@ func TestMergeSameFileUploadedTwiceTrainsOnce(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	starter := &handlertest.RecordingStarter{}
 	h := newMergeHandler(t, e.Store, starter)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	content := handlertest.Testdata(t, "uploads/ok_next_days.csv")
 	first := e.Upload("uploads/ok_next_days.csv", content)
 	if err := h.Handle(context.Background(), first); err != nil {
 		t.Fatal(err)
 	}
-	merged := e.Read(pipeline.DatasetKey)
+	merged := e.Read(shards.SingleKey)
 	second := e.Upload("uploads/ok_next_days.csv", content)
 	if err := h.Handle(context.Background(), second); err != nil {
 		t.Fatal(err)
@@ -265,7 +266,7 @@ func TestMergeSameFileUploadedTwiceTrainsOnce(t *testing.T) {
 	if got := len(starter.Executions()); got != 1 {
 		t.Errorf("%d executions, want 1: the second upload changed nothing", got)
 	}
-	if !bytes.Equal(e.Read(pipeline.DatasetKey), merged) {
+	if !bytes.Equal(e.Read(shards.SingleKey), merged) {
 		t.Errorf("the identical upload changed the dataset")
 	}
 	job := e.Job(pipeline.JobID(handlertest.Bucket, "uploads/ok_next_days.csv", second.Records[0].S3.Object.ETag, second.Records[0].S3.Object.Sequencer))
@@ -276,7 +277,7 @@ func TestMergeSameFileUploadedTwiceTrainsOnce(t *testing.T) {
 
 func TestMergeConcurrentUploadsLoseNoRow(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	first := e.Upload("uploads/ok_next_days.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))
 	second := e.Upload("uploads/ok_new_product.csv", handlertest.Testdata(t, "uploads/ok_new_product.csv"))
 	starter := &handlertest.RecordingStarter{}
@@ -284,7 +285,7 @@ func TestMergeConcurrentUploadsLoseNoRow(t *testing.T) {
 	// The first merge reads the dataset, and just before it writes its result the second merge
 	// runs to completion: the first write must then fail its If-Match and be redone.
 	other := newMergeHandler(t, e.Store, starter)
-	racing := &handlertest.CountingStore{Store: e.Store, BeforeWrite: map[string]func(){pipeline.DatasetKey: func() {
+	racing := &handlertest.CountingStore{Store: e.Store, BeforeWrite: map[string]func(){shards.SingleKey: func() {
 		if err := other.Handle(context.Background(), second); err != nil {
 			t.Errorf("second merge: %v", err)
 		}
@@ -293,7 +294,7 @@ func TestMergeConcurrentUploadsLoseNoRow(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, rows := table(t, e.Read(pipeline.DatasetKey))
+	_, rows := table(t, e.Read(shards.SingleKey))
 	for _, file := range []string{"small_dataset.csv", "uploads/ok_next_days.csv", "uploads/ok_new_product.csv"} {
 		_, want := table(t, handlertest.Testdata(t, file))
 		for key := range want {
@@ -315,7 +316,7 @@ func TestMergeConcurrentUploadsLoseNoRow(t *testing.T) {
 
 func TestMergeTrulyConcurrentUploads(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	starter := &handlertest.RecordingStarter{}
 	var wg sync.WaitGroup
 	var uploaded []events.S3Event
@@ -331,7 +332,7 @@ func TestMergeTrulyConcurrentUploads(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	_, rows := table(t, e.Read(pipeline.DatasetKey))
+	_, rows := table(t, e.Read(shards.SingleKey))
 	for i := range 4 {
 		if _, ok := rows[[2]string{fmt.Sprintf("2025-01-0%d", i+1), fmt.Sprintf("NEW%d", i)}]; !ok {
 			t.Errorf("row of upload %d lost", i)
@@ -372,7 +373,7 @@ func TestMergeSkipsKeysItDoesNotOwn(t *testing.T) {
 			t.Errorf("%s was touched", key)
 		}
 	}
-	if e.Exists(pipeline.DatasetKey) || len(starter.Executions()) != 0 {
+	if e.Exists(shards.SingleKey) || len(starter.Executions()) != 0 {
 		t.Errorf("a skipped key was merged")
 	}
 }
@@ -380,11 +381,11 @@ func TestMergeSkipsKeysItDoesNotOwn(t *testing.T) {
 func TestMergeFallsBackForUnsortedDataset(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	h := newMergeHandler(t, e.Store, &handlertest.RecordingStarter{})
-	e.Put(pipeline.DatasetKey, []byte("date,product_id,sales\n2024-01-02,B,2\n2024-01-01,A,1\n"))
+	e.Put(shards.SingleKey, []byte("date,product_id,sales\n2024-01-02,B,2\n2024-01-01,A,1\n"))
 	if err := h.Handle(context.Background(), e.Upload("uploads/x.csv", []byte("date,product_id,sales\n2024-01-03,C,3\n"))); err != nil {
 		t.Fatal(err)
 	}
-	got := string(e.Read(pipeline.DatasetKey))
+	got := string(e.Read(shards.SingleKey))
 	if want := "date,product_id,sales\n2024-01-01,A,1\n2024-01-02,B,2\n2024-01-03,C,3\n"; got != want {
 		t.Errorf("dataset =\n%s\nwant\n%s", got, want)
 	}
@@ -401,7 +402,7 @@ func (f *failingStarter) Start(context.Context, pipeline.TaskInput) (string, err
 func TestMergeRetryAfterStartFailureStartsWithoutMergingAgain(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	counting := &handlertest.CountingStore{Store: e.Store}
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	event := e.Upload("uploads/ok_next_days.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))
 	failing := &failingStarter{}
 	if err := newMergeHandler(t, counting, failing).Handle(context.Background(), event); err == nil {
@@ -411,19 +412,19 @@ func TestMergeRetryAfterStartFailureStartsWithoutMergingAgain(t *testing.T) {
 	if err := newMergeHandler(t, counting, starter).Handle(context.Background(), event); err != nil {
 		t.Fatal(err)
 	}
-	if counting.Count(pipeline.DatasetKey) != 1 || len(starter.Executions()) != 1 {
-		t.Errorf("dataset writes %d, executions %d; want 1 and 1", counting.Count(pipeline.DatasetKey), len(starter.Executions()))
+	if counting.Count(shards.SingleKey) != 1 || len(starter.Executions()) != 1 {
+		t.Errorf("dataset writes %d, executions %d; want 1 and 1", counting.Count(shards.SingleKey), len(starter.Executions()))
 	}
 }
 
 func TestMergePinsTheDatasetVersionForTraining(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	starter := &handlertest.RecordingStarter{}
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	if err := newMergeHandler(t, e.Store, starter).Handle(context.Background(), e.Upload("uploads/next.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))); err != nil {
 		t.Fatal(err)
 	}
-	head, err := e.Store.Head(context.Background(), pipeline.DatasetKey)
+	head, err := e.Store.Head(context.Background(), shards.SingleKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +438,7 @@ func TestMergeTakesCSVInAnyCase(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	starter := &handlertest.RecordingStarter{}
 	h := newMergeHandler(t, e.Store, starter)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	for _, key := range []string{"uploads/NEXT.CSV", "uploads/more.Csv"} {
 		upload := handlertest.Testdata(t, "uploads/ok_next_days.csv")
 		if err := h.Handle(context.Background(), e.Upload(key, upload)); err != nil {
@@ -456,11 +457,11 @@ func TestMergeTakesCSVInAnyCase(t *testing.T) {
 // change and the upload moved to rejected/ under name.
 func refused(t *testing.T, e *handlertest.Env, key, name string, content []byte) merge.RejectionReport {
 	t.Helper()
-	before := e.Read(pipeline.DatasetKey)
+	before := e.Read(shards.SingleKey)
 	if err := newMergeHandler(t, e.Store, &handlertest.RecordingStarter{}).Handle(context.Background(), e.Upload(key, content)); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
-	if !bytes.Equal(e.Read(pipeline.DatasetKey), before) {
+	if !bytes.Equal(e.Read(shards.SingleKey), before) {
 		t.Error("the dataset changed")
 	}
 	var report merge.RejectionReport
@@ -475,7 +476,7 @@ func refused(t *testing.T, e *handlertest.Env, key, name string, content []byte)
 
 func TestMergeRefusesUploadsBeyondTheLimits(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	var header, row strings.Builder
 	header.WriteString("date,product_id,sales")
 	row.WriteString("2024-03-01,P0001,5")
@@ -495,7 +496,7 @@ func TestMergeRefusesUploadsBeyondTheLimits(t *testing.T) {
 
 func TestMergeRefusesKeysTooLongToMoveUnderAShortName(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	name := strings.Repeat("sales-é-", 112) + ".csv" // 1,012 bytes: S3 stores uploads/ with it, processed/ cannot
 	key := pipeline.UploadsPrefix + name
 	short := pipeline.ShortName(name)
@@ -520,7 +521,7 @@ func TestMergeRefusesKeysTooLongToMoveUnderAShortName(t *testing.T) {
 func TestMergeClosesTheJobsOfDeadAttempts(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	ctx := context.Background()
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	starter := &handlertest.RecordingStarter{}
 	jobID := func(event events.S3Event) string {
 		o := event.Records[0].S3.Object
@@ -582,7 +583,7 @@ func TestMergeClosesTheJobsOfDeadAttempts(t *testing.T) {
 	if e.Exists("uploads/written.csv") {
 		t.Error("the upload is still in uploads/")
 	}
-	_, rows := table(t, e.Read(pipeline.DatasetKey))
+	_, rows := table(t, e.Read(shards.SingleKey))
 	for _, key := range [][2]string{{"2024-03-01", "WRIT"}, {"2024-03-02", "MOVE"}, {"2024-03-03", "NEXT"}, {"2024-03-04", "LATE"}} {
 		if _, ok := rows[key]; !ok {
 			t.Errorf("row %v is not in the dataset", key)

@@ -13,6 +13,7 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
 	"github.com/stockcast/stockcast/shared/handlers/merge"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 )
 
 // sweep invokes h with the schedule's event, decoded as the Lambda runtime decodes it.
@@ -45,7 +46,7 @@ func eventJobID(event events.S3Event) string {
 // are trained for it.
 func TestSweepClosesTheJobsOfDeadAttempts(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	starter := &handlertest.RecordingStarter{}
 	// The job records' times are the real clock's: so are the handlers' here.
 	handler := func(now func() time.Time) *merge.Handler {
@@ -81,7 +82,7 @@ func TestSweepClosesTheJobsOfDeadAttempts(t *testing.T) {
 	if job := e.Job(moved); job.Status != pipeline.StatusTraining || job.Execution == "" {
 		t.Errorf("the job whose upload was moved: %s/%s, execution %q; want training", job.Status, job.Stage, job.Execution)
 	}
-	head, err := e.Store.Head(context.Background(), pipeline.DatasetKey)
+	head, err := e.Store.Head(context.Background(), shards.SingleKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestSweepClosesTheJobsOfDeadAttempts(t *testing.T) {
 // for it.
 func TestSweepTrainsAMergedButUntrainedDataset(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	starter := &handlertest.RecordingStarter{}
 	h := newMergeHandler(t, e.Store, starter)
 	h.Fault = crashAt(merge.AfterJobUpdate)
@@ -108,7 +109,7 @@ func TestSweepTrainsAMergedButUntrainedDataset(t *testing.T) {
 	}
 
 	sweep(t, newMergeHandler(t, e.Store, starter))
-	head, err := e.Store.Head(context.Background(), pipeline.DatasetKey)
+	head, err := e.Store.Head(context.Background(), shards.SingleKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,14 +126,14 @@ func TestSweepTrainsAMergedButUntrainedDataset(t *testing.T) {
 // has ended; a sweep starts nothing and writes no object.
 func TestSweepWithNothingToDoWritesNothing(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	starter := &handlertest.RecordingStarter{}
 	event := e.Upload("uploads/next.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))
 	if err := newMergeHandler(t, e.Store, starter).Handle(context.Background(), event); err != nil {
 		t.Fatal(err)
 	}
 	id := eventJobID(event)
-	if out := handlertest.Train(t, e, id, e.Read(pipeline.DatasetKey), e.Job(id).Merge.Written); out.Status != pipeline.StatusSucceeded {
+	if out := handlertest.Train(t, e, id, e.Read(shards.SingleKey), e.Job(id).Merge.Written); out.Status != pipeline.StatusSucceeded {
 		t.Fatalf("training ended %s", out.Status)
 	}
 	snapshot := func() map[string]string {
@@ -171,7 +172,7 @@ func TestSweepWithNothingToDoWritesNothing(t *testing.T) {
 // upload checks the dataset as every upload does, and trains it again.
 func TestFailedTrainingIsRetriedByARefusedUploadNotByTheSweep(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	starter := &handlertest.RecordingStarter{}
 	h := newMergeHandler(t, e.Store, starter)
 	h.Fault = crashAt(merge.AfterJobUpdate)

@@ -4,10 +4,9 @@
 package task
 
 import (
+	"context"
 	"errors"
 	"fmt"
-
-	"context"
 
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
@@ -46,30 +45,20 @@ func Retryable(err error) error {
 	return err
 }
 
-// LoadTable reads exactly the dataset version the input names: by its version id, which later
-// merges cannot change, or — for an input without one — by ETag, when a dataset that has
-// changed since is a *pipeline.DatasetChanged.
+// LoadTable reads exactly the dataset version the input names, whole: the shards of the index it
+// names, or its single file, each part by its version id, which later merges cannot change, or —
+// for an input without one — by ETag, when a dataset that has changed since is a
+// *pipeline.DatasetChanged.
 func LoadTable(ctx context.Context, s store.Store, in pipeline.TaskInput) (_ *series.Table, err error) {
 	ctx, end := platform.Trace(ctx, "load-dataset")
 	defer func() { end(err) }()
-	body, _, err := s.Get(ctx, in.DatasetKey, store.GetOptions{VersionID: in.DatasetVersionID, IfMatch: in.DatasetETag})
-	if in.DatasetVersionID != "" && err != nil {
-		return nil, fmt.Errorf("dataset %s version %s: %w", in.DatasetKey, in.DatasetVersionID, err)
-	}
-	if errors.Is(err, store.ErrPreconditionFailed) || errors.Is(err, store.ErrNotFound) {
-		current := "nothing"
-		if obj, headErr := s.Head(ctx, in.DatasetKey); headErr == nil {
-			current = obj.ETag
-		}
-		return nil, &pipeline.DatasetChanged{Key: in.DatasetKey, Want: in.DatasetETag, Got: current}
-	}
+	x, err := pipeline.DatasetIndex(ctx, s, in)
 	if err != nil {
 		return nil, err
 	}
-	defer body.Close()
-	table, err := series.Load(ctx, body)
+	table, err := pipeline.LoadDataset(ctx, s, x)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", in.DatasetKey, err)
+		return nil, fmt.Errorf("dataset %s version %s: %w", in.DatasetKey, in.DatasetVersionID, err)
 	}
 	if table.Rows() == 0 {
 		return nil, fmt.Errorf("dataset %s has no rows", in.DatasetKey)

@@ -1,0 +1,143 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/stockcast/stockcast/shared/dataset"
+	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/shards"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// DatasetRef names one dataset version as a task input does (TaskInput's DatasetKey,
+// DatasetETag, DatasetVersionID), with when it was written.
+type DatasetRef struct {
+	Key, ETag, VersionID string
+	Written              time.Time
+}
+
+// Current is the current dataset version: its index, the index object as read (no ETag before
+// the first merge that wrote one), and how a training task names it.
+type Current struct {
+	Index shards.Index
+	// Object is the index object; zero for a dataset of the single-file layout that no merge
+	// has indexed yet.
+	Object store.Object
+	Ref    DatasetRef
+}
+
+// Indexed reports whether the dataset has an index object (false: the single-file layout from
+// before sharding, which the next merge indexes).
+func (c Current) Indexed() bool { return c.Object.ETag != "" }
+
+// CurrentDataset reads the current dataset version: the index at shards.IndexKey or, before the
+// first merge that wrote one, the single file at shards.SingleKey as the one shard (its rows,
+// dates and columns unknown: zero). No dataset at all is an error wrapping store.ErrNotFound.
+//
+// A task names a dataset of one shard by its one object, data/large_dataset.csv, exactly as
+// before sharding, so that every reader of the single-file layout (the manifest's dataset, the
+// forecast API) reads it as it did; a dataset of several shards is named by its index.
+func CurrentDataset(ctx context.Context, s store.Store) (Current, error) {
+	x, obj, err := ReadIndex(ctx, s, "", "")
+	if err == nil {
+		return Current{Index: x, Object: obj, Ref: IndexRef(x, obj)}, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return Current{}, err
+	}
+	single, err := s.Head(ctx, shards.SingleKey)
+	if err != nil {
+		return Current{}, fmt.Errorf("the dataset (neither %s nor %s): %w", shards.IndexKey, shards.SingleKey, err)
+	}
+	part := shards.Part{Key: shards.SingleKey, ETag: single.ETag, VersionID: single.VersionID, Bytes: single.Size}
+	return Current{
+		Index: shards.Index{{Shard: 0, Of: 1, Bytes: single.Size, Parts: []shards.Part{part}}},
+		Ref:   DatasetRef{Key: shards.SingleKey, ETag: single.ETag, VersionID: single.VersionID, Written: single.LastModified.UTC()},
+	}, nil
+}
+
+// IndexRef is how a task names the dataset version of index x, written as obj: by its one object
+// for a dataset of one shard of one part, else by the index (see CurrentDataset).
+func IndexRef(x shards.Index, obj store.Object) DatasetRef {
+	ref := DatasetRef{Key: shards.IndexKey, ETag: obj.ETag, VersionID: obj.VersionID, Written: obj.LastModified.UTC()}
+	if len(x) == 1 && len(x[0].Parts) == 1 {
+		part := x[0].Parts[0]
+		ref.Key, ref.ETag, ref.VersionID = part.Key, part.ETag, part.VersionID
+	}
+	return ref
+}
+
+// OpenDataset streams a dataset version whole as one dataset CSV: its shards one after another
+// (as OpenShard streams each), the header once. Rows are sorted within each shard, not across
+// shards; it is for the tools that need a dataset whole (series.Load takes rows in any order).
+func OpenDataset(ctx context.Context, s store.Store, x shards.Index) io.ReadCloser {
+	var parts []shards.Part
+	for _, sh := range x {
+		parts = append(parts, sh.Parts...)
+	}
+	return &shardReader{ctx: ctx, store: s, parts: parts}
+}
+
+// LoadDataset reads a dataset version whole into a table (OpenDataset).
+func LoadDataset(ctx context.Context, s store.Store, x shards.Index) (*series.Table, error) {
+	r := OpenDataset(ctx, s, x)
+	defer r.Close()
+	table, err := series.Load(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("load the dataset's %d shards: %w", len(x), err)
+	}
+	return table, nil
+}
+
+// ScanDataset reads every row of a dataset version, shard after shard, and checks the data
+// contract of each shard: every part's rows sorted by (date, product_id) with unique keys, the
+// parts of a shard in period order, every row in the shard its product hashes to. It calls row
+// for each row (its bytes valid until the next call) and returns the rows read.
+func ScanDataset(ctx context.Context, s store.Store, x shards.Index, row func(shard int, r *dataset.Row) error) (int, error) {
+	rows := 0
+	for _, sh := range x {
+		n, err := scanShard(ctx, s, sh, len(x), row)
+		rows += n
+		if err != nil {
+			return rows, fmt.Errorf("shard %d of %d: %w", sh.Shard, len(x), err)
+		}
+	}
+	return rows, nil
+}
+
+func scanShard(ctx context.Context, s store.Store, sh shards.Shard, count int, row func(int, *dataset.Row) error) (int, error) {
+	r := OpenShard(ctx, s, sh)
+	defer r.Close()
+	scanner, err := dataset.NewScanner(r)
+	if err != nil {
+		return 0, err
+	}
+	var last dataset.Day
+	var lastProduct []byte
+	n := 0
+	for scanner.Scan() {
+		got := scanner.Row()
+		switch {
+		case n > 0 && (got.Day < last || got.Day == last && string(got.ProductID) <= string(lastProduct)):
+			return n, fmt.Errorf("row %d (%s, %s) after (%s, %s): not sorted by (date, product_id), or a duplicate", n+1, got.Day, got.ProductID, last, lastProduct)
+		case shards.Of(string(got.ProductID), count) != sh.Shard:
+			return n, fmt.Errorf("row %d: product %s belongs to shard %d", n+1, got.ProductID, shards.Of(string(got.ProductID), count))
+		}
+		last, lastProduct = got.Day, append(lastProduct[:0], got.ProductID...)
+		n++
+		if err := row(sh.Shard, got); err != nil {
+			return n, err
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		return n, err
+	}
+	if n != sh.Rows && sh.Rows != 0 {
+		return n, fmt.Errorf("%d rows, the index says %d", n, sh.Rows)
+	}
+	return n, nil
+}
