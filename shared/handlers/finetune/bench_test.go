@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"log/slog"
 	"os"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/stockcast/stockcast/shared/datagen"
 	"github.com/stockcast/stockcast/shared/handlers/finetune"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
+	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/store"
 )
@@ -107,4 +111,93 @@ func BenchmarkFineTuneWithOrigins(b *testing.B) {
 			b.ReportMetric(float64(rebuildMS)/1000, "rebuild-chain-train-s")
 		})
 	}
+}
+
+// BenchmarkFineTuneSharded is the fine-tune after an upload of three days of the products of one
+// shard of 64 (1,024 products × 730 days: 747,520 rows, 16 products a shard), with the default network and schedule, in three
+// layouts of the same data in the same run: the sharded dataset with the task naming the
+// touched shard (it reads that shard and a replay sample), the same without naming it (Touched
+// nil: it reads every shard), and the dataset of one shard as before sharding (read whole,
+// every standard series). Each reports the task's wall and CPU seconds, the dataset bytes read
+// from the store, the shards read, the days of series kept (windows) and the windows of the
+// served model's epochs. Setup (not timed) trains the models from scratch on the data before
+// the upload with a short schedule: what is measured is the fine-tune from them. The one-shard
+// layout trains far more windows (every series' last windows reach into the new days) and takes
+// most of the time: -bench 'FineTuneSharded/(touched|all)' compares the sharded reads alone.
+func BenchmarkFineTuneSharded(b *testing.B) {
+	const count, touched = 64, 1
+	data := handlertest.Generated(b, datagen.Config{Products: 1024, Days: 730, Seed: 7})
+	base, merged, from, to := upload(b, data, 3, touched, count)
+	ctx := context.Background()
+	for _, layout := range []struct {
+		name    string
+		count   int
+		touched []int
+	}{{"touched", count, []int{touched}}, {"all-shards", count, nil}, {"one-shard", 1, nil}} {
+		b.Run(layout.name, func(b *testing.B) {
+			mem := store.NewMemory(handlertest.Bucket)
+			counted := &readBytes{Store: mem}
+			h := finetune.New(counted, slog.New(slog.DiscardHandler))
+			w := newSharded(b, mem)
+			h.Policy.FullEpochs, h.Policy.MaxWindows = 1, 2000
+			setup, err := h.Handle(ctx, w.write(base, layout.count, "setup", nil))
+			if err != nil {
+				b.Fatal(err)
+			}
+			saved := models(b, mem, setup)
+			h.Policy = lstm.DefaultPolicy()
+			in := w.write(merged, layout.count, "bench", layout.touched)
+			in.NewFrom, in.NewTo = from, to
+			var out pipeline.FineTuneOutput
+			counted.reset()
+			cpu := cputime.Used(b)
+			for b.Loop() {
+				b.StopTimer()
+				for key, body := range saved {
+					if _, err := mem.Put(ctx, key, bytes.NewReader(body), store.PutOptions{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				if out, err = h.Handle(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "wall-s/op")
+			b.ReportMetric((cputime.Used(b)-cpu).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(counted.reset())/float64(b.N)/1e6, "MB-read/op")
+			b.ReportMetric(float64(len(out.Read.Read)), "shards-read")
+			b.ReportMetric(float64(out.Read.Series), "series")
+			b.ReportMetric(float64(out.Read.Windows), "kept-windows")
+			b.ReportMetric(float64(out.Windows), "epoch-windows")
+		})
+	}
+}
+
+// readBytes counts the bytes read of the dataset's objects (under data/).
+type readBytes struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (r *readBytes) Get(ctx context.Context, key string, opts store.GetOptions) (io.ReadCloser, store.Object, error) {
+	body, obj, err := r.Store.Get(ctx, key, opts)
+	if err != nil || !strings.HasPrefix(key, "data/") {
+		return body, obj, err
+	}
+	return countingBody{body, &r.n}, obj, nil
+}
+
+// reset returns the bytes counted so far and starts again from zero.
+func (r *readBytes) reset() int64 { return r.n.Swap(0) }
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }

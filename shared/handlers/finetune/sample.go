@@ -61,9 +61,11 @@ func wholeData(table *series.Table, sh shards.Shard, cfg lstm.Config) (*training
 //     when in.Touched is nil) with a day on or after since, each cut to the days the windows of
 //     the new days need — those of the served model, and those of the backtest origins' models,
 //     whose new days come as many days before their origins — up to Policy.MaxWindows; then the
-//     replay sample: whole series of the other shards, the untouched first, up to ReplayRatio
-//     times as many windows as the new ones and at most MaxReplay (MaxReplay when no series has
-//     a new day). An origin's model rebuilt by the chain trains on the same series.
+//     replay sample: whole series of the untouched shards, up to ReplayRatio times as many
+//     windows as the new ones and at most MaxReplay (MaxReplay when no series has a new day).
+//     With no untouched shard, the sample takes the series without a new day of the shards
+//     read first, then those of the touched shards not read. An origin's model rebuilt by the
+//     chain trains on the same series.
 //   - In full: whole series of every shard, up to MaxWindows.
 //
 // Shards are read, and the series of each taken, in an order drawn from the dataset version, so
@@ -102,45 +104,59 @@ func (h *Handler) sample(ctx context.Context, in pipeline.TaskInput, x shards.In
 	}
 	pol := h.Policy.WithDefaults()
 	seed := in.DatasetVersionID + "/" + in.DatasetETag
-	var fresh, replay []int
+	var newShards, others []int
 	for _, k := range ranked(seed, x.Count()) {
 		if touched[k] {
-			fresh = append(fresh, k)
+			newShards = append(newShards, k)
 		} else {
-			replay = append(replay, k)
+			others = append(others, k)
 		}
 	}
+	// With no untouched shard, the series without a new day of the shards read are the first
+	// candidates of the replay sample: kept up to its most windows until its size is known.
+	fresh, spare := &pool{limit: pol.MaxWindows}, &pool{limit: pol.MaxReplay}
+	spares := !full && len(others) == 0
 	dates := map[time.Time]bool{}
-	if err := h.take(ctx, d, x, fresh, cfg, seed, dates, pol.MaxWindows, func(s lstm.Series) (lstm.Series, bool) {
-		if full {
-			return s, true
+	if err := h.read(ctx, d, x, newShards, cfg, seed, dates, fresh.room, func(s lstm.Series) {
+		switch {
+		case full:
+			fresh.add(s)
+		case !s.End().Before(since):
+			c := s.From(cut)
+			c.Values = slices.Clone(c.Values) // not holding on to the days cut off
+			for i, cv := range c.Covariates {
+				c.Covariates[i] = slices.Clone(cv)
+			}
+			fresh.add(c)
+		case spares:
+			spare.add(s)
 		}
-		c := s.From(cut)
-		c.Values = slices.Clone(c.Values) // not holding on to the days cut off
-		for i, cv := range c.Covariates {
-			c.Covariates[i] = slices.Clone(cv)
-		}
-		return c, !s.End().Before(since)
 	}); err != nil {
 		return nil, err
 	}
+	replay := &pool{}
 	if !full {
-		for _, k := range fresh {
+		replay.limit = pol.MaxReplay
+		if fresh.windows > 0 {
+			replay.limit = min(replay.limit, int(math.Round(pol.ReplayRatio*float64(fresh.windows))))
+		}
+		for _, s := range spare.series {
+			replay.add(s)
+		}
+		for _, k := range newShards {
 			if !slices.Contains(d.read.Read, k) {
-				replay = append(replay, k) // when no shard is untouched, the touched ones not read
+				others = append(others, k) // when no shard is untouched, the touched ones not read
 			}
 		}
-		read, fromFresh, newWindows := len(d.read.Read), d.read.Series, d.read.Windows
-		limit := pol.MaxReplay
-		if newWindows > 0 {
-			limit = min(limit, int(math.Round(pol.ReplayRatio*float64(newWindows))))
-		}
-		if err := h.take(ctx, d, x, replay, cfg, seed, dates, limit, func(s lstm.Series) (lstm.Series, bool) { return s, true }); err != nil {
+		read := len(d.read.Read)
+		if err := h.read(ctx, d, x, others, cfg, seed, dates, replay.room, replay.add); err != nil {
 			return nil, err
 		}
 		d.read.Replay = slices.Clone(d.read.Read[read:])
-		d.read.ReplaySeries, d.read.ReplayWindows = d.read.Series-fromFresh, d.read.Windows-newWindows
 	}
+	d.series = append(fresh.series, replay.series...)
+	d.read.Series, d.read.ReplaySeries = len(d.series), len(replay.series)
+	d.read.Windows, d.read.ReplayWindows = fresh.windows+replay.windows, replay.windows
 	days := make([]time.Time, 0, len(dates))
 	for day := range dates {
 		days = append(days, day)
@@ -150,15 +166,36 @@ func (h *Handler) sample(ctx context.Context, in pipeline.TaskInput, x shards.In
 	return d, nil
 }
 
-// take reads the shards in order, one at a time, and adds to d the product series that keep
-// returns with ok set (cut as it returns them), in an order drawn from seed, while their windows
-// fit in limit; it reads no further shard once one series did not fit. The days with a row of
-// each shard read are added to dates.
-func (h *Handler) take(ctx context.Context, d *trainingData, x shards.Index, order []int, cfg lstm.Config, seed string, dates map[time.Time]bool,
-	limit int, keep func(lstm.Series) (lstm.Series, bool)) error {
-	windows, full := 0, false
+// pool is series kept up to a limit of windows, a series of n days counting as n.
+type pool struct {
+	limit, windows int
+	series         []lstm.Series
+	// full is set once a series did not fit.
+	full bool
+}
+
+// add keeps s if it fits.
+func (p *pool) add(s lstm.Series) {
+	switch {
+	case len(s.Values) == 0:
+	case p.windows+len(s.Values) > p.limit:
+		p.full = true
+	default:
+		p.series = append(p.series, s)
+		p.windows += len(s.Values)
+	}
+}
+
+// room tells whether another shard may add to the pool: none did not fit and it is not full.
+func (p *pool) room() bool { return !p.full && p.windows < p.limit }
+
+// read reads the shards in order, one at a time while more holds, and passes the product series
+// of each, in an order drawn from seed, to use; it records the shards read in d and adds the
+// days with a row of each to dates.
+func (h *Handler) read(ctx context.Context, d *trainingData, x shards.Index, order []int, cfg lstm.Config, seed string, dates map[time.Time]bool,
+	more func() bool, use func(lstm.Series)) error {
 	for _, k := range order {
-		if full || windows >= limit {
+		if !more() {
 			return nil
 		}
 		if x[k].Rows == 0 {
@@ -179,18 +216,7 @@ func (h *Handler) take(ctx context.Context, d *trainingData, x shards.Index, ord
 		}
 		slices.SortFunc(products, func(a, b lstm.Series) int { return cmp.Compare(hash(seed, a.ID), hash(seed, b.ID)) })
 		for _, s := range products {
-			s, ok := keep(s)
-			switch {
-			case !ok || len(s.Values) == 0:
-				continue
-			case windows+len(s.Values) > limit:
-				full = true
-				continue
-			}
-			d.series = append(d.series, s)
-			windows += len(s.Values)
-			d.read.Series++
-			d.read.Windows += len(s.Values)
+			use(s)
 		}
 		d.read.Read = append(d.read.Read, k)
 		d.read.Bytes += x[k].Bytes

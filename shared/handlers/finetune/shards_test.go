@@ -159,6 +159,22 @@ func TestFineTuneOfAShardedDataset(t *testing.T) {
 			t.Errorf("%s differs on the retry", key)
 		}
 	}
+
+	// Not knowing what the upload touched, it reads every shard (the new series fit in the cap)
+	// and replays series of them without a new day.
+	for key, body := range before {
+		if _, err := mem.Put(ctx, key, bytes.NewReader(body), store.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in.Touched = nil
+	all, err := h.Handle(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := all.Read; len(r.Read) != count || len(r.Replay) != 0 || r.Series-r.ReplaySeries != x[touched].Products || r.ReplaySeries == 0 || r.ReplayWindows > h.Policy.MaxReplay {
+		t.Errorf("with no shard named read %+v: want every shard, shard %d's %d new series and a replay sample of at most %d windows", r, touched, x[touched].Products, h.Policy.MaxReplay)
+	}
 }
 
 // TestFineTuneOfAShardedDatasetWithinTheWindowCap: the windows kept stay within the schedule's
