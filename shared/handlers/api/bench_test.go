@@ -18,6 +18,7 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers/refit"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -119,11 +120,11 @@ func BenchmarkColdProductLoad(b *testing.B) {
 // LSTM (its size is the trained one's), and returns its manifest.
 func publishBenchModel(b *testing.B, s store.Store, data []byte) *pipeline.Manifest {
 	ctx := context.Background()
-	dataset, err := s.Put(ctx, pipeline.DatasetKey, bytes.NewReader(data), store.PutOptions{})
+	dataset, err := s.Put(ctx, shards.SingleKey, bytes.NewReader(data), store.PutOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := pipeline.TaskInput{Bucket: "bench", DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, JobID: "bench", Mode: training.Full}
+	in := pipeline.TaskInput{Bucket: "bench", DatasetKey: shards.SingleKey, DatasetETag: dataset.ETag, JobID: "bench", Mode: training.Full}
 	refitted := handlertest.Refit(b, refit.New(s, slog.New(slog.DiscardHandler)), in, pipeline.FineTuneOutput{})
 	net, err := lstm.New(lstm.DefaultConfig())
 	if err != nil {

@@ -212,7 +212,7 @@ func TestFineTuneOfOneShardTrainsAsBefore(t *testing.T) {
 			if indexed {
 				in = w.write(data, 1, job, []int{0})
 			} else {
-				in = handlertest.TaskInput(job, e.Put(pipeline.DatasetKey, data).ETag)
+				in = handlertest.TaskInput(job, e.Put(shards.SingleKey, data).ETag)
 			}
 			if i == 1 {
 				in.NewFrom, in.NewTo = "2024-04-10", "2024-04-12"
