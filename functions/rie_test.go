@@ -216,27 +216,26 @@ func TestRefitBinaryUnderEmulator(t *testing.T) {
 	s3, endpoint := s3Server(t)
 	put(t, s3, shards.SingleKey, readFile(t, "../testdata/sample_dataset.csv"))
 	refit := startFunction(t, "refit", endpoint, nil)
-	event := readFile(t, "../events/refit.json")
 
-	response, err := refit.Invoke(context.Background(), event)
-	if err != nil {
-		t.Fatalf("invoke with events/refit.json: %v", err)
+	var shard pipeline.ShardRefitOutput
+	invokeJSON(t, refit, readFile(t, "../events/refit-shard.json"), &shard)
+	if shard.Series != 24 || shard.Trend.Key != "models/trend/new_data-0123456789abcdef/0000.json" || shard.Rows != 19920 || shard.Partials.Key == "" {
+		t.Errorf("shard output = %+v", shard)
 	}
-	var out pipeline.RefitOutput
-	if err := json.Unmarshal(response, &out); err != nil {
-		t.Fatalf("response %s: %v", response, err)
-	}
-	// total + 24 products + categories + regions
-	if out.Series < 25 || out.TrendKey != "models/trend/new_data-0123456789abcdef.json" || out.Rows != 19920 {
-		t.Errorf("output = %+v", out)
-	}
-	if _, err := s3.Head(context.Background(), out.TrendKey); err != nil {
+	if _, err := s3.Head(context.Background(), shard.Trend.Key); err != nil {
 		t.Errorf("trend models not stored: %v", err)
+	}
+	// The group step of events/refit-groups.json has the shard's refit failed: it adds up the
+	// partial sums computed from the shard's data.
+	var out pipeline.RefitOutput
+	invokeJSON(t, refit, readFile(t, "../events/refit-groups.json"), &out)
+	if out.Groups == nil || out.Groups.Key != "models/groups/new_data-0123456789abcdef.json" || out.Rows != 19920 || len(out.Shards) != 1 || out.Shards[0].Trend.Key != "" {
+		t.Errorf("groups output = %+v", out)
 	}
 
 	// A dataset that changed since the execution started is the error the state machine retries.
 	put(t, s3, shards.SingleKey, readFile(t, "../testdata/small_dataset.csv"))
-	_, err = refit.Invoke(context.Background(), event)
+	_, err := refit.Invoke(context.Background(), readFile(t, "../events/refit-shard.json"))
 	var fnErr *lambdaerr.Error
 	if !errors.As(err, &fnErr) || fnErr.Type != "DatasetChanged" || !strings.Contains(fnErr.Message, "changed") {
 		t.Errorf("stale dataset: %v, want a DatasetChanged function error", err)
@@ -256,8 +255,8 @@ func invokeJSON(t *testing.T, p *rie.Process, payload []byte, out any) {
 }
 
 // TestPipelineAndAPIBinariesUnderEmulator runs the training tasks and the API as their built
-// binaries with the sample events: refit and fine-tune (events/refit.json, events/finetune.json),
-// publish in failure mode (events/publish-failure.json) and then with the real results, and the
+// binaries with the sample events: fine-tune and refit (events/finetune.json,
+// events/refit-shard.json and events/refit-groups.json), publish in failure mode (events/publish-failure.json) and then with the real results, and the
 // API requests of events/api-*.json against the published model.
 func TestPipelineAndAPIBinariesUnderEmulator(t *testing.T) {
 	s3, endpoint := s3Server(t)
@@ -267,13 +266,23 @@ func TestPipelineAndAPIBinariesUnderEmulator(t *testing.T) {
 	publish := startFunction(t, "publish", endpoint, nil)
 	api := startFunction(t, "forecast", endpoint, nil)
 
-	var refitOut pipeline.RefitOutput
-	invokeJSON(t, refit, readFile(t, "../events/refit.json"), &refitOut)
 	var finetuneOut pipeline.FineTuneOutput
 	invokeJSON(t, finetune, readFile(t, "../events/finetune.json"), &finetuneOut)
 	if finetuneOut.Mode != training.Full || finetuneOut.CheckpointETag == "" || finetuneOut.Epochs == 0 {
 		t.Errorf("fine-tune without a checkpoint: %+v", finetuneOut)
 	}
+	// The refit as the state machine runs it: the Map's one item, then the group step on its
+	// result.
+	var shardOut json.RawMessage
+	invokeJSON(t, refit, readFile(t, "../events/refit-shard.json"), &shardOut)
+	var groups map[string]any
+	if err := json.Unmarshal(readFile(t, "../events/refit-groups.json"), &groups); err != nil {
+		t.Fatal(err)
+	}
+	groups["input"].(map[string]any)["results"].(map[string]any)["shards"] = []json.RawMessage{shardOut}
+	payload, _ := json.Marshal(groups)
+	var refitOut pipeline.RefitOutput
+	invokeJSON(t, refit, payload, &refitOut)
 
 	var failed pipeline.PublishOutput
 	invokeJSON(t, publish, readFile(t, "../events/publish-failure.json"), &failed)
@@ -284,11 +293,11 @@ func TestPipelineAndAPIBinariesUnderEmulator(t *testing.T) {
 		t.Fatal("failure mode wrote a manifest")
 	}
 	var in pipeline.PublishInput
-	if err := json.Unmarshal(readFile(t, "../events/refit.json"), &in.TaskInput); err != nil {
+	if err := json.Unmarshal(readFile(t, "../events/finetune.json"), &in.TaskInput); err != nil {
 		t.Fatal(err)
 	}
 	in.Results = &pipeline.TrainResults{Refit: refitOut, FineTune: finetuneOut}
-	payload, _ := json.Marshal(in)
+	payload, _ = json.Marshal(in)
 	var published pipeline.PublishOutput
 	invokeJSON(t, publish, payload, &published)
 	if published.Status != pipeline.StatusSucceeded || published.Version != in.JobID {

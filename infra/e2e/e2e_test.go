@@ -272,8 +272,9 @@ func (s *system) manifest() *pipeline.Manifest {
 	return m
 }
 
-// downloadsMatch downloads every object the manifest serves — the dataset, the checkpoint, the
-// trend models and the selections, and the manifest itself — and two objects written by
+// downloadsMatch downloads every object the manifest serves — the dataset index and its parts,
+// the checkpoint, each shard's trend models and selections, the group results, and the manifest
+// itself — and two objects written by
 // multipart uploads, one by awscli and one by the store as the pipeline writes large objects,
 // with awscli, which validates the checksums S3 answers with, and with the SDK asking for
 // checksums: both get the same bytes, of the size S3 lists. Every object has the ETag S3 gives
@@ -282,9 +283,17 @@ func (s *system) manifest() *pipeline.Manifest {
 func (s *system) downloadsMatch(m *pipeline.Manifest) {
 	s.t.Helper()
 	ctx := context.Background()
-	recorded := map[string]string{pipeline.ManifestKey: "", m.Dataset.Key: "", m.Trend.Key: m.Trend.ETag, m.LSTM.Key: m.LSTM.ETag}
-	if m.Selection != nil {
-		recorded[m.Selection.Key] = m.Selection.ETag
+	recorded := map[string]string{pipeline.ManifestKey: "", m.Dataset.Key: m.Dataset.ETag, m.LSTM.Key: m.LSTM.ETag, m.Groups.Key: m.Groups.ETag}
+	for _, sh := range m.Shards {
+		for _, p := range sh.Data.Parts {
+			recorded[p.Key] = p.ETag
+		}
+		if sh.Trend.Key != "" {
+			recorded[sh.Trend.Key] = sh.Trend.ETag
+		}
+		if sh.Selection != nil {
+			recorded[sh.Selection.Key] = sh.Selection.ETag
+		}
 	}
 	dir := s.t.TempDir()
 	// 2.5 parts (of awscli's 8 MiB and the store's), no two parts alike.

@@ -59,26 +59,23 @@ func (in TaskInput) Validate() error {
 	return nil
 }
 
-// RefitOutput is what the refit task returns.
+// RefitOutput is what the refit's group step returns: the results of every shard and of the
+// groups, and their summary over the whole dataset.
 type RefitOutput struct {
-	TrendKey  string `json:"trend_key"`
-	TrendETag string `json:"trend_etag"`
-	// TrendVersionID is the S3 version of the trend models written.
-	TrendVersionID string   `json:"trend_version_id,omitempty"`
-	Series         int      `json:"series"`
-	Failed         []string `json:"failed"`
-	FitMS          int64    `json:"fit_ms"`
+	// Series counts the series fitted (every shard's products and the groups); Failed those
+	// fitted with the fallback model; FitMS is the fits' time added up over the invocations.
+	Series int      `json:"series"`
+	Failed []string `json:"failed"`
+	FitMS  int64    `json:"fit_ms"`
 	// Rows, FirstDate and LastDate describe the dataset the models were fitted on.
 	Rows      int    `json:"rows"`
 	FirstDate string `json:"first_date"`
 	LastDate  string `json:"last_date"`
-	// SelectionKey and SelectionETag name the backtest selections (empty when none were made);
-	// Backtest summarises them.
-	SelectionKey  string    `json:"selection_key,omitempty"`
-	SelectionETag string    `json:"selection_etag,omitempty"`
-	Backtest      *Backtest `json:"backtest,omitempty"`
-	// Shards are the per-shard results of a sharded refit, shard 0 first; Groups the group
-	// results made from their partial sums.
+	// Backtest summarises the backtests of every shard and of the groups (nil when none were
+	// made).
+	Backtest *Backtest `json:"backtest,omitempty"`
+	// Shards are the per-shard results, shard 0 first (a shard whose refit failed has no Trend);
+	// Groups the group results made from their partial sums.
 	Shards []ShardRefitOutput `json:"shards,omitempty"`
 	Groups *Artifact          `json:"groups,omitempty"`
 }

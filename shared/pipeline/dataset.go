@@ -38,9 +38,8 @@ func (c Current) Indexed() bool { return c.Object.ETag != "" }
 // first merge that wrote one, the single file at shards.SingleKey as the one shard (its rows,
 // dates and columns unknown: zero). No dataset at all is an error wrapping store.ErrNotFound.
 //
-// A task names a dataset of one shard by its one object, data/large_dataset.csv, exactly as
-// before sharding, so that every reader of the single-file layout (the manifest's dataset, the
-// forecast API) reads it as it did; a dataset of several shards is named by its index.
+// A task names a dataset by its index (IndexRef), which the training's Distributed Map reads;
+// only the single file of before sharding, not indexed yet, is named by that object.
 func CurrentDataset(ctx context.Context, s store.Store) (Current, error) {
 	x, obj, err := ReadIndex(ctx, s, "", "")
 	if err == nil {
@@ -60,15 +59,10 @@ func CurrentDataset(ctx context.Context, s store.Store) (Current, error) {
 	}, nil
 }
 
-// IndexRef is how a task names the dataset version of index x, written as obj: by its one object
-// for a dataset of one shard of one part, else by the index (see CurrentDataset).
+// IndexRef is how a task names the dataset version of index x, written as obj: by the index,
+// whatever its shard count, which the training's Distributed Map reads as its items.
 func IndexRef(x shards.Index, obj store.Object) DatasetRef {
-	ref := DatasetRef{Key: shards.IndexKey, ETag: obj.ETag, VersionID: obj.VersionID, Written: obj.LastModified.UTC()}
-	if len(x) == 1 && len(x[0].Parts) == 1 {
-		part := x[0].Parts[0]
-		ref.Key, ref.ETag, ref.VersionID = part.Key, part.ETag, part.VersionID
-	}
-	return ref
+	return DatasetRef{Key: shards.IndexKey, ETag: obj.ETag, VersionID: obj.VersionID, Written: obj.LastModified.UTC()}
 }
 
 // OpenDataset streams a dataset version whole as one dataset CSV: its shards one after another

@@ -34,8 +34,8 @@ func TestCurrentDatasetNamesTheSingleFileOrTheIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	cur, err := pipeline.CurrentDataset(ctx, s)
-	if err != nil || !cur.Indexed() || cur.Ref.Key != shards.SingleKey || cur.Ref.VersionID != single.VersionID {
-		t.Fatalf("one shard: %+v, %v; want it named by its one object", cur, err)
+	if err != nil || !cur.Indexed() || cur.Ref.Key != shards.IndexKey || cur.Ref.ETag != obj.ETag || cur.Ref.VersionID != obj.VersionID || cur.Index[0].Parts[0].Key != shards.SingleKey {
+		t.Fatalf("one shard: %+v, %v; want it named by its index, its one part the single file", cur, err)
 	}
 
 	// Two shards: named by the index, read whole shard after shard.

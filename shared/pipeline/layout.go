@@ -59,12 +59,6 @@ func RejectedKey(name string) string { return RejectedPrefix + name }
 // RejectedReportKey is the machine-readable report of why an upload was refused.
 func RejectedReportKey(name string) string { return RejectedPrefix + name + ".error.json" }
 
-// TrendKey is the trend models of one model version.
-func TrendKey(version string) string { return TrendPrefix + version + ".json" }
-
-// SelectionKey is the backtest selections (model=auto) of one model version.
-func SelectionKey(version string) string { return SelectionPrefix + version + ".json" }
-
 // OriginKey is the LSTM trained only through the k-th origin (from 0, the oldest) of the refit's
 // backtest, whose forecasts the refit scores as the LSTM candidate.
 func OriginKey(k int) string { return OriginsPrefix + strconv.Itoa(k) + ".bin" }

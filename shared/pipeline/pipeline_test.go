@@ -147,7 +147,7 @@ func TestManifestIsWrittenConditionally(t *testing.T) {
 func testManifest(version string) *pipeline.Manifest {
 	return &pipeline.Manifest{
 		Format: pipeline.ManifestFormat, Version: version, Created: time.Now(),
-		Dataset: pipeline.Dataset{Key: pipeline.DatasetKey}, Trend: pipeline.Artifact{Key: pipeline.TrendKey(version)},
+		Dataset: pipeline.Dataset{Key: pipeline.DatasetKey}, Groups: &pipeline.Artifact{Key: pipeline.GroupsKey(version)},
 		LSTM: pipeline.Artifact{Key: pipeline.CheckpointKey},
 	}
 }

@@ -56,7 +56,7 @@ func TestRetriedErrorsAreTheOnesTheHandlersReturn(t *testing.T) {
 			e := handlertest.NewEnv(t)
 			old := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 			e.Put(shards.SingleKey, handlertest.Testdata(t, "sample_dataset.csv"))
-			_, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), handlertest.TaskInput("job", old.ETag))
+			_, err := refit.New(e.Store, handlertest.Logger(t)).HandleShard(context.Background(), singleShardTask(t, e, handlertest.TaskInput("job", old.ETag)))
 			return err
 		},
 		"DeadlineNear": func(t *testing.T) error {
@@ -66,7 +66,7 @@ func TestRetriedErrorsAreTheOnesTheHandlersReturn(t *testing.T) {
 			h.StopMargin = time.Hour
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			_, err := h.Handle(ctx, handlertest.TaskInput("job", dataset.ETag))
+			_, err := h.HandleShard(ctx, singleShardTask(t, e, handlertest.TaskInput("job", dataset.ETag)))
 			return err
 		},
 		"CheckpointChanged": func(t *testing.T) error {
@@ -97,4 +97,16 @@ func TestRetriedErrorsAreTheOnesTheHandlersReturn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// singleShardTask is the Map item of the one shard of a task's dataset file.
+func singleShardTask(t *testing.T, e *handlertest.Env, in pipeline.TaskInput) pipeline.ShardTask {
+	t.Helper()
+	index, err := pipeline.DatasetIndex(context.Background(), e.Store, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var task pipeline.ShardTask
+	task.Input.TaskInput, task.Shard = in, index[0]
+	return task
 }

@@ -99,8 +99,8 @@ func TestForecastAPIServesCachesAndReloadsByETag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	broken := e.Put("models/trend/broken.json", []byte(`{"format":"nonsense"}`))
-	manifest.Version, manifest.Trend.Key, manifest.Trend.ETag = "broken", "models/trend/broken.json", broken.ETag
+	broken := e.Put("models/groups/broken.json", []byte(`{"format":"nonsense"}`))
+	manifest.Version, manifest.Groups = "broken", &pipeline.Artifact{Key: "models/groups/broken.json", ETag: broken.ETag}
 	if _, err := pipeline.WriteManifest(context.Background(), e.Store, manifest, obj.ETag); err != nil {
 		t.Fatal(err)
 	}

@@ -124,10 +124,7 @@ func publishBenchModel(b *testing.B, s store.Store, data []byte) *pipeline.Manif
 		b.Fatal(err)
 	}
 	in := pipeline.TaskInput{Bucket: "bench", DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, JobID: "bench", Mode: training.Full}
-	refitted, err := refit.New(s, slog.New(slog.DiscardHandler)).Handle(ctx, in)
-	if err != nil {
-		b.Fatal(err)
-	}
+	refitted := handlertest.Refit(b, refit.New(s, slog.New(slog.DiscardHandler)), in, pipeline.FineTuneOutput{})
 	net, err := lstm.New(lstm.DefaultConfig())
 	if err != nil {
 		b.Fatal(err)

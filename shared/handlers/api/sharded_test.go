@@ -100,7 +100,11 @@ func publishSharded(t testing.TB, s store.Store, single *pipeline.Manifest, data
 		}
 		index[k] = sh
 	}
-	written, err := pipeline.WriteIndex(ctx, s, index, "")
+	previous := ""
+	if current, err := s.Head(ctx, shards.IndexKey); err == nil {
+		previous = current.ETag
+	}
+	written, err := pipeline.WriteIndex(ctx, s, index, previous)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,17 +213,55 @@ func (c *readCounter) take(prefix string) []string {
 	return keys
 }
 
-// trainSingle trains and publishes a single-file model of the sharded tests' data.
-func trainSingle(t *testing.T) (*handlertest.Env, *pipeline.Manifest, []byte) {
+// trainSingle trains and publishes a model of the sharded tests' data (one shard), and publishes
+// it again as a single-file model, as written before sharding: the dataset file, one trend set
+// and one selection set of every series.
+func trainSingle(t testing.TB) (*handlertest.Env, *pipeline.Manifest, []byte) {
 	t.Helper()
 	e := handlertest.NewEnv(t)
 	data := handlertest.Generated(t, shardedData)
-	handlertest.Train(t, e, "single", data, time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC))
-	m, _, err := pipeline.ReadManifest(context.Background(), e.Store)
+	handlertest.Train(t, e, "trained", data, time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	trained, obj, err := pipeline.ReadManifest(ctx, e.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, m, data
+	read := func(a pipeline.Artifact, v any) {
+		body, _, err := store.ReadAll(ctx, e.Store, a.Key)
+		if err == nil {
+			err = json.Unmarshal(body, v)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var groups grouped.Set
+	read(*trained.Groups, &groups)
+	var trends trend.Set
+	var sel backtest.Set
+	read(trained.Shards[0].Trend, &trends)
+	read(*trained.Shards[0].Selection, &sel)
+	maps.Copy(trends.Models, groups.Trends.Models)
+	maps.Copy(sel.Selections, groups.Selections.Selections)
+	maps.Copy(sel.Unselected, groups.Selections.Unselected)
+	putJSON := func(key string, v any) pipeline.Artifact {
+		body, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pipeline.Artifact{Key: key, ETag: e.Put(key, body).ETag}
+	}
+	m := *trained
+	part := trained.Shards[0].Data.Parts[0]
+	m.Version, m.Previous = "single", trained.Version
+	m.Dataset.Key, m.Dataset.ETag, m.Dataset.VersionID = part.Key, part.ETag, part.VersionID
+	m.Trend = putJSON("models/trend/single.json", &trends)
+	a := putJSON("models/selection/single.json", &sel)
+	m.Selection, m.Shards, m.Groups = &a, nil, nil
+	if _, err := pipeline.WriteManifest(ctx, e.Store, &m, obj.ETag); err != nil {
+		t.Fatal(err)
+	}
+	return e, &m, data
 }
 
 // answer is a response's status and body, without what names the model version.

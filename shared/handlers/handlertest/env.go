@@ -6,11 +6,13 @@ package handlertest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -250,27 +252,56 @@ func SmallFineTune(t testing.TB, s store.Store) *finetune.Handler {
 	return h
 }
 
-// Train runs fine-tune (a small network), refit and publish on data as a job would, and returns
-// the published version.
+// Train runs fine-tune (a small network), refit and publish on data, written as a dataset of
+// one shard, as a job would, and returns the published version.
 func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pipeline.PublishOutput {
 	t.Helper()
 	ctx := context.Background()
-	dataset := e.PutDataset(data)
-	in := pipeline.TaskInput{Bucket: Bucket, DatasetKey: dataset.Key, DatasetETag: dataset.ETag, DatasetVersionID: dataset.VersionID,
-		JobID: job, Mode: training.FineTune, DatasetWritten: written}
+	index, _ := e.PutShards(data, 1)
+	in := ShardedTaskInput(job, index)
+	in.DatasetWritten = written
 	tuned, err := SmallFineTune(t, e.Store).Handle(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	refitted, err := refit.New(e.Store, Logger(t)).Handle(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	refitted := Refit(t, refit.New(e.Store, Logger(t)), in, tuned)
 	out, err := publish.New(e.Store, Logger(t)).Handle(ctx, pipeline.PublishInput{
 		TaskInput: in, Results: &pipeline.TrainResults{Refit: refitted, FineTune: tuned},
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// Refit runs the refit as the training state machine does: h's shard step on every shard of the
+// dataset index in names (the Map, one shard at a time, in shard order), then its group step on
+// their results.
+func Refit(t testing.TB, h *refit.Handler, in pipeline.TaskInput, tuned pipeline.FineTuneOutput) pipeline.RefitOutput {
+	t.Helper()
+	ctx := context.Background()
+	index, err := pipeline.DatasetIndex(ctx, h.Store, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups refit.GroupsTask
+	groups.Input.TaskInput, groups.Input.Results.FineTune = in, tuned
+	for _, sh := range index {
+		var task pipeline.ShardTask
+		task.Input.TaskInput, task.Input.Results.FineTune, task.Shard = in, tuned, sh
+		out, err := h.HandleShard(ctx, task)
+		if err != nil {
+			t.Fatalf("refit of shard %d of %d: %v", sh.Shard, sh.Of, err)
+		}
+		raw, err := json.Marshal(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups.Input.Results.Shards = append(groups.Input.Results.Shards, raw)
+	}
+	out, err := h.HandleGroups(ctx, groups)
+	if err != nil {
+		t.Fatalf("refit of the groups: %v", err)
 	}
 	return out
 }
@@ -305,4 +336,79 @@ func (c *CountingStore) Count(key string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.writes[key]
+}
+
+// PutShards writes a dataset CSV (sorted by date, product_id) as a dataset of count shards —
+// each product's rows in shard shards.Of(product, count), each shard in quarterly parts (one
+// part at shards.SingleKey for count 1) — and its index, in place of the current one, and
+// returns the index object and the index.
+func (e *Env) PutShards(data []byte, count int) (store.Object, shards.Index) {
+	e.t.Helper()
+	lines := strings.SplitAfter(string(data), "\n")
+	header := lines[0]
+	columns := strings.Split(strings.TrimSpace(header), ",")
+	productCol := slices.Index(columns, "product_id")
+	type part struct {
+		period string
+		rows   []string
+	}
+	parts := make([][]*part, count)
+	products := make([]map[string]bool, count)
+	index := make(shards.Index, count)
+	for k := range index {
+		products[k] = map[string]bool{}
+		index[k] = shards.Shard{Shard: k, Of: count, Columns: columns, Parts: []shards.Part{}}
+	}
+	for _, line := range lines[1:] {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		fields := strings.Split(strings.TrimSpace(line), ",")
+		k := shards.Of(fields[productCol], count)
+		day, err := time.Parse(time.DateOnly, fields[0][:10])
+		if err != nil {
+			e.t.Fatalf("row %q: %v", line, err)
+		}
+		period := shards.PeriodOf(day)
+		if count == 1 {
+			period = ""
+		}
+		if n := len(parts[k]); n == 0 || parts[k][n-1].period != period {
+			parts[k] = append(parts[k], &part{period: period})
+		}
+		p := parts[k][len(parts[k])-1]
+		p.rows = append(p.rows, line)
+		products[k][fields[productCol]] = true
+		sh := &index[k]
+		if sh.FirstDate == "" {
+			sh.FirstDate = fields[0][:10]
+		}
+		sh.LastDate = fields[0][:10]
+	}
+	for k := range index {
+		sh := &index[k]
+		sh.Products = len(products[k])
+		for _, p := range parts[k] {
+			body := header + strings.Join(p.rows, "")
+			key := shards.PartKey(k, count, p.period)
+			obj := e.Put(key, []byte(body))
+			sh.Parts = append(sh.Parts, shards.Part{Period: p.period, Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: len(p.rows), Bytes: int64(len(body))})
+			sh.Rows += len(p.rows)
+			sh.Bytes += int64(len(body))
+		}
+	}
+	previous := ""
+	if current, err := e.Store.Head(context.Background(), shards.IndexKey); err == nil {
+		previous = current.ETag
+	}
+	obj, err := pipeline.WriteIndex(context.Background(), e.Store, index, previous)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return obj, index
+}
+
+// ShardedTaskInput is a training task's input for the dataset index version obj.
+func ShardedTaskInput(job string, obj store.Object) pipeline.TaskInput {
+	return pipeline.TaskInput{Bucket: Bucket, DatasetKey: shards.IndexKey, DatasetETag: obj.ETag, DatasetVersionID: obj.VersionID, JobID: job, Mode: training.FineTune}
 }

@@ -89,9 +89,9 @@ func TestMergeAcceptsUploadAndStartsTraining(t *testing.T) {
 	if len(starts) != 1 {
 		t.Fatalf("%d executions started, want 1", len(starts))
 	}
-	dataset, _ := e.Store.Head(context.Background(), shards.SingleKey)
+	dataset, _ := e.Store.Head(context.Background(), shards.IndexKey)
 	in := starts[0]
-	if !store.SameETag(in.DatasetETag, dataset.ETag) || in.DatasetKey != shards.SingleKey || in.Bucket != handlertest.Bucket || in.Mode != training.FineTune {
+	if !store.SameETag(in.DatasetETag, dataset.ETag) || in.DatasetKey != shards.IndexKey || in.Bucket != handlertest.Bucket || in.Mode != training.FineTune {
 		t.Errorf("execution input %+v does not name the merged dataset %s", in, dataset.ETag)
 	}
 	if in.NewFrom != "2024-03-01" || in.NewTo == "" {
@@ -424,7 +424,7 @@ func TestMergePinsTheDatasetVersionForTraining(t *testing.T) {
 	if err := newMergeHandler(t, e.Store, starter).Handle(context.Background(), e.Upload("uploads/next.csv", handlertest.Testdata(t, "uploads/ok_next_days.csv"))); err != nil {
 		t.Fatal(err)
 	}
-	head, err := e.Store.Head(context.Background(), shards.SingleKey)
+	head, err := e.Store.Head(context.Background(), shards.IndexKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -238,7 +238,7 @@ func cmpPart(k int, period string, otherK int, otherPeriod string) int {
 // upload's columns. changed is false when no part's content changed.
 func nextIndex(x shards.Index, columns []string, written []partWritten) (shards.Index, bool) {
 	next := make(shards.Index, len(x))
-	changed := !slices.Equal(x.Columns(), columns)
+	changed := x.Columns() != nil && !slices.Equal(x.Columns(), columns) // nil: not known yet (the single file before its index)
 	for k, sh := range x {
 		sh.Parts = slices.Clone(sh.Parts)
 		sh.Columns = slices.Clone(columns)
@@ -294,15 +294,16 @@ func (h *Handler) report(cur pipeline.Current, next shards.Index, obj store.Obje
 		Written:          h.Now().UTC(),
 		Shards:           len(next),
 	}
+	// The rows before: the index's, with each part written counted as it was read (the single
+	// file's, before its index, are counted only so).
 	rowsBefore := cur.Index.Rows()
 	for _, w := range written {
 		st := w.applied.Stats
 		r.Inserted += st.Inserted
 		r.Replaced += st.Replaced
+		rowsBefore += st.RowsBefore
 		if w.committed != nil {
-			rowsBefore += st.RowsBefore - w.committed.Rows // a part of the single-file layout counts its rows here
-		} else {
-			rowsBefore += st.RowsBefore
+			rowsBefore -= w.committed.Rows
 		}
 		if !slices.Contains(r.Touched, w.shard) {
 			r.Touched = append(r.Touched, w.shard)

@@ -312,8 +312,8 @@ func TestShardedMergeMigratesTheSingleFile(t *testing.T) {
 		if report.RowsBefore != 500 || report.RowsAfter != 600 || report.Inserted != 100 || report.Shards != 1 || !slices.Equal(report.Touched, []int{0}) {
 			t.Errorf("report %+v", report)
 		}
-		// A dataset of one shard is named by its one object, as before sharding.
-		if cur.Ref.Key != shards.SingleKey || !store.SameETag(cur.Ref.ETag, report.DatasetETag) {
+		// A dataset of one shard is named by its index, which the training's Map reads.
+		if cur.Ref.Key != shards.IndexKey || !store.SameETag(cur.Ref.ETag, report.DatasetETag) {
 			t.Errorf("dataset reference %+v, report %s", cur.Ref, report.DatasetETag)
 		}
 	})
@@ -522,4 +522,33 @@ func TestShardedMergeRefusedUploadWritesNothing(t *testing.T) {
 			t.Errorf("the dataset's objects changed: %v -> %v", before, after)
 		}
 	})
+}
+
+func TestShardedMergeOfRowsAlreadyThereCommitsNothing(t *testing.T) {
+	onBothStores(t, func(t *testing.T, s store.Store) {
+		h, before := fourShards(t, s)
+		old, _ := datasetRows(t, s)
+		again := []byte("date,product_id,sales,category,region,price,discount,rating\n")
+		for _, product := range []string{"P0001", "P0002", "P0003"} {
+			again = append(again, lineOf(t, generated(t, 40, 200, 1), "2022-07-19,"+product+",")...)
+		}
+		report := mergeUpload(t, h, s, "uploads/again.csv", again)
+		cur, rows := datasetRows(t, s)
+		sameRows(t, rows, before)
+		if !store.SameETag(cur.Object.ETag, old.Object.ETag) || report.Replaced != 3 || report.Inserted != 0 || len(report.Touched) != 0 {
+			t.Errorf("index %s -> %s, report %+v: want the index as it was, 3 rows replaced by themselves, nothing touched", old.Object.ETag, cur.Object.ETag, report)
+		}
+	})
+}
+
+// lineOf is the line of data that starts with prefix, with its line feed.
+func lineOf(t *testing.T, data []byte, prefix string) []byte {
+	t.Helper()
+	for line := range bytes.Lines(data) {
+		if bytes.HasPrefix(line, []byte(prefix)) {
+			return line
+		}
+	}
+	t.Fatalf("no line starts with %q", prefix)
+	return nil
 }

@@ -82,7 +82,7 @@ func TestSweepClosesTheJobsOfDeadAttempts(t *testing.T) {
 	if job := e.Job(moved); job.Status != pipeline.StatusTraining || job.Execution == "" {
 		t.Errorf("the job whose upload was moved: %s/%s, execution %q; want training", job.Status, job.Stage, job.Execution)
 	}
-	head, err := e.Store.Head(context.Background(), shards.SingleKey)
+	head, err := e.Store.Head(context.Background(), shards.IndexKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestSweepTrainsAMergedButUntrainedDataset(t *testing.T) {
 	}
 
 	sweep(t, newMergeHandler(t, e.Store, starter))
-	head, err := e.Store.Head(context.Background(), shards.SingleKey)
+	head, err := e.Store.Head(context.Background(), shards.IndexKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers/task"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -54,8 +55,12 @@ func (h *Handler) handle(ctx context.Context, in pipeline.PublishInput) (pipelin
 	if in.Results == nil {
 		return pipeline.PublishOutput{}, errors.New("publish: the input has neither training results nor an error")
 	}
+	index, err := pipeline.DatasetIndex(ctx, h.Store, in.TaskInput)
+	if err != nil {
+		return pipeline.PublishOutput{}, fmt.Errorf("publish: %w", err)
+	}
 	out, err := store.RetryConflicts(ctx, h.MaxAttempts, func(int) (pipeline.PublishOutput, error) {
-		return h.publish(ctx, in, log)
+		return h.publish(ctx, in, index, log)
 	})
 	if errors.Is(err, store.ErrPreconditionFailed) {
 		return pipeline.PublishOutput{}, fmt.Errorf("publish: manifest: %w", err)
@@ -66,7 +71,7 @@ func (h *Handler) handle(ctx context.Context, in pipeline.PublishInput) (pipelin
 	return h.finish(ctx, in, out, log)
 }
 
-func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *slog.Logger) (pipeline.PublishOutput, error) {
+func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, index shards.Index, log *slog.Logger) (pipeline.PublishOutput, error) {
 	current, obj, err := pipeline.ReadManifest(ctx, h.Store)
 	var damaged *pipeline.Damaged
 	switch {
@@ -105,16 +110,15 @@ func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *sl
 			Key: in.DatasetKey, ETag: in.DatasetETag, VersionID: in.DatasetVersionID, Rows: refit.Rows,
 			FirstDate: refit.FirstDate, LastDate: refit.LastDate, Written: in.DatasetWritten,
 		},
-		Trend: pipeline.Artifact{Key: refit.TrendKey, ETag: refit.TrendETag, VersionID: refit.TrendVersionID},
-		LSTM:  pipeline.Artifact{Key: finetune.CheckpointKey, ETag: finetune.CheckpointETag, VersionID: finetune.VersionID},
+		LSTM:   pipeline.Artifact{Key: finetune.CheckpointKey, ETag: finetune.CheckpointETag, VersionID: finetune.VersionID},
+		Groups: refit.Groups,
 		Metrics: pipeline.Metrics{
-			Series: refit.Series, FailedSeries: refit.Failed, FitMS: refit.FitMS,
+			Series: refit.Series, FailedSeries: refit.Failed, FitMS: refit.FitMS, Backtest: refit.Backtest,
 			Mode: finetune.Mode, Epochs: finetune.Epochs, Loss: finetune.Loss, ValLoss: finetune.ValLoss, Windows: finetune.Windows,
 		},
 	}
-	if refit.SelectionKey != "" {
-		manifest.Selection = &pipeline.Artifact{Key: refit.SelectionKey, ETag: refit.SelectionETag}
-		manifest.Metrics.Backtest = refit.Backtest
+	if manifest.Shards, manifest.Metrics.FailedShards, err = shardModels(index, refit.Shards); err != nil {
+		return pipeline.PublishOutput{}, err
 	}
 	if current != nil {
 		manifest.Previous = current.Version
@@ -131,8 +135,31 @@ func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, log *sl
 	}); err != nil {
 		return pipeline.PublishOutput{}, err
 	}
-	log.InfoContext(ctx, "model published", "version", manifest.Version, "manifest_etag", written.ETag, "previous", manifest.Previous)
+	log.InfoContext(ctx, "model published", "version", manifest.Version, "manifest_etag", written.ETag, "previous", manifest.Previous,
+		"shards", len(manifest.Shards), "failed_shards", manifest.Metrics.FailedShards)
 	return pipeline.PublishOutput{JobID: in.JobID, Status: pipeline.StatusSucceeded, Version: manifest.Version, ManifestETag: written.ETag}, nil
+}
+
+// shardModels are the manifest's shards: each shard's entry of the dataset index with the
+// artifacts its refit wrote, and the shards whose refit failed (no trend models: the API fits
+// their series on demand).
+func shardModels(index shards.Index, results []pipeline.ShardRefitOutput) ([]pipeline.ShardModel, []int, error) {
+	if len(results) != len(index) {
+		return nil, nil, fmt.Errorf("publish: the refit has %d shard results for the %d shards of the dataset index", len(results), len(index))
+	}
+	out := make([]pipeline.ShardModel, len(index))
+	var failed []int
+	for k, sh := range index {
+		r := results[k]
+		if r.Shard != sh.Shard || r.Of != sh.Of {
+			return nil, nil, fmt.Errorf("publish: refit result %d is of shard %d of %d, the index's is %d of %d", k, r.Shard, r.Of, sh.Shard, sh.Of)
+		}
+		out[k] = pipeline.ShardModel{Data: sh, Trend: r.Trend, Selection: r.Selection}
+		if r.Trend.Key == "" {
+			failed = append(failed, sh.Shard)
+		}
+	}
+	return out, failed, nil
 }
 
 // finish ends the jobs this run covered — superseded by the model that holds their rows — and

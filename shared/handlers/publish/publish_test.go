@@ -3,6 +3,8 @@ package publish_test
 import (
 	"bytes"
 	"context"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,9 +13,12 @@ import (
 
 	"github.com/stockcast/stockcast/shared/handlers/publish"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/training"
 )
 
+// publishInput is the publish input of a job trained on a dataset of one shard (the one file
+// of before sharding, which the task names as such).
 func publishInput(job string, written time.Time) pipeline.PublishInput {
 	return pipeline.PublishInput{
 		TaskInput: pipeline.TaskInput{
@@ -21,10 +26,12 @@ func publishInput(job string, written time.Time) pipeline.PublishInput {
 			Mode: training.FineTune, DatasetWritten: written,
 		},
 		Results: &pipeline.TrainResults{
-			Refit: pipeline.RefitOutput{TrendKey: pipeline.TrendKey(job), TrendETag: `"t"`, Series: 30, Failed: []string{"product/P9"},
+			Refit: pipeline.RefitOutput{Series: 30, Failed: []string{"product/P9"},
 				FitMS: 120, Rows: 20000, FirstDate: "2022-01-01", LastDate: "2024-04-10",
-				SelectionKey: pipeline.SelectionKey(job), SelectionETag: `"s"`,
-				Backtest: &pipeline.Backtest{Selected: 29, Unselected: 1, MS: 900, MASE: 0.8, Choices: map[string]int{"ets": 29}}},
+				Backtest: &pipeline.Backtest{Selected: 29, Unselected: 1, MS: 900, MASE: 0.8, Choices: map[string]int{"ets": 29}},
+				Shards: []pipeline.ShardRefitOutput{{Shard: 0, Of: 1, Trend: pipeline.Artifact{Key: pipeline.ShardTrendKey(job, 0), ETag: `"t"`},
+					Selection: &pipeline.Artifact{Key: pipeline.ShardSelectionKey(job, 0), ETag: `"s"`}}},
+				Groups: &pipeline.Artifact{Key: pipeline.GroupsKey(job), ETag: `"g"`}},
 			FineTune: pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, CheckpointETag: `"c"`, VersionID: "v1",
 				Mode: training.FineTune, Epochs: 10, Loss: 0.01, ValLoss: 0.02, Windows: 640},
 		},
@@ -54,9 +61,10 @@ func TestPublishWritesTheManifestAndSucceedsTheJob(t *testing.T) {
 	if out.Status != pipeline.StatusSucceeded || out.Version != "job-a" || out.ManifestETag != obj.ETag {
 		t.Errorf("output %+v does not name the manifest written (%s)", out, obj.ETag)
 	}
-	if manifest.Trend.Key != "models/trend/job-a.json" || manifest.LSTM.VersionID != "v1" || manifest.Dataset.Rows != 20000 ||
-		manifest.Dataset.LastDate != "2024-04-10" || manifest.Metrics.Epochs != 10 || manifest.Previous != "" ||
-		manifest.Selection == nil || manifest.Selection.Key != "models/selection/job-a.json" || manifest.Selection.ETag != `"s"` ||
+	if len(manifest.Shards) != 1 || manifest.Shards[0].Trend.Key != "models/trend/job-a/0000.json" || manifest.LSTM.VersionID != "v1" ||
+		manifest.Dataset.Rows != 20000 || manifest.Dataset.LastDate != "2024-04-10" || manifest.Metrics.Epochs != 10 || manifest.Previous != "" ||
+		manifest.Shards[0].Selection == nil || manifest.Shards[0].Selection.ETag != `"s"` || manifest.Shards[0].Data.Parts[0].Key != pipeline.DatasetKey ||
+		manifest.Groups == nil || manifest.Groups.Key != "models/groups/job-a.json" || manifest.Metrics.FailedShards != nil ||
 		manifest.Metrics.Backtest == nil || manifest.Metrics.Backtest.Choices["ets"] != 29 {
 		t.Errorf("manifest = %+v", manifest)
 	}
@@ -145,5 +153,40 @@ func TestPublishRefusesIncompleteInput(t *testing.T) {
 	}
 	if e.Exists(pipeline.ManifestKey) {
 		t.Errorf("a manifest was written from bad input")
+	}
+}
+
+// TestPublishWritesTheShardedManifest: the manifest names the dataset index and, for each shard,
+// its index entry (its parts exactly) with its artifacts; a shard whose refit failed is published
+// with its data only and named in the metrics.
+func TestPublishWritesTheShardedManifest(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	h := newPublishHandler(t, e)
+	ctx := context.Background()
+	obj, index := e.PutShards(handlertest.Testdata(t, "small_dataset.csv"), 2)
+	in := publishInput("job-s", time.Now())
+	in.TaskInput = handlertest.ShardedTaskInput("job-s", obj)
+	in.Results.Refit.Shards = []pipeline.ShardRefitOutput{
+		{Shard: 0, Of: 2, Trend: pipeline.Artifact{Key: pipeline.ShardTrendKey("job-s", 0), ETag: `"t0"`}},
+		{Shard: 1, Of: 2},
+	}
+	if _, err := h.Handle(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	manifest, _, err := pipeline.ReadManifest(ctx, e.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if manifest.Dataset.Key != shards.IndexKey || manifest.Dataset.ETag != obj.ETag || manifest.Dataset.VersionID != obj.VersionID ||
+		len(manifest.Shards) != 2 || !reflect.DeepEqual(manifest.Shards[0].Data, index[0]) || !reflect.DeepEqual(manifest.Shards[1].Data, index[1]) ||
+		manifest.Shards[0].Trend.ETag != `"t0"` || manifest.Shards[1].Trend.Key != "" || !slices.Equal(manifest.Metrics.FailedShards, []int{1}) {
+		t.Errorf("manifest dataset %+v, shards %+v, failed shards %v", manifest.Dataset, manifest.Shards, manifest.Metrics.FailedShards)
+	}
+
+	in = publishInput("job-t", time.Now())
+	in.TaskInput = handlertest.ShardedTaskInput("job-t", obj)
+	in.Results.Refit.Shards = in.Results.Refit.Shards[:1] // one result for two shards
+	if _, err := h.Handle(ctx, in); err == nil {
+		t.Error("a refit of one shard of two published")
 	}
 }

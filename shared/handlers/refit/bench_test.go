@@ -11,13 +11,16 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
 	"github.com/stockcast/stockcast/shared/handlers/refit"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
-// BenchmarkRefit fits every standard series (total, products, categories, regions) of a
-// generated dataset on all cores and backtests every candidate on each, as the refit Lambda
-// does; trend-only is the refit without the backtests. Besides the wall-clock time it reports
-// the CPU seconds of each refit (cpu-s/op), which a loaded machine inflates less.
+// BenchmarkRefit is the refit of one shard, as one item of the training state machine's Map
+// runs it: a generated dataset of N products as the one shard, every product fitted on all cores
+// and every candidate backtested on each; trend-only is the refit without the backtests. The
+// group step, whose series count does not grow with the products, is not in it. Besides the
+// wall-clock time it reports the CPU seconds of each refit (cpu-s/op), which a loaded machine
+// inflates less; the scale figures multiply it by the shard count.
 func BenchmarkRefit(b *testing.B) {
 	for _, size := range []struct {
 		name     string
@@ -34,17 +37,19 @@ func BenchmarkRefit(b *testing.B) {
 		b.Run(size.name, func(b *testing.B) {
 			data := handlertest.Generated(b, size.cfg)
 			s := store.NewMemory("bench")
-			obj, err := s.Put(context.Background(), pipeline.DatasetKey, bytes.NewReader(data), store.PutOptions{})
+			obj, err := s.Put(context.Background(), shards.SingleKey, bytes.NewReader(data), store.PutOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			h := refit.New(s, slog.New(slog.DiscardHandler))
 			h.Workers, h.Select = size.workers, !size.noSelect
-			in := pipeline.TaskInput{Bucket: "bench", DatasetKey: pipeline.DatasetKey, DatasetETag: obj.ETag, JobID: "bench"}
+			var task pipeline.ShardTask
+			task.Input.TaskInput = pipeline.TaskInput{Bucket: "bench", DatasetKey: shards.SingleKey, DatasetETag: obj.ETag, JobID: "bench"}
+			task.Shard = shards.Shard{Shard: 0, Of: 1, Parts: []shards.Part{{Key: shards.SingleKey, ETag: obj.ETag}}}
 			var series int
 			cpu := cputime.Used(b)
 			for b.Loop() {
-				out, err := h.Handle(context.Background(), in)
+				out, err := h.HandleShard(context.Background(), task)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,7 +1,9 @@
-// Package refit is the RefitFunction's handler: the training state machine's task that fits the
-// trend model to every standard series of one dataset version and backtests every candidate
-// model on each — the LSTM of daily data on the fine-tune's models of the backtest origins —
-// storing the selection model=auto serves.
+// Package refit is the RefitFunction's handler, two tasks of the training state machine. The
+// refit of one shard (a Distributed Map item) fits the trend model to each of the shard's
+// products and backtests every candidate model on each — the LSTM of daily data on the
+// fine-tune's models of the backtest origins —, storing the selections model=auto serves and the
+// shard's partial sums of the group series. The group step adds up every shard's partials into
+// the group series (the total, each category, each region) and fits and backtests those.
 package refit
 
 import (
@@ -28,9 +30,15 @@ import (
 	"github.com/stockcast/stockcast/shared/trend"
 )
 
-// Handler is the refit task of the training state machine: it fits a trend model (Prophet's
-// model) to every standard series of one dataset version — the total, each product, each
-// category, each region — on all cores, and stores them as models/trend/<version>.json.
+// The steps of the refit, the input's "step".
+const (
+	// StepShard is the refit of one shard: the input is a pipeline.ShardTask.
+	StepShard = "shard"
+	// StepGroups is the group step after the Map: the input is a GroupsTask.
+	StepGroups = "groups"
+)
+
+// Handler is the refit tasks of the training state machine.
 type Handler struct {
 	Store  store.Store
 	Jobs   *pipeline.Jobs
@@ -41,7 +49,7 @@ type Handler struct {
 	// Workers is how many series are fitted at once; 0 means one per core.
 	Workers int
 	// StopMargin is the time kept before the invocation's deadline to stop fitting and record
-	// the outcome: the refit then fails with a *pipeline.DeadlineNear instead of being killed.
+	// the outcome: the step then fails with a *pipeline.DeadlineNear instead of being killed.
 	StopMargin time.Duration
 	// Select backtests every candidate model on every series and stores the selections
 	// model=auto serves (New sets it; without, the API backtests each series on first use).
@@ -57,97 +65,153 @@ func New(s store.Store, logger *slog.Logger) *Handler {
 	return &Handler{Store: s, Jobs: pipeline.NewJobs(s), Logger: logger, Now: time.Now, Options: trend.DefaultOptions(), Select: true, StopMargin: 10 * time.Second}
 }
 
-// Handle fits the dataset version named by the input. A dataset that changed since the input
-// was made is a *pipeline.DatasetChanged error, which the state machine retries.
-func (h *Handler) Handle(ctx context.Context, in pipeline.TaskInput) (pipeline.RefitOutput, error) {
-	ctx, end := platform.Trace(ctx, "refit")
-	out, err := h.handle(ctx, in)
+// GroupsTask is what the group step receives: the Map state's input (the TaskInput, the
+// fine-tune's output) with the Map's output, one element per shard of the dataset index in
+// shard order — a pipeline.ShardRefitOutput, or the error object of a shard whose refit failed
+// within the Map's tolerated failures.
+type GroupsTask struct {
+	Input struct {
+		pipeline.TaskInput
+		Results struct {
+			FineTune pipeline.FineTuneOutput `json:"finetune"`
+			Shards   []json.RawMessage       `json:"shards"`
+		} `json:"results"`
+	} `json:"input"`
+}
+
+// Handle dispatches on the input's "step": StepShard returns a pipeline.ShardRefitOutput,
+// StepGroups a pipeline.RefitOutput.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var head struct {
+		Step string `json:"step"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return nil, fmt.Errorf("refit: decode input: %w", err)
+	}
+	switch head.Step {
+	case StepShard:
+		var t pipeline.ShardTask
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, fmt.Errorf("refit: decode shard task: %w", err)
+		}
+		return h.HandleShard(ctx, t)
+	case StepGroups:
+		var t GroupsTask
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, fmt.Errorf("refit: decode groups task: %w", err)
+		}
+		return h.HandleGroups(ctx, t)
+	}
+	return nil, fmt.Errorf("refit: input step %q is neither %q nor %q", head.Step, StepShard, StepGroups)
+}
+
+// HandleShard refits one shard of the dataset version the task names: the shard's entry pins its
+// parts. A part that changed since is a *pipeline.DatasetChanged, which the state machine retries.
+func (h *Handler) HandleShard(ctx context.Context, t pipeline.ShardTask) (pipeline.ShardRefitOutput, error) {
+	ctx, end := platform.Trace(ctx, "refit-shard")
+	out, err := h.shard(ctx, t)
 	end(err)
 	if err != nil {
-		h.Logger.ErrorContext(ctx, "refit failed", "job_id", in.JobID, "error", err)
+		h.Logger.ErrorContext(ctx, "shard refit failed", "job_id", t.Input.JobID, "shard", t.Shard.Shard, "of", t.Shard.Of, "error", err)
 	}
 	return out, task.Retryable(err)
 }
 
-func (h *Handler) handle(ctx context.Context, in pipeline.TaskInput) (pipeline.RefitOutput, error) {
+func (h *Handler) shard(ctx context.Context, t pipeline.ShardTask) (pipeline.ShardRefitOutput, error) {
+	in, sh := t.Input.TaskInput, t.Shard
 	if err := task.Check("refit", in, h.Store); err != nil {
-		return pipeline.RefitOutput{}, err
+		return pipeline.ShardRefitOutput{}, err
 	}
-	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
-		job.Stage = "train"
-		job.Refit = &pipeline.Refit{Status: pipeline.StatusRunning}
-		return nil
-	}); err != nil {
-		return pipeline.RefitOutput{}, err
+	if sh.Of < 1 || sh.Shard < 0 || sh.Shard >= sh.Of {
+		return pipeline.ShardRefitOutput{}, fmt.Errorf("refit: shard %d of %d", sh.Shard, sh.Of)
 	}
-	table, err := task.LoadTable(ctx, h.Store, in)
+	table, err := pipeline.LoadShard(ctx, h.Store, sh)
 	if err != nil {
-		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
+		return pipeline.ShardRefitOutput{}, err
 	}
 	work, stop := h.beforeDeadline(ctx)
 	defer stop()
 	started := time.Now()
-	standard := table.Standard()
-	set, failed, err := h.fitAll(work, standard)
+	products := table.ProductSeries()
+	set, failed, err := h.fitAll(work, products)
 	if err != nil {
-		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
+		return pipeline.ShardRefitOutput{}, err
 	}
-	fitMS := time.Since(started).Milliseconds()
-	data, err := json.Marshal(set)
-	if err != nil {
-		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, fmt.Errorf("encode trend models: %w", err))
+	out := pipeline.ShardRefitOutput{Shard: sh.Shard, Of: sh.Of, Series: len(set.Models), Failed: failed,
+		FitMS: time.Since(started).Milliseconds(), Rows: table.Rows()}
+	if first, ok := table.FirstDate(); ok {
+		last, _ := table.LastDate()
+		out.FirstDate, out.LastDate = first.Format(time.DateOnly), last.Format(time.DateOnly)
 	}
-	key := pipeline.TrendKey(in.JobID)
-	obj, err := h.Store.Put(ctx, key, bytes.NewReader(data), store.PutOptions{ContentType: "application/json"})
-	if err != nil {
-		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
+	if out.Trend, err = h.put(ctx, pipeline.ShardTrendKey(in.JobID, sh.Shard), set, "trend models"); err != nil {
+		return pipeline.ShardRefitOutput{}, err
 	}
-	first, _ := table.FirstDate()
-	last, _ := table.LastDate()
-	out := pipeline.RefitOutput{
-		TrendKey: key, TrendETag: obj.ETag, TrendVersionID: obj.VersionID, Series: len(set.Models), Failed: failed, FitMS: fitMS,
-		Rows: table.Rows(), FirstDate: first.Format(time.DateOnly), LastDate: last.Format(time.DateOnly),
+	partials := table.Partials()
+	if out.Partials, err = h.put(ctx, pipeline.PartialsKey(in.JobID, sh.Shard), partials, "partial sums"); err != nil {
+		return pipeline.ShardRefitOutput{}, err
 	}
-	if h.Select {
-		if err := h.selectModels(work, in.JobID, table, standard, &out); err != nil {
-			if context.Cause(work) == errDeadlineNear {
-				err = &pipeline.DeadlineNear{Step: "refit: backtests", Of: len(standard)}
-			}
-			return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
+	if h.Select && len(products) > 0 {
+		freq := stats.Detect(partials[0].Dates) // the shard's total: every date of the shard
+		sel, summary, err := h.selectModels(work, products, freq, func(names []string) ([]lstm.Series, error) { return lstminput.Standard(table, names) })
+		if err != nil {
+			return pipeline.ShardRefitOutput{}, h.stopped(work, err, "refit: backtests of a shard", len(products))
 		}
+		a, err := h.put(ctx, pipeline.ShardSelectionKey(in.JobID, sh.Shard), sel, "selections")
+		if err != nil {
+			return pipeline.ShardRefitOutput{}, err
+		}
+		out.Selection, out.Backtest = &a, summary
 	}
-	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
-		job.Refit = &pipeline.Refit{Status: pipeline.StatusSucceeded, Series: out.Series, Failed: failed, FitMS: fitMS, TrendKey: key}
-		return nil
-	}); err != nil {
-		return pipeline.RefitOutput{}, err
-	}
-	h.Logger.InfoContext(ctx, "trend models fitted", "job_id", in.JobID, "series", out.Series, "fallbacks", len(failed), "fit_ms", fitMS, "key", key)
+	h.Logger.InfoContext(ctx, "shard refitted", "job_id", in.JobID, "shard", sh.Shard, "of", sh.Of, "series", out.Series,
+		"fallbacks", len(failed), "fit_ms", out.FitMS, "rows", out.Rows)
 	return out, nil
 }
 
-// selectModels backtests every candidate on every series, stores the selections as
-// models/selection/<version>.json and records them in out.
-func (h *Handler) selectModels(ctx context.Context, jobID string, table *series.Table, all []series.Series, out *pipeline.RefitOutput) (err error) {
+// put stores v as JSON at key.
+func (h *Handler) put(ctx context.Context, key string, v any, what string) (pipeline.Artifact, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return pipeline.Artifact{}, fmt.Errorf("encode %s: %w", what, err)
+	}
+	obj, err := h.Store.Put(ctx, key, bytes.NewReader(data), store.PutOptions{ContentType: "application/json"})
+	if err != nil {
+		return pipeline.Artifact{}, fmt.Errorf("write %s: %w", what, err)
+	}
+	return pipeline.Artifact{Key: key, ETag: obj.ETag, VersionID: obj.VersionID}, nil
+}
+
+// stopped is err, or a *pipeline.DeadlineNear of step when the work context ended at the stop
+// margin.
+func (h *Handler) stopped(work context.Context, err error, step string, of int) error {
+	if context.Cause(work) == errDeadlineNear {
+		return &pipeline.DeadlineNear{Step: step, Of: of}
+	}
+	return err
+}
+
+// selectModels backtests every candidate on every series of frequency freq — the LSTM among them
+// for daily data, on the series inputs gives for the origin models' covariates — and returns the
+// selections with their summary.
+func (h *Handler) selectModels(ctx context.Context, all []series.Series, freq stats.Frequency,
+	inputs func(covariates []string) ([]lstm.Series, error)) (_ *backtest.Set, _ *pipeline.Backtest, err error) {
 	ctx, end := platform.Trace(ctx, "backtest")
 	defer func() { end(err) }()
 	started := time.Now()
-	freq := stats.Detect(all[0].Dates) // the total: every date of the dataset
 	hs := make([]stats.History, 0, len(all))
 	for _, s := range all {
 		hist, err := stats.FromDatesAt(s.Key, s.Dates, s.Values, freq)
 		if err != nil { // dates off the dataset's grid: the series is read daily
 			if hist, err = stats.FromDatesAt(s.Key, s.Dates, s.Values, stats.Daily); err != nil {
-				return fmt.Errorf("series %s: %w", s.Key, err)
+				return nil, nil, fmt.Errorf("series %s: %w", s.Key, err)
 			}
 		}
 		hs = append(hs, hist)
 	}
 	cands := candidates.All(h.Options)
 	if freq == stats.Daily {
-		net, err := h.lstmCandidate(ctx, table)
+		net, err := h.lstmCandidate(ctx, inputs)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if net != nil {
 			cands = append(cands, *net)
@@ -155,18 +219,9 @@ func (h *Handler) selectModels(ctx context.Context, jobID string, table *series.
 	}
 	sel, err := backtest.SelectAll(ctx, hs, cands, h.Backtest, h.Workers)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	sel.Created, sel.Frequency = h.Now(), freq
-	data, err := json.Marshal(sel)
-	if err != nil {
-		return fmt.Errorf("encode selections: %w", err)
-	}
-	key := pipeline.SelectionKey(jobID)
-	obj, err := h.Store.Put(ctx, key, bytes.NewReader(data), store.PutOptions{ContentType: "application/json"})
-	if err != nil {
-		return err
-	}
 	summary := &pipeline.Backtest{Selected: len(sel.Selections), Unselected: len(sel.Unselected),
 		MS: time.Since(started).Milliseconds(), Choices: sel.Summary.Choices}
 	for _, m := range sel.Summary.Models {
@@ -174,10 +229,7 @@ func (h *Handler) selectModels(ctx context.Context, jobID string, table *series.
 			summary.MASE, summary.Coverage = m.MASE, m.Coverage
 		}
 	}
-	out.SelectionKey, out.SelectionETag, out.Backtest = key, obj.ETag, summary
-	h.Logger.InfoContext(ctx, "models selected by backtest", "job_id", jobID, "series", summary.Selected,
-		"unselected", summary.Unselected, "backtest_ms", summary.MS, "mase", summary.MASE, "key", key)
-	return nil
+	return sel, summary, nil
 }
 
 // lstmCandidate is the global LSTM as a candidate of a daily dataset's backtests: the models the
@@ -185,7 +237,7 @@ func (h *Handler) selectModels(ctx context.Context, jobID string, table *series.
 // LSTMForecaster picks, for each window, the newest model that saw no day of it. nil when there
 // are none (the fine-tune has not run, or the dataset is too short to backtest); a model that does
 // not load is left out with a warning.
-func (h *Handler) lstmCandidate(ctx context.Context, table *series.Table) (_ *candidates.LSTMForecaster, err error) {
+func (h *Handler) lstmCandidate(ctx context.Context, inputs func(covariates []string) ([]lstm.Series, error)) (_ *candidates.LSTMForecaster, err error) {
 	ctx, end := platform.Trace(ctx, "load-lstm-origins")
 	defer func() { end(err) }()
 	objs, err := h.Store.List(ctx, pipeline.OriginsPrefix)
@@ -213,11 +265,11 @@ func (h *Handler) lstmCandidate(ctx context.Context, table *series.Table) (_ *ca
 	slices.SortFunc(models, func(a, b *lstm.Model) int { return b.LastDate().Compare(a.LastDate()) })
 	names := models[0].Config().Covariates
 	models = slices.DeleteFunc(models, func(m *lstm.Model) bool { return !slices.Equal(m.Config().Covariates, names) })
-	inputs, err := lstminput.Standard(table, names)
+	in, err := inputs(names)
 	if err != nil {
 		return nil, err
 	}
-	net := candidates.NewLSTMForecaster(models, inputs)
+	net := candidates.NewLSTMForecaster(models, in)
 	return &net, nil
 }
 
@@ -286,14 +338,4 @@ func (h *Handler) fitAll(ctx context.Context, all []series.Series) (_ *trend.Set
 		}
 	}
 	return set, failed, nil
-}
-
-func (h *Handler) failed(ctx context.Context, jobID string, cause error) error {
-	if _, err := h.Jobs.Update(ctx, jobID, func(job *pipeline.Job) error {
-		job.Refit = &pipeline.Refit{Status: pipeline.StatusFailed}
-		return nil
-	}); err != nil {
-		return errors.Join(cause, err)
-	}
-	return cause
 }

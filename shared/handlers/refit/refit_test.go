@@ -6,160 +6,321 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stockcast/stockcast/shared/backtest"
+	"github.com/stockcast/stockcast/shared/grouped"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
-	"github.com/stockcast/stockcast/shared/store"
-
 	"github.com/stockcast/stockcast/shared/handlers/refit"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/shards"
+	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/trend"
 )
 
-func TestRefitFitsEveryStandardSeries(t *testing.T) {
-	e := handlertest.NewEnv(t)
-	// One product with a single day of history is served its mean, not a fitted model.
-	data := append(handlertest.Testdata(t, "small_dataset.csv"), []byte("2024-02-29,LONELY,5,Home,East,1.0,0\n")...)
-	dataset := e.Put(pipeline.DatasetKey, data)
-	out, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), handlertest.TaskInput("job-1", dataset.ETag))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// total + 5 products + categories + regions of small_dataset.csv
-	var set trend.Set
-	if err := json.Unmarshal(e.Read(out.TrendKey), &set); err != nil {
-		t.Fatalf("decode %s: %v", out.TrendKey, err)
-	}
-	for _, key := range []string{series.Total, series.ProductKey("P0001"), series.ProductKey("LONELY"), series.CategoryKey("Home"), series.RegionKey("East")} {
-		if set.Models[key] == nil {
-			t.Errorf("no model for %s", key)
-		}
-	}
-	if out.Series != len(set.Models) || out.TrendKey != "models/trend/job-1.json" || out.TrendETag == "" {
-		t.Errorf("output %+v", out)
-	}
-	if len(out.Failed) != 0 || len(set.Fallbacks) != 0 || set.Models[series.ProductKey("LONELY")].FitInfo().Method != trend.MethodMean {
-		t.Errorf("failed = %v, fallbacks = %v; want the one-day product served its mean", out.Failed, set.Fallbacks)
-	}
-	if out.Rows != 241 || out.FirstDate != "2024-01-01" || out.LastDate != "2024-02-29" {
-		t.Errorf("dataset summary rows %d %s..%s", out.Rows, out.FirstDate, out.LastDate)
-	}
-	job := e.Job("job-1")
-	if job.Refit == nil || job.Refit.Status != pipeline.StatusSucceeded || job.Refit.Series != out.Series {
-		t.Errorf("job refit = %+v", job.Refit)
-	}
-	forecast, err := set.Models[series.Total].Predict(set.Models[series.Total].FutureDates(7))
-	if err != nil || len(forecast.Yhat) != 7 {
-		t.Errorf("the stored total model does not predict: %v", err)
-	}
-	// Every series long enough to backtest has a selection with its backtest and calibration;
-	// the one-day product has none, and says why.
-	var sel backtest.Set
-	if err := json.Unmarshal(e.Read(out.SelectionKey), &sel); err != nil {
-		t.Fatalf("decode %s: %v", out.SelectionKey, err)
-	}
-	p1 := sel.Selections[series.ProductKey("P0001")]
-	if out.SelectionKey != "models/selection/job-1.json" || out.SelectionETag == "" || sel.Format != backtest.SetFormat || sel.Frequency != "daily" ||
-		p1 == nil || p1.Calibration.Points() != p1.Origins*p1.Horizon || p1.Candidates["ets"].Scores == nil || p1.Candidates["trend"].Scores == nil {
-		t.Fatalf("selections %+v, P0001 %+v", out, p1)
-	}
-	if sel.Unselected[series.ProductKey("LONELY")] == "" || out.Backtest == nil || out.Backtest.Selected != len(set.Models)-1 ||
-		out.Backtest.Unselected != 1 || !(out.Backtest.MASE > 0) {
-		t.Errorf("unselected %v, summary %+v", sel.Unselected, out.Backtest)
+// smallData is small_dataset.csv (5 products, 60 days) with a product of one day of history,
+// which is served its mean, not a fitted model.
+func smallData(t *testing.T) []byte {
+	return append(handlertest.Testdata(t, "small_dataset.csv"), []byte("2024-02-29,LONELY,5,Home,East,1.0,0\n")...)
+}
+
+func shardTask(in pipeline.TaskInput, sh shards.Shard) pipeline.ShardTask {
+	var task pipeline.ShardTask
+	task.Input.TaskInput, task.Shard = in, sh
+	return task
+}
+
+func readJSON(t *testing.T, e *handlertest.Env, key string, v any) {
+	t.Helper()
+	if err := json.Unmarshal(e.Read(key), v); err != nil {
+		t.Fatalf("decode %s: %v", key, err)
 	}
 }
 
-func TestRefitRefusesAChangedDataset(t *testing.T) {
+// TestRefitFitsEachShardsProductsAndTheGroupsFromTheirPartials: the refit of each shard fits and
+// backtests that shard's products only; the group step adds up the shards' partials into exactly
+// the group series of the whole dataset and fits and backtests those; the summary covers all.
+func TestRefitFitsEachShardsProductsAndTheGroupsFromTheirPartials(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	old := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "sample_dataset.csv"))
-	_, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), handlertest.TaskInput("job-2", old.ETag))
+	data := smallData(t)
+	obj, index := e.PutShards(data, 4)
+	in := handlertest.ShardedTaskInput("job-1", obj)
+	h := refit.New(e.Store, handlertest.Logger(t))
+	out := handlertest.Refit(t, h, in, pipeline.FineTuneOutput{})
+
+	whole, err := series.Load(context.Background(), bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Shards) != 4 {
+		t.Fatalf("%d shard results", len(out.Shards))
+	}
+	products := 0
+	for k, sh := range out.Shards {
+		var set trend.Set
+		readJSON(t, e, sh.Trend.Key, &set)
+		var want []string
+		for _, p := range whole.Products() {
+			if shards.Of(p, 4) == k {
+				want = append(want, series.ProductKey(p))
+			}
+		}
+		got := make([]string, 0, len(set.Models))
+		for key := range set.Models {
+			got = append(got, key)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) || sh.Series != len(want) || sh.Trend.Key != pipeline.ShardTrendKey("job-1", k) || sh.Rows != index[k].Rows {
+			t.Errorf("shard %d: models of %v (series %d, rows %d, key %s), want the shard's products %v", k, got, sh.Series, sh.Rows, sh.Trend.Key, want)
+		}
+		products += len(want)
+		if len(want) > 0 {
+			var sel backtest.Set
+			readJSON(t, e, sh.Selection.Key, &sel)
+			if sel.Format != backtest.SetFormat || len(sel.Selections)+len(sel.Unselected) != len(want) {
+				t.Errorf("shard %d: selections %d + unselected %d for %d products", k, len(sel.Selections), len(sel.Unselected), len(want))
+			}
+		}
+	}
+	if set := readTrends(t, e, out.Shards[shards.Of("LONELY", 4)].Trend.Key); set.Models[series.ProductKey("LONELY")].FitInfo().Method != trend.MethodMean {
+		t.Error("the one-day product is not served its mean")
+	}
+
+	var groups grouped.Set
+	readJSON(t, e, out.Groups.Key, &groups)
+	var want []series.Series
+	for _, s := range whole.Standard() {
+		if !strings.HasPrefix(s.Key, "product/") {
+			want = append(want, s)
+		}
+	}
+	if groups.Format != grouped.Format || out.Groups.Key != pipeline.GroupsKey("job-1") || !reflect.DeepEqual(groups.Series, want) {
+		t.Errorf("groups %s (%s): %d series, want the whole dataset's %d group series", out.Groups.Key, groups.Format, len(groups.Series), len(want))
+	}
+	for _, s := range want {
+		if groups.Trends.Models[s.Key] == nil || groups.Selections.Selections[s.Key] == nil {
+			t.Errorf("group %s has no trend model or no selection", s.Key)
+		}
+	}
+	if out.Series != products+len(want) || out.Rows != 241 || out.FirstDate != "2024-01-01" || out.LastDate != "2024-02-29" || len(out.Failed) != 0 {
+		t.Errorf("summary: %d series (want %d), %d rows %s..%s, failed %v", out.Series, products+len(want), out.Rows, out.FirstDate, out.LastDate, out.Failed)
+	}
+	if b := out.Backtest; b == nil || b.Selected != out.Series-1 || b.Unselected != 1 || !(b.MASE > 0) || b.Coverage == nil {
+		t.Errorf("pooled backtest %+v: want every series but the one-day product selected", b)
+	}
+	if job := e.Job("job-1"); job.Refit == nil || job.Refit.Status != pipeline.StatusSucceeded || job.Refit.Series != out.Series {
+		t.Errorf("job refit = %+v", job.Refit)
+	}
+}
+
+func readTrends(t *testing.T, e *handlertest.Env, key string) trend.Set {
+	t.Helper()
+	var set trend.Set
+	readJSON(t, e, key, &set)
+	return set
+}
+
+// TestGroupsComputeAFailedShardsPartialsFromItsData: a shard whose Map item failed (its element
+// is the error object) has its partials computed from its data; the groups are the same, and the
+// shard is reported without artifacts.
+func TestGroupsComputeAFailedShardsPartialsFromItsData(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	obj, index := e.PutShards(smallData(t), 2)
+	in := handlertest.ShardedTaskInput("job-f", obj)
+	h := refit.New(e.Store, handlertest.Logger(t))
+	h.Select = false
+	full := handlertest.Refit(t, h, in, pipeline.FineTuneOutput{})
+
+	var task refit.GroupsTask
+	task.Input.TaskInput = in
+	ok, err := h.HandleShard(context.Background(), shardTask(in, index[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := json.Marshal(ok)
+	task.Input.Results.Shards = []json.RawMessage{first, json.RawMessage(`{"Error":"States.TaskFailed","Cause":"the shard's refit timed out"}`)}
+	out, err := h.HandleGroups(context.Background(), task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Shards[1].Trend.Key != "" || out.Shards[1].Shard != 1 || out.Shards[1].Of != 2 || out.Shards[1].Rows != index[1].Rows || out.Shards[0].Trend.Key == "" {
+		t.Errorf("shard results %+v", out.Shards)
+	}
+	var got, want grouped.Set
+	readJSON(t, e, out.Groups.Key, &got)
+	readJSON(t, e, full.Groups.Key, &want)
+	if !reflect.DeepEqual(got.Series, want.Series) || out.Rows != full.Rows || out.Series != full.Series-full.Shards[1].Series {
+		t.Errorf("with shard 1 failed: %d group series, %d rows, %d series; with none: %d, %d, %d",
+			len(got.Series), out.Rows, out.Series, len(want.Series), full.Rows, full.Series)
+	}
+	task.Input.Results.Shards = task.Input.Results.Shards[:1]
+	if _, err := h.HandleGroups(context.Background(), task); err == nil {
+		t.Error("groups of 1 result for 2 shards accepted")
+	}
+}
+
+// TestRefitDispatchesOnTheStep: the function's input, as the state machine sends it, picks the
+// step; another step is refused.
+func TestRefitDispatchesOnTheStep(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	obj, index := e.PutShards(smallData(t), 1)
+	in := handlertest.ShardedTaskInput("job-d", obj)
+	h := refit.New(e.Store, handlertest.Logger(t))
+	h.Select = false
+	item, _ := json.Marshal(map[string]any{"step": "shard", "input": map[string]any{"results": map[string]any{"finetune": map[string]any{}}}, "shard": index[0]})
+	// The Map's ItemSelector puts the state input under "input": the TaskInput fields at its top.
+	item = bytes.Replace(item, []byte(`"input":{`), append([]byte(`"input":{`), taskFields(t, in)...), 1)
+	res, err := h.Handle(context.Background(), item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, ok := res.(pipeline.ShardRefitOutput)
+	if !ok || sh.Trend.Key != pipeline.ShardTrendKey("job-d", 0) {
+		t.Fatalf("shard step returned %#v", res)
+	}
+	raw, _ := json.Marshal(sh)
+	groups := []byte(`{"step":"groups","input":{` + string(taskFields(t, in)) + `"results":{"finetune":{},"shards":[` + string(raw) + `]}}}`)
+	res, err = h.Handle(context.Background(), groups)
+	if out, ok := res.(pipeline.RefitOutput); err != nil || !ok || out.Groups == nil {
+		t.Fatalf("groups step returned %#v, %v", res, err)
+	}
+	for _, bad := range []string{`{"step":"all"}`, `{}`, `not json`} {
+		if _, err := h.Handle(context.Background(), json.RawMessage(bad)); err == nil {
+			t.Errorf("input %s accepted", bad)
+		}
+	}
+}
+
+// taskFields are in's JSON fields followed by a comma, to open an object with.
+func taskFields(t *testing.T, in pipeline.TaskInput) []byte {
+	t.Helper()
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(data[1:len(data)-1], ',')
+}
+
+func TestRefitRefusesAChangedShard(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	obj, index := e.PutShards(smallData(t), 2)
+	in := handlertest.ShardedTaskInput("job-2", obj)
+	sh := index[0]
+	sh.Parts = slices.Clone(sh.Parts)
+	sh.Parts[0].VersionID = "" // read by ETag: the part rewritten since is a changed dataset
+	e.Put(sh.Parts[0].Key, handlertest.Testdata(t, "small_dataset.csv"))
+	_, err := refit.New(e.Store, handlertest.Logger(t)).HandleShard(context.Background(), shardTask(in, sh))
 	var changed *pipeline.DatasetChanged
 	if !errors.As(err, &changed) || err != error(changed) {
 		t.Fatalf("err = %v (%T), want an unwrapped *pipeline.DatasetChanged", err, err)
 	}
-	if e.Exists(pipeline.TrendKey("job-2")) {
-		t.Errorf("models were written for a stale dataset")
-	}
-	if job := e.Job("job-2"); job.Refit.Status != pipeline.StatusFailed {
-		t.Errorf("job refit status %s", job.Refit.Status)
+	if e.Exists(pipeline.ShardTrendKey("job-2", 0)) {
+		t.Errorf("models were written for a stale shard")
 	}
 }
 
 func TestRefitRefusesBadInput(t *testing.T) {
 	e := handlertest.NewEnv(t)
+	obj, index := e.PutShards(smallData(t), 2)
 	h := refit.New(e.Store, handlertest.Logger(t))
+	good := handlertest.ShardedTaskInput("job-b", obj)
 	for _, in := range []pipeline.TaskInput{{}, handlertest.TaskInput("", `"x"`), {Bucket: "other", DatasetKey: "k", DatasetETag: "e", JobID: "j"}} {
-		if _, err := h.Handle(context.Background(), in); err == nil {
-			t.Errorf("input %+v accepted", in)
+		if _, err := h.HandleShard(context.Background(), shardTask(in, index[0])); err == nil {
+			t.Errorf("shard input %+v accepted", in)
+		}
+		var groups refit.GroupsTask
+		groups.Input.TaskInput = in
+		if _, err := h.HandleGroups(context.Background(), groups); err == nil {
+			t.Errorf("groups input %+v accepted", in)
+		}
+	}
+	for _, sh := range []shards.Shard{{Shard: 2, Of: 2}, {Shard: -1, Of: 2}, {Shard: 0, Of: 0}} {
+		if _, err := h.HandleShard(context.Background(), shardTask(good, sh)); err == nil {
+			t.Errorf("shard %d of %d accepted", sh.Shard, sh.Of)
 		}
 	}
 }
 
-func TestRefitReadsThePinnedDatasetVersionWhateverMergedSince(t *testing.T) {
+// TestRefitReadsThePinnedShardVersionWhateverMergedSince: the index entry pins each part's
+// version; a part rewritten since does not change what the refit reads.
+func TestRefitReadsThePinnedShardVersionWhateverMergedSince(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	pinned := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "sample_dataset.csv"))
-	in := handlertest.TaskInput("job-3", pinned.ETag)
-	in.DatasetVersionID = pinned.VersionID
-	out, err := refit.New(e.Store, handlertest.Logger(t)).Handle(context.Background(), in)
+	obj, index := e.PutShards(smallData(t), 1)
+	e.Put(index[0].Parts[0].Key, handlertest.Testdata(t, "sample_dataset.csv"))
+	out, err := refit.New(e.Store, handlertest.Logger(t)).HandleShard(context.Background(), shardTask(handlertest.ShardedTaskInput("job-3", obj), index[0]))
 	if err != nil {
 		t.Fatalf("refit of a pinned version after a merge: %v", err)
 	}
-	if out.LastDate != "2024-02-29" || out.TrendVersionID == "" {
-		t.Errorf("refit %+v: want the pinned dataset (to 2024-02-29) and the models' version id", out)
+	if out.LastDate != "2024-02-29" || out.Rows != 241 || out.Trend.VersionID == "" {
+		t.Errorf("refit %+v: want the pinned dataset (241 rows to 2024-02-29) and the models' version id", out)
 	}
 }
 
-// TestRefitStopsBeforeTheDeadline: with less time left than its stop margin, the refit starts no
-// fit and fails with the retryable *pipeline.DeadlineNear (not a Lambda timeout), and its job
-// says so.
+// TestRefitStopsBeforeTheDeadline: with less time left than its stop margin, each step starts no
+// fit and fails with the retryable *pipeline.DeadlineNear (not a Lambda timeout); the group step
+// says so on the job.
 func TestRefitStopsBeforeTheDeadline(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	obj, index := e.PutShards(smallData(t), 2)
+	in := handlertest.ShardedTaskInput("job-late", obj)
 	h := refit.New(e.Store, handlertest.Logger(t))
+	var groups refit.GroupsTask
+	groups.Input.TaskInput = in
+	for _, sh := range index {
+		out, err := h.HandleShard(context.Background(), shardTask(in, sh))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(out)
+		groups.Input.Results.Shards = append(groups.Input.Results.Shards, raw)
+	}
 	h.StopMargin = time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err := h.Handle(ctx, handlertest.TaskInput("job-late", dataset.ETag))
+	_, err := h.HandleShard(ctx, shardTask(in, index[0]))
 	var late *pipeline.DeadlineNear
-	if !errors.As(err, &late) || late.Done != 0 || late.Of == 0 {
-		t.Fatalf("refit with its deadline near: %v, want a DeadlineNear with nothing done", err)
+	if !errors.As(err, &late) || err != error(late) || late.Done != 0 || late.Of == 0 {
+		t.Fatalf("shard refit with its deadline near: %v, want a DeadlineNear with nothing done", err)
+	}
+	_, err = h.HandleGroups(ctx, groups)
+	if !errors.As(err, &late) || err != error(late) || late.Done != 0 {
+		t.Fatalf("group refit with its deadline near: %v, want a DeadlineNear with nothing done", err)
 	}
 	if job := e.Job("job-late"); job.Refit == nil || job.Refit.Status != pipeline.StatusFailed {
 		t.Errorf("job after the stop: %+v", job.Refit)
 	}
 }
 
-// TestRefitStopsWhenCancelled: a cancelled refit returns the cancellation, not a model set.
+// TestRefitStopsWhenCancelled: a cancelled shard refit returns the cancellation, not a model set.
 func TestRefitStopsWhenCancelled(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	obj, index := e.PutShards(smallData(t), 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	h := refit.New(e.Store, handlertest.Logger(t))
-	h.Store = &cancelOnRead{Store: e.Store, cancel: cancel}
-	if _, err := h.Handle(ctx, handlertest.TaskInput("job-cancelled", dataset.ETag)); !errors.Is(err, context.Canceled) {
+	h.Store = &cancelOnRead{Store: e.Store, key: index[0].Parts[0].Key, cancel: cancel}
+	if _, err := h.HandleShard(ctx, shardTask(handlertest.ShardedTaskInput("job-cancelled", obj), index[0])); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled refit: %v, want context.Canceled", err)
 	}
-	if e.Exists(pipeline.TrendKey("job-cancelled")) {
+	if e.Exists(pipeline.ShardTrendKey("job-cancelled", 0)) {
 		t.Error("a cancelled refit wrote trend models")
 	}
 }
 
-// cancelOnRead cancels the refit's context once the dataset has been read: mid-way.
+// cancelOnRead cancels the refit's context once the part key has been read: mid-way.
 type cancelOnRead struct {
 	store.Store
+	key    string
 	cancel context.CancelFunc
 }
 
 func (c *cancelOnRead) Get(ctx context.Context, key string, opts store.GetOptions) (io.ReadCloser, store.Object, error) {
 	body, obj, err := c.Store.Get(ctx, key, opts)
-	if key == pipeline.DatasetKey && err == nil {
+	if key == c.key && err == nil {
 		data, readErr := io.ReadAll(body)
 		body.Close()
 		c.cancel()
@@ -169,21 +330,18 @@ func (c *cancelOnRead) Get(ctx context.Context, key string, opts store.GetOption
 }
 
 // TestRefitBacktestsTheLSTMOnItsOriginModels: after the fine-tune, the refit scores the LSTM
-// candidate on every daily series from the models trained only through each origin, and says
-// which; without origin models the LSTM is no candidate.
+// candidate on every daily series — each shard's products and the groups — from the models
+// trained only through each origin, and says which; without origin models the LSTM is no
+// candidate. The task names the dataset as before sharding (one file), read as its one shard.
 func TestRefitBacktestsTheLSTMOnItsOriginModels(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	ctx := context.Background()
 	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
 	in := handlertest.TaskInput("job-lstm", dataset.ETag)
-	before, err := refit.New(e.Store, handlertest.Logger(t)).Handle(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := refit.New(e.Store, handlertest.Logger(t))
+	before := handlertest.Refit(t, h, in, pipeline.FineTuneOutput{})
 	var sel backtest.Set
-	if err := json.Unmarshal(e.Read(before.SelectionKey), &sel); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, e, before.Shards[0].Selection.Key, &sel)
 	if slices.Contains(sel.Candidates, "lstm") {
 		t.Errorf("candidates %v without any origin model", sel.Candidates)
 	}
@@ -195,21 +353,23 @@ func TestRefitBacktestsTheLSTMOnItsOriginModels(t *testing.T) {
 	if len(tuned.Origins) != 1 || tuned.Origins[0].Through != "2024-02-09" {
 		t.Fatalf("fine-tune origins %+v, want one through 2024-02-09 (60 days: one window of 20)", tuned.Origins)
 	}
-	out, err := refit.New(e.Store, handlertest.Logger(t)).Handle(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := handlertest.Refit(t, h, in, tuned)
 	sel = backtest.Set{}
-	if err := json.Unmarshal(e.Read(out.SelectionKey), &sel); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(sel.Candidates, "lstm") {
-		t.Fatalf("candidates %v after the fine-tune", sel.Candidates)
+	readJSON(t, e, out.Shards[0].Selection.Key, &sel)
+	var groups grouped.Set
+	readJSON(t, e, out.Groups.Key, &groups)
+	if !slices.Contains(sel.Candidates, "lstm") || !slices.Contains(groups.Selections.Candidates, "lstm") {
+		t.Fatalf("candidates %v (groups %v) after the fine-tune", sel.Candidates, groups.Selections.Candidates)
 	}
 	for key, s := range sel.Selections {
 		res := s.Candidates["lstm"]
 		if res.Scores == nil || !strings.Contains(res.Model, "trained through 2024-02-09") {
 			t.Errorf("%s: lstm candidate %+v, want scores from the model trained through the origin", key, res)
+		}
+	}
+	for key, s := range groups.Selections.Selections {
+		if res := s.Candidates["lstm"]; res.Scores == nil {
+			t.Errorf("group %s: lstm candidate %+v, want scores", key, res)
 		}
 	}
 }
