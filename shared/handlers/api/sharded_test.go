@@ -214,20 +214,30 @@ func (c *readCounter) take(prefix string) []string {
 }
 
 // trainSingle trains and publishes a model of the sharded tests' data (one shard), and publishes
-// it again as a single-file model, as written before sharding: the dataset file, one trend set
-// and one selection set of every series.
+// it again as a single-file model (publishSingleFile).
 func trainSingle(t testing.TB) (*handlertest.Env, *pipeline.Manifest, []byte) {
 	t.Helper()
 	e := handlertest.NewEnv(t)
 	data := handlertest.Generated(t, shardedData)
 	handlertest.Train(t, e, "trained", data, time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC))
+	return e, publishSingleFile(t, e.Store), data
+}
+
+// publishSingleFile publishes the current model, of a dataset of one shard, again as a
+// single-file model, as written before sharding: the dataset file, one trend set and one
+// selection set of every series, no shards nor groups.
+func publishSingleFile(t testing.TB, s store.Store) *pipeline.Manifest {
+	t.Helper()
 	ctx := context.Background()
-	trained, obj, err := pipeline.ReadManifest(ctx, e.Store)
+	trained, obj, err := pipeline.ReadManifest(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(trained.Shards) != 1 {
+		t.Fatalf("the model to publish as a single file has %d shards", len(trained.Shards))
+	}
 	read := func(a pipeline.Artifact, v any) {
-		body, _, err := store.ReadAll(ctx, e.Store, a.Key)
+		body, _, err := store.ReadAll(ctx, s, a.Key)
 		if err == nil {
 			err = json.Unmarshal(body, v)
 		}
@@ -241,15 +251,26 @@ func trainSingle(t testing.TB) (*handlertest.Env, *pipeline.Manifest, []byte) {
 	var sel backtest.Set
 	read(trained.Shards[0].Trend, &trends)
 	read(*trained.Shards[0].Selection, &sel)
-	maps.Copy(trends.Models, groups.Trends.Models)
-	maps.Copy(sel.Selections, groups.Selections.Selections)
-	maps.Copy(sel.Unselected, groups.Selections.Unselected)
+	for key, m := range groups.Trends.Models {
+		trends.Add(key, m, groups.Trends.Fallbacks[key])
+	}
+	if groups.Selections != nil {
+		if sel.Unselected == nil {
+			sel.Unselected = map[string]string{}
+		}
+		maps.Copy(sel.Selections, groups.Selections.Selections)
+		maps.Copy(sel.Unselected, groups.Selections.Unselected)
+	}
 	putJSON := func(key string, v any) pipeline.Artifact {
 		body, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return pipeline.Artifact{Key: key, ETag: e.Put(key, body).ETag}
+		written, err := s.Put(ctx, key, bytes.NewReader(body), store.PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pipeline.Artifact{Key: key, ETag: written.ETag}
 	}
 	m := *trained
 	part := trained.Shards[0].Data.Parts[0]
@@ -258,10 +279,10 @@ func trainSingle(t testing.TB) (*handlertest.Env, *pipeline.Manifest, []byte) {
 	m.Trend = putJSON("models/trend/single.json", &trends)
 	a := putJSON("models/selection/single.json", &sel)
 	m.Selection, m.Shards, m.Groups = &a, nil, nil
-	if _, err := pipeline.WriteManifest(ctx, e.Store, &m, obj.ETag); err != nil {
+	if _, err := pipeline.WriteManifest(ctx, s, &m, obj.ETag); err != nil {
 		t.Fatal(err)
 	}
-	return e, &m, data
+	return &m
 }
 
 // answer is a response's status and body, without what names the model version.
