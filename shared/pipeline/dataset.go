@@ -43,7 +43,7 @@ func (c Current) Indexed() bool { return c.Object.ETag != "" }
 func CurrentDataset(ctx context.Context, s store.Store) (Current, error) {
 	x, obj, err := ReadIndex(ctx, s, "", "")
 	if err == nil {
-		return Current{Index: x, Object: obj, Ref: IndexRef(x, obj)}, nil
+		return Current{Index: x, Object: obj, Ref: IndexRef(obj)}, nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return Current{}, err
@@ -59,9 +59,9 @@ func CurrentDataset(ctx context.Context, s store.Store) (Current, error) {
 	}, nil
 }
 
-// IndexRef is how a task names the dataset version of index x, written as obj: by the index,
+// IndexRef is how a task names the dataset version whose index object is obj: by the index,
 // whatever its shard count, which the training's Distributed Map reads as its items.
-func IndexRef(x shards.Index, obj store.Object) DatasetRef {
+func IndexRef(obj store.Object) DatasetRef {
 	return DatasetRef{Key: shards.IndexKey, ETag: obj.ETag, VersionID: obj.VersionID, Written: obj.LastModified.UTC()}
 }
 

@@ -16,7 +16,6 @@ import (
 // The bucket layout: one bucket, these prefixes and keys.
 const (
 	UploadsPrefix   = "uploads/"
-	DatasetKey      = "data/large_dataset.csv"
 	ProcessedPrefix = "processed/"
 	RejectedPrefix  = "rejected/"
 	TrendPrefix     = "models/trend/"

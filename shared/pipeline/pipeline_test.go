@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -147,7 +148,7 @@ func TestManifestIsWrittenConditionally(t *testing.T) {
 func testManifest(version string) *pipeline.Manifest {
 	return &pipeline.Manifest{
 		Format: pipeline.ManifestFormat, Version: version, Created: time.Now(),
-		Dataset: pipeline.Dataset{Key: pipeline.DatasetKey}, Groups: &pipeline.Artifact{Key: pipeline.GroupsKey(version)},
+		Dataset: pipeline.Dataset{Key: shards.SingleKey}, Groups: &pipeline.Artifact{Key: pipeline.GroupsKey(version)},
 		LSTM: pipeline.Artifact{Key: pipeline.CheckpointKey},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -19,7 +20,7 @@ func TestQueueTrainsABurstTwice(t *testing.T) {
 		return "exec-" + in.JobID, nil
 	}
 	dataset := func(content string) string {
-		obj, err := s.Put(ctx, DatasetKey, bytes.NewReader([]byte(content)), store.PutOptions{})
+		obj, err := s.Put(ctx, shards.SingleKey, bytes.NewReader([]byte(content)), store.PutOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +34,7 @@ func TestQueueTrainsABurstTwice(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		d, err := q.Request(ctx, TaskInput{Bucket: "b", DatasetKey: DatasetKey, DatasetETag: etag, JobID: job}, start)
+		d, err := q.Request(ctx, TaskInput{Bucket: "b", DatasetKey: shards.SingleKey, DatasetETag: etag, JobID: job}, start)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,11 +53,11 @@ func TestQueueTrainsABurstTwice(t *testing.T) {
 		t.Fatalf("a duplicate request: %+v, %d starts", d, len(started))
 	}
 	// The first iteration failed (its dataset changed under it): the next one covers it.
-	next, err := q.Finish(ctx, TaskInput{Bucket: "b", DatasetKey: DatasetKey, DatasetETag: first, JobID: "job1"}, true, jobs)
+	next, err := q.Finish(ctx, TaskInput{Bucket: "b", DatasetKey: shards.SingleKey, DatasetETag: first, JobID: "job1"}, true, jobs)
 	if err != nil || next == nil {
 		t.Fatalf("Finish: %+v, %v", next, err)
 	}
-	current, _ := s.Head(ctx, DatasetKey)
+	current, _ := s.Head(ctx, shards.SingleKey)
 	if next.JobID != "job4" || next.DatasetETag != current.ETag || !slices.Equal(next.Covers, []string{"job2", "job3", "job1"}) ||
 		next.NewFrom != "2024-03-01" || next.NewTo != "2024-03-04" {
 		t.Errorf("next iteration %+v", next)

@@ -18,6 +18,7 @@ import (
 	"github.com/stockcast/stockcast/shared/forecast"
 	"github.com/stockcast/stockcast/shared/handlers/api"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -175,8 +176,8 @@ func TestAColdAPIServesThePublishedModelWhateverMergedSince(t *testing.T) {
 	published := handlertest.Train(t, e, "v1", handlertest.Testdata(t, "small_dataset.csv"), t0)
 	// A merge whose training failed (or never started): the dataset moved on, the manifest did not.
 	merged := append(handlertest.Testdata(t, "small_dataset.csv"), bytes.SplitN(handlertest.Testdata(t, "uploads/ok_next_days.csv"), []byte("\n"), 2)[1]...)
-	e.Put(pipeline.DatasetKey, merged)
-	e.Put(pipeline.DatasetKey, append(merged, "2024-03-05,P0001,1,Electronics,North,10,0,4\n"...))
+	e.Put(shards.SingleKey, merged)
+	e.Put(shards.SingleKey, append(merged, "2024-03-05,P0001,1,Electronics,North,10,0,4\n"...))
 
 	cold := api.New(e.Store, handlertest.Logger(t))
 	resp := call(t, cold, get("/forecast", map[string]string{"product_id": "P0001"}))

@@ -18,6 +18,7 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers/refit"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -115,15 +116,15 @@ func BenchmarkColdProductLoad(b *testing.B) {
 	}
 }
 
-// publishBenchModel publishes a single-file model of data as a job would, with an untrained
-// LSTM (its size is the trained one's), and returns its manifest.
+// publishBenchModel publishes a model of data as a job would, with an untrained LSTM (its size
+// is the trained one's), then again as a single-file model, and returns that manifest.
 func publishBenchModel(b *testing.B, s store.Store, data []byte) *pipeline.Manifest {
 	ctx := context.Background()
-	dataset, err := s.Put(ctx, pipeline.DatasetKey, bytes.NewReader(data), store.PutOptions{})
+	dataset, err := s.Put(ctx, shards.SingleKey, bytes.NewReader(data), store.PutOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := pipeline.TaskInput{Bucket: "bench", DatasetKey: pipeline.DatasetKey, DatasetETag: dataset.ETag, JobID: "bench", Mode: training.Full}
+	in := pipeline.TaskInput{Bucket: "bench", DatasetKey: shards.SingleKey, DatasetETag: dataset.ETag, JobID: "bench", Mode: training.Full}
 	refitted := handlertest.Refit(b, refit.New(s, slog.New(slog.DiscardHandler)), in, pipeline.FineTuneOutput{})
 	net, err := lstm.New(lstm.DefaultConfig())
 	if err != nil {
@@ -143,9 +144,5 @@ func publishBenchModel(b *testing.B, s store.Store, data []byte) *pipeline.Manif
 	}}); err != nil {
 		b.Fatal(err)
 	}
-	m, _, err := pipeline.ReadManifest(ctx, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return m
+	return publishSingleFile(b, s)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -53,11 +54,11 @@ func BenchmarkFineTuneWithOrigins(b *testing.B) {
 	s := store.NewMemory("bench")
 	h := finetune.New(s, slog.New(slog.DiscardHandler))
 	run := func(dataset []byte, in pipeline.TaskInput) pipeline.FineTuneOutput {
-		obj, err := s.Put(ctx, pipeline.DatasetKey, bytes.NewReader(dataset), store.PutOptions{})
+		obj, err := s.Put(ctx, shards.SingleKey, bytes.NewReader(dataset), store.PutOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		in.Bucket, in.DatasetKey, in.DatasetETag, in.JobID = "bench", pipeline.DatasetKey, obj.ETag, "bench"
+		in.Bucket, in.DatasetKey, in.DatasetETag, in.JobID = "bench", shards.SingleKey, obj.ETag, "bench"
 		out, err := h.Handle(ctx, in)
 		if err != nil {
 			b.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/series"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -34,7 +35,7 @@ func checkpointOf(t *testing.T, e *handlertest.Env) *lstm.Model {
 func TestFineTuneTrainsFromScratchThenContinues(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	ctx := context.Background()
-	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	dataset := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	h := handlertest.SmallFineTune(t, e.Store)
 
 	first, err := h.Handle(ctx, handlertest.TaskInput("job-1", dataset.ETag))
@@ -51,7 +52,7 @@ func TestFineTuneTrainsFromScratchThenContinues(t *testing.T) {
 	}
 
 	merged := append(handlertest.Testdata(t, "small_dataset.csv"), bytes.SplitN(handlertest.Testdata(t, "uploads/ok_next_days.csv"), []byte("\n"), 2)[1]...)
-	dataset = e.Put(pipeline.DatasetKey, merged)
+	dataset = e.Put(shards.SingleKey, merged)
 	in := handlertest.TaskInput("job-2", dataset.ETag)
 	in.NewFrom, in.NewTo = "2024-03-01", "2024-03-02"
 	second, err := h.Handle(ctx, in)
@@ -72,7 +73,7 @@ func TestFineTuneTrainsFromScratchThenContinues(t *testing.T) {
 
 func TestFineTuneStartsOverFromABadCheckpoint(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	dataset := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	e.Put(pipeline.CheckpointKey, []byte("not a checkpoint at all"))
 	out, err := handlertest.SmallFineTune(t, e.Store).Handle(context.Background(), handlertest.TaskInput("job", dataset.ETag))
 	if err != nil {
@@ -86,7 +87,7 @@ func TestFineTuneStartsOverFromABadCheckpoint(t *testing.T) {
 
 func TestFineTuneCheckpointConflict(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	dataset := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	racing := &handlertest.CountingStore{Store: e.Store, BeforeWrite: map[string]func(){pipeline.CheckpointKey: func() {
 		e.Put(pipeline.CheckpointKey, []byte("another run's checkpoint"))
 	}}}
@@ -105,7 +106,7 @@ func TestFineTuneCheckpointConflict(t *testing.T) {
 
 func TestFineTuneStopsBeforeTheDeadlineAndSaves(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	dataset := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	h := handlertest.SmallFineTune(t, e.Store)
 	h.Policy.FullEpochs, h.Policy.FullPatience = 1000, 1000
 	// The invocation's deadline is 30 s away and 29.5 s are kept to save: training has half a
@@ -128,8 +129,8 @@ func TestFineTuneStopsBeforeTheDeadlineAndSaves(t *testing.T) {
 
 func TestFineTuneRefusesAChangedDataset(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	old := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
-	e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "new_data.csv"))
+	old := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
+	e.Put(shards.SingleKey, handlertest.Testdata(t, "new_data.csv"))
 	_, err := handlertest.SmallFineTune(t, e.Store).Handle(context.Background(), handlertest.TaskInput("job", old.ETag))
 	var changed *pipeline.DatasetChanged
 	if !errors.As(err, &changed) || err != error(changed) {
@@ -144,7 +145,7 @@ func TestFineTuneRefusesAChangedDataset(t *testing.T) {
 // version 1) is refused with the reason, and a full training replaces it.
 func TestFineTuneReplacesAVersion1Checkpoint(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	dataset := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	h := handlertest.SmallFineTune(t, e.Store)
 	if _, err := h.Handle(context.Background(), handlertest.TaskInput("job-1", dataset.ETag)); err != nil {
 		t.Fatal(err)
@@ -176,7 +177,7 @@ func TestFineTuneReplacesAVersion1Checkpoint(t *testing.T) {
 // discount columns) and records them in the checkpoint's architecture.
 func TestFineTuneWithCovariates(t *testing.T) {
 	e := handlertest.NewEnv(t)
-	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	dataset := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	h := handlertest.SmallFineTune(t, e.Store)
 	h.Covariates = true
 	if _, err := h.Handle(context.Background(), handlertest.TaskInput("job", dataset.ETag)); err != nil {
@@ -195,7 +196,7 @@ func TestFineTuneOfANewProductWithAFewDays(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	ctx := context.Background()
 	base := handlertest.Testdata(t, "small_dataset.csv")
-	dataset := e.Put(pipeline.DatasetKey, base)
+	dataset := e.Put(shards.SingleKey, base)
 	h := handlertest.SmallFineTune(t, e.Store)
 	first, err := h.Handle(ctx, handlertest.TaskInput("job-1", dataset.ETag))
 	if err != nil {
@@ -203,7 +204,7 @@ func TestFineTuneOfANewProductWithAFewDays(t *testing.T) {
 	}
 	trained := checkpointOf(t, e)
 
-	dataset = e.Put(pipeline.DatasetKey, append(append([]byte(nil), base...),
+	dataset = e.Put(shards.SingleKey, append(append([]byte(nil), base...),
 		"2024-05-01,NEWP,7,Toys,North,9.99,0\n2024-05-12,NEWP,9,Toys,North,9.99,0\n"...))
 	in := handlertest.TaskInput("job-2", dataset.ETag)
 	in.NewFrom, in.NewTo = "2024-05-01", "2024-05-12"

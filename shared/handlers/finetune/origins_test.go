@@ -15,6 +15,7 @@ import (
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
 	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
+	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 	"github.com/stockcast/stockcast/shared/training"
 )
@@ -72,7 +73,7 @@ func TestFineTuneKeepsTheBacktestOriginModels(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	ctx := context.Background()
 	sample := handlertest.Testdata(t, "sample_dataset.csv")
-	dataset := e.Put(pipeline.DatasetKey, sample)
+	dataset := e.Put(shards.SingleKey, sample)
 	h := handlertest.SmallFineTune(t, e.Store)
 
 	first, err := h.Handle(ctx, handlertest.TaskInput("job-1", dataset.ETag))
@@ -92,7 +93,7 @@ func TestFineTuneKeepsTheBacktestOriginModels(t *testing.T) {
 
 	// An upload of three days moves every origin three days on.
 	merged := append(append([]byte(nil), sample...), bytes.SplitN(handlertest.Testdata(t, "new_data.csv"), []byte("\n"), 2)[1]...)
-	dataset = e.Put(pipeline.DatasetKey, merged)
+	dataset = e.Put(shards.SingleKey, merged)
 	in := handlertest.TaskInput("job-2", dataset.ETag)
 	in.NewFrom, in.NewTo = "2024-04-10", "2024-04-12"
 	second, err := h.Handle(ctx, in)
@@ -177,7 +178,7 @@ func TestFineTuneTrainsTheModelsAtOnce(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	ctx := context.Background()
 	sample := handlertest.Testdata(t, "sample_dataset.csv")
-	dataset := e.Put(pipeline.DatasetKey, sample)
+	dataset := e.Put(shards.SingleKey, sample)
 	recorder := &progressStore{Store: e.Store}
 	h := handlertest.SmallFineTune(t, recorder)
 	if _, err := h.Handle(ctx, handlertest.TaskInput("job-0", dataset.ETag)); err != nil {
@@ -193,7 +194,7 @@ func TestFineTuneTrainsTheModelsAtOnce(t *testing.T) {
 		before[key] = e.Read(key)
 	}
 	merged := append(append([]byte(nil), sample...), bytes.SplitN(handlertest.Testdata(t, "new_data.csv"), []byte("\n"), 2)[1]...)
-	dataset = e.Put(pipeline.DatasetKey, merged)
+	dataset = e.Put(shards.SingleKey, merged)
 
 	var outs []pipeline.FineTuneOutput
 	var models []map[string][]byte

@@ -192,6 +192,10 @@ func TestFineTuneOfAShardedDatasetWithinTheWindowCap(t *testing.T) {
 	if r := out.Read; r.Windows > 1000 || r.Series != 5 || len(r.Read) > 2 || out.Mode != training.Full {
 		t.Errorf("read %+v in mode %s: want 5 series of at most 1000 windows from at most 2 shards, trained in full", r, out.Mode)
 	}
+	in := newSharded(t, mem).write(data, 4, "job-2", []int{4})
+	if _, err := h.Handle(ctx, in); err == nil || !strings.Contains(err.Error(), "touched shard 4 of 4") {
+		t.Errorf("a task touching shard 4 of 4: %v", err)
+	}
 }
 
 // TestFineTuneOfOneShardTrainsAsBefore: a dataset of one shard, named by the index, trains
@@ -212,7 +216,7 @@ func TestFineTuneOfOneShardTrainsAsBefore(t *testing.T) {
 			if indexed {
 				in = w.write(data, 1, job, []int{0})
 			} else {
-				in = handlertest.TaskInput(job, e.Put(pipeline.DatasetKey, data).ETag)
+				in = handlertest.TaskInput(job, e.Put(shards.SingleKey, data).ETag)
 			}
 			if i == 1 {
 				in.NewFrom, in.NewTo = "2024-04-10", "2024-04-12"

@@ -282,7 +282,7 @@ func summarize(sh *shards.Shard) {
 
 // report describes the merge of an attempt that committed next (as obj).
 func (h *Handler) report(cur pipeline.Current, next shards.Index, obj store.Object, up *dataset.Upload, written []partWritten, changed bool) mergeResult {
-	ref := pipeline.IndexRef(next, obj)
+	ref := pipeline.IndexRef(obj)
 	r := pipeline.MergeReport{
 		RowsAfter:        next.Rows(),
 		UploadRows:       up.DataRows,
@@ -349,7 +349,7 @@ func (h *Handler) reshard(ctx context.Context, log *slog.Logger) (report *pipeli
 			return nil, err
 		}
 		h.deleteCount(ctx, log, from)
-		ref := pipeline.IndexRef(next, obj)
+		ref := pipeline.IndexRef(obj)
 		r := &pipeline.MergeReport{Shards: to, ReshardedFrom: from, DatasetETag: ref.ETag, DatasetVersionID: ref.VersionID, Written: h.Now().UTC()}
 		for _, p := range parts {
 			r.PartsWritten++

@@ -22,7 +22,7 @@ import (
 func publishInput(job string, written time.Time) pipeline.PublishInput {
 	return pipeline.PublishInput{
 		TaskInput: pipeline.TaskInput{
-			Bucket: handlertest.Bucket, DatasetKey: pipeline.DatasetKey, DatasetETag: `"d-` + job + `"`, JobID: job,
+			Bucket: handlertest.Bucket, DatasetKey: shards.SingleKey, DatasetETag: `"d-` + job + `"`, JobID: job,
 			Mode: training.FineTune, DatasetWritten: written,
 		},
 		Results: &pipeline.TrainResults{
@@ -63,7 +63,7 @@ func TestPublishWritesTheManifestAndSucceedsTheJob(t *testing.T) {
 	}
 	if len(manifest.Shards) != 1 || manifest.Shards[0].Trend.Key != "models/trend/job-a/0000.json" || manifest.LSTM.VersionID != "v1" ||
 		manifest.Dataset.Rows != 20000 || manifest.Dataset.LastDate != "2024-04-10" || manifest.Metrics.Epochs != 10 || manifest.Previous != "" ||
-		manifest.Shards[0].Selection == nil || manifest.Shards[0].Selection.ETag != `"s"` || manifest.Shards[0].Data.Parts[0].Key != pipeline.DatasetKey ||
+		manifest.Shards[0].Selection == nil || manifest.Shards[0].Selection.ETag != `"s"` || manifest.Shards[0].Data.Parts[0].Key != shards.SingleKey ||
 		manifest.Groups == nil || manifest.Groups.Key != "models/groups/job-a.json" || manifest.Metrics.FailedShards != nil ||
 		manifest.Metrics.Backtest == nil || manifest.Metrics.Backtest.Choices["ets"] != 29 {
 		t.Errorf("manifest = %+v", manifest)

@@ -336,7 +336,7 @@ func (c *cancelOnRead) Get(ctx context.Context, key string, opts store.GetOption
 func TestRefitBacktestsTheLSTMOnItsOriginModels(t *testing.T) {
 	e := handlertest.NewEnv(t)
 	ctx := context.Background()
-	dataset := e.Put(pipeline.DatasetKey, handlertest.Testdata(t, "small_dataset.csv"))
+	dataset := e.Put(shards.SingleKey, handlertest.Testdata(t, "small_dataset.csv"))
 	in := handlertest.TaskInput("job-lstm", dataset.ETag)
 	h := refit.New(e.Store, handlertest.Logger(t))
 	before := handlertest.Refit(t, h, in, pipeline.FineTuneOutput{})
