@@ -116,8 +116,8 @@ func BenchmarkColdProductLoad(b *testing.B) {
 	}
 }
 
-// publishBenchModel publishes a single-file model of data as a job would, with an untrained
-// LSTM (its size is the trained one's), and returns its manifest.
+// publishBenchModel publishes a model of data as a job would, with an untrained LSTM (its size
+// is the trained one's), then again as a single-file model, and returns that manifest.
 func publishBenchModel(b *testing.B, s store.Store, data []byte) *pipeline.Manifest {
 	ctx := context.Background()
 	dataset, err := s.Put(ctx, shards.SingleKey, bytes.NewReader(data), store.PutOptions{})
@@ -144,9 +144,5 @@ func publishBenchModel(b *testing.B, s store.Store, data []byte) *pipeline.Manif
 	}}); err != nil {
 		b.Fatal(err)
 	}
-	m, _, err := pipeline.ReadManifest(ctx, s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return m
+	return publishSingleFile(b, s)
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/stockcast/stockcast/shared/grouped"
 	"github.com/stockcast/stockcast/shared/handlers/api"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
+	"github.com/stockcast/stockcast/shared/handlers/publish"
+	"github.com/stockcast/stockcast/shared/handlers/refit"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/series"
 	"github.com/stockcast/stockcast/shared/shards"
@@ -214,20 +216,30 @@ func (c *readCounter) take(prefix string) []string {
 }
 
 // trainSingle trains and publishes a model of the sharded tests' data (one shard), and publishes
-// it again as a single-file model, as written before sharding: the dataset file, one trend set
-// and one selection set of every series.
+// it again as a single-file model (publishSingleFile).
 func trainSingle(t testing.TB) (*handlertest.Env, *pipeline.Manifest, []byte) {
 	t.Helper()
 	e := handlertest.NewEnv(t)
 	data := handlertest.Generated(t, shardedData)
 	handlertest.Train(t, e, "trained", data, time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC))
+	return e, publishSingleFile(t, e.Store), data
+}
+
+// publishSingleFile publishes the current model, of a dataset of one shard, again as a
+// single-file model, as written before sharding: the dataset file, one trend set and one
+// selection set of every series, no shards nor groups.
+func publishSingleFile(t testing.TB, s store.Store) *pipeline.Manifest {
+	t.Helper()
 	ctx := context.Background()
-	trained, obj, err := pipeline.ReadManifest(ctx, e.Store)
+	trained, obj, err := pipeline.ReadManifest(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(trained.Shards) != 1 {
+		t.Fatalf("the model to publish as a single file has %d shards", len(trained.Shards))
+	}
 	read := func(a pipeline.Artifact, v any) {
-		body, _, err := store.ReadAll(ctx, e.Store, a.Key)
+		body, _, err := store.ReadAll(ctx, s, a.Key)
 		if err == nil {
 			err = json.Unmarshal(body, v)
 		}
@@ -241,15 +253,26 @@ func trainSingle(t testing.TB) (*handlertest.Env, *pipeline.Manifest, []byte) {
 	var sel backtest.Set
 	read(trained.Shards[0].Trend, &trends)
 	read(*trained.Shards[0].Selection, &sel)
-	maps.Copy(trends.Models, groups.Trends.Models)
-	maps.Copy(sel.Selections, groups.Selections.Selections)
-	maps.Copy(sel.Unselected, groups.Selections.Unselected)
+	for key, m := range groups.Trends.Models {
+		trends.Add(key, m, groups.Trends.Fallbacks[key])
+	}
+	if groups.Selections != nil {
+		if sel.Unselected == nil {
+			sel.Unselected = map[string]string{}
+		}
+		maps.Copy(sel.Selections, groups.Selections.Selections)
+		maps.Copy(sel.Unselected, groups.Selections.Unselected)
+	}
 	putJSON := func(key string, v any) pipeline.Artifact {
 		body, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return pipeline.Artifact{Key: key, ETag: e.Put(key, body).ETag}
+		written, err := s.Put(ctx, key, bytes.NewReader(body), store.PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pipeline.Artifact{Key: key, ETag: written.ETag}
 	}
 	m := *trained
 	part := trained.Shards[0].Data.Parts[0]
@@ -258,10 +281,10 @@ func trainSingle(t testing.TB) (*handlertest.Env, *pipeline.Manifest, []byte) {
 	m.Trend = putJSON("models/trend/single.json", &trends)
 	a := putJSON("models/selection/single.json", &sel)
 	m.Selection, m.Shards, m.Groups = &a, nil, nil
-	if _, err := pipeline.WriteManifest(ctx, e.Store, &m, obj.ETag); err != nil {
+	if _, err := pipeline.WriteManifest(ctx, s, &m, obj.ETag); err != nil {
 		t.Fatal(err)
 	}
-	return e, &m, data
+	return &m
 }
 
 // answer is a response's status and body, without what names the model version.
@@ -597,5 +620,106 @@ func TestAShardedModelThatCannotLoadLeavesTheOlderServing(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || resp.Headers[api.ModelVersionHeader] != "sharded" || !strings.Contains(resp.Headers[api.ReloadErrorHeader], pipeline.GroupsKey("missing")) {
 			t.Errorf("a sharded model without its group results: %d %v", resp.StatusCode, resp.Headers)
 		}
+	}
+}
+
+// TestTheAPIServesWhatThePipelinePublishes trains a dataset of four shards through the real
+// handlers — the fine-tune, the refit's shard step on every shard and its group step, the
+// publish — and checks what the API answers and reads: the reload reads no shard; a product
+// reads its own shard and is served by its shard's precomputed models; a group by the group
+// results' precomputed models; a filter from every shard; the series list pages through every
+// product and group the pipeline fitted.
+func TestTheAPIServesWhatThePipelinePublishes(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	ctx := context.Background()
+	data := handlertest.Generated(t, shardedData)
+	const count = 4
+	obj, index := e.PutShards(data, count)
+	in := handlertest.ShardedTaskInput("sharded", obj)
+	in.DatasetWritten = time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
+	tuned, err := handlertest.SmallFineTune(t, e.Store).Handle(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refitted := handlertest.Refit(t, refit.New(e.Store, handlertest.Logger(t)), in, tuned)
+	published, err := publish.New(e.Store, handlertest.Logger(t)).Handle(ctx, pipeline.PublishInput{
+		TaskInput: in, Results: &pipeline.TrainResults{Refit: refitted, FineTune: tuned},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := pipeline.ReadManifest(ctx, e.Store)
+	if err != nil || len(m.Shards) != count || m.Groups == nil || m.Version != published.Version {
+		t.Fatalf("published %+v: %v", m, err)
+	}
+
+	reads := &readCounter{Store: e.Store}
+	h := api.New(reads, handlertest.Logger(t))
+	h.ShardCache = 2
+	if resp := call(t, h, get("/health", nil)); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `"count":4`) {
+		t.Fatalf("health: %d %s", resp.StatusCode, resp.Body)
+	}
+	if got := reads.take(""); !slices.Equal(got, sorted([]string{pipeline.ManifestKey, m.LSTM.Key, m.Groups.Key})) {
+		t.Fatalf("the reload read %v", got)
+	}
+	forecastOf := func(q map[string]string) forecast.Response {
+		t.Helper()
+		resp := call(t, h, get("/forecast", q))
+		var a forecast.Response
+		if err := json.Unmarshal([]byte(resp.Body), &a); err != nil || resp.StatusCode != http.StatusOK || resp.Headers[api.ModelVersionHeader] != m.Version {
+			t.Fatalf("forecast %v: %d %v %s", q, resp.StatusCode, err, resp.Body)
+		}
+		return a
+	}
+	var ids []string // products of two shards
+	for i := 1; len(ids) < 2; i++ {
+		if id := fmt.Sprintf("P%04d", i); len(ids) == 0 || shards.Of(id, count) != shards.Of(ids[0], count) {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		a := forecastOf(map[string]string{"product_id": id})
+		if a.Series.TrendModel != forecast.TrendPrecomputed || a.Selection == nil || a.Selection.Source != forecast.SelectionPrecomputed {
+			t.Errorf("product %s: trend %s, selection %+v", id, a.Series.TrendModel, a.Selection)
+		}
+		k := shards.Of(id, count)
+		var want []string
+		for _, p := range index[k].Parts {
+			want = append(want, p.Key)
+		}
+		want = append(want, m.Shards[k].Trend.Key, m.Shards[k].Selection.Key)
+		if got := slices.DeleteFunc(reads.take(""), func(key string) bool { return key == pipeline.ManifestKey }); !slices.Equal(got, sorted(want)) {
+			t.Errorf("product %s read %v, want its shard %d: %v", id, got, k, sorted(want))
+		}
+	}
+	for _, q := range []map[string]string{nil, {"category": "Clothing"}, {"region": "South", "model": "trend"}} {
+		a := forecastOf(q)
+		if a.Series.TrendModel != forecast.TrendPrecomputed || (a.Selection != nil && a.Selection.Source != forecast.SelectionPrecomputed) {
+			t.Errorf("group %v: trend %s, selection %+v", q, a.Series.TrendModel, a.Selection)
+		}
+	}
+	if got := reads.take("data/"); len(got) != 0 {
+		t.Errorf("group requests read %v", got)
+	}
+	if a := forecastOf(map[string]string{"region": "West", "max_price": "150"}); a.Series.TrendModel != forecast.TrendFittedOnDemand || a.Series.Standard {
+		t.Errorf("filter: %+v", a.Series)
+	}
+	listed := seriesEntries(t, h, map[string]string{"limit": "7"})
+	products, groups := 0, 0
+	for _, s := range listed {
+		switch {
+		case s.Kind == forecast.KindProduct:
+			products++
+		case s.TrendFit == forecast.TrendFittedOnDemand || s.Selection.Source == forecast.SelectionOnDemand:
+			t.Errorf("group %s has no precomputed model: %+v", s.Key, s)
+		default:
+			groups++
+		}
+	}
+	if products != shardedData.Products || groups < 3 {
+		t.Errorf("listed %d products and %d groups", products, groups)
+	}
+	if resp := call(t, h, get("/health", nil)); !strings.Contains(resp.Body, `"peak":2`) {
+		t.Errorf("health after paging: %s", resp.Body)
 	}
 }

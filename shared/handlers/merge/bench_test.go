@@ -72,6 +72,43 @@ func BenchmarkMergeDailyUpload(b *testing.B) {
 	}
 }
 
+// BenchmarkReshard merges a daily upload into the same single-file dataset as
+// BenchmarkMergeDailyUpload (3.5 million rows, 170 MB), with the shard count kept at one
+// (reshard=none) and with the merge resharding it into 4 shards after its commit (reshard=1to4),
+// in the same run: the difference is what a resharding costs, the bytes it writes beside it.
+func BenchmarkReshard(b *testing.B) {
+	base := datagen.Config{Products: benchEnv(b, "BENCH_MERGE_PRODUCTS", 5000), Days: benchEnv(b, "BENCH_MERGE_DAYS", 699), Seed: 1}
+	data := handlertest.Generated(b, base)
+	day := base
+	day.Days, day.Start = 1, base.End()
+	upload := handlertest.Generated(b, day)
+	for _, layout := range []struct {
+		name    string
+		maxRows int
+	}{{"none", 0}, {"1to4", shards.DefaultMaxRows}} {
+		b.Run("reshard="+layout.name, func(b *testing.B) {
+			var bytesWritten int64
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				s := store.NewMemory(handlertest.Bucket)
+				if _, err := s.Put(context.Background(), shards.SingleKey, bytes.NewReader(data), store.PutOptions{}); err != nil {
+					b.Fatal(err)
+				}
+				h := merge.New(s, &handlertest.RecordingStarter{}, slog.New(slog.DiscardHandler))
+				h.Now = func() time.Time { return handlertest.Day }
+				h.Config.ShardMaxRows = layout.maxRows
+				b.StartTimer()
+				report := mergeDay(b, h, s, i, upload)
+				if want := shards.CountFor(report.RowsAfter, layout.maxRows, 1); report.Shards != want {
+					b.Fatalf("%d shards, want %d", report.Shards, want)
+				}
+				bytesWritten += report.BytesWritten
+			}
+			b.ReportMetric(float64(bytesWritten)/float64(b.N), "bytes_written/op")
+		})
+	}
+}
+
 // mergeDay merges one day's upload and returns the job's merge report.
 func mergeDay(b *testing.B, h *merge.Handler, s store.Store, day int, content []byte) *pipeline.MergeReport {
 	ctx := context.Background()

@@ -45,14 +45,19 @@ type Config struct {
 	ShardMaxRows int
 	// PartWriters bounds the dataset parts a merge writes at once.
 	PartWriters int
+	// ReshardMargin is the time of the invocation a resharding leaves to the rest of the merge
+	// (moving the upload, recording the job, starting the training): a resharding that would
+	// take longer is abandoned, uncommitted, and the next merge tries again.
+	ReshardMargin time.Duration
 }
 
 // DefaultConfig allows 64 MiB uploads, 8 attempts, 100 listed problems and dataset's default
 // limits, takes a job running for 6 minutes without news (the function's timeout is 5) as a
-// dead attempt's, keeps shards.DefaultMaxRows rows a shard and writes 8 parts at once.
+// dead attempt's, keeps shards.DefaultMaxRows rows a shard, writes 8 parts at once and leaves a
+// resharding all of the invocation's time but 30 seconds.
 func DefaultConfig() Config {
 	return Config{MaxUploadBytes: 64 << 20, MaxAttempts: 8, MaxProblems: dataset.DefaultMaxProblems, Limits: dataset.DefaultLimits(),
-		DeadAfter: 6 * time.Minute, ShardMaxRows: shards.DefaultMaxRows, PartWriters: 8}
+		DeadAfter: 6 * time.Minute, ShardMaxRows: shards.DefaultMaxRows, PartWriters: 8, ReshardMargin: 30 * time.Second}
 }
 
 // ConfigFromEnv reads MAX_UPLOAD_BYTES, MAX_NEW_COLUMNS, MAX_COLUMNS, MAX_FIELD_BYTES,
@@ -401,7 +406,15 @@ func (h *Handler) mergeWithRetries(ctx context.Context, u *upload) (mergeResult,
 	if err != nil {
 		return mergeResult{}, fmt.Errorf("merge into the dataset: %w", err)
 	}
-	resharded, err := h.reshard(ctx, u.log)
+	// A resharding rewrites the whole dataset: it gets the invocation's time but ReshardMargin,
+	// which the upload's move, its job record and the training's start need.
+	reshardCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		reshardCtx, cancel = context.WithDeadline(ctx, deadline.Add(-h.Config.ReshardMargin))
+		defer cancel()
+	}
+	resharded, err := h.reshard(reshardCtx, u.log)
 	var crash *faultError
 	switch {
 	case errors.As(err, &crash):

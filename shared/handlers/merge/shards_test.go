@@ -552,3 +552,35 @@ func lineOf(t *testing.T, data []byte, prefix string) []byte {
 	t.Fatalf("no line starts with %q", prefix)
 	return nil
 }
+
+// TestShardedMergeLeavesAReshardItHasNoTimeFor: a merge whose invocation has no time left for a
+// resharding (its deadline, less ReshardMargin, has passed) commits its rows, records its job and
+// starts training; the dataset stays at its shard count until a merge with time reshards it.
+func TestShardedMergeLeavesAReshardItHasNoTimeFor(t *testing.T) {
+	onBothStores(t, func(t *testing.T, s store.Store) {
+		h := shardHandler(t, s, 1000)
+		h.Config.ReshardMargin = time.Hour
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		data := later(t, 40, 40, 0) // 1,600 rows: two shards
+		event := uploaded(t, s, "uploads/big.csv", data)
+		if err := h.Handle(ctx, event); err != nil {
+			t.Fatal(err)
+		}
+		cur, rows := datasetRows(t, s)
+		sameRows(t, rows, rowsOf(t, data))
+		o := event.Records[0].S3.Object
+		job, err := pipeline.NewJobs(s).Get(ctx, pipeline.JobID(s.Bucket(), "uploads/big.csv", o.ETag, o.Sequencer))
+		if err != nil || job.Status != pipeline.StatusTraining || job.Merge.Shards != 1 || cur.Index.Count() != 1 {
+			t.Fatalf("job %+v (%v), %d shards: want the merge done at one shard, training", job, err, cur.Index.Count())
+		}
+		h.Config.ReshardMargin = merge.DefaultConfig().ReshardMargin
+		next := later(t, 40, 1, 40)
+		report := mergeUpload(t, h, s, "uploads/next.csv", next)
+		cur, rows = datasetRows(t, s)
+		sameRows(t, rows, union(rowsOf(t, data), rowsOf(t, next)))
+		if cur.Index.Count() != 2 || report.ReshardedFrom != 1 {
+			t.Errorf("%d shards, report %+v: want the next merge to reshard", cur.Index.Count(), report)
+		}
+	})
+}
