@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -131,9 +132,9 @@ func Write(ctx context.Context, s store.Store, c Config) (Report, error) {
 	return report, nil
 }
 
-// WriteShard writes only the parts of shard k of the dataset c describes and returns its index
-// entry, committing nothing: one shard of a dataset too large to write whole for a benchmark of
-// what one shard costs (its refit, its load).
+// WriteShard writes only the parts and the product list of shard k of the dataset c describes
+// and returns its index entry, committing nothing: one shard of a dataset too large to write whole
+// for a benchmark of what one shard costs (its refit, its load).
 func WriteShard(ctx context.Context, s store.Store, c Config, k int) (shards.Shard, error) {
 	if k < 0 || k >= c.Count() {
 		return shards.Shard{}, fmt.Errorf("simulate: no shard %d of %d", k, c.Count())
@@ -213,6 +214,18 @@ func writeShards(ctx context.Context, s store.Store, c Config, only []int) (shar
 		}
 		sh := &index[k]
 		sh.Products, sh.FirstDate, sh.LastDate, sh.Parts = len(members[k]), first, last, ps
+		if count > 1 {
+			ids := make([]string, len(members[k]))
+			for i, n := range members[k] {
+				ids[i] = d.ProductID(n)
+			}
+			slices.Sort(ids)
+			list, err := pipeline.WriteShardProducts(ctx, s, k, count, ids)
+			if err != nil {
+				return nil, fmt.Errorf("simulate: %w", err)
+			}
+			sh.ProductList = &list
+		}
 		for _, p := range ps {
 			sh.Rows += p.Rows
 			sh.Bytes += p.Bytes
@@ -262,6 +275,9 @@ func currentIndex(ctx context.Context, s store.Store) (replaced, error) {
 		for _, p := range sh.Parts {
 			r.keys = append(r.keys, p.Key)
 		}
+		if sh.ProductList != nil {
+			r.keys = append(r.keys, sh.ProductList.Key)
+		}
 	}
 	return r, nil
 }
@@ -272,6 +288,9 @@ func deleteReplaced(ctx context.Context, s store.Store, old replaced, x shards.I
 	for _, sh := range x {
 		for _, p := range sh.Parts {
 			kept[p.Key] = true
+		}
+		if sh.ProductList != nil {
+			kept[sh.ProductList.Key] = true
 		}
 	}
 	for _, key := range old.keys {

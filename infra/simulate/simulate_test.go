@@ -184,8 +184,8 @@ func TestWriteShardIsTheShardOfTheWholeDataset(t *testing.T) {
 			t.Fatalf("part %s differs from the whole dataset's", p.Key)
 		}
 	}
-	if list, _ := one.List(ctx, ""); len(list) != len(sh.Parts) {
-		t.Fatalf("WriteShard wrote %d objects, want its %d parts only", len(list), len(sh.Parts))
+	if list, _ := one.List(ctx, ""); len(list) != len(sh.Parts)+1 || sh.ProductList == nil {
+		t.Fatalf("WriteShard wrote %d objects, want its %d parts and its product list only", len(list), len(sh.Parts))
 	}
 	if _, err := simulate.WriteShard(ctx, one, small, 4); err == nil {
 		t.Fatal("shard 4 of 4 written")

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 )
 
 // Split routes the upload's rows into parts by key(date, product): each part holds, sorted, the
@@ -35,6 +37,20 @@ func Split[K comparable](u *Upload, key func(date, product string) K) map[K]*Upl
 	return parts
 }
 
+// ProductIDs returns the upload's (or part's) distinct products, sorted.
+func (u *Upload) ProductIDs() []string {
+	seen := map[string]bool{}
+	var ids []string
+	for i := range u.len() {
+		if p := u.at(i).product; !seen[p] {
+			seen[p] = true
+			ids = append(ids, p)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // Empty returns a part of the upload without any of its rows: merged into a part of the dataset
 // it rewrites that part with the upload's columns (an upload that brings a new column rewrites
 // every part, so that every part keeps the dataset's header).
@@ -54,6 +70,8 @@ type SpreadPart struct {
 	Span  string
 	Part  int
 	Stats Stats
+	// Products are the part's distinct products, sorted.
+	Products []string
 }
 
 // Spread streams the dataset in r — sorted by (date, product_id) with unique keys, as Merge
@@ -98,7 +116,7 @@ func Spread(ctx context.Context, r io.Reader, span func(date string) string, par
 			if err == nil {
 				st := Stats{RowsBefore: o.rows, RowsAfter: o.rows}
 				o.out.into(&st)
-				done = append(done, SpreadPart{Span: current, Part: k, Stats: st})
+				done = append(done, SpreadPart{Span: current, Part: k, Stats: st, Products: slices.Sorted(maps.Keys(o.out.products))})
 			}
 		}
 		clear(parts)

@@ -61,11 +61,14 @@
 // started from if no epoch beat them. In training.Full the network is
 // reinitialised and every epoch draws up to Policy.MaxWindows windows
 // (default 100,000), for up to 50 epochs. In training.FineTune the model
-// continues from its weights and optimiser state on the windows with a
-// target in the new range [Since, Until] (a new sample of Policy.MaxWindows
-// of them each epoch when there are more, as after a large upload), plus a
-// fresh sample each epoch of twice as many older windows (at most 50,000),
-// for up to 10 epochs; a series seen
+// continues from its weights and optimiser state on the new windows, those
+// with an observed target in the new range [Since, Until] (a new sample of
+// Policy.MaxWindows of them each epoch when there are more, as after a large
+// upload), plus a fresh sample each epoch of twice as many older windows (at
+// most 50,000; the replay pool, every other training window), for up to 10
+// epochs. A series without a new day, as after an upload of a few products,
+// has no new window: its last windows, whose horizons reach past its end into
+// the new range, have only old targets and are replayed. A series seen
 // for the first time is reported. New days that no window has as an observed
 // target (a new series of a few days after a gap, or its days all among the
 // validation days) are no error: the run stops with StopNoNewWindow, the

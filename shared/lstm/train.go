@@ -322,7 +322,7 @@ type trainer struct {
 	startDay []int64     // each series' first day, in days since 1970-01-01
 	fallback []float64   // each series' scale for a context with no observed non-zero value
 	valDays  int         // days held out for validation
-	fresh    []windowRef // windows with a new target (all of them in full)
+	fresh    []windowRef // windows with an observed new target (all of them in full)
 	old      []windowRef // the replay pool
 	val      []windowRef // held-out windows
 	epoch    []windowRef // this epoch's windows
@@ -362,7 +362,9 @@ func (s *snapshot) restore(m *Model) {
 // [since, until] are held out: the validation windows are those with a
 // target among them (every horizon predicts each of them), and no training
 // window has one as its target. A training window is new when one of its
-// targets falls in [since, until], and old (the replay pool) otherwise. A
+// observed targets is a day of [since, until] (before the validation days),
+// and old (the replay pool) otherwise: a series without a new day has no new
+// window, however far its last windows' horizons reach past its end. A
 // window needs an observed day in its context and an observed target.
 func newTrainer(cfg Config, series []Series, since, until time.Time, pol Policy) *trainer {
 	t := &trainer{pol: pol}
@@ -390,7 +392,7 @@ func newTrainer(cfg Config, series []Series, since, until time.Time, pol Policy)
 			switch {
 			case o >= end:
 				add(&t.old, o, o, n)
-			case o < valFrom && o+H > first:
+			case o < valFrom && count(max(o, first), min(o+H, valFrom)) > 0:
 				add(&t.fresh, o, o, valFrom)
 			case o < valFrom:
 				add(&t.old, o, o, valFrom)

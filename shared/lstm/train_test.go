@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -350,5 +351,63 @@ func TestDivergenceKeepsTheLastGoodWeights(t *testing.T) {
 		if got.Point[d] != good.Point[d] || m.Step() != step {
 			t.Fatalf("after divergence: forecast %v, step %d; before %v, step %d", got, m.Step(), good, step)
 		}
+	}
+}
+
+// TestNewWindowsHaveANewTarget: after an upload of 10 new days for one series only, a window is
+// new exactly when one of its observed targets is a new day before the validation days; a series
+// without a new day contributes none, its last windows (whose horizons reach past the start of
+// the new days, on days it has no value) are replayed, and a window whose only new target is
+// not observed is replayed too.
+func TestNewWindowsHaveANewTarget(t *testing.T) {
+	cfg := smallConfig() // 14 days of context, 7 ahead
+	data := synthSeries(2, 110, 13)
+	old, fresh := upTo(data, 100)[0], data[1] // no new day; 10 new days (indices 100..109)
+	fresh.Values[100] = math.NaN()            // the window at 94 has no other new target
+	since, until := day0.AddDate(0, 0, 100), day0.AddDate(0, 0, 109)
+	tr := newTrainer(cfg, []Series{old, fresh}, since, until, quickPolicy())
+	// 10 new days hold out a quarter (2): the new targets are 101..107, and the new windows
+	// the origins 95..107 of the second series.
+	if tr.valDays != 2 {
+		t.Fatalf("%d validation days, want 2", tr.valDays)
+	}
+	var got []int32
+	for _, w := range tr.fresh {
+		if w.series != 1 {
+			t.Errorf("new window %+v of the series without a new day", w)
+			continue
+		}
+		got = append(got, w.origin)
+	}
+	var want []int32
+	for o := int32(95); o <= 107; o++ {
+		want = append(want, o)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("new windows at origins %v, want %v", got, want)
+	}
+	replayed := map[[2]int32]bool{}
+	for _, w := range tr.old {
+		replayed[[2]int32{w.series, w.origin}] = true
+	}
+	for _, w := range []windowRef{{series: 0, origin: 99}, {series: 0, origin: 94}, {series: 1, origin: 94}} {
+		if !replayed[[2]int32{w.series, w.origin}] {
+			t.Errorf("window of series %d at %d not replayed", w.series, w.origin)
+		}
+	}
+	// Train reports the same counts.
+	ctx := context.Background()
+	m := mustNew(t, cfg)
+	if _, err := m.Train(ctx, []Series{old, upTo([]Series{fresh}, 100)[0]}, TrainOptions{Policy: quickPolicy()}); err != nil {
+		t.Fatal(err)
+	}
+	pol := quickPolicy()
+	pol.FineTuneEpochs = 1
+	rep, err := m.Train(ctx, []Series{old, fresh}, TrainOptions{Policy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.NewWindows != len(want) || rep.ReplayWindows != 2*len(want) {
+		t.Errorf("report: %d new and %d replayed windows, want %d and %d", rep.NewWindows, rep.ReplayWindows, len(want), 2*len(want))
 	}
 }

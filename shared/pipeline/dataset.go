@@ -89,8 +89,9 @@ func LoadDataset(ctx context.Context, s store.Store, x shards.Index) (*series.Ta
 
 // ScanDataset reads every row of a dataset version, shard after shard, and checks the data
 // contract of each shard: every part's rows sorted by (date, product_id) with unique keys, the
-// parts of a shard in period order, every row in the shard its product hashes to. It calls row
-// for each row (its bytes valid until the next call) and returns the rows read.
+// parts of a shard in period order, every row in the shard its product hashes to, the index's
+// rows and products its own. It calls row for each row (its bytes valid until the next call)
+// and returns the rows read.
 func ScanDataset(ctx context.Context, s store.Store, x shards.Index, row func(shard int, r *dataset.Row) error) (int, error) {
 	rows := 0
 	for _, sh := range x {
@@ -113,6 +114,7 @@ func scanShard(ctx context.Context, s store.Store, sh shards.Shard, count int, r
 	var last dataset.Day
 	var lastProduct []byte
 	n := 0
+	products := map[string]bool{}
 	for scanner.Scan() {
 		got := scanner.Row()
 		switch {
@@ -122,6 +124,9 @@ func scanShard(ctx context.Context, s store.Store, sh shards.Shard, count int, r
 			return n, fmt.Errorf("row %d: product %s belongs to shard %d", n+1, got.ProductID, shards.Of(string(got.ProductID), count))
 		}
 		last, lastProduct = got.Day, append(lastProduct[:0], got.ProductID...)
+		if !products[string(got.ProductID)] {
+			products[string(got.ProductID)] = true
+		}
 		n++
 		if err := row(sh.Shard, got); err != nil {
 			return n, err
@@ -130,8 +135,8 @@ func scanShard(ctx context.Context, s store.Store, sh shards.Shard, count int, r
 	if err := scanner.Err(); err != nil {
 		return n, err
 	}
-	if n != sh.Rows && sh.Rows != 0 {
-		return n, fmt.Errorf("%d rows, the index says %d", n, sh.Rows)
+	if n != sh.Rows || len(products) != sh.Products {
+		return n, fmt.Errorf("%d rows of %d products, the index says %d of %d", n, len(products), sh.Rows, sh.Products)
 	}
 	return n, nil
 }

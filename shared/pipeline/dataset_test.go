@@ -40,8 +40,8 @@ func TestCurrentDatasetNamesTheSingleFileOrTheIndex(t *testing.T) {
 
 	// Two shards: named by the index, read whole shard after shard.
 	two := shards.Index{
-		{Shard: 0, Of: 2, Rows: 2, Columns: []string{"date", "product_id", "sales"}},
-		{Shard: 1, Of: 2, Rows: 1, Columns: []string{"date", "product_id", "sales"}},
+		{Shard: 0, Of: 2, Rows: 2, Products: 1, Columns: []string{"date", "product_id", "sales"}},
+		{Shard: 1, Of: 2, Rows: 1, Products: 1, Columns: []string{"date", "product_id", "sales"}},
 	}
 	for k, product := range []string{"P1", "P2"} {
 		if shards.Of(product, 2) != k {

@@ -59,6 +59,11 @@ func PartKey(k, count int, period string) string {
 	return fmt.Sprintf("%s%d/%04d/%s.csv", Prefix, count, k, period)
 }
 
+// ProductsKey returns where the product list of shard k of count shards is kept.
+func ProductsKey(k, count int) string {
+	return fmt.Sprintf("%s%d/%04d/products.json", Prefix, count, k)
+}
+
 // CountFor returns the shard count for a dataset of rows rows that has current shards now: the
 // smallest power of two, not below current, whose shards hold at most maxRows rows each on
 // average. The count never shrinks, so a dataset is resharded only when it doubles.
@@ -78,9 +83,7 @@ type Shard struct {
 	// Shard is k, Of the shard count: the shard holds the products p with Of(p, Of) == k.
 	Shard int `json:"shard"`
 	Of    int `json:"of"`
-	// Rows counts its rows; Bytes is its size. Products counts the products of its part that
-	// holds the most (every part's, hence the shard's, for a shard of one part): a merge writes
-	// only the parts its upload touches, so the distinct products of all parts are not counted.
+	// Rows and Products count its rows and products; Bytes its size.
 	Rows     int   `json:"rows"`
 	Products int   `json:"products"`
 	Bytes    int64 `json:"bytes"`
@@ -92,6 +95,11 @@ type Shard struct {
 	Columns []string `json:"columns"`
 	// Parts are its objects, oldest period first; none for an empty shard.
 	Parts []Part `json:"parts"`
+	// ProductList, in a dataset of several shards, names the object listing the shard's products
+	// (ProductsKey: a JSON array of product_id, sorted; its Rows is their count), which keeps
+	// Products exact while a merge rewrites only some parts; absent for an empty shard, and in
+	// an index written without it (a merge then lists the shard's parts' products once).
+	ProductList *Part `json:"product_list,omitempty"`
 }
 
 // Part is one object of a shard: its rows of one period.
@@ -199,6 +207,9 @@ func (x Index) Validate() error {
 		}
 		if rows != s.Rows {
 			return fmt.Errorf("shard index: shard %d has %d rows, its parts %d", k, s.Rows, rows)
+		}
+		if l := s.ProductList; l != nil && (l.Key != ProductsKey(k, len(x)) || l.ETag == "" || l.Rows != s.Products) {
+			return fmt.Errorf("shard index: shard %d's product list %s (%d products, ETag %q) is not its own of %d products", k, l.Key, l.Rows, l.ETag, s.Products)
 		}
 	}
 	return nil

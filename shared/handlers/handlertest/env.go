@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -388,6 +389,13 @@ func (e *Env) PutShards(data []byte, count int) (store.Object, shards.Index) {
 	for k := range index {
 		sh := &index[k]
 		sh.Products = len(products[k])
+		if count > 1 && len(products[k]) > 0 {
+			list, err := pipeline.WriteShardProducts(context.Background(), e.Store, k, count, slices.Sorted(maps.Keys(products[k])))
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			sh.ProductList = &list
+		}
 		for _, p := range parts[k] {
 			body := header + strings.Join(p.rows, "")
 			key := shards.PartKey(k, count, p.period)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -132,6 +133,7 @@ func (h *Handler) mergeShards(ctx context.Context, u *upload, cur pipeline.Curre
 	count := len(cur.Index)
 	var writes []partWrite
 	var up *dataset.Upload
+	var added map[int][]string // the upload's products, by shard (several shards)
 	if count == 1 {
 		// One shard, one part: the upload is parsed against the part's own header and merged
 		// whole (its horizon checked against the part, which is the dataset).
@@ -144,11 +146,15 @@ func (h *Handler) mergeShards(ctx context.Context, u *upload, cur pipeline.Curre
 		}}}
 	} else {
 		var err error
-		if up, writes, err = h.route(ctx, u, cur.Index, opts); err != nil {
+		if up, writes, added, err = h.route(ctx, u, cur.Index, opts); err != nil {
 			return mergeResult{}, err
 		}
 	}
 	written, err := h.writeParts(ctx, count, writes)
+	if err != nil {
+		return mergeResult{}, err
+	}
+	lists, err := h.addProducts(ctx, cur.Index, added)
 	if err != nil {
 		return mergeResult{}, err
 	}
@@ -158,9 +164,9 @@ func (h *Handler) mergeShards(ctx context.Context, u *upload, cur pipeline.Curre
 	if err := h.fault(AfterPartWrites); err != nil {
 		return mergeResult{}, err
 	}
-	next, changed := nextIndex(cur.Index, up.Columns, written)
+	next, changed := nextIndex(cur.Index, up.Columns, written, lists)
 	obj := cur.Object
-	if changed || !cur.Indexed() {
+	if changed || len(lists) > 0 || !cur.Indexed() {
 		if obj, err = pipeline.WriteIndex(ctx, h.Store, next, cur.Object.ETag); err != nil {
 			return mergeResult{}, err
 		}
@@ -171,18 +177,23 @@ func (h *Handler) mergeShards(ctx context.Context, u *upload, cur pipeline.Curre
 // route parses the upload against the dataset's columns, checks its dates against the whole
 // dataset's, and splits it into the parts of the dataset's shards its rows fall in (every part,
 // when it brings a new column: every part keeps the dataset's header).
-func (h *Handler) route(ctx context.Context, u *upload, x shards.Index, opts dataset.Options) (*dataset.Upload, []partWrite, error) {
+func (h *Handler) route(ctx context.Context, u *upload, x shards.Index, opts dataset.Options) (*dataset.Upload, []partWrite, map[int][]string, error) {
 	raw, err := h.openUpload(u)(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	up, err := dataset.ParseUpload(ctx, raw, x.Columns(), opts)
 	raw.Close()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := up.CheckHorizon(x.LastDate()); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	added := map[int][]string{}
+	for _, id := range up.ProductIDs() {
+		k := shards.Of(id, len(x))
+		added[k] = append(added[k], id)
 	}
 	type at struct {
 		shard  int
@@ -218,7 +229,60 @@ func (h *Handler) route(ctx context.Context, u *upload, x shards.Index, opts dat
 		add(key.shard, key.period, nil, part)
 	}
 	slices.SortFunc(writes, func(a, b partWrite) int { return cmpPart(a.shard, a.period, b.shard, b.period) })
-	return up, writes, nil
+	return up, writes, added, nil
+}
+
+// addProducts adds the upload's products to the product lists of the shards they fall in, and
+// returns the lists written (a shard whose list holds them all already keeps its own).
+func (h *Handler) addProducts(ctx context.Context, x shards.Index, added map[int][]string) (map[int]shards.Part, error) {
+	var touched []int
+	for k := range added {
+		touched = append(touched, k)
+	}
+	slices.Sort(touched)
+	return h.writeLists(ctx, len(x), touched, func(ctx context.Context, k int) ([]string, bool, error) {
+		have, err := pipeline.ShardProducts(ctx, h.Store, x[k])
+		if err != nil {
+			return nil, false, err
+		}
+		all := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(have), added[k]...))))
+		return all, len(all) != len(have) || x[k].ProductList == nil, nil
+	})
+}
+
+// writeLists writes the product lists of the given shards of a dataset of count shards, at most
+// Config.PartWriters at once: products returns a shard's list, and whether it is to be written.
+func (h *Handler) writeLists(ctx context.Context, count int, ks []int, products func(ctx context.Context, k int) ([]string, bool, error)) (map[int]shards.Part, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lists := map[int]shards.Part{}
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	parallel.Each(ctx, len(ks), h.Config.PartWriters, func(i int) {
+		list, write, err := products(ctx, ks[i])
+		var part shards.Part
+		if err == nil && write {
+			part, err = pipeline.WriteShardProducts(ctx, h.Store, ks[i], count, list)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil && first == nil:
+			first = err
+			cancel()
+		case err == nil && write:
+			lists[ks[i]] = part
+		}
+	})
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("write the shards' product lists: %w", err)
+	}
+	return lists, nil
 }
 
 func cmpPart(k int, period string, otherK int, otherPeriod string) int {
@@ -234,9 +298,9 @@ func cmpPart(k int, period string, otherK int, otherPeriod string) int {
 	return 0
 }
 
-// nextIndex is the index after the parts were written: x with their new versions, and the
-// upload's columns. changed is false when no part's content changed.
-func nextIndex(x shards.Index, columns []string, written []partWritten) (shards.Index, bool) {
+// nextIndex is the index after the parts and product lists were written: x with their new
+// versions, and the upload's columns. changed is false when no part's content changed.
+func nextIndex(x shards.Index, columns []string, written []partWritten, lists map[int]shards.Part) (shards.Index, bool) {
 	next := make(shards.Index, len(x))
 	changed := x.Columns() != nil && !slices.Equal(x.Columns(), columns) // nil: not known yet (the single file before its index)
 	for k, sh := range x {
@@ -253,6 +317,9 @@ func nextIndex(x shards.Index, columns []string, written []partWritten) (shards.
 		} else {
 			sh.Parts[i] = w.part
 		}
+		if len(x) == 1 {
+			sh.Products = w.part.Products // the one part is the shard
+		}
 		if st := w.applied.Stats; st.RowsAfter > 0 {
 			if sh.FirstDate == "" || st.First < sh.FirstDate {
 				sh.FirstDate = st.First
@@ -260,20 +327,22 @@ func nextIndex(x shards.Index, columns []string, written []partWritten) (shards.
 			sh.LastDate = max(sh.LastDate, st.Last)
 		}
 	}
+	for k, l := range lists {
+		next[k].ProductList, next[k].Products = &l, l.Rows
+	}
 	for k := range next {
 		summarize(&next[k])
 	}
 	return next, changed
 }
 
-// summarize sets a shard's parts in period order and its rows, bytes and products from them.
+// summarize sets a shard's parts in period order and its rows and bytes from them.
 func summarize(sh *shards.Shard) {
 	slices.SortFunc(sh.Parts, func(a, b shards.Part) int { return cmpPart(0, a.Period, 0, b.Period) })
-	sh.Rows, sh.Bytes, sh.Products = 0, 0, 0
+	sh.Rows, sh.Bytes = 0, 0
 	for _, p := range sh.Parts {
 		sh.Rows += p.Rows
 		sh.Bytes += p.Bytes
-		sh.Products = max(sh.Products, p.Products)
 	}
 	if sh.Parts == nil {
 		sh.Parts = []shards.Part{}
@@ -367,15 +436,22 @@ func (h *Handler) spread(ctx context.Context, x shards.Index, count int) (shards
 		next[k] = shards.Shard{Shard: k, Of: count, Columns: slices.Clone(x.Columns())}
 	}
 	var (
-		mu    sync.Mutex
-		first error
+		mu       sync.Mutex
+		first    error
+		products = make([]map[string]bool, count)
 	)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	parallel.Each(ctx, len(x), h.Config.PartWriters, func(k int) {
-		err := h.spreadShard(ctx, x[k], count, func(k int, p shards.Part, st dataset.Stats) {
+		err := h.spreadShard(ctx, x[k], count, func(k int, p shards.Part, st dataset.Stats, ids []string) {
 			mu.Lock()
 			defer mu.Unlock()
+			if products[k] == nil {
+				products[k] = map[string]bool{}
+			}
+			for _, id := range ids {
+				products[k][id] = true
+			}
 			sh := &next[k]
 			sh.Parts = append(sh.Parts, p)
 			if sh.FirstDate == "" || st.First < sh.FirstDate {
@@ -396,8 +472,23 @@ func (h *Handler) spread(ctx context.Context, x shards.Index, count int) (shards
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("reshard: %w", err)
 	}
+	var filled []int
+	for k := range products {
+		if products[k] != nil {
+			filled = append(filled, k)
+		}
+	}
+	lists, err := h.writeLists(ctx, count, filled, func(_ context.Context, k int) ([]string, bool, error) {
+		return slices.Sorted(maps.Keys(products[k])), true, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("reshard: %w", err)
+	}
 	var parts []shards.Part
 	for k := range next {
+		if l, ok := lists[k]; ok {
+			next[k].ProductList, next[k].Products = &l, l.Rows
+		}
 		summarize(&next[k])
 		parts = append(parts, next[k].Parts...)
 	}
@@ -405,7 +496,7 @@ func (h *Handler) spread(ctx context.Context, x shards.Index, count int) (shards
 }
 
 // spreadShard spreads the parts of one shard, one after another, into the parts of count shards.
-func (h *Handler) spreadShard(ctx context.Context, sh shards.Shard, count int, done func(k int, p shards.Part, st dataset.Stats)) error {
+func (h *Handler) spreadShard(ctx context.Context, sh shards.Shard, count int, done func(k int, p shards.Part, st dataset.Stats, products []string)) error {
 	for _, part := range sh.Parts {
 		if err := h.spreadPart(ctx, part, count, done); err != nil {
 			return fmt.Errorf("reshard: dataset part %s: %w", part.Key, err)
@@ -415,7 +506,7 @@ func (h *Handler) spreadShard(ctx context.Context, sh shards.Shard, count int, d
 }
 
 // spreadPart spreads one part into the parts of count shards, by product and quarter.
-func (h *Handler) spreadPart(ctx context.Context, part shards.Part, count int, done func(k int, p shards.Part, st dataset.Stats)) error {
+func (h *Handler) spreadPart(ctx context.Context, part shards.Part, count int, done func(k int, p shards.Part, st dataset.Stats, products []string)) error {
 	body, _, err := h.Store.Get(ctx, part.Key, store.GetOptions{VersionID: part.VersionID, IfMatch: part.ETag})
 	if err != nil {
 		return err
@@ -452,7 +543,7 @@ func (h *Handler) spreadPart(ctx context.Context, part shards.Part, count int, d
 		key := shards.PartKey(p.Part, count, p.Span)
 		obj := stored[key]
 		done(p.Part, shards.Part{Period: p.Span, Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: p.Stats.RowsAfter,
-			Bytes: obj.Size, Products: p.Stats.Products}, p.Stats)
+			Bytes: obj.Size, Products: p.Stats.Products}, p.Stats, p.Products)
 	}
 	return nil
 }

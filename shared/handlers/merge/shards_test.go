@@ -340,10 +340,15 @@ func TestShardedMergeReshardsOneTwoFour(t *testing.T) {
 		// The objects of the old counts are gone; every key under data/ is the index's.
 		cur, _ := datasetRows(t, s)
 		named := map[string]bool{shards.IndexKey: true}
-		for _, sh := range cur.Index {
+		for k, sh := range cur.Index {
 			for _, p := range sh.Parts {
 				named[p.Key] = true
 			}
+			if sh.ProductList == nil || sh.ProductList.Key != shards.ProductsKey(k, 4) {
+				t.Errorf("shard %d has no product list: %+v", k, sh.ProductList)
+				continue
+			}
+			named[sh.ProductList.Key] = true
 		}
 		objects, err := s.List(ctx, "data/")
 		if err != nil {
@@ -581,6 +586,36 @@ func TestShardedMergeLeavesAReshardItHasNoTimeFor(t *testing.T) {
 		sameRows(t, rows, union(rowsOf(t, data), rowsOf(t, next)))
 		if cur.Index.Count() != 2 || report.ReshardedFrom != 1 {
 			t.Errorf("%d shards, report %+v: want the next merge to reshard", cur.Index.Count(), report)
+		}
+	})
+}
+
+// TestShardedMergeCountsProductsExactly: a merge keeps each shard's product count exact — a
+// product new to its shard counted once, whatever part its rows fall in — also over an index
+// written without product lists (the merge then lists the shard's products once).
+func TestShardedMergeCountsProductsExactly(t *testing.T) {
+	onBothStores(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		h, before := fourShards(t, s)
+		cur, _ := datasetRows(t, s)
+		for k := range cur.Index {
+			cur.Index[k].ProductList = nil
+		}
+		if _, err := pipeline.WriteIndex(ctx, s, cur.Index, cur.Object.ETag); err != nil {
+			t.Fatal(err)
+		}
+		// A new product in an old quarter and in the current one, an old product in a new quarter.
+		upload := []byte("date,product_id,sales\n2022-01-05,NEW1,1\n2022-07-20,NEW1,2\n2022-07-20,NEW2,3\n2022-10-01,P0001,4\n")
+		report := mergeUpload(t, h, s, "uploads/new.csv", upload)
+		after, rows := datasetRows(t, s) // checks every shard's Products against its rows
+		sameRows(t, rows, union(before, rowsOf(t, upload)))
+		if after.Index.Products() != 42 || report.Inserted != 4 {
+			t.Errorf("%d products, report %+v: want 42, 4 rows inserted", after.Index.Products(), report)
+		}
+		for _, k := range report.Touched {
+			if after.Index[k].ProductList == nil {
+				t.Errorf("touched shard %d has no product list", k)
+			}
 		}
 	})
 }

@@ -1,0 +1,74 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/stockcast/stockcast/shared/dataset"
+	"github.com/stockcast/stockcast/shared/shards"
+	"github.com/stockcast/stockcast/shared/store"
+)
+
+// ShardProducts returns the products of one shard, sorted: its product list as the index names
+// it or, for an index written without one, the products of its parts, read once.
+func ShardProducts(ctx context.Context, s store.Store, sh shards.Shard) ([]string, error) {
+	if l := sh.ProductList; l != nil {
+		body, _, err := s.Get(ctx, l.Key, store.GetOptions{VersionID: l.VersionID, IfMatch: l.ETag})
+		if err != nil {
+			return nil, fmt.Errorf("product list %s: %w", l.Key, err)
+		}
+		defer body.Close()
+		var products []string
+		if err := json.NewDecoder(body).Decode(&products); err != nil {
+			return nil, fmt.Errorf("product list %s: decode: %w", l.Key, err)
+		}
+		return products, nil
+	}
+	r := OpenShard(ctx, s, sh)
+	defer r.Close()
+	scanner, err := dataset.NewScanner(r)
+	if err != nil {
+		return nil, fmt.Errorf("the products of shard %d of %d: %w", sh.Shard, sh.Of, err)
+	}
+	seen := map[string]bool{}
+	for scanner.Scan() {
+		if id := scanner.Row().ProductID; !seen[string(id)] {
+			seen[string(id)] = true
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		return nil, fmt.Errorf("the products of shard %d of %d: %w", sh.Shard, sh.Of, err)
+	}
+	products := make([]string, 0, len(seen))
+	for id := range seen {
+		products = append(products, id)
+	}
+	slices.Sort(products)
+	return products, nil
+}
+
+// WriteShardProducts writes the product list of shard k of count shards (products sorted) in
+// place, conditionally on the object as it is now — a version that no index names is
+// overwritten — and returns it as the index names it.
+func WriteShardProducts(ctx context.Context, s store.Store, k, count int, products []string) (shards.Part, error) {
+	key := shards.ProductsKey(k, count)
+	now, err := s.Head(ctx, key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return shards.Part{}, fmt.Errorf("product list %s: %w", key, err)
+	}
+	data, err := json.Marshal(products)
+	if err != nil {
+		return shards.Part{}, fmt.Errorf("encode product list %s: %w", key, err)
+	}
+	opts := store.ConditionFor(now.ETag)
+	opts.ContentType = "application/json"
+	obj, err := s.Put(ctx, key, bytes.NewReader(data), opts)
+	if err != nil {
+		return shards.Part{}, fmt.Errorf("write product list %s: %w", key, err)
+	}
+	return shards.Part{Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: len(products), Bytes: obj.Size}, nil
+}
