@@ -64,6 +64,19 @@ func MergeInto(ctx context.Context, open Opener, up *Upload, write Writer) (stat
 	return mergeSource(ctx, body, src, open, up, write)
 }
 
+// Rewrite writes the dataset that open returns again with write, as a merge of an upload without
+// rows writes it (sorted again if it was not: reordered), counting its rows, products and dates
+// in the stats. Applied.Upload is that empty upload, with the dataset's columns.
+func Rewrite(ctx context.Context, open Opener, write Writer) (Applied, error) {
+	body, src, err := openSource(ctx, open)
+	if err != nil {
+		return Applied{}, err
+	}
+	up := &Upload{Columns: src.Columns()}
+	stats, reordered, err := mergeSource(ctx, body, src, open, up, write)
+	return Applied{Upload: up, Stats: stats, Reordered: reordered}, err
+}
+
 // mergeSource merges up into src, read from body, which it closes.
 func mergeSource(ctx context.Context, body io.ReadCloser, src *Source, open Opener, up *Upload, write Writer) (Stats, bool, error) {
 	stats, err := write(func(w io.Writer) (Stats, error) { return Merge(ctx, src, up, w) })

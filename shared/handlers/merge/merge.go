@@ -621,16 +621,18 @@ func (h *Handler) trainJob(ctx context.Context, job *pipeline.Job) error {
 }
 
 // train has the current dataset trained for the job, unless the published model covers it: it
-// starts a run, or queues the job behind the run in progress. merged is the job's merge report
+// starts a run, or queues the job behind the run in progress. A dataset of the single-file layout
+// is indexed first (migrate). merged is the job's merge report
 // (nil when an earlier attempt stopped before recording it).
 func (h *Handler) train(ctx context.Context, u *upload, merged *pipeline.MergeReport) error {
-	current, err := h.currentRef(ctx)
+	cur, err := h.migrate(ctx) // the training reads the index
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("the dataset to train: %w", err)
 	}
+	current := cur.Ref
 	if err := h.abandonDeadRun(ctx); err != nil {
 		return err
 	}

@@ -130,27 +130,35 @@ func (h *Handler) mergeShards(ctx context.Context, u *upload, cur pipeline.Curre
 	limits := h.Config.Limits
 	limits.Today = h.Now()
 	opts := dataset.Options{MaxProblems: h.Config.MaxProblems, Limits: limits, SizeHint: u.obj.Size}
-	count := len(cur.Index)
-	var writes []partWrite
-	var up *dataset.Upload
-	var added map[int][]string // the upload's products, by shard (several shards)
-	if count == 1 {
+	if len(cur.Index) == 1 {
 		// One shard, one part: the upload is parsed against the part's own header and merged
 		// whole (its horizon checked against the part, which is the dataset).
-		var committed *shards.Part
-		if len(cur.Index[0].Parts) == 1 {
-			committed = &cur.Index[0].Parts[0]
-		}
-		writes = []partWrite{{shard: 0, committed: committed, merge: func(ctx context.Context, open dataset.Opener, write dataset.Writer) (dataset.Applied, error) {
+		return h.commit(ctx, cur, onePart(cur, func(ctx context.Context, open dataset.Opener, write dataset.Writer) (dataset.Applied, error) {
 			return dataset.Apply(ctx, open, h.openUpload(u), opts, write)
-		}}}
-	} else {
-		var err error
-		if up, writes, added, err = h.route(ctx, u, cur.Index, opts); err != nil {
-			return mergeResult{}, err
-		}
+		}), nil, nil)
 	}
-	written, err := h.writeParts(ctx, count, writes)
+	up, writes, added, err := h.route(ctx, u, cur.Index, opts)
+	if err != nil {
+		return mergeResult{}, err
+	}
+	return h.commit(ctx, cur, writes, up, added)
+}
+
+// onePart is the one write of a dataset of one shard: its one part, merged whole with merge.
+func onePart(cur pipeline.Current, merge func(ctx context.Context, open dataset.Opener, write dataset.Writer) (dataset.Applied, error)) []partWrite {
+	var committed *shards.Part
+	if len(cur.Index[0].Parts) == 1 {
+		committed = &cur.Index[0].Parts[0]
+	}
+	return []partWrite{{shard: 0, committed: committed, merge: merge}}
+}
+
+// commit writes the parts and the product lists of the products added (by shard), then the index
+// that names them, conditionally on the index cur was read from (If-None-Match for the single
+// file not indexed yet): a merge's commit, and a migration's. up is the upload routed into the
+// parts; nil for the one part of a dataset of one shard, whose merge parses it.
+func (h *Handler) commit(ctx context.Context, cur pipeline.Current, writes []partWrite, up *dataset.Upload, added map[int][]string) (mergeResult, error) {
+	written, err := h.writeParts(ctx, len(cur.Index), writes)
 	if err != nil {
 		return mergeResult{}, err
 	}
@@ -172,6 +180,33 @@ func (h *Handler) mergeShards(ctx context.Context, u *upload, cur pipeline.Curre
 		}
 	}
 	return h.report(cur, next, obj, up, written, changed), nil
+}
+
+// migrate indexes a dataset of the single-file layout (shards.SingleKey and no index: a
+// deployment upgraded from before sharding, until its next upload is merged), as that merge
+// would, without an upload: the file is written again as a merge writes it (the same content when
+// it was sorted) and its one-shard index committed If-None-Match. A merge or another migration
+// that commits first wins: the dataset is then indexed, and nothing is lost. Every request of a
+// training migrates first, since the training's Distributed Map reads its shards from the index.
+// An indexed dataset is left alone; no dataset is an error wrapping store.ErrNotFound.
+func (h *Handler) migrate(ctx context.Context) (_ pipeline.Current, err error) {
+	ctx, end := platform.Trace(ctx, "merge.migrate")
+	defer func() { end(err) }()
+	return store.RetryConflicts(ctx, h.Config.MaxAttempts, func(attempt int) (pipeline.Current, error) {
+		cur, err := pipeline.CurrentDataset(ctx, h.Store)
+		if err != nil || cur.Indexed() {
+			return cur, err
+		}
+		result, err := h.commit(ctx, cur, onePart(cur, func(ctx context.Context, open dataset.Opener, write dataset.Writer) (dataset.Applied, error) {
+			return dataset.Rewrite(ctx, open, write)
+		}), nil, nil)
+		if err != nil {
+			return pipeline.Current{}, fmt.Errorf("index the dataset of the single-file layout: %w", err)
+		}
+		h.Logger.InfoContext(ctx, "indexed the dataset of the single-file layout", "rows", result.report.RowsAfter,
+			"index_etag", result.report.DatasetETag, "attempt", attempt, "reordered", result.reordered)
+		return pipeline.CurrentDataset(ctx, h.Store)
+	})
 }
 
 // route parses the upload against the dataset's columns, checks its dates against the whole
