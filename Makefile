@@ -85,7 +85,7 @@ bench: ## run every benchmark and print them as tables with their baselines (raw
 SCALE_PRODUCTS ?= 100000
 
 .PHONY: scale
-scale: ## the scale benchmarks at 100,000 products × 3 years (merge, refit through the Map, serving; about 15 minutes), raw output in scale.txt
+scale: ## the scale benchmarks at 100,000 products × 3 years (merge, refit through the Map, serving; about 10 minutes), raw output in scale.txt
 	STOCKCAST_SCALE_PRODUCTS=$(SCALE_PRODUCTS) go test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 120m ./infra/simulate | tee scale.txt
 	go run ./infra/benchreport scale.txt
 

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stockcast/stockcast/shared/fakes3"
@@ -41,6 +44,19 @@ func TestSimulateWritesAShardedDataset(t *testing.T) {
 		if x[0].Parts[0].VersionID == "" {
 			t.Errorf("%s: parts written without version ids", name)
 		}
+	}
+	// An upload continuing it: the next 2 days of its first 5 products, merged as they come.
+	upload := filepath.Join(t.TempDir(), "up.csv")
+	if err := runSimulate(ctx, append(size, "--upload", upload, "--upload-products", "5", "--upload-days", "2")); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(upload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 11 || !strings.HasPrefix(lines[1], "2023-01-01,P0001,") || !strings.HasPrefix(lines[10], "2023-01-02,P0005,") {
+		t.Fatalf("upload:\n%s", data)
 	}
 	if err := runSimulate(ctx, []string{"--products", "0", "--dir", dir}); err == nil {
 		t.Error("no products accepted")

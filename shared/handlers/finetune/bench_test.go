@@ -123,8 +123,9 @@ func BenchmarkFineTuneWithOrigins(b *testing.B) {
 // from the store, the shards read, the days of series kept (windows) and the windows of the
 // served model's epochs. Setup (not timed) trains the models from scratch on the data before
 // the upload with a short schedule: what is measured is the fine-tune from them. The one-shard
-// layout trains far more windows (every series' last windows reach into the new days) and takes
-// most of the time: -bench 'FineTuneSharded/(touched|all)' compares the sharded reads alone.
+// layout trains far more windows (its origins' models train on every series, each with new days
+// before its origin, which moves with the dataset's last day) and takes most of the time:
+// -bench 'FineTuneSharded/(touched|all)' compares the sharded reads alone.
 func BenchmarkFineTuneSharded(b *testing.B) {
 	const count, touched = 64, 1
 	data := handlertest.Generated(b, datagen.Config{Products: 1024, Days: 730, Seed: 7})
