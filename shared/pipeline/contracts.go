@@ -77,8 +77,8 @@ type RefitOutput struct {
 	Rows      int    `json:"rows"`
 	FirstDate string `json:"first_date"`
 	LastDate  string `json:"last_date"`
-	// Backtest summarises the backtests of every shard and of the groups (nil when none were
-	// made).
+	// Backtest summarises the backtests of every shard and of the groups, Bounded (nil when none
+	// were made).
 	Backtest *Backtest `json:"backtest,omitempty"`
 	// Shards are the per-shard results, shard 0 first (a shard whose refit failed has no Trend);
 	// Groups the group results made from their partial sums.
