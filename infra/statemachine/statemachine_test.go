@@ -28,6 +28,7 @@ type state struct {
 	ResultPath     string
 	ItemReader     map[string]any
 	ItemSelector   map[string]any
+	ResultSelector map[string]any
 	ItemProcessor  *machine
 	MaxConcurrency int
 	// ToleratedFailurePercentage is a number: 5 is 5%.
@@ -88,7 +89,8 @@ func TestEveryTransitionNamesAState(t *testing.T) {
 // TestTheRefitIsADistributedMapOverTheDatasetIndex: after the fine-tune, a Distributed Map reads
 // the shards of the dataset index at the version the execution pins, refits each in a child
 // execution with per-item retries under bounded concurrency and a tolerated-failure threshold,
-// and passes the results to the group step, whose output CollectResults hands to publish.
+// and passes the results to the group step, whose output (the training results, the Map's
+// dropped) replaces $.results for publish.
 func TestTheRefitIsADistributedMapOverTheDatasetIndex(t *testing.T) {
 	m := training(t)
 	if m.States["FineTune"].Next != "RefitShards" {
@@ -128,9 +130,10 @@ func TestTheRefitIsADistributedMapOverTheDatasetIndex(t *testing.T) {
 	}
 	groups := m.States["RefitGroups"]
 	payload, _ := json.Marshal(groups.Parameters["Payload"])
+	selector, _ = json.Marshal(groups.ResultSelector)
 	if groups.Parameters["FunctionName"] != "${RefitFunctionArn}" || string(payload) != `{"input.$":"$","step":"groups"}` ||
-		groups.ResultPath != "$.results.refit" || groups.Next != "CollectResults" || m.States["CollectResults"].Next != "Publish" {
-		t.Errorf("RefitGroups: %+v, payload %s", groups, payload)
+		groups.ResultPath != "$.results" || groups.Next != "Publish" || string(selector) != `{"finetune.$":"$.Payload.finetune","refit.$":"$.Payload.refit"}` {
+		t.Errorf("RefitGroups: %+v, payload %s, result selector %s", groups, payload, selector)
 	}
 }
 

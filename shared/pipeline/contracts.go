@@ -1,8 +1,11 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/stockcast/stockcast/shared/dataset"
@@ -62,17 +65,20 @@ func (in TaskInput) Validate() error {
 // RefitOutput is what the refit's group step returns: the results of every shard and of the
 // groups, and their summary over the whole dataset.
 type RefitOutput struct {
-	// Series counts the series fitted (every shard's products and the groups); Failed those
-	// fitted with the fallback model; FitMS is the fits' time added up over the invocations.
-	Series int      `json:"series"`
-	Failed []string `json:"failed"`
-	FitMS  int64    `json:"fit_ms"`
+	// Series counts the series fitted (every shard's products and the groups); Fallbacks those
+	// fitted with the fallback model, of which Failed names at most MaxListed (Listed: the
+	// groups' first, then the shards' in shard order; every one is in the trend models'
+	// fallbacks); FitMS is the fits' time added up over the invocations.
+	Series    int      `json:"series"`
+	Fallbacks int      `json:"fallbacks"`
+	Failed    []string `json:"failed"`
+	FitMS     int64    `json:"fit_ms"`
 	// Rows, FirstDate and LastDate describe the dataset the models were fitted on.
 	Rows      int    `json:"rows"`
 	FirstDate string `json:"first_date"`
 	LastDate  string `json:"last_date"`
-	// Backtest summarises the backtests of every shard and of the groups (nil when none were
-	// made).
+	// Backtest summarises the backtests of every shard and of the groups, Bounded (nil when none
+	// were made).
 	Backtest *Backtest `json:"backtest,omitempty"`
 	// Shards are the per-shard results, shard 0 first (a shard whose refit failed has no Trend);
 	// Groups the group results made from their partial sums.
@@ -91,8 +97,57 @@ type Backtest struct {
 	// on); Coverage the pooled coverage of their best model's own 80% interval.
 	MASE     float64  `json:"mase"`
 	Coverage *float64 `json:"coverage,omitempty"`
-	// Choices counts each choice ("ets", "median(ets,theta,trend)", …).
-	Choices map[string]int `json:"choices"`
+	// Choices counts each choice ("ets", "median(ets,theta,trend)", …): in a task's output
+	// (Bounded) at most MaxListed of them, the most frequent; OtherChoices counts the selections
+	// of the choices left out.
+	Choices      map[string]int `json:"choices"`
+	OtherChoices int            `json:"other_choices,omitempty"`
+}
+
+// MaxListed bounds the names a task's output lists where it counts many (fallback series,
+// backtest choices), and MaxListedBytes the length of a listed name: the training state
+// machine's state holds every shard's output at once, within Step Functions' 256 KiB.
+const (
+	MaxListed      = 3
+	MaxListedBytes = 64
+)
+
+// Listed returns the first names of names, at most MaxListed, leaving out any longer than
+// MaxListedBytes.
+func Listed(names []string) []string {
+	var out []string
+	for _, name := range names {
+		if len(out) == MaxListed {
+			break
+		}
+		if len(name) <= MaxListedBytes {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Bounded returns the summary with its Choices cut to the MaxListed most frequent (ties by
+// name) whose names are at most MaxListedBytes long, the selections of the others counted in
+// OtherChoices; nil for nil.
+func (b *Backtest) Bounded() *Backtest {
+	if b == nil {
+		return nil
+	}
+	out := *b
+	names := slices.Collect(maps.Keys(b.Choices))
+	slices.SortFunc(names, func(x, y string) int {
+		return cmp.Or(cmp.Compare(b.Choices[y], b.Choices[x]), cmp.Compare(x, y))
+	})
+	out.Choices = make(map[string]int, min(len(names), MaxListed))
+	for _, name := range names {
+		if n := b.Choices[name]; len(out.Choices) < MaxListed && len(name) <= MaxListedBytes {
+			out.Choices[name] = n
+		} else {
+			out.OtherChoices += n
+		}
+	}
+	return &out
 }
 
 // FineTuneOutput is what the fine-tune task returns.

@@ -92,11 +92,14 @@ type MergeReport struct {
 
 // Refit is the refit stage's status.
 type Refit struct {
-	Status   Status   `json:"status"`
-	Series   int      `json:"series,omitempty"`
-	Failed   []string `json:"failed,omitempty"`
-	FitMS    int64    `json:"fit_ms,omitempty"`
-	TrendKey string   `json:"trend_key,omitempty"`
+	Status Status `json:"status"`
+	Series int    `json:"series,omitempty"`
+	// Fallbacks counts the series fitted with the fallback model; Failed names at most
+	// MaxListed of them (RefitOutput.Failed).
+	Fallbacks int      `json:"fallbacks,omitempty"`
+	Failed    []string `json:"failed,omitempty"`
+	FitMS     int64    `json:"fit_ms,omitempty"`
+	TrendKey  string   `json:"trend_key,omitempty"`
 }
 
 // FineTune is the fine-tune stage's status and progress.

@@ -71,7 +71,11 @@ type Artifact struct {
 
 // Metrics summarise the training run.
 type Metrics struct {
-	Series       int           `json:"series"`
+	Series int `json:"series"`
+	// Fallbacks counts the series fitted with the fallback model; FailedSeries names at most
+	// MaxListed of them (RefitOutput.Failed): the trend models' fallbacks name every one (in a
+	// sharded model, each shard's and the groups').
+	Fallbacks    int           `json:"fallbacks"`
 	FailedSeries []string      `json:"failed_series"`
 	FitMS        int64         `json:"fit_ms"`
 	Mode         training.Mode `json:"mode"`

@@ -50,7 +50,10 @@ type ShardTask struct {
 }
 
 // ShardRefitOutput is what the refit returns for one shard: its series' trend models and
-// selections, and its partial sums of the group series.
+// selections, and its partial sums of the group series. Every shard's output is in the training
+// state machine's state at once (the Distributed Map's results), which Step Functions bounds to
+// 256 KiB, so its size does not grow with the shard's series: lists are cut to a few entries
+// (Listed) and the complete ones stay in the shard's artifacts.
 type ShardRefitOutput struct {
 	Shard     int       `json:"shard"`
 	Of        int       `json:"of"`
@@ -58,12 +61,17 @@ type ShardRefitOutput struct {
 	Selection *Artifact `json:"selection,omitempty"`
 	Partials  Artifact  `json:"partials"`
 	Series    int       `json:"series"`
-	Failed    []string  `json:"failed"`
-	FitMS     int64     `json:"fit_ms"`
-	Rows      int       `json:"rows"`
-	FirstDate string    `json:"first_date,omitempty"`
-	LastDate  string    `json:"last_date,omitempty"`
-	Backtest  *Backtest `json:"backtest,omitempty"`
+	// Fallbacks counts the series fitted with the fallback model; Failed names at most
+	// MaxListed of them (Listed): every one, with the reason, is in the trend models' fallbacks.
+	Fallbacks int      `json:"fallbacks"`
+	Failed    []string `json:"failed"`
+	FitMS     int64    `json:"fit_ms"`
+	Rows      int      `json:"rows"`
+	FirstDate string   `json:"first_date,omitempty"`
+	LastDate  string   `json:"last_date,omitempty"`
+	// Backtest summarises the shard's backtests, its Choices cut to the MaxListed most frequent
+	// (Backtest.Bounded): the selections' own summary has them all.
+	Backtest *Backtest `json:"backtest,omitempty"`
 }
 
 // ShardModel is one shard of a published model version: the shard's entry of the dataset index

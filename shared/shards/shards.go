@@ -64,15 +64,22 @@ func ProductsKey(k, count int) string {
 	return fmt.Sprintf("%s%d/%04d/products.json", Prefix, count, k)
 }
 
+// MaxCount is the most shards a dataset has: the training state machine holds every shard's
+// refit result in its state at once, which Step Functions bounds to 256 KiB. Past MaxCount ×
+// maxRows rows the shards grow instead (at DefaultMaxRows, 128 million rows: 100,000 products
+// over 3.5 years).
+const MaxCount = 128
+
 // CountFor returns the shard count for a dataset of rows rows that has current shards now: the
 // smallest power of two, not below current, whose shards hold at most maxRows rows each on
-// average. The count never shrinks, so a dataset is resharded only when it doubles.
+// average, but at most MaxCount. The count never shrinks, so a dataset is resharded only when it
+// doubles.
 func CountFor(rows, maxRows, current int) int {
 	n := max(current, 1)
 	if maxRows <= 0 {
 		return n
 	}
-	for rows > n*maxRows {
+	for rows > n*maxRows && n < MaxCount {
 		n *= 2
 	}
 	return n

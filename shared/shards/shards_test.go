@@ -38,6 +38,7 @@ func TestCountForDoublesAndNeverShrinks(t *testing.T) {
 		{450, 100, 1, 8},
 		{10, 100, 8, 8},
 		{110_000_000, shards.DefaultMaxRows, 1, 128},
+		{1_000_000_000, shards.DefaultMaxRows, 64, shards.MaxCount},
 	} {
 		if got := shards.CountFor(c.rows, c.max, c.current); got != c.want {
 			t.Errorf("CountFor(%d, %d, %d) = %d, want %d", c.rows, c.max, c.current, got, c.want)

@@ -64,8 +64,10 @@
 // stopped, the running items are cancelled and no others start. A redrive
 // of an execution that failed in a Map runs the Map again with every item
 // (AWS's redrives only a Distributed Map's unsuccessful child executions).
-// The 256 KiB limit on a state's output is not enforced, for a Map's as for
-// any state's.
+// Step Functions' 256 KiB quota (MaxPayloadBytes) is enforced as AWS does
+// on a state's input after its Parameters, a task's result and a state's
+// output, a Map's and its items' states' as any other: over it the state
+// fails with States.DataLimitExceeded, which States.ALL does not catch.
 //
 // History: MapStateEntered, MapStateStarted (the number of items), then for
 // an inline Map MapIterationStarted and MapIterationSucceeded, Failed or

@@ -313,7 +313,15 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 		}
 		return nil, "", err
 	}
-	r.emit(th, Event{Type: stateExitedEvent(s.typ), State: s.name, Output: r.eventJSON(out)})
+	encoded, err := checkPayload(out, s.name, "output")
+	if err != nil {
+		r.logger.Warn("state failed", "state", s.name, "type", s.typ, "error", err)
+		return nil, "", err
+	}
+	if r.record == nil {
+		encoded = ""
+	}
+	r.emit(th, Event{Type: stateExitedEvent(s.typ), State: s.name, Output: encoded})
 	r.logger.Info("state exited", "state", s.name, "type", s.typ, "duration", r.clock.Now().Sub(entered))
 	return out, next, nil
 }
@@ -435,6 +443,9 @@ func (r *run) attempt(ctx context.Context, s *state, raw any, th *thread, entere
 			return nil, err
 		}
 	}
+	if _, err := checkPayload(effective, s.name, "input after Parameters"); err != nil {
+		return nil, err
+	}
 	var result any
 	switch s.typ {
 	case "Task":
@@ -473,16 +484,17 @@ func matchingRetrier(retry []*retrier, name string) int {
 }
 
 // errorMatches applies ErrorEquals: names match exactly; States.ALL matches
-// every error but States.Runtime; States.TaskFailed every error but
-// States.Timeout and States.Runtime.
+// every error but the terminal States.Runtime and States.DataLimitExceeded;
+// States.TaskFailed every error but those and States.Timeout.
 func errorMatches(names []string, name string) bool {
+	terminal := name == ErrorRuntime || name == ErrorDataLimitExceeded
 	for _, n := range names {
 		switch {
 		case n == name:
 			return true
-		case n == ErrorAll && name != ErrorRuntime:
+		case n == ErrorAll && !terminal:
 			return true
-		case n == ErrorTaskFailed && name != ErrorTimeout && name != ErrorRuntime:
+		case n == ErrorTaskFailed && name != ErrorTimeout && !terminal:
 			return true
 		}
 	}

@@ -69,8 +69,19 @@ func (r *run) runTask(ctx context.Context, s *state, env evalEnv, effective any,
 	if s.resourceKind == resourceLambdaInvoke {
 		result = lambdaInvokeOutput(result)
 	}
+	encoded, err := checkPayload(result, s.name, "task result")
+	if err != nil {
+		f := err.(*Failure)
+		failed := event(events.failed)
+		failed.Error, failed.Cause = f.Name, f.Cause
+		r.emit(th, failed)
+		return nil, err
+	}
+	if r.record == nil {
+		encoded = ""
+	}
 	succeeded := event(events.succeeded)
-	succeeded.Output = r.eventJSON(result)
+	succeeded.Output = encoded
 	r.emit(th, succeeded)
 	return result, nil
 }

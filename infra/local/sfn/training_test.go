@@ -74,8 +74,8 @@ func (o indexObjects) GetObject(_ context.Context, bucket, key, versionID string
 const trainingInput = `{"job":"job-1","bucket":"data","dataset_key":"data/index.json","dataset_version_id":"v1"}`
 
 // refitSteps is a fake refit function: the shard step answers {"shard":k} after failing with
-// shardErrs(k)'s errors in turn, the group step {"groups":n} with the n results it was given after
-// groupErrs.
+// shardErrs(k)'s errors in turn, the group step, after groupErrs, the training results: the
+// refit's {"groups":n} with the n results it was given, beside the fine-tune's output it received.
 func refitSteps(shardErrs func(k int) []error, groupErrs ...error) func(context.Context, []byte) ([]byte, error) {
 	var mu sync.Mutex
 	failed := map[int]int{}
@@ -84,7 +84,10 @@ func refitSteps(shardErrs func(k int) []error, groupErrs ...error) func(context.
 			Step  string
 			Shard struct{ Shard int }
 			Input struct {
-				Results struct{ Shards []json.RawMessage }
+				Results struct {
+					Shards   []json.RawMessage
+					FineTune json.RawMessage
+				}
 			}
 		}
 		if err := json.Unmarshal(payload, &in); err != nil {
@@ -105,7 +108,7 @@ func refitSteps(shardErrs func(k int) []error, groupErrs ...error) func(context.
 				failed[-1]++
 				return nil, groupErrs[failed[-1]-1]
 			}
-			return fmt.Appendf(nil, `{"groups":%d}`, len(in.Input.Results.Shards)), nil
+			return fmt.Appendf(nil, `{"refit":{"groups":%d},"finetune":%s}`, len(in.Input.Results.Shards), in.Input.Results.FineTune), nil
 		}
 		return nil, fmt.Errorf("step %q", in.Step)
 	}

@@ -113,7 +113,7 @@ func (h *Handler) publish(ctx context.Context, in pipeline.PublishInput, index s
 		LSTM:   pipeline.Artifact{Key: finetune.CheckpointKey, ETag: finetune.CheckpointETag, VersionID: finetune.VersionID},
 		Groups: refit.Groups,
 		Metrics: pipeline.Metrics{
-			Series: refit.Series, FailedSeries: refit.Failed, FitMS: refit.FitMS, Backtest: refit.Backtest,
+			Series: refit.Series, Fallbacks: refit.Fallbacks, FailedSeries: refit.Failed, FitMS: refit.FitMS, Backtest: refit.Backtest,
 			Mode: finetune.Mode, Epochs: finetune.Epochs, Loss: finetune.Loss, ValLoss: finetune.ValLoss, Windows: finetune.Windows,
 		},
 	}

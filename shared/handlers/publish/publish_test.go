@@ -26,7 +26,7 @@ func publishInput(job string, written time.Time) pipeline.PublishInput {
 			Mode: training.FineTune, DatasetWritten: written,
 		},
 		Results: &pipeline.TrainResults{
-			Refit: pipeline.RefitOutput{Series: 30, Failed: []string{"product/P9"},
+			Refit: pipeline.RefitOutput{Series: 30, Fallbacks: 4, Failed: []string{"product/P9"},
 				FitMS: 120, Rows: 20000, FirstDate: "2022-01-01", LastDate: "2024-04-10",
 				Backtest: &pipeline.Backtest{Selected: 29, Unselected: 1, MS: 900, MASE: 0.8, Choices: map[string]int{"ets": 29}},
 				Shards: []pipeline.ShardRefitOutput{{Shard: 0, Of: 1, Trend: pipeline.Artifact{Key: pipeline.ShardTrendKey(job, 0), ETag: `"t"`},
@@ -65,7 +65,8 @@ func TestPublishWritesTheManifestAndSucceedsTheJob(t *testing.T) {
 		manifest.Dataset.Rows != 20000 || manifest.Dataset.LastDate != "2024-04-10" || manifest.Metrics.Epochs != 10 || manifest.Previous != "" ||
 		manifest.Shards[0].Selection == nil || manifest.Shards[0].Selection.ETag != `"s"` || manifest.Shards[0].Data.Parts[0].Key != shards.SingleKey ||
 		manifest.Groups == nil || manifest.Groups.Key != "models/groups/job-a.json" || manifest.Metrics.FailedShards != nil ||
-		manifest.Metrics.Backtest == nil || manifest.Metrics.Backtest.Choices["ets"] != 29 {
+		manifest.Metrics.Backtest == nil || manifest.Metrics.Backtest.Choices["ets"] != 29 ||
+		manifest.Metrics.Fallbacks != 4 || !slices.Equal(manifest.Metrics.FailedSeries, []string{"product/P9"}) {
 		t.Errorf("manifest = %+v", manifest)
 	}
 	if job := e.Job("job-a"); job.Status != pipeline.StatusSucceeded || job.Publish.Version != "job-a" {

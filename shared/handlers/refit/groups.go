@@ -44,13 +44,14 @@ func (h *Handler) groups(ctx context.Context, t GroupsTask) (pipeline.RefitOutpu
 		return pipeline.RefitOutput{}, h.failed(ctx, in.JobID, err)
 	}
 	if _, err := h.Jobs.Update(ctx, in.JobID, func(job *pipeline.Job) error {
-		job.Refit = &pipeline.Refit{Status: pipeline.StatusSucceeded, Series: out.Series, Failed: out.Failed, FitMS: out.FitMS, TrendKey: out.Groups.Key}
+		job.Refit = &pipeline.Refit{Status: pipeline.StatusSucceeded, Series: out.Series, Fallbacks: out.Fallbacks, Failed: out.Failed,
+			FitMS: out.FitMS, TrendKey: out.Groups.Key}
 		return nil
 	}); err != nil {
 		return pipeline.RefitOutput{}, err
 	}
 	h.Logger.InfoContext(ctx, "group series fitted", "job_id", in.JobID, "shards", len(out.Shards), "series", out.Series,
-		"fallbacks", len(out.Failed), "fit_ms", out.FitMS, "key", out.Groups.Key)
+		"fallbacks", out.Fallbacks, "fit_ms", out.FitMS, "key", out.Groups.Key)
 	return out, nil
 }
 
@@ -103,10 +104,11 @@ func (h *Handler) fitGroups(ctx context.Context, in pipeline.TaskInput, results 
 		return pipeline.RefitOutput{}, err
 	}
 	out.Groups = &a
-	out.Series, out.Failed, out.FitMS = len(set.Models), failed, fitMS
+	out.Series, out.Fallbacks, out.Failed, out.FitMS = len(set.Models), len(failed), pipeline.Listed(failed), fitMS
 	for _, sh := range out.Shards {
 		out.Series += sh.Series
-		out.Failed = append(out.Failed, sh.Failed...)
+		out.Fallbacks += sh.Fallbacks
+		out.Failed = pipeline.Listed(append(out.Failed, sh.Failed...))
 		out.FitMS += sh.FitMS
 		out.Rows += sh.Rows
 		if sh.FirstDate != "" && (out.FirstDate == "" || sh.FirstDate < out.FirstDate) {
@@ -115,7 +117,7 @@ func (h *Handler) fitGroups(ctx context.Context, in pipeline.TaskInput, results 
 		out.LastDate = max(out.LastDate, sh.LastDate)
 		pooled = append(pooled, sh.Backtest)
 	}
-	out.Backtest = poolBacktests(pooled)
+	out.Backtest = poolBacktests(pooled).Bounded()
 	return out, nil
 }
 
@@ -170,7 +172,7 @@ func groupInputs(groups series.Groups, names []string) ([]lstm.Series, error) {
 }
 
 // poolBacktests summarises the backtests of every shard and of the groups as one: counts and
-// times added up, the MASE and the coverage averaged with each part's selected series as its
+// times added up (the choices each listed, and those it counted as others), the MASE and the coverage averaged with each part's selected series as its
 // weight; nil when there were none.
 func poolBacktests(parts []*pipeline.Backtest) *pipeline.Backtest {
 	var out *pipeline.Backtest
@@ -194,6 +196,7 @@ func poolBacktests(parts []*pipeline.Backtest) *pipeline.Backtest {
 		for choice, n := range b.Choices {
 			out.Choices[choice] += n
 		}
+		out.OtherChoices += b.OtherChoices
 	}
 	if out == nil {
 		return nil

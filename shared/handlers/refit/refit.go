@@ -80,7 +80,9 @@ type GroupsTask struct {
 }
 
 // Handle dispatches on the input's "step": StepShard returns a pipeline.ShardRefitOutput,
-// StepGroups a pipeline.RefitOutput.
+// StepGroups the pipeline.TrainResults publish receives — the group step's pipeline.RefitOutput
+// beside the fine-tune's output as the task received it —, which the state machine puts in place
+// of its results, dropping the Map's: the state then holds every shard's result once.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	var head struct {
 		Step string `json:"step"`
@@ -100,7 +102,11 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		if err := json.Unmarshal(raw, &t); err != nil {
 			return nil, fmt.Errorf("refit: decode groups task: %w", err)
 		}
-		return h.HandleGroups(ctx, t)
+		out, err := h.HandleGroups(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		return pipeline.TrainResults{Refit: out, FineTune: t.Input.Results.FineTune}, nil
 	}
 	return nil, fmt.Errorf("refit: input step %q is neither %q nor %q", head.Step, StepShard, StepGroups)
 }
@@ -137,8 +143,8 @@ func (h *Handler) shard(ctx context.Context, t pipeline.ShardTask) (pipeline.Sha
 	if err != nil {
 		return pipeline.ShardRefitOutput{}, err
 	}
-	out := pipeline.ShardRefitOutput{Shard: sh.Shard, Of: sh.Of, Series: len(set.Models), Failed: failed,
-		FitMS: time.Since(started).Milliseconds(), Rows: table.Rows()}
+	out := pipeline.ShardRefitOutput{Shard: sh.Shard, Of: sh.Of, Series: len(set.Models), Fallbacks: len(failed),
+		Failed: pipeline.Listed(failed), FitMS: time.Since(started).Milliseconds(), Rows: table.Rows()}
 	if first, ok := table.FirstDate(); ok {
 		last, _ := table.LastDate()
 		out.FirstDate, out.LastDate = first.Format(time.DateOnly), last.Format(time.DateOnly)
@@ -160,7 +166,7 @@ func (h *Handler) shard(ctx context.Context, t pipeline.ShardTask) (pipeline.Sha
 		if err != nil {
 			return pipeline.ShardRefitOutput{}, err
 		}
-		out.Selection, out.Backtest = &a, summary
+		out.Selection, out.Backtest = &a, summary.Bounded()
 	}
 	h.Logger.InfoContext(ctx, "shard refitted", "job_id", in.JobID, "shard", sh.Shard, "of", sh.Of, "series", out.Series,
 		"fallbacks", len(failed), "fit_ms", out.FitMS, "rows", out.Rows)

@@ -184,9 +184,12 @@ func TestRefitDispatchesOnTheStep(t *testing.T) {
 		t.Fatalf("shard step returned %#v", res)
 	}
 	raw, _ := json.Marshal(sh)
-	groups := []byte(`{"step":"groups","input":{` + string(taskFields(t, in)) + `"results":{"finetune":{},"shards":[` + string(raw) + `]}}}`)
+	groups := []byte(`{"step":"groups","input":{` + string(taskFields(t, in)) + `"results":{"finetune":{"checkpoint_key":"models/lstm/checkpoint.bin","epochs":3},"shards":[` + string(raw) + `]}}}`)
 	res, err = h.Handle(context.Background(), groups)
-	if out, ok := res.(pipeline.RefitOutput); err != nil || !ok || out.Groups == nil {
+	// The group step hands publish the training results: its refit output beside the fine-tune's
+	// output as it received it.
+	if out, ok := res.(pipeline.TrainResults); err != nil || !ok || out.Refit.Groups == nil || len(out.Refit.Shards) != 1 ||
+		out.FineTune.CheckpointKey != "models/lstm/checkpoint.bin" || out.FineTune.Epochs != 3 {
 		t.Fatalf("groups step returned %#v, %v", res, err)
 	}
 	for _, bad := range []string{`{"step":"all"}`, `{}`, `not json`} {

@@ -320,7 +320,7 @@ function renderJob(name, job, served) {
     detail.append(el("p", { id: "merge-report" }, `Merged ${num(m.upload_rows, 0)} rows (${m.first_date} to ${m.last_date}): ${num(m.inserted, 0)} new, ${num(m.replaced, 0)} replaced; the dataset has ${num(m.rows_after, 0)} rows${cols}.`));
   }
   if (job.refit) {
-    detail.append(el("p", {}, `Trend models: ${job.refit.status}${job.refit.series ? `, ${num(job.refit.series, 0)} series` : ""}${job.refit.failed && job.refit.failed.length ? ` (${job.refit.failed.length} could not be fitted)` : ""}.`));
+    detail.append(el("p", {}, `Trend models: ${job.refit.status}${job.refit.series ? `, ${num(job.refit.series, 0)} series` : ""}${job.refit.fallbacks ? ` (${num(job.refit.fallbacks, 0)} could not be fitted)` : ""}.`));
   }
   const ft = job.finetune;
   if (ft) {
