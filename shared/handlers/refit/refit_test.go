@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -161,6 +163,42 @@ func TestGroupsComputeAFailedShardsPartialsFromItsData(t *testing.T) {
 	task.Input.Results.Shards = task.Input.Results.Shards[:1]
 	if _, err := h.HandleGroups(context.Background(), task); err == nil {
 		t.Error("groups of 1 result for 2 shards accepted")
+	}
+}
+
+// TestGroupsAddUpTheShardsBoundedCounts: the group step adds up the shards' fallback counts and
+// backtest choices, and its output, the job and so the manifest name at most
+// pipeline.MaxListed fallbacks and choices, counting the others.
+func TestGroupsAddUpTheShardsBoundedCounts(t *testing.T) {
+	e := handlertest.NewEnv(t)
+	obj, index := e.PutShards(smallData(t), 2)
+	in := handlertest.ShardedTaskInput("job-b", obj)
+	h := refit.New(e.Store, handlertest.Logger(t))
+	h.Select = false
+	var task refit.GroupsTask
+	task.Input.TaskInput = in
+	for k, sh := range index {
+		res, err := h.HandleShard(context.Background(), shardTask(in, sh))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As a shard's refit reports many fallbacks and choices: counted, a few listed.
+		res.Fallbacks, res.Failed = 1000+k, []string{fmt.Sprintf("P%d-a", k), fmt.Sprintf("P%d-b", k), fmt.Sprintf("P%d-c", k)}
+		res.Backtest = (&pipeline.Backtest{Selected: 100, Choices: map[string]int{"ets": 40, "theta": 30, "naive": 20, fmt.Sprintf("mean%d", k): 10}}).Bounded()
+		raw, _ := json.Marshal(res)
+		task.Input.Results.Shards = append(task.Input.Results.Shards, raw)
+	}
+	out, err := h.HandleGroups(context.Background(), task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantChoices := map[string]int{"ets": 80, "theta": 60, "naive": 40}
+	if out.Fallbacks != 2001 || !slices.Equal(out.Failed, []string{"P0-a", "P0-b", "P0-c"}) || out.Backtest == nil ||
+		!maps.Equal(out.Backtest.Choices, wantChoices) || out.Backtest.OtherChoices != 20 || out.Backtest.Selected != 200 {
+		t.Errorf("fallbacks %d %q, backtest %+v; want 2001, the first 3 names, choices %v and 20 others", out.Fallbacks, out.Failed, out.Backtest, wantChoices)
+	}
+	if job := e.Job("job-b"); job.Refit == nil || job.Refit.Fallbacks != 2001 || len(job.Refit.Failed) != pipeline.MaxListed {
+		t.Errorf("job refit %+v", job.Refit)
 	}
 }
 
