@@ -148,28 +148,7 @@ func (t *Table) StandardCovariates(names []string) []map[string][]float64 {
 // covariateBuilders sums covariate name's known values per date into the total, each category
 // and each region and, with products, each product (nil without).
 func (t *Table) covariateBuilders(name string, products bool) (total, prods, categories, regions *meanBuilder) {
-	col := t.covariate(name)
-	total, categories, regions = newMeanBuilder(1), newMeanBuilder(len(t.categories)), newMeanBuilder(len(t.regions))
-	if products {
-		prods = newMeanBuilder(len(t.products))
-	}
-	for i, d := range t.day {
-		v := math.NaN()
-		if col != nil {
-			v = col[i]
-		}
-		total.add(0, d, v)
-		if products {
-			prods.add(t.product[i], d, v)
-		}
-		if c := t.category[i]; c >= 0 {
-			categories.add(c, d, v)
-		}
-		if r := t.region[i]; r >= 0 {
-			regions.add(r, d, v)
-		}
-	}
-	return total, prods, categories, regions
+	return groupBuilders(t, t.covariate(name), products, newMeanBuilder)
 }
 
 // FilteredCovariates is StandardCovariates for the series Filtered(f)

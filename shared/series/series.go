@@ -401,23 +401,38 @@ func (t *Table) ProductSeries() []Series {
 // builders sums the sales of the rows per date into the total, each category and each region
 // and, with products, each product (nil without).
 func (t *Table) builders(products bool) (total, prods, categories, regions *builder) {
-	total = newBuilder(1)
+	return groupBuilders(t, t.sales, products, newBuilder)
+}
+
+// groupAdder is what groupBuilders fills: builder sums a group's values per date, meanBuilder
+// averages them.
+type groupAdder interface {
+	add(g int32, d dataset.Day, v float64)
+}
+
+// groupBuilders makes, with newB, the builders of the total, each category, each region and,
+// with products, each product (the zero B without), and adds every row's value (values[i];
+// NaN for every row when values is nil) on its date to those of its groups.
+func groupBuilders[B groupAdder](t *Table, values []float64, products bool, newB func(groups int) B) (total, prods, categories, regions B) {
+	total, categories, regions = newB(1), newB(len(t.categories)), newB(len(t.regions))
 	if products {
-		prods = newBuilder(len(t.products))
+		prods = newB(len(t.products))
 	}
-	categories = newBuilder(len(t.categories))
-	regions = newBuilder(len(t.regions))
+	nan := math.NaN()
 	for i, d := range t.day {
-		s := t.sales[i]
-		total.add(0, d, s)
+		v := nan
+		if values != nil {
+			v = values[i]
+		}
+		total.add(0, d, v)
 		if products {
-			prods.add(t.product[i], d, s)
+			prods.add(t.product[i], d, v)
 		}
 		if c := t.category[i]; c >= 0 {
-			categories.add(c, d, s)
+			categories.add(c, d, v)
 		}
 		if r := t.region[i]; r >= 0 {
-			regions.add(r, d, s)
+			regions.add(r, d, v)
 		}
 	}
 	return total, prods, categories, regions
