@@ -13,9 +13,8 @@ import (
 
 	"github.com/stockcast/stockcast/infra/simulate"
 	"github.com/stockcast/stockcast/shared/cputime"
-	"github.com/stockcast/stockcast/shared/handlers/publish"
+	"github.com/stockcast/stockcast/shared/handlers/handlertest"
 	"github.com/stockcast/stockcast/shared/handlers/refit"
-	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
@@ -228,25 +227,5 @@ func publishedModel(b *testing.B, c simulate.Config) store.Store {
 // whatever its weights).
 func publishModel(b *testing.B, s store.Store, r *scaleRefit) pipeline.PublishOutput {
 	b.Helper()
-	ctx := context.Background()
-	groups := r.run(b).groups
-	net, err := lstm.New(lstm.DefaultConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
-	var checkpoint bytes.Buffer
-	if _, err := net.WriteTo(&checkpoint); err != nil {
-		b.Fatal(err)
-	}
-	saved, err := s.Put(ctx, pipeline.CheckpointKey, &checkpoint, store.PutOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := publish.New(s, slog.New(slog.DiscardHandler)).Handle(ctx, pipeline.PublishInput{TaskInput: r.shard.Input.TaskInput,
-		Results: &pipeline.TrainResults{Refit: groups, FineTune: pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey,
-			CheckpointETag: saved.ETag, VersionID: saved.VersionID, Mode: training.Full}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return out
+	return handlertest.PublishUntrained(b, s, r.shard.Input.TaskInput, r.run(b).groups)
 }

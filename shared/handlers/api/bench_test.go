@@ -14,9 +14,7 @@ import (
 	"github.com/stockcast/stockcast/shared/datagen"
 	"github.com/stockcast/stockcast/shared/handlers/api"
 	"github.com/stockcast/stockcast/shared/handlers/handlertest"
-	"github.com/stockcast/stockcast/shared/handlers/publish"
 	"github.com/stockcast/stockcast/shared/handlers/refit"
-	"github.com/stockcast/stockcast/shared/lstm"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
@@ -126,23 +124,6 @@ func publishBenchModel(b *testing.B, s store.Store, data []byte) *pipeline.Manif
 	}
 	in := pipeline.TaskInput{Bucket: "bench", DatasetKey: shards.SingleKey, DatasetETag: dataset.ETag, JobID: "bench", Mode: training.Full}
 	refitted := handlertest.Refit(b, refit.New(s, slog.New(slog.DiscardHandler)), in, pipeline.FineTuneOutput{})
-	net, err := lstm.New(lstm.DefaultConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
-	var checkpoint bytes.Buffer
-	if _, err := net.WriteTo(&checkpoint); err != nil {
-		b.Fatal(err)
-	}
-	saved, err := s.Put(ctx, pipeline.CheckpointKey, &checkpoint, store.PutOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := publish.New(s, slog.New(slog.DiscardHandler)).Handle(ctx, pipeline.PublishInput{TaskInput: in, Results: &pipeline.TrainResults{
-		Refit:    refitted,
-		FineTune: pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, CheckpointETag: saved.ETag, VersionID: saved.VersionID, Mode: training.Full},
-	}}); err != nil {
-		b.Fatal(err)
-	}
+	handlertest.PublishUntrained(b, s, in, refitted)
 	return publishSingleFile(b, s)
 }

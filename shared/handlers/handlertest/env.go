@@ -275,6 +275,34 @@ func Train(t testing.TB, e *Env, job string, data []byte, written time.Time) pip
 	return out
 }
 
+// PublishUntrained publishes refitted for in as a job's publish step would, with the checkpoint
+// of an untrained LSTM of the default network (its size is a trained one's, whatever its
+// weights), and returns the published version.
+func PublishUntrained(t testing.TB, s store.Store, in pipeline.TaskInput, refitted pipeline.RefitOutput) pipeline.PublishOutput {
+	t.Helper()
+	ctx := context.Background()
+	net, err := lstm.New(lstm.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checkpoint bytes.Buffer
+	if _, err := net.WriteTo(&checkpoint); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := s.Put(ctx, pipeline.CheckpointKey, &checkpoint, store.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := publish.New(s, slog.New(slog.DiscardHandler)).Handle(ctx, pipeline.PublishInput{TaskInput: in, Results: &pipeline.TrainResults{
+		Refit:    refitted,
+		FineTune: pipeline.FineTuneOutput{CheckpointKey: pipeline.CheckpointKey, CheckpointETag: saved.ETag, VersionID: saved.VersionID, Mode: training.Full},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // Refit runs the refit as the training state machine does: h's shard step on every shard of the
 // dataset index in names (the Map, one shard at a time, in shard order), then its group step on
 // their results.
