@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/stockcast/stockcast/infra/local/sfn"
-	"github.com/stockcast/stockcast/infra/local/stack"
 	"github.com/stockcast/stockcast/shared/platform"
 )
 
@@ -19,14 +17,7 @@ import (
 // ItemReader reads a JSON array from the stack's own bucket, at the version the input pins, as the
 // training state machine reads the dataset index.
 func TestDistributedMapReadsTheStacksS3(t *testing.T) {
-	s, err := stack.Start(context.Background(), stack.Config{
-		Addr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", StateDir: t.TempDir(), Bucket: "stockcast-local",
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startBare(t)
 	client := platform.NewS3Client(platform.LocalAWSConfig(s.Endpoint()))
 	put := func(body string) string {
 		out, err := client.PutObject(context.Background(), &s3.PutObjectInput{

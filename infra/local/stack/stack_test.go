@@ -42,6 +42,20 @@ func start(t *testing.T, dir string) *stack.Stack {
 	return s
 }
 
+// startBare starts a stack with no seed dataset and no logs, closed when t ends.
+func startBare(t *testing.T) *stack.Stack {
+	t.Helper()
+	s, err := stack.Start(context.Background(), stack.Config{
+		Addr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", StateDir: t.TempDir(), Bucket: "stockcast-local",
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // waitForExecutions waits until n executions exist and none is running.
 func waitForExecutions(t *testing.T, client *awssfn.Client, machine string, n int) []types.ExecutionListItem {
 	t.Helper()

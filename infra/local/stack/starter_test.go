@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/stockcast/stockcast/infra/local/stack"
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
 	"github.com/stockcast/stockcast/shared/shards"
@@ -20,14 +19,7 @@ import (
 // SDK against the stack's Step Functions: starting the same job twice while it runs starts one
 // execution; once it has ended, starting the job again (a retry, a repair) starts a new one.
 func TestStepFunctionsStarterIsIdempotent(t *testing.T) {
-	s, err := stack.Start(context.Background(), stack.Config{
-		Addr: "127.0.0.1:0", APIAddr: "127.0.0.1:0", StateDir: t.TempDir(), Bucket: "stockcast-local",
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := startBare(t)
 	machine, err := s.StepFunctions().RegisterStateMachine("Wait", []byte(`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}`))
 	if err != nil {
 		t.Fatal(err)
