@@ -78,13 +78,7 @@ func OpenDataset(ctx context.Context, s store.Store, x shards.Index) io.ReadClos
 
 // LoadDataset reads a dataset version whole into a table (OpenDataset).
 func LoadDataset(ctx context.Context, s store.Store, x shards.Index) (*series.Table, error) {
-	r := OpenDataset(ctx, s, x)
-	defer r.Close()
-	table, err := series.Load(ctx, r)
-	if err != nil {
-		return nil, fmt.Errorf("load the dataset's %d shards: %w", len(x), err)
-	}
-	return table, nil
+	return loadTable(ctx, OpenDataset(ctx, s, x), fmt.Sprintf("the dataset's %d shards", len(x)))
 }
 
 // ScanDataset reads every row of a dataset version, shard after shard, and checks the data

@@ -88,11 +88,16 @@ func OpenShard(ctx context.Context, s store.Store, sh shards.Shard) io.ReadClose
 
 // LoadShard reads one shard into a table.
 func LoadShard(ctx context.Context, s store.Store, sh shards.Shard) (*series.Table, error) {
-	r := OpenShard(ctx, s, sh)
+	return loadTable(ctx, OpenShard(ctx, s, sh), fmt.Sprintf("shard %d of %d", sh.Shard, sh.Of))
+}
+
+// loadTable loads the dataset CSV r streams into a table and closes r; what names the rows in
+// the error.
+func loadTable(ctx context.Context, r io.ReadCloser, what string) (*series.Table, error) {
 	defer r.Close()
 	table, err := series.Load(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("load shard %d of %d: %w", sh.Shard, sh.Of, err)
+		return nil, fmt.Errorf("load %s: %w", what, err)
 	}
 	return table, nil
 }
