@@ -131,11 +131,7 @@ func readTrends(t *testing.T, e *handlertest.Env, key string) trend.Set {
 // is the error object) has its partials computed from its data; the groups are the same, and the
 // shard is reported without artifacts.
 func TestGroupsComputeAFailedShardsPartialsFromItsData(t *testing.T) {
-	e := handlertest.NewEnv(t)
-	obj, index := e.PutShards(smallData(t), 2)
-	in := handlertest.ShardedTaskInput("job-f", obj)
-	h := refit.New(e.Store, handlertest.Logger(t))
-	h.Select = false
+	e, in, index, h := unselectedRefit(t, "job-f", 2)
 	full := handlertest.Refit(t, h, in, pipeline.FineTuneOutput{})
 
 	var task refit.GroupsTask
@@ -170,11 +166,7 @@ func TestGroupsComputeAFailedShardsPartialsFromItsData(t *testing.T) {
 // backtest choices, and its output, the job and so the manifest name at most
 // pipeline.MaxListed fallbacks and choices, counting the others.
 func TestGroupsAddUpTheShardsBoundedCounts(t *testing.T) {
-	e := handlertest.NewEnv(t)
-	obj, index := e.PutShards(smallData(t), 2)
-	in := handlertest.ShardedTaskInput("job-b", obj)
-	h := refit.New(e.Store, handlertest.Logger(t))
-	h.Select = false
+	e, in, index, h := unselectedRefit(t, "job-b", 2)
 	var task refit.GroupsTask
 	task.Input.TaskInput = in
 	for k, sh := range index {
@@ -205,11 +197,7 @@ func TestGroupsAddUpTheShardsBoundedCounts(t *testing.T) {
 // TestRefitDispatchesOnTheStep: the function's input, as the state machine sends it, picks the
 // step; another step is refused.
 func TestRefitDispatchesOnTheStep(t *testing.T) {
-	e := handlertest.NewEnv(t)
-	obj, index := e.PutShards(smallData(t), 1)
-	in := handlertest.ShardedTaskInput("job-d", obj)
-	h := refit.New(e.Store, handlertest.Logger(t))
-	h.Select = false
+	_, in, index, h := unselectedRefit(t, "job-d", 1)
 	item, _ := json.Marshal(map[string]any{"step": "shard", "input": map[string]any{"results": map[string]any{"finetune": map[string]any{}}}, "shard": index[0]})
 	// The Map's ItemSelector puts the state input under "input": the TaskInput fields at its top.
 	item = bytes.Replace(item, []byte(`"input":{`), append([]byte(`"input":{`), taskFields(t, in)...), 1)
@@ -235,6 +223,18 @@ func TestRefitDispatchesOnTheStep(t *testing.T) {
 			t.Errorf("input %s accepted", bad)
 		}
 	}
+}
+
+// unselectedRefit puts smallData as a dataset of count shards, and returns the test bench, the
+// task input of job on it, its shards and a refit handler that fits without the backtest's
+// selection.
+func unselectedRefit(t *testing.T, job string, count int) (*handlertest.Env, pipeline.TaskInput, shards.Index, *refit.Handler) {
+	t.Helper()
+	e := handlertest.NewEnv(t)
+	obj, index := e.PutShards(smallData(t), count)
+	h := refit.New(e.Store, handlertest.Logger(t))
+	h.Select = false
+	return e, handlertest.ShardedTaskInput(job, obj), index, h
 }
 
 // taskFields are in's JSON fields followed by a comma, to open an object with.
