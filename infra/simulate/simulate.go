@@ -238,17 +238,13 @@ func writeShards(ctx context.Context, s store.Store, c Config, only []int) (shar
 func writePart(ctx context.Context, s store.Store, d datagen.Config, products []int, k, count int, p period) (shards.Part, error) {
 	key := shards.PartKey(k, count, p.name)
 	d.Start, d.Days = p.from, p.days
-	var bytes int64
 	obj, err := store.PutFrom(ctx, s, key, store.PutOptions{ContentType: "text/csv"}, func(w io.Writer) error {
-		cw := &countingWriter{w: w}
-		err := datagen.WriteProducts(ctx, cw, d, products)
-		bytes = cw.n
-		return err
+		return datagen.WriteProducts(ctx, w, d, products)
 	})
 	if err != nil {
 		return shards.Part{}, fmt.Errorf("shard %d part %s: %w", k, key, err)
 	}
-	return shards.Part{Period: p.name, Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: len(products) * p.days, Bytes: bytes, Products: len(products)}, nil
+	return shards.Part{Period: p.name, Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: len(products) * p.days, Bytes: obj.Size, Products: len(products)}, nil
 }
 
 // replaced is the dataset a Write replaces: the current index (its ETag and the keys it names),
@@ -302,16 +298,4 @@ func deleteReplaced(ctx context.Context, s store.Store, old replaced, x shards.I
 		}
 	}
 	return nil
-}
-
-// countingWriter counts what passes through it.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }

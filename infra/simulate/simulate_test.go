@@ -70,6 +70,9 @@ func TestWriteShardsTheDataset(t *testing.T) {
 					t.Fatalf("part %s: row %v after %v", p.Key, r, recs[i])
 				}
 			}
+			if obj, err := s.Head(ctx, p.Key); err != nil || obj.Size != p.Bytes {
+				t.Fatalf("part %s: %d bytes stored, index says %d: %v", p.Key, obj.Size, p.Bytes, err)
+			}
 			all = append(all, recs[1:]...)
 			bytes += p.Bytes
 		}
