@@ -18,19 +18,29 @@ import (
 // empty, else the current object, if it has ETag etag when etag is not empty). No index is an
 // error wrapping store.ErrNotFound.
 func ReadIndex(ctx context.Context, s store.Store, versionID, etag string) (shards.Index, store.Object, error) {
-	body, obj, err := s.Get(ctx, shards.IndexKey, store.GetOptions{VersionID: versionID, IfMatch: etag})
-	if err != nil {
-		return nil, store.Object{}, fmt.Errorf("dataset index %s: %w", shards.IndexKey, err)
-	}
-	defer body.Close()
 	var x shards.Index
-	if err := json.NewDecoder(body).Decode(&x); err != nil {
-		return nil, store.Object{}, fmt.Errorf("dataset index %s: decode: %w", shards.IndexKey, err)
+	obj, err := ReadJSON(ctx, s, "dataset index", shards.IndexKey, store.GetOptions{VersionID: versionID, IfMatch: etag}, &x)
+	if err != nil {
+		return nil, store.Object{}, err
 	}
 	if err := x.Validate(); err != nil {
 		return nil, store.Object{}, fmt.Errorf("dataset index %s: %w", shards.IndexKey, err)
 	}
 	return x, obj, nil
+}
+
+// ReadJSON decodes the JSON object key, read with opts, into v and returns the object read;
+// what names the object in the errors.
+func ReadJSON(ctx context.Context, s store.Store, what, key string, opts store.GetOptions, v any) (store.Object, error) {
+	body, obj, err := s.Get(ctx, key, opts)
+	if err != nil {
+		return store.Object{}, fmt.Errorf("%s %s: %w", what, key, err)
+	}
+	defer body.Close()
+	if err := json.NewDecoder(body).Decode(v); err != nil {
+		return store.Object{}, fmt.Errorf("%s %s: decode: %w", what, key, err)
+	}
+	return obj, nil
 }
 
 // WriteIndex writes x as the dataset index if the current index still has ETag previous (""

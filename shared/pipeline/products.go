@@ -17,14 +17,9 @@ import (
 // it or, for an index written without one, the products of its parts, read once.
 func ShardProducts(ctx context.Context, s store.Store, sh shards.Shard) ([]string, error) {
 	if l := sh.ProductList; l != nil {
-		body, _, err := s.Get(ctx, l.Key, store.GetOptions{VersionID: l.VersionID, IfMatch: l.ETag})
-		if err != nil {
-			return nil, fmt.Errorf("product list %s: %w", l.Key, err)
-		}
-		defer body.Close()
 		var products []string
-		if err := json.NewDecoder(body).Decode(&products); err != nil {
-			return nil, fmt.Errorf("product list %s: decode: %w", l.Key, err)
+		if _, err := ReadJSON(ctx, s, "product list", l.Key, store.GetOptions{VersionID: l.VersionID, IfMatch: l.ETag}, &products); err != nil {
+			return nil, err
 		}
 		return products, nil
 	}

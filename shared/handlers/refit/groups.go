@@ -146,14 +146,9 @@ func (h *Handler) shardPartials(ctx context.Context, sh shards.Shard, raw json.R
 
 // readPartials reads the partial sums a shard's refit stored, exactly that version.
 func (h *Handler) readPartials(ctx context.Context, a pipeline.Artifact) ([]series.Partial, error) {
-	body, _, err := h.Store.Get(ctx, a.Key, store.GetOptions{VersionID: a.VersionID, IfMatch: a.ETag})
-	if err != nil {
-		return nil, fmt.Errorf("partial sums %s: %w", a.Key, err)
-	}
-	defer body.Close()
 	var partials []series.Partial
-	if err := json.NewDecoder(body).Decode(&partials); err != nil {
-		return nil, fmt.Errorf("partial sums %s: decode: %w", a.Key, err)
+	if _, err := pipeline.ReadJSON(ctx, h.Store, "partial sums", a.Key, store.GetOptions{VersionID: a.VersionID, IfMatch: a.ETag}, &partials); err != nil {
+		return nil, err
 	}
 	return partials, nil
 }
