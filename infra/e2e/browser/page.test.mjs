@@ -142,6 +142,8 @@ test("a store manager uses the page", { timeout: 10 * 60_000 }, async (t) => {
     await page.locator('#job[data-status="training"], #job[data-status="succeeded"]').waitFor({ timeout: TRAINING_MS });
     await page.locator("#merge-report").waitFor({ timeout: TRAINING_MS });
     assert.match(await page.locator("#merge-report").innerText(), /^Merged [\d,]+ rows/);
+    // A dataset of one shard: the page says what it said before sharding, no shard figures.
+    assert.equal(await page.locator("#merge-shards").count(), 0);
     await shot("03-training.png");
     await page.locator("#job-title", { hasText: "done — the new model is serving" }).waitFor({ timeout: TRAINING_MS });
     assert.match(await page.locator("#finetune-progress").innerText(), /epoch \d+\/\d+/);

@@ -15,6 +15,16 @@ const el = (tag, attrs = {}, ...children) => {
   return node;
 };
 const num = (v, digits = 1) => (v == null ? "–" : Number(v).toLocaleString(undefined, { maximumFractionDigits: digits }));
+const size = (b) => (b >= 1e9 ? `${num(b / 1e9)} GB` : b >= 1e6 ? `${num(b / 1e6)} MB` : b >= 1e3 ? `${num(b / 1e3)} kB` : `${num(b, 0)} bytes`);
+
+// shardReport says what a merge did to a dataset of several shards: the shards it rewrote (all of
+// them after a resharding, whose touched list is absent), the parts and bytes it wrote.
+function shardReport(m) {
+  const touched = m.resharded_from
+    ? `resharded from ${num(m.resharded_from, 0)} into ${num(m.shards, 0)} shards`
+    : `${num(m.touched ? m.touched.length : m.shards, 0)} of ${num(m.shards, 0)} shards touched`;
+  return `Dataset: ${touched}; ${num(m.parts_written, 0)} ${m.parts_written === 1 ? "part" : "parts"} written (${size(m.bytes_written || 0)}).`;
+}
 const pct = (v) => (v == null ? "–" : `${num(100 * v, 1)}%`);
 
 const PAGE_SIZE = 12;
@@ -318,6 +328,7 @@ function renderJob(name, job, served) {
     const m = job.merge;
     const cols = m.new_columns && m.new_columns.length ? `; new columns: ${m.new_columns.join(", ")}` : "";
     detail.append(el("p", { id: "merge-report" }, `Merged ${num(m.upload_rows, 0)} rows (${m.first_date} to ${m.last_date}): ${num(m.inserted, 0)} new, ${num(m.replaced, 0)} replaced; the dataset has ${num(m.rows_after, 0)} rows${cols}.`));
+    if (m.shards > 1) detail.append(el("p", { id: "merge-shards" }, shardReport(m)));
   }
   if (job.refit) {
     detail.append(el("p", {}, `Trend models: ${job.refit.status}${job.refit.series ? `, ${num(job.refit.series, 0)} series` : ""}${job.refit.fallbacks ? ` (${num(job.refit.fallbacks, 0)} could not be fitted)` : ""}.`));
