@@ -49,15 +49,20 @@ func WriteIndex(ctx context.Context, s store.Store, x shards.Index, previous str
 	if err := x.Validate(); err != nil {
 		return store.Object{}, err
 	}
-	data, err := json.Marshal(x)
+	return WriteJSON(ctx, s, "dataset index", shards.IndexKey, store.ConditionFor(previous), x)
+}
+
+// WriteJSON writes v as the JSON object key with opts (its ContentType application/json) and
+// returns the object written; what names the object in the errors.
+func WriteJSON(ctx context.Context, s store.Store, what, key string, opts store.PutOptions, v any) (store.Object, error) {
+	data, err := json.Marshal(v)
 	if err != nil {
-		return store.Object{}, fmt.Errorf("encode dataset index: %w", err)
+		return store.Object{}, fmt.Errorf("encode %s: %w", what, err)
 	}
-	opts := store.ConditionFor(previous)
 	opts.ContentType = "application/json"
-	obj, err := s.Put(ctx, shards.IndexKey, bytes.NewReader(data), opts)
+	obj, err := s.Put(ctx, key, bytes.NewReader(data), opts)
 	if err != nil {
-		return store.Object{}, fmt.Errorf("write dataset index: %w", err)
+		return store.Object{}, fmt.Errorf("write %s: %w", what, err)
 	}
 	return obj, nil
 }

@@ -1,9 +1,7 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,15 +53,9 @@ func WriteShardProducts(ctx context.Context, s store.Store, k, count int, produc
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return shards.Part{}, fmt.Errorf("product list %s: %w", key, err)
 	}
-	data, err := json.Marshal(products)
+	obj, err := WriteJSON(ctx, s, "product list "+key, key, store.ConditionFor(now.ETag), products)
 	if err != nil {
-		return shards.Part{}, fmt.Errorf("encode product list %s: %w", key, err)
-	}
-	opts := store.ConditionFor(now.ETag)
-	opts.ContentType = "application/json"
-	obj, err := s.Put(ctx, key, bytes.NewReader(data), opts)
-	if err != nil {
-		return shards.Part{}, fmt.Errorf("write product list %s: %w", key, err)
+		return shards.Part{}, err
 	}
 	return shards.Part{Key: key, ETag: obj.ETag, VersionID: obj.VersionID, Rows: len(products), Bytes: obj.Size}, nil
 }

@@ -7,7 +7,6 @@
 package refit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -175,13 +174,9 @@ func (h *Handler) shard(ctx context.Context, t pipeline.ShardTask) (pipeline.Sha
 
 // put stores v as JSON at key.
 func (h *Handler) put(ctx context.Context, key string, v any, what string) (pipeline.Artifact, error) {
-	data, err := json.Marshal(v)
+	obj, err := pipeline.WriteJSON(ctx, h.Store, what, key, store.PutOptions{}, v)
 	if err != nil {
-		return pipeline.Artifact{}, fmt.Errorf("encode %s: %w", what, err)
-	}
-	obj, err := h.Store.Put(ctx, key, bytes.NewReader(data), store.PutOptions{ContentType: "application/json"})
-	if err != nil {
-		return pipeline.Artifact{}, fmt.Errorf("write %s: %w", what, err)
+		return pipeline.Artifact{}, err
 	}
 	return pipeline.Artifact{Key: key, ETag: obj.ETag, VersionID: obj.VersionID}, nil
 }
