@@ -227,8 +227,9 @@ func TestRefitBinaryUnderEmulator(t *testing.T) {
 	}
 	// The group step of events/refit-groups.json has the shard's refit failed: it adds up the
 	// partial sums computed from the shard's data.
-	var out pipeline.RefitOutput
-	invokeJSON(t, refit, readFile(t, "../events/refit-groups.json"), &out)
+	var results pipeline.TrainResults
+	invokeJSON(t, refit, readFile(t, "../events/refit-groups.json"), &results)
+	out := results.Refit
 	if out.Groups == nil || out.Groups.Key != "models/groups/new_data-0123456789abcdef.json" || out.Rows != 19920 || len(out.Shards) != 1 || out.Shards[0].Trend.Key != "" {
 		t.Errorf("groups output = %+v", out)
 	}
@@ -279,10 +280,12 @@ func TestPipelineAndAPIBinariesUnderEmulator(t *testing.T) {
 	if err := json.Unmarshal(readFile(t, "../events/refit-groups.json"), &groups); err != nil {
 		t.Fatal(err)
 	}
-	groups["input"].(map[string]any)["results"].(map[string]any)["shards"] = []json.RawMessage{shardOut}
+	results := groups["input"].(map[string]any)["results"].(map[string]any)
+	results["shards"] = []json.RawMessage{shardOut}
+	results["finetune"] = finetuneOut // the Map state's input holds the fine-tune's output
 	payload, _ := json.Marshal(groups)
-	var refitOut pipeline.RefitOutput
-	invokeJSON(t, refit, payload, &refitOut)
+	var trained pipeline.TrainResults
+	invokeJSON(t, refit, payload, &trained)
 
 	var failed pipeline.PublishOutput
 	invokeJSON(t, publish, readFile(t, "../events/publish-failure.json"), &failed)
@@ -296,7 +299,10 @@ func TestPipelineAndAPIBinariesUnderEmulator(t *testing.T) {
 	if err := json.Unmarshal(readFile(t, "../events/finetune.json"), &in.TaskInput); err != nil {
 		t.Fatal(err)
 	}
-	in.Results = &pipeline.TrainResults{Refit: refitOut, FineTune: finetuneOut}
+	if trained.FineTune.CheckpointKey != finetuneOut.CheckpointKey {
+		t.Errorf("the group step handed on fine-tune output %+v, want %+v", trained.FineTune, finetuneOut)
+	}
+	in.Results = &trained
 	payload, _ = json.Marshal(in)
 	var published pipeline.PublishOutput
 	invokeJSON(t, publish, payload, &published)
