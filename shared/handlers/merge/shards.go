@@ -51,30 +51,45 @@ type partWritten struct {
 // writeParts writes the parts of a dataset of count shards, at most Config.PartWriters at once,
 // and stops at the first failure.
 func (h *Handler) writeParts(ctx context.Context, count int, writes []partWrite) ([]partWritten, error) {
+	out := make([]partWritten, len(writes))
+	err := h.each(ctx, len(writes), "write the dataset's parts", func(ctx context.Context, i int) error {
+		var err error
+		out[i], err = h.writePart(ctx, count, writes[i])
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// each calls fn(ctx, i) for every i in [0, n), at most Config.PartWriters at once, and stops at
+// the first failure, which it returns; ctx done before every call started is an error wrapping
+// ctx's, named by what.
+func (h *Handler) each(ctx context.Context, n int, what string, fn func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	out := make([]partWritten, len(writes))
 	var (
 		mu    sync.Mutex
 		first error
 	)
-	parallel.Each(ctx, len(writes), h.Config.PartWriters, func(i int) {
-		written, err := h.writePart(ctx, count, writes[i])
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil && first == nil {
-			first = err
-			cancel()
+	parallel.Each(ctx, n, h.Config.PartWriters, func(i int) {
+		if err := fn(ctx, i); err != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			if first == nil {
+				first = err
+				cancel()
+			}
 		}
-		out[i] = written
 	})
 	if first != nil {
-		return nil, first
+		return first
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("write the dataset's parts: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return out, nil
+	return nil
 }
 
 // writePart merges into one part and writes it in place, conditionally on the object as it is.
@@ -288,34 +303,27 @@ func (h *Handler) addProducts(ctx context.Context, x shards.Index, added map[int
 // writeLists writes the product lists of the given shards of a dataset of count shards, at most
 // Config.PartWriters at once: products returns a shard's list, and whether it is to be written.
 func (h *Handler) writeLists(ctx context.Context, count int, ks []int, products func(ctx context.Context, k int) ([]string, bool, error)) (map[int]shards.Part, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	lists := map[int]shards.Part{}
-	var (
-		mu    sync.Mutex
-		first error
-	)
-	parallel.Each(ctx, len(ks), h.Config.PartWriters, func(i int) {
+	written := make([]*shards.Part, len(ks))
+	err := h.each(ctx, len(ks), "write the shards' product lists", func(ctx context.Context, i int) error {
 		list, write, err := products(ctx, ks[i])
-		var part shards.Part
-		if err == nil && write {
-			part, err = pipeline.WriteShardProducts(ctx, h.Store, ks[i], count, list)
+		if err != nil || !write {
+			return err
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		switch {
-		case err != nil && first == nil:
-			first = err
-			cancel()
-		case err == nil && write:
-			lists[ks[i]] = part
+		part, err := pipeline.WriteShardProducts(ctx, h.Store, ks[i], count, list)
+		if err != nil {
+			return err
 		}
+		written[i] = &part
+		return nil
 	})
-	if first != nil {
-		return nil, first
+	if err != nil {
+		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("write the shards' product lists: %w", err)
+	lists := map[int]shards.Part{}
+	for i, part := range written {
+		if part != nil {
+			lists[ks[i]] = *part
+		}
 	}
 	return lists, nil
 }
@@ -472,13 +480,10 @@ func (h *Handler) spread(ctx context.Context, x shards.Index, count int) (shards
 	}
 	var (
 		mu       sync.Mutex
-		first    error
 		products = make([]map[string]bool, count)
 	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	parallel.Each(ctx, len(x), h.Config.PartWriters, func(k int) {
-		err := h.spreadShard(ctx, x[k], count, func(k int, p shards.Part, st dataset.Stats, ids []string) {
+	err := h.each(ctx, len(x), "reshard", func(ctx context.Context, k int) error {
+		return h.spreadShard(ctx, x[k], count, func(k int, p shards.Part, st dataset.Stats, ids []string) {
 			mu.Lock()
 			defer mu.Unlock()
 			if products[k] == nil {
@@ -494,18 +499,9 @@ func (h *Handler) spread(ctx context.Context, x shards.Index, count int) (shards
 			}
 			sh.LastDate = max(sh.LastDate, st.Last)
 		})
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil && first == nil {
-			first = err
-			cancel()
-		}
 	})
-	if first != nil {
-		return nil, nil, first
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, fmt.Errorf("reshard: %w", err)
+	if err != nil {
+		return nil, nil, err
 	}
 	var filled []int
 	for k := range products {
