@@ -19,7 +19,6 @@ import (
 
 	"github.com/stockcast/stockcast/shared/pipeline"
 	"github.com/stockcast/stockcast/shared/platform"
-	"github.com/stockcast/stockcast/shared/shards"
 	"github.com/stockcast/stockcast/shared/store"
 )
 
@@ -98,23 +97,16 @@ func showDataset(ctx context.Context, w io.Writer, objects store.Store) error {
 		fmt.Fprintf(w, "dataset: %s (%d bytes; the next merge indexes it)\n", current.Ref.Key, current.Index[0].Bytes)
 	default:
 		x := current.Index
-		parts := 0
+		var parts int
+		var bytes int64
 		for _, sh := range x {
 			parts += len(sh.Parts)
+			bytes += sh.Bytes
 		}
 		fmt.Fprintf(w, "dataset: %d rows, %s to %s, %d shards, %d parts, %d bytes (index %s)\n",
-			x.Rows(), x.FirstDate(), x.LastDate(), x.Count(), parts, datasetBytes(x), current.Object.ETag)
+			x.Rows(), x.FirstDate(), x.LastDate(), x.Count(), parts, bytes, current.Object.ETag)
 	}
 	return nil
-}
-
-// datasetBytes is the size of a dataset's parts.
-func datasetBytes(x shards.Index) int64 {
-	var n int64
-	for _, sh := range x {
-		n += sh.Bytes
-	}
-	return n
 }
 
 // progress is one line on a job: a bar while the LSTM trains, otherwise its outcome.

@@ -318,9 +318,6 @@ func (r *run) runState(ctx context.Context, s *state, input any, th *thread) (an
 		r.logger.Warn("state failed", "state", s.name, "type", s.typ, "error", err)
 		return nil, "", err
 	}
-	if r.record == nil {
-		encoded = ""
-	}
 	r.emit(th, Event{Type: stateExitedEvent(s.typ), State: s.name, Output: encoded})
 	r.logger.Info("state exited", "state", s.name, "type", s.typ, "duration", r.clock.Now().Sub(entered))
 	return out, next, nil

@@ -77,9 +77,6 @@ func (r *run) runTask(ctx context.Context, s *state, env evalEnv, effective any,
 		r.emit(th, failed)
 		return nil, err
 	}
-	if r.record == nil {
-		encoded = ""
-	}
 	succeeded := event(events.succeeded)
 	succeeded.Output = encoded
 	r.emit(th, succeeded)

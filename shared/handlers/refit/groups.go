@@ -136,12 +136,18 @@ func (h *Handler) shardPartials(ctx context.Context, sh shards.Shard, raw json.R
 	if err != nil {
 		return pipeline.ShardRefitOutput{}, nil, err
 	}
-	res = pipeline.ShardRefitOutput{Shard: sh.Shard, Of: sh.Of, Rows: table.Rows()}
+	return shardData(sh, table), table.Partials(), nil
+}
+
+// shardData is the result of shard sh, whose data is table, before any fit: the shard, its rows
+// and its first and last dates.
+func shardData(sh shards.Shard, table *series.Table) pipeline.ShardRefitOutput {
+	out := pipeline.ShardRefitOutput{Shard: sh.Shard, Of: sh.Of, Rows: table.Rows()}
 	if first, ok := table.FirstDate(); ok {
 		last, _ := table.LastDate()
-		res.FirstDate, res.LastDate = first.Format(time.DateOnly), last.Format(time.DateOnly)
+		out.FirstDate, out.LastDate = first.Format(time.DateOnly), last.Format(time.DateOnly)
 	}
-	return res, table.Partials(), nil
+	return out
 }
 
 // readPartials reads the partial sums a shard's refit stored, exactly that version.

@@ -142,12 +142,8 @@ func (h *Handler) shard(ctx context.Context, t pipeline.ShardTask) (pipeline.Sha
 	if err != nil {
 		return pipeline.ShardRefitOutput{}, err
 	}
-	out := pipeline.ShardRefitOutput{Shard: sh.Shard, Of: sh.Of, Series: len(set.Models), Fallbacks: len(failed),
-		Failed: pipeline.Listed(failed), FitMS: time.Since(started).Milliseconds(), Rows: table.Rows()}
-	if first, ok := table.FirstDate(); ok {
-		last, _ := table.LastDate()
-		out.FirstDate, out.LastDate = first.Format(time.DateOnly), last.Format(time.DateOnly)
-	}
+	out := shardData(sh, table)
+	out.Series, out.Fallbacks, out.Failed, out.FitMS = len(set.Models), len(failed), pipeline.Listed(failed), time.Since(started).Milliseconds()
 	if out.Trend, err = h.put(ctx, pipeline.ShardTrendKey(in.JobID, sh.Shard), set, "trend models"); err != nil {
 		return pipeline.ShardRefitOutput{}, err
 	}
